@@ -1,0 +1,89 @@
+//! The frame around every page: skip link, header with navigation and language switch, and
+//! an error boundary so one failing page never takes the whole console down.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::language::LanguageSwitch;
+use crate::i18n::{t, t_string, use_i18n};
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    // Effects run only in the browser, after hydration: tests and scripts wait for this mark
+    // before they click, because clicks on a page that is not hydrated yet do nothing.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
+    view! {
+        <div
+            class="flex min-h-screen flex-col"
+            data-hydrated=move || hydrated.get().then_some("true")
+        >
+            <a
+                href="#main"
+                class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900"
+            >
+                {t!(i18n, skip_to_content)}
+            </a>
+            <header class="bg-slate-900 text-white">
+                <div class="mx-auto flex max-w-6xl items-center gap-6 px-4 py-3">
+                    <a href="/" class="flex items-center gap-2 font-semibold tracking-tight">
+                        <Logo />
+                        <span class="text-lg">{t!(i18n, app_name)}</span>
+                        <span class="hidden text-sm font-normal text-slate-400 sm:inline">
+                            {t!(i18n, tagline)}
+                        </span>
+                    </a>
+                    <nav aria-label=move || t_string!(i18n, nav_label) class="flex-1">
+                        <ul class="flex gap-1">
+                            <li>
+                                <A
+                                    href="/"
+                                    attr:class="rounded px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white"
+                                >
+                                    {t!(i18n, nav_overview)}
+                                </A>
+                            </li>
+                        </ul>
+                    </nav>
+                    <LanguageSwitch />
+                </div>
+            </header>
+            <main id="main" tabindex="-1" class="mx-auto w-full max-w-6xl flex-1 px-4 py-8 outline-none">
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>{children()}</ErrorBoundary>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section role="alert" class="rounded-lg border border-red-200 bg-red-50 p-6 text-red-900">
+            <h1 class="text-lg font-semibold">{t!(i18n, error_title)}</h1>
+            <ul class="mt-2 list-disc pl-5 text-sm">
+                {move || {
+                    errors
+                        .get()
+                        .into_iter()
+                        .map(|(_, e)| view! { <li>{e.to_string()}</li> })
+                        .collect_view()
+                }}
+            </ul>
+            <p class="mt-3 text-sm">{t!(i18n, error_retry)}</p>
+        </section>
+    }
+}
+
+/// Two overlapping rings: two hosts, one fleet.
+#[component]
+fn Logo() -> impl IntoView {
+    view! {
+        <svg viewBox="0 0 32 32" class="h-7 w-7" aria-hidden="true">
+            <circle cx="12" cy="16" r="8" fill="none" stroke="#38bdf8" stroke-width="3" />
+            <circle cx="20" cy="16" r="8" fill="none" stroke="#a78bfa" stroke-width="3" />
+        </svg>
+    }
+}

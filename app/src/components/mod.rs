@@ -1,0 +1,5 @@
+//! Small building blocks shared by the pages.
+
+pub mod language;
+pub mod layout;
+pub mod status;

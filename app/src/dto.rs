@@ -1,0 +1,100 @@
+//! Plain data the pages receive from server functions. Nothing secret ever goes in here:
+//! no tokens, no kubeconfigs, only what an operator may see on screen.
+
+use serde::{Deserialize, Serialize};
+
+/// One host cluster as the Overview page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostStatus {
+    pub name: String,
+    /// API server URL (no credentials).
+    pub server: Option<String>,
+    pub health: HostHealthView,
+    /// Seconds between the last probe and the moment this was read; `None` before any probe.
+    pub checked_secs_ago: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HostHealthView {
+    Pending,
+    Reachable {
+        version: String,
+        platform: String,
+        round_trip_ms: f64,
+    },
+    Unreachable(ProbeFailureView),
+}
+
+/// Why a host is unreachable; each variant has its own translated explanation and fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ProbeFailureView {
+    Timeout { secs: u64 },
+    Refused,
+    Tls { detail: String },
+    Unauthorized,
+    Forbidden,
+    Client { detail: String },
+    Other { detail: String },
+}
+
+impl HostStatus {
+    pub fn is_reachable(&self) -> bool {
+        matches!(self.health, HostHealthView::Reachable { .. })
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_fleet {
+    use std::time::SystemTime;
+
+    use fleet::{HostHealth, HostState, ProbeFailure};
+
+    use super::*;
+
+    impl HostStatus {
+        pub fn from_health(health: &HostHealth, now: SystemTime) -> Self {
+            Self {
+                name: health.name.clone(),
+                server: health.server.clone(),
+                health: match &health.state {
+                    HostState::Pending => HostHealthView::Pending,
+                    HostState::Reachable {
+                        version,
+                        platform,
+                        round_trip,
+                    } => HostHealthView::Reachable {
+                        version: version.clone(),
+                        platform: platform.clone(),
+                        round_trip_ms: round_trip.as_secs_f64() * 1000.0,
+                    },
+                    HostState::Unreachable(failure) => {
+                        HostHealthView::Unreachable(ProbeFailureView::from(failure))
+                    }
+                },
+                checked_secs_ago: health
+                    .checked_at
+                    .map(|at| now.duration_since(at).map(|d| d.as_secs()).unwrap_or(0)),
+            }
+        }
+    }
+
+    impl From<&ProbeFailure> for ProbeFailureView {
+        fn from(failure: &ProbeFailure) -> Self {
+            match failure {
+                ProbeFailure::Timeout(d) => Self::Timeout { secs: d.as_secs() },
+                ProbeFailure::Refused => Self::Refused,
+                ProbeFailure::Tls(detail) => Self::Tls {
+                    detail: detail.clone(),
+                },
+                ProbeFailure::Unauthorized => Self::Unauthorized,
+                ProbeFailure::Forbidden => Self::Forbidden,
+                ProbeFailure::Client(detail) => Self::Client {
+                    detail: detail.clone(),
+                },
+                ProbeFailure::Other(detail) => Self::Other {
+                    detail: detail.clone(),
+                },
+            }
+        }
+    }
+}

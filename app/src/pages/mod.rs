@@ -1,0 +1,4 @@
+//! One file per page; each page's server functions live next to it.
+
+pub mod not_found;
+pub mod overview;

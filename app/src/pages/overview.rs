@@ -1,0 +1,217 @@
+//! Overview: every configured host cluster, whether it answers, its Kubernetes version and
+//! round-trip time, refreshed live from the server's background probes.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::components::status::{StatusBadge, Tone};
+use crate::dto::{HostHealthView, HostStatus, ProbeFailureView};
+use crate::error::ConsoleError;
+use crate::i18n::{t, use_i18n};
+
+/// How often the page asks for fresh results; the server probes on its own schedule.
+const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// The latest probe result of every host, in configuration order.
+#[server(prefix = "/api", endpoint = "host_statuses")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn host_statuses() -> Result<Vec<HostStatus>, ConsoleError> {
+    let state = crate::state::ConsoleState::current()?;
+    let now = std::time::SystemTime::now();
+    Ok(state
+        .hosts
+        .snapshot()
+        .iter()
+        .map(|h| HostStatus::from_health(h, now))
+        .collect())
+}
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let i18n = use_i18n();
+    let (generation, set_generation) = signal(0u64);
+    let hosts = Resource::new(move || generation.get(), |_| host_statuses());
+    let refresh = move || set_generation.update(|g| *g += 1);
+
+    // Runs in the browser only: the server renders one snapshot, the browser keeps it fresh.
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(refresh, REFRESH_EVERY).ok();
+        on_cleanup(move || {
+            if let Some(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
+
+    let (pending, set_pending) = signal(false);
+    view! {
+        <div class="flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, overview_title)}</h1>
+                <p class="mt-1 max-w-2xl text-sm text-slate-600">{t!(i18n, overview_intro)}</p>
+            </div>
+            <div class="flex items-center gap-3">
+                <span class="text-xs text-slate-500" aria-live="polite">
+                    {move || {
+                        if pending.get() {
+                            t!(i18n, refreshing).into_any()
+                        } else {
+                            t!(i18n, auto_refresh).into_any()
+                        }
+                    }}
+                </span>
+                <button
+                    type="button"
+                    data-testid="refresh"
+                    class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium shadow-sm hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-500 disabled:opacity-60"
+                    disabled=move || pending.get()
+                    on:click=move |_| refresh()
+                >
+                    {t!(i18n, refresh)}
+                </button>
+            </div>
+        </div>
+        <Transition fallback=move || view! { <HostTableSkeleton /> } set_pending>
+            {move || Suspend::new(async move {
+                hosts.await.map(|hosts| view! { <HostSummary hosts=hosts.clone() /> <HostTable hosts /> })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn HostSummary(hosts: Vec<HostStatus>) -> impl IntoView {
+    let i18n = use_i18n();
+    let total = hosts.len();
+    let up = hosts.iter().filter(|h| h.is_reachable()).count();
+    let tone = if up == total && total > 0 {
+        "text-emerald-700"
+    } else if up == 0 {
+        "text-red-700"
+    } else {
+        "text-amber-700"
+    };
+    view! {
+        <p class=format!("mt-6 text-sm font-medium {tone}") data-testid="summary">
+            {t!(i18n, summary, up = up, total = total)}
+        </p>
+    }
+}
+
+#[component]
+fn HostTable(hosts: Vec<HostStatus>) -> impl IntoView {
+    let i18n = use_i18n();
+    if hosts.is_empty() {
+        return view! {
+            <p class="mt-4 rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
+                {t!(i18n, no_hosts)}
+            </p>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_host)}</th>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_status)}</th>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_version)}</th>
+                        <th scope="col" class="px-4 py-3 text-right">{t!(i18n, col_rtt)}</th>
+                        <th scope="col" class="px-4 py-3 text-right">{t!(i18n, col_checked)}</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {hosts.into_iter().map(|host| view! { <HostRow host /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn HostRow(host: HostStatus) -> impl IntoView {
+    let i18n = use_i18n();
+    let (badge, version, rtt, failure) = match host.health {
+        HostHealthView::Pending => (
+            view! { <StatusBadge tone=Tone::Waiting>{t!(i18n, status_pending)}</StatusBadge> }
+                .into_any(),
+            None,
+            None,
+            None,
+        ),
+        HostHealthView::Reachable {
+            version,
+            platform,
+            round_trip_ms,
+        } => (
+            view! { <StatusBadge tone=Tone::Good>{t!(i18n, status_reachable)}</StatusBadge> }
+                .into_any(),
+            Some((version, platform)),
+            Some(round_trip_ms),
+            None,
+        ),
+        HostHealthView::Unreachable(failure) => (
+            view! { <StatusBadge tone=Tone::Bad>{t!(i18n, status_unreachable)}</StatusBadge> }
+                .into_any(),
+            None,
+            None,
+            Some(failure),
+        ),
+    };
+    let checked = match host.checked_secs_ago {
+        Some(secs) => t!(i18n, checked_ago, secs = secs).into_any(),
+        None => t!(i18n, not_checked).into_any(),
+    };
+    view! {
+        <tr data-testid="host-row" data-host=host.name.clone() class="align-top">
+            <th scope="row" class="px-4 py-3 text-left font-normal">
+                <div class="font-semibold text-slate-900">{host.name.clone()}</div>
+                <div class="mt-0.5 font-mono text-xs text-slate-500">{host.server.clone()}</div>
+            </th>
+            <td class="px-4 py-3">
+                {badge}
+                {failure.map(|f| view! { <p class="mt-1.5 max-w-md text-xs text-red-800"><FailureText failure=f /></p> })}
+            </td>
+            <td class="px-4 py-3">
+                {version.map(|(v, platform)| view! {
+                    <div class="font-mono">{v}</div>
+                    <div class="text-xs text-slate-500">{platform}</div>
+                })}
+            </td>
+            <td class="px-4 py-3 text-right font-mono tabular-nums">
+                {rtt.map(|ms| format!("{ms:.1} ms"))}
+            </td>
+            <td class="px-4 py-3 text-right text-slate-600 tabular-nums">{checked}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn FailureText(failure: ProbeFailureView) -> impl IntoView {
+    let i18n = use_i18n();
+    match failure {
+        ProbeFailureView::Timeout { secs } => t!(i18n, failure_timeout, secs = secs).into_any(),
+        ProbeFailureView::Refused => t!(i18n, failure_refused).into_any(),
+        ProbeFailureView::Tls { detail } => t!(i18n, failure_tls, detail = detail).into_any(),
+        ProbeFailureView::Unauthorized => t!(i18n, failure_unauthorized).into_any(),
+        ProbeFailureView::Forbidden => t!(i18n, failure_forbidden).into_any(),
+        ProbeFailureView::Client { detail } => t!(i18n, failure_client, detail = detail).into_any(),
+        ProbeFailureView::Other { detail } => t!(i18n, failure_other, detail = detail).into_any(),
+    }
+}
+
+#[component]
+fn HostTableSkeleton() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="mt-9 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-busy="true">
+            <span class="sr-only">{t!(i18n, loading)}</span>
+            {(0..3)
+                .map(|_| view! { <div class="my-3 h-5 animate-pulse rounded bg-slate-100"></div> })
+                .collect_view()}
+        </div>
+    }
+}

@@ -1,0 +1,246 @@
+//! Reachability of the configured host clusters, probed in the background.
+//!
+//! Pages and `/readyz` read the latest snapshot instead of calling the clusters themselves, so
+//! a slow or dead host never slows a page down and a burst of requests never floods a cluster.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use kube::Client;
+use kube::config::KubeConfigOptions;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::{ConsoleConfig, HostCredentials, HostSpec};
+
+/// Longest wait for one `/version` answer; a host slower than this counts as unreachable.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// The last known health of one host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostHealth {
+    pub name: String,
+    /// The API server URL, without credentials.
+    pub server: Option<String>,
+    pub state: HostState,
+    /// When the state was last measured; `None` before the first probe finished.
+    pub checked_at: Option<SystemTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostState {
+    /// Not probed yet (the console just started).
+    Pending,
+    Reachable {
+        /// Kubernetes `gitVersion`, e.g. `v1.33.2`.
+        version: String,
+        platform: String,
+        round_trip: Duration,
+    },
+    Unreachable(ProbeFailure),
+}
+
+/// Why a host did not answer, in terms an operator can act on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProbeFailure {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("connection refused")]
+    Refused,
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
+    #[error("the credentials were rejected (401)")]
+    Unauthorized,
+    #[error("the credentials may not read /version (403)")]
+    Forbidden,
+    #[error("cannot build a client: {0}")]
+    Client(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Probes every host on an interval and publishes the results.
+#[derive(Clone)]
+pub struct HostMonitor {
+    rx: watch::Receiver<Arc<Vec<HostHealth>>>,
+}
+
+impl HostMonitor {
+    /// Starts probing in the background; the first results arrive within [`PROBE_TIMEOUT`].
+    pub fn start(config: &ConsoleConfig) -> Self {
+        let initial: Vec<HostHealth> = config
+            .hosts
+            .iter()
+            .map(|h| HostHealth {
+                name: h.name.clone(),
+                server: server_url(h),
+                state: HostState::Pending,
+                checked_at: None,
+            })
+            .collect();
+        let (tx, rx) = watch::channel(Arc::new(initial));
+        let hosts = config.hosts.clone();
+        let interval = config.probe_interval;
+        tokio::spawn(async move {
+            let clients: Vec<Result<Client, ProbeFailure>> = {
+                let mut out = Vec::with_capacity(hosts.len());
+                for host in &hosts {
+                    out.push(client_for(host).await);
+                }
+                out
+            };
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let results = probe_all(&hosts, &clients).await;
+                if tx.send(Arc::new(results)).is_err() {
+                    return; // every reader is gone: the console is shutting down
+                }
+            }
+        });
+        Self { rx }
+    }
+
+    /// The latest health of every host, in configuration order.
+    pub fn snapshot(&self) -> Arc<Vec<HostHealth>> {
+        self.rx.borrow().clone()
+    }
+
+    /// True when at least one host answered its last probe.
+    pub fn any_reachable(&self) -> bool {
+        self.rx
+            .borrow()
+            .iter()
+            .any(|h| matches!(h.state, HostState::Reachable { .. }))
+    }
+
+    /// Waits until the next round of probes has been published.
+    pub async fn changed(&mut self) {
+        // An error means the prober stopped; there is nothing more to wait for.
+        if self.rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+fn server_url(host: &HostSpec) -> Option<String> {
+    match &host.credentials {
+        HostCredentials::InCluster => Some("in-cluster".into()),
+        HostCredentials::Kubeconfig {
+            context,
+            kubeconfig,
+            ..
+        } => {
+            let ctx_name = context
+                .as_deref()
+                .or(kubeconfig.current_context.as_deref())?;
+            let ctx = kubeconfig.contexts.iter().find(|c| c.name == ctx_name)?;
+            let cluster_name = &ctx.context.as_ref()?.cluster;
+            let cluster = kubeconfig
+                .clusters
+                .iter()
+                .find(|c| &c.name == cluster_name)?;
+            cluster.cluster.as_ref()?.server.clone()
+        }
+    }
+}
+
+async fn client_for(host: &HostSpec) -> Result<Client, ProbeFailure> {
+    let mut config = match &host.credentials {
+        HostCredentials::InCluster => kube::Config::incluster()
+            .map_err(|e| ProbeFailure::Client(format!("not running in a cluster: {e}")))?,
+        HostCredentials::Kubeconfig {
+            context,
+            kubeconfig,
+            ..
+        } => {
+            let options = KubeConfigOptions {
+                context: context.clone(),
+                ..Default::default()
+            };
+            kube::Config::from_custom_kubeconfig((**kubeconfig).clone(), &options)
+                .await
+                .map_err(|e| ProbeFailure::Client(e.to_string()))?
+        }
+    };
+    config.connect_timeout = Some(PROBE_TIMEOUT);
+    config.read_timeout = Some(PROBE_TIMEOUT);
+    Client::try_from(config).map_err(|e| ProbeFailure::Client(e.to_string()))
+}
+
+async fn probe_all(
+    hosts: &[HostSpec],
+    clients: &[Result<Client, ProbeFailure>],
+) -> Vec<HostHealth> {
+    let mut set = JoinSet::new();
+    for (i, client) in clients.iter().enumerate() {
+        let client = client.clone();
+        set.spawn(async move {
+            let state = match client {
+                Ok(client) => probe(&client).await,
+                Err(failure) => HostState::Unreachable(failure),
+            };
+            (i, state)
+        });
+    }
+    let mut states = vec![HostState::Pending; hosts.len()];
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, state)) = joined {
+            states[i] = state;
+        }
+    }
+    let now = SystemTime::now();
+    hosts
+        .iter()
+        .zip(states)
+        .map(|(host, state)| HostHealth {
+            name: host.name.clone(),
+            server: server_url(host),
+            state,
+            checked_at: Some(now),
+        })
+        .collect()
+}
+
+/// One `/version` round trip.
+pub async fn probe(client: &Client) -> HostState {
+    let started = Instant::now();
+    match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
+        Err(_) => HostState::Unreachable(ProbeFailure::Timeout(PROBE_TIMEOUT)),
+        Ok(Err(err)) => HostState::Unreachable(classify(&err)),
+        Ok(Ok(info)) => HostState::Reachable {
+            version: info.git_version,
+            platform: info.platform,
+            round_trip: started.elapsed(),
+        },
+    }
+}
+
+fn classify(err: &kube::Error) -> ProbeFailure {
+    if let kube::Error::Api(status) = err {
+        return match status.code {
+            401 => ProbeFailure::Unauthorized,
+            403 => ProbeFailure::Forbidden,
+            _ => ProbeFailure::Other(status.message.clone()),
+        };
+    }
+    // Transport errors nest several layers deep; the innermost cause is the useful one.
+    let mut chain = Vec::new();
+    let mut current: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = current {
+        chain.push(e.to_string());
+        current = e.source();
+    }
+    let all = chain.join(": ").to_lowercase();
+    let innermost = chain.last().cloned().unwrap_or_default();
+    if all.contains("connection refused") {
+        ProbeFailure::Refused
+    } else if all.contains("timed out") || all.contains("deadline") {
+        ProbeFailure::Timeout(PROBE_TIMEOUT)
+    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        ProbeFailure::Tls(innermost)
+    } else {
+        ProbeFailure::Other(innermost)
+    }
+}

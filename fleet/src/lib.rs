@@ -1,0 +1,9 @@
+//! Tandem's domain: the host clusters it manages and what it knows about them.
+//!
+//! Talks to clusters only through `kube`; nothing in here knows about HTTP pages.
+
+pub mod config;
+pub mod health;
+
+pub use config::{ConfigError, ConsoleConfig, HostCredentials, HostSpec};
+pub use health::{HostHealth, HostMonitor, HostState, ProbeFailure};

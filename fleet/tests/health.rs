@@ -1,0 +1,53 @@
+//! The host monitor reports what the sandbox clusters really answer.
+
+use std::time::Duration;
+
+use fleet::{ConsoleConfig, HostMonitor, HostState, ProbeFailure};
+use sandbox::SandboxCluster;
+
+#[tokio::test]
+async fn reachable_and_refused_hosts_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = SandboxCluster::start("host").await.unwrap();
+    up.write_kubeconfig(dir.path()).unwrap();
+    let down = SandboxCluster::start("gone").await.unwrap();
+    down.write_kubeconfig(dir.path()).unwrap();
+    drop(down); // its port now refuses connections
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &file,
+        "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n  - name: gone\n    kubeconfig: gone.kubeconfig\n",
+    )
+    .unwrap();
+    let config = ConsoleConfig::load(&file).unwrap();
+    let mut monitor = HostMonitor::start(&config);
+    assert!(
+        monitor
+            .snapshot()
+            .iter()
+            .all(|h| h.state == HostState::Pending)
+    );
+    assert!(!monitor.any_reachable());
+
+    tokio::time::timeout(Duration::from_secs(10), monitor.changed())
+        .await
+        .expect("no probe results within 10 s");
+    let snapshot = monitor.snapshot();
+    assert_eq!(snapshot[0].name, "host");
+    assert_eq!(
+        snapshot[0].server.as_deref(),
+        Some(up.server_url().as_str())
+    );
+    match &snapshot[0].state {
+        HostState::Reachable { version, .. } => assert_eq!(version, sandbox::GIT_VERSION),
+        other => panic!("host should be reachable, is {other:?}"),
+    }
+    assert_eq!(
+        snapshot[1].state,
+        HostState::Unreachable(ProbeFailure::Refused)
+    );
+    assert!(snapshot[0].checked_at.is_some());
+    assert!(monitor.any_reachable());
+}

@@ -1,0 +1,77 @@
+//! Per-cluster certificate authority and serving certificate, as a real cluster has.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
+};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::SandboxError;
+
+/// A cluster's CA and the API server certificate it signed.
+pub struct ClusterTls {
+    /// PEM of the CA certificate: what a kubeconfig carries as `certificate-authority-data`.
+    pub ca_pem: String,
+    pub server_config: Arc<ServerConfig>,
+}
+
+impl ClusterTls {
+    /// A fresh CA named after the cluster, and a serving certificate for loopback.
+    pub fn generate(cluster: &str) -> Result<Self, SandboxError> {
+        let tls_err = |e: rcgen::Error| SandboxError::Tls(e.to_string());
+
+        let ca_key = KeyPair::generate().map_err(tls_err)?;
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, format!("{cluster}-ca"));
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_err)?;
+        let issuer = Issuer::new(ca_params, ca_key);
+
+        let server_key = KeyPair::generate().map_err(tls_err)?;
+        let mut server_params =
+            CertificateParams::new(vec!["localhost".to_string(), "kubernetes".to_string()])
+                .map_err(tls_err)?;
+        server_params
+            .distinguished_name
+            .push(DnType::CommonName, "kube-apiserver");
+        server_params
+            .subject_alt_names
+            .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        server_params
+            .subject_alt_names
+            .push(SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        let server_cert = server_params
+            .signed_by(&server_key, &issuer)
+            .map_err(tls_err)?;
+
+        let chain = vec![
+            CertificateDer::from(server_cert.der().to_vec()),
+            CertificateDer::from(ca_cert.der().to_vec()),
+        ];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+        let mut server_config =
+            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| SandboxError::Tls(e.to_string()))?
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .map_err(|e| SandboxError::Tls(e.to_string()))?;
+        // kube-rs and kubectl both speak HTTP/2 when offered, as with a real API server.
+        server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+
+        Ok(Self {
+            ca_pem: ca_cert.pem(),
+            server_config: Arc::new(server_config),
+        })
+    }
+}

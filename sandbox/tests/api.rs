@@ -1,0 +1,62 @@
+//! The sandbox answers kube-rs exactly as a real API server would for what it serves.
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use sandbox::SandboxCluster;
+
+async fn client_with(kubeconfig_yaml: &str) -> Client {
+    let kubeconfig = Kubeconfig::from_yaml(kubeconfig_yaml).unwrap();
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap();
+    Client::try_from(config).unwrap()
+}
+
+#[tokio::test]
+async fn kube_client_reads_version_over_tls_with_the_written_kubeconfig() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = SandboxCluster::start("host").await.unwrap();
+    let path = cluster.write_kubeconfig(dir.path()).unwrap();
+    assert_eq!(path, dir.path().join("host.kubeconfig"));
+    let client = client_with(&std::fs::read_to_string(&path).unwrap()).await;
+    let info = client.apiserver_version().await.unwrap();
+    assert_eq!(info.git_version, sandbox::GIT_VERSION);
+    assert_eq!(info.major, "1");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn kubeconfig_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = SandboxCluster::start("member").await.unwrap();
+    let path = cluster.write_kubeconfig(dir.path()).unwrap();
+    let mode = std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "kubeconfig readable by others: {mode:o}");
+}
+
+#[tokio::test]
+async fn wrong_token_gets_401_status() {
+    let cluster = SandboxCluster::start("host").await.unwrap();
+    let yaml = cluster.kubeconfig_yaml();
+    let token_line = yaml.lines().find(|l| l.contains("token:")).unwrap();
+    let forged = yaml.replace(token_line, "    token: not-the-token");
+    let client = client_with(&forged).await;
+    match client.apiserver_version().await.unwrap_err() {
+        kube::Error::Api(status) => assert_eq!(status.code, 401),
+        other => panic!("expected a 401 Status, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_trust_the_ca_is_refused() {
+    let a = SandboxCluster::start("a").await.unwrap();
+    let b = SandboxCluster::start("b").await.unwrap();
+    // b's CA and token, pointed at a's address: the TLS handshake must fail.
+    let crossed = b
+        .kubeconfig_yaml()
+        .replace(&b.server_url(), &a.server_url());
+    let client = client_with(&crossed).await;
+    let err = client.apiserver_version().await.unwrap_err();
+    assert!(!matches!(err, kube::Error::Api(_)), "{err:?}");
+}

@@ -1,0 +1,126 @@
+//! `tandem`: the console server, and the sandbox clusters it can run on.
+
+mod demo;
+mod security;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+const CONFIG_HELP: &str = "\
+CONFIGURATION FILE (YAML):
+  listen: 127.0.0.1:3000          # optional; --listen overrides it
+  probeIntervalSeconds: 5         # optional; how often each host is probed
+  hosts:                          # the KubeSphere host clusters to manage
+    - name: prod                  # a DNS label, unique in the file
+      kubeconfig: prod.kubeconfig # relative paths start at the file's directory
+      context: admin@prod         # optional; default: the kubeconfig's current-context
+    - name: local
+      inCluster: true             # the cluster Tandem runs in (service account)
+
+EXAMPLES:
+  tandem serve --config /etc/tandem/tandem.yaml
+  tandem serve --demo             # embedded demo fleet on loopback, no cluster needed
+  tandem sandbox --data-dir ./fleet --clusters host,member";
+
+/// Tandem: the web console for fleets of KubeSphere clusters, including several host clusters
+/// managing the same members.
+#[derive(Parser, Debug)]
+#[command(name = "tandem", version, about, after_long_help = CONFIG_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the console for the host clusters in a configuration file (or the demo fleet).
+    #[command(after_long_help = CONFIG_HELP)]
+    Serve(ServeArgs),
+    /// Start sandbox clusters only and write their kubeconfigs, for kubectl and experiments.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// The configuration file: listen address and host clusters (format below).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "demo",
+        conflicts_with = "demo"
+    )]
+    config: Option<PathBuf>,
+    /// Start the embedded demo fleet (sandbox clusters on loopback) and manage it.
+    #[arg(long)]
+    demo: bool,
+    /// With --demo: where the sandbox clusters' kubeconfigs are written.
+    #[arg(long, value_name = "DIR", requires = "demo")]
+    data_dir: Option<PathBuf>,
+    /// Address and port to listen on, overriding the configuration file.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+}
+
+#[derive(Args, Debug)]
+struct SandboxArgs {
+    /// Where `<name>.kubeconfig` is written for each cluster.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// Names of the clusters to start.
+    #[arg(long, value_delimiter = ',', default_values_t = sandbox::DEFAULT_CLUSTERS.map(String::from))]
+    clusters: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tandem=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("tandem: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve_command(args).await,
+            Command::Sandbox(args) => demo::sandbox_command(&args.data_dir, &args.clusters).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tandem: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_command(args: ServeArgs) -> Result<(), String> {
+    // Keeps the demo clusters alive for as long as the console runs.
+    let mut _demo_fleet = None;
+    let config_path = match (args.config, args.demo) {
+        (Some(path), _) => path,
+        (None, _) => {
+            let dir = args.data_dir.unwrap_or_else(demo::default_data_dir);
+            let (fleet, path) = demo::start_demo_fleet(&dir).await?;
+            _demo_fleet = Some(fleet);
+            path
+        }
+    };
+    let mut config = fleet::ConsoleConfig::load(&config_path).map_err(|e| e.to_string())?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    serve::run(config).await
+}
