@@ -109,18 +109,31 @@ fn main() -> ExitCode {
 async fn serve_command(args: ServeArgs) -> Result<(), String> {
     // Keeps the demo clusters alive for as long as the console runs.
     let mut _demo_fleet = None;
-    let config_path = match (args.config, args.demo) {
-        (Some(path), _) => path,
-        (None, _) => {
-            let dir = args.data_dir.unwrap_or_else(demo::default_data_dir);
+    let mut scratch_dir = None;
+    let config_path = match args.config {
+        Some(path) => path,
+        None => {
+            let dir = match args.data_dir {
+                Some(dir) => dir,
+                None => scratch_dir.insert(demo::default_data_dir()).clone(),
+            };
             let (fleet, path) = demo::start_demo_fleet(&dir).await?;
             _demo_fleet = Some(fleet);
             path
         }
     };
-    let mut config = fleet::ConsoleConfig::load(&config_path).map_err(|e| e.to_string())?;
-    if let Some(listen) = args.listen {
-        config.listen = listen;
+    let result = match fleet::ConsoleConfig::load(&config_path) {
+        Ok(mut config) => {
+            if let Some(listen) = args.listen {
+                config.listen = listen;
+            }
+            serve::run(config).await
+        }
+        Err(err) => Err(err.to_string()),
+    };
+    // The demo's own temporary directory holds admin tokens of clusters that are now gone.
+    if let Some(dir) = scratch_dir {
+        let _ = std::fs::remove_dir_all(dir);
     }
-    serve::run(config).await
+    result
 }

@@ -1,0 +1,53 @@
+# Tandem: two set-up commands, `make run` and `make test`; tools are installed on first use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 3000
+MUSL_TARGET := x86_64-unknown-linux-musl
+IMAGE ?= localhost/tandem:dev
+SITE_ENV := LEPTOS_SITE_ROOT=target/site
+
+.PHONY: help run test lint unit e2e build size image screenshot tools tools-test clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+run: tools build ## build in release mode and serve the console on the embedded demo fleet
+	@echo "Tandem on http://127.0.0.1:$(PORT) (demo fleet; Ctrl-C stops)"
+	$(SITE_ENV) ./target/release/tandem serve --demo --data-dir target/demo --listen 127.0.0.1:$(PORT)
+
+test: tools-test lint unit build e2e size ## everything CI checks: format, clippy, Rust tests, browser tests, size budget
+
+lint: ## rustfmt and clippy (warnings are errors), server and browser halves
+	cargo fmt --all -- --check
+	cargo clippy --quiet --workspace --all-targets -- -D warnings
+	cargo clippy --quiet -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit: ## all Rust tests (unit and integration, against sandbox clusters)
+	cargo test --quiet --workspace
+
+build: ## release build of the server and the hydrate bundle (target/site)
+	cargo leptos build --release
+
+e2e: ## Playwright suite in Debian chromium against the release build
+	cd end2end && npx playwright test
+
+size: ## brotli size of the Overview page's initial download, against its 300 KB budget
+	node scripts/size-report.mjs --budget-kb 300
+
+screenshot: tools-test build ## refresh docs/overview.png (needs fonts-noto-cjk for 中文)
+	scripts/install-tools.sh fonts
+	cd end2end && TANDEM_SCREENSHOT=1 npx playwright test screenshot
+
+image: tools build ## static musl binary + site in a FROM scratch image, built with podman
+	scripts/build-image.sh $(IMAGE)
+
+tools: ## install build tools that are missing (cargo-leptos, wasm-bindgen, npm packages)
+	@scripts/install-tools.sh build
+
+tools-test: ## tools, plus Playwright and Debian chromium
+	@scripts/install-tools.sh test
+
+clean: ## remove build output
+	cargo clean

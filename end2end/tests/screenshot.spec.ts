@@ -1,0 +1,12 @@
+import { expect, test } from "@playwright/test";
+
+// `make screenshot` only: refreshes the README's pictures of the console.
+test.skip(!process.env.TANDEM_SCREENSHOT, "set TANDEM_SCREENSHOT=1 (make screenshot)");
+
+test("overview screenshot for the README", async ({ page }) => {
+  await page.setViewportSize({ width: 1200, height: 640 });
+  await page.goto("/");
+  await expect(page.locator("[data-hydrated=true]")).toBeVisible();
+  await expect(page.getByTestId("summary")).toHaveText("2 of 2 reachable");
+  await page.screenshot({ path: "../docs/overview.png" });
+});
