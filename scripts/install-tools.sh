@@ -4,6 +4,7 @@
 #   scripts/install-tools.sh build   # Rust targets, cargo-leptos, wasm-bindgen, npm build tools
 #   scripts/install-tools.sh test    # the above, plus Playwright and Debian's chromium
 #   scripts/install-tools.sh fonts   # CJK fonts, for screenshots only
+#   scripts/install-tools.sh image   # podman and musl-gcc, for `make image`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,4 +57,5 @@ npm_ci_if_needed .
 case "${1:-build}" in
   test) npm_ci_if_needed end2end; apt_install chromium ;;
   fonts) apt_install fonts-noto-cjk ;;   # screenshots with 中文 in them
+  image) apt_install podman musl-tools file ;;
 esac

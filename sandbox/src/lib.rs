@@ -1,18 +1,34 @@
 //! Simulated Kubernetes clusters on loopback.
 //!
 //! Each [`SandboxCluster`] is an HTTPS server with its own CA and bearer token that answers the
-//! Kubernetes REST API, so `kube` clients and kubectl talk to it unchanged through the
-//! kubeconfig it writes. Tandem's quick start, demo and tests run on these when no real cluster
-//! is at hand; production points Tandem at real clusters instead.
+//! Kubernetes REST API (discovery, OpenAPI, CRUD, list, watch, patch, CRDs), so `kube` clients
+//! and kubectl talk to it unchanged through the kubeconfig it writes. Tandem's quick start,
+//! demo and tests run on these when no real cluster is at hand; production points Tandem at
+//! real clusters instead.
 
-mod api;
+mod db;
+mod discovery;
+mod errors;
+mod kinds;
+mod meta;
+mod patch;
+mod persist;
+mod rest;
+mod selector;
+mod store;
 mod tls;
+mod watch;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -21,7 +37,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-pub use api::GIT_VERSION;
+pub use discovery::GIT_VERSION;
+pub use watch::BOOKMARK_EVERY;
 
 /// The clusters `tandem sandbox` and the demo fleet start when none are named.
 pub const DEFAULT_CLUSTERS: [&str; 3] = ["host", "host2", "member"];
@@ -40,6 +57,15 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot load the cluster's saved state: {0}")]
+    State(String),
+}
+
+/// What every request handler of one cluster shares.
+pub(crate) struct ClusterState {
+    pub addr: SocketAddr,
+    admin_token: String,
+    pub db: Mutex<db::Db>,
 }
 
 /// One running simulated cluster. Dropping it stops its server.
@@ -52,19 +78,90 @@ pub struct SandboxCluster {
 }
 
 impl SandboxCluster {
-    /// Starts a cluster named `name` on a free loopback port.
+    /// Starts a cluster named `name` on a free loopback port, with its state in memory only.
     pub async fn start(name: &str) -> Result<Self, SandboxError> {
         let tls = tls::ClusterTls::generate(name)?;
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(SandboxError::Bind)?;
+        let listener = bind(None).await?;
+        Self::serve(
+            name,
+            tls,
+            listener,
+            random_token()?,
+            store::Store::in_memory(),
+        )
+        .await
+    }
+
+    /// Like [`start`](Self::start), keeping only the last `changes` changes for watches to
+    /// resume from: older resourceVersions get 410 Gone sooner (for tests of that path).
+    pub async fn start_with_watch_history(
+        name: &str,
+        changes: usize,
+    ) -> Result<Self, SandboxError> {
+        let tls = tls::ClusterTls::generate(name)?;
+        let listener = bind(None).await?;
+        Self::serve(
+            name,
+            tls,
+            listener,
+            random_token()?,
+            store::Store::in_memory().with_history_limit(changes),
+        )
+        .await
+    }
+
+    /// Starts a cluster whose state, CA, admin token and port live in `dir/<name>/`: a restart
+    /// with the same directory brings back every object, and the same kubeconfig keeps
+    /// working (the port is reused when it is free).
+    pub async fn start_persistent(name: &str, dir: &Path) -> Result<Self, SandboxError> {
+        let home = dir.join(name);
+        std::fs::create_dir_all(&home).map_err(|source| SandboxError::Write {
+            path: home.clone(),
+            source,
+        })?;
+        let tls = tls::ClusterTls::load_or_generate(name, &home)?;
+        let token_path = home.join("token");
+        let token = match std::fs::read_to_string(&token_path) {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+            _ => {
+                let t = random_token()?;
+                write_private(&token_path, t.as_bytes())?;
+                t
+            }
+        };
+        let port_path = home.join("port");
+        let saved_port = std::fs::read_to_string(&port_path)
+            .ok()
+            .and_then(|p| p.trim().parse().ok());
+        let listener = bind(saved_port).await?;
+        let port = listener.local_addr().map_err(SandboxError::Bind)?.port();
+        write_private(&port_path, port.to_string().as_bytes())?;
+        let store = store::Store::persistent(&home.join("state")).map_err(SandboxError::State)?;
+        Self::serve(name, tls, listener, token, store).await
+    }
+
+    async fn serve(
+        name: &str,
+        tls: tls::ClusterTls,
+        listener: TcpListener,
+        token: String,
+        store: store::Store,
+    ) -> Result<Self, SandboxError> {
         let addr = listener.local_addr().map_err(SandboxError::Bind)?;
-        let token = random_token()?;
-        let state = Arc::new(api::ApiState {
-            token: token.clone(),
+        let state = Arc::new(ClusterState {
             addr,
+            admin_token: token.clone(),
+            db: Mutex::new(db::Db::open(store, tls.ca_pem.clone())),
         });
-        let router = api::router(state);
+        bootstrap(&state);
+        let router = Router::new()
+            .merge(discovery::routes())
+            .merge(rest::routes())
+            .fallback(|req: Request| async move {
+                errors::ApiError::no_such_path(req.uri().path()).into_response()
+            })
+            .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+            .with_state(state);
         let acceptor = TlsAcceptor::from(tls.server_config.clone());
         let server = tokio::spawn(serve(listener, acceptor, router));
         tracing::info!(cluster = name, %addr, "sandbox cluster listening");
@@ -100,18 +197,11 @@ impl SandboxCluster {
     /// Writes `dir/<name>.kubeconfig`, readable by the owner only (it holds the admin token).
     pub fn write_kubeconfig(&self, dir: &Path) -> Result<PathBuf, SandboxError> {
         let path = dir.join(format!("{}.kubeconfig", self.name));
-        let write_err = |source| SandboxError::Write {
+        std::fs::create_dir_all(dir).map_err(|source| SandboxError::Write {
             path: path.clone(),
             source,
-        };
-        std::fs::create_dir_all(dir).map_err(write_err)?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).map_err(write_err)?;
-        file.write_all(self.kubeconfig_yaml().as_bytes())
-            .map_err(write_err)?;
+        })?;
+        write_private(&path, self.kubeconfig_yaml().as_bytes())?;
         Ok(path)
     }
 }
@@ -122,21 +212,112 @@ impl Drop for SandboxCluster {
     }
 }
 
-/// Starts one cluster per name and writes each one's kubeconfig into `dir`.
+/// Starts one persistent cluster per name, state under `dir`, and writes each one's
+/// kubeconfig into `dir`.
 pub async fn start_fleet(
     names: &[&str],
     dir: &Path,
 ) -> Result<Vec<(SandboxCluster, PathBuf)>, SandboxError> {
     let mut fleet = Vec::with_capacity(names.len());
     for name in names {
-        let cluster = SandboxCluster::start(name).await?;
+        let cluster = SandboxCluster::start_persistent(name, dir).await?;
         let path = cluster.write_kubeconfig(dir)?;
         fleet.push((cluster, path));
     }
     Ok(fleet)
 }
 
-async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: axum::Router) {
+/// The namespaces every cluster has from its first start.
+fn bootstrap(state: &ClusterState) {
+    let Ok(mut db) = state.db.lock() else { return };
+    let Some(kind) = db.registry.find("", "v1", "namespaces").cloned() else {
+        return;
+    };
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        if db.get(&kind, "v1", None, ns).is_err() {
+            let object = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            if let Err(err) = db.create(&kind, "v1", None, object, false) {
+                tracing::warn!(namespace = ns, ?err, "sandbox bootstrap failed");
+            }
+        }
+    }
+}
+
+/// Paths that a real cluster lets anonymous users read (`system:public-info-viewer`).
+fn is_public(path: &str) -> bool {
+    matches!(path, "/version" | "/healthz" | "/livez" | "/readyz")
+}
+
+async fn authenticate(
+    State(state): State<Arc<ClusterState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default().to_string());
+    match presented {
+        // Anonymous, as kube-apiserver with anonymous auth: public paths only.
+        None if is_public(req.uri().path()) => next.run(req).await,
+        None => errors::ApiError::forbidden(format!(
+            "forbidden: User \"system:anonymous\" cannot get path \"{}\"",
+            req.uri().path()
+        ))
+        .into_response(),
+        Some(value) => {
+            let token = value.strip_prefix("Bearer ").unwrap_or_default();
+            let known = constant_time_eq(token.as_bytes(), state.admin_token.as_bytes())
+                || state
+                    .db
+                    .lock()
+                    .is_ok_and(|db| db.identity_for(token).is_some());
+            if known {
+                next.run(req).await
+            } else {
+                errors::ApiError::new(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "Unauthorized",
+                )
+                .into_response()
+            }
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn bind(port: Option<u16>) -> Result<TcpListener, SandboxError> {
+    if let Some(port) = port
+        && let Ok(listener) = TcpListener::bind(("127.0.0.1", port)).await
+    {
+        return Ok(listener);
+    }
+    TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(SandboxError::Bind)
+}
+
+/// Writes a file only its owner may read: it holds a token or a key.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SandboxError> {
+    let write_err = |source| SandboxError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(write_err)?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(write_err)
+}
+
+async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,

@@ -15,15 +15,38 @@ use crate::SandboxError;
 pub struct ClusterTls {
     /// PEM of the CA certificate: what a kubeconfig carries as `certificate-authority-data`.
     pub ca_pem: String,
+    ca_key_pem: String,
     pub server_config: Arc<ServerConfig>,
 }
 
 impl ClusterTls {
     /// A fresh CA named after the cluster, and a serving certificate for loopback.
     pub fn generate(cluster: &str) -> Result<Self, SandboxError> {
+        Self::build(cluster, None)
+    }
+
+    /// The CA kept in `dir` (made there on first use), so kubeconfigs and copies of the CA
+    /// that other clusters hold stay valid across restarts; a new serving certificate.
+    pub fn load_or_generate(cluster: &str, dir: &std::path::Path) -> Result<Self, SandboxError> {
+        let key_path = dir.join("ca.key");
+        let cert_path = dir.join("ca.crt");
+        let read = |p: &std::path::Path| std::fs::read_to_string(p).ok();
+        let saved = read(&key_path).zip(read(&cert_path));
+        let tls = Self::build(cluster, saved.clone())?;
+        if saved.is_none() {
+            crate::write_private(&key_path, tls.ca_key_pem.as_bytes())?;
+            crate::write_private(&cert_path, tls.ca_pem.as_bytes())?;
+        }
+        Ok(tls)
+    }
+
+    fn build(cluster: &str, saved: Option<(String, String)>) -> Result<Self, SandboxError> {
         let tls_err = |e: rcgen::Error| SandboxError::Tls(e.to_string());
 
-        let ca_key = KeyPair::generate().map_err(tls_err)?;
+        let ca_key = match &saved {
+            Some((key_pem, _)) => KeyPair::from_pem(key_pem).map_err(tls_err)?,
+            None => KeyPair::generate().map_err(tls_err)?,
+        };
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
@@ -34,7 +57,15 @@ impl ClusterTls {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_err)?;
+        // A saved CA certificate is kept as is; the issuer rebuilt from the same name and key
+        // signs certificates that chain to it.
+        let ca_pem = match &saved {
+            Some((_, cert_pem)) => cert_pem.clone(),
+            None => ca_params.self_signed(&ca_key).map_err(tls_err)?.pem(),
+        };
+        let ca_der = rustls::pki_types::pem::PemObject::from_pem_slice(ca_pem.as_bytes())
+            .map_err(|e: rustls::pki_types::pem::Error| SandboxError::Tls(e.to_string()))?;
+        let ca_key_pem = ca_key.serialize_pem();
         let issuer = Issuer::new(ca_params, ca_key);
 
         let server_key = KeyPair::generate().map_err(tls_err)?;
@@ -54,10 +85,7 @@ impl ClusterTls {
             .signed_by(&server_key, &issuer)
             .map_err(tls_err)?;
 
-        let chain = vec![
-            CertificateDer::from(server_cert.der().to_vec()),
-            CertificateDer::from(ca_cert.der().to_vec()),
-        ];
+        let chain = vec![CertificateDer::from(server_cert.der().to_vec()), ca_der];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
         let mut server_config =
             ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -70,7 +98,8 @@ impl ClusterTls {
         server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
 
         Ok(Self {
-            ca_pem: ca_cert.pem(),
+            ca_pem,
+            ca_key_pem,
             server_config: Arc::new(server_config),
         })
     }

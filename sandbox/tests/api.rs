@@ -60,3 +60,59 @@ async fn a_client_that_does_not_trust_the_ca_is_refused() {
     let err = client.apiserver_version().await.unwrap_err();
     assert!(!matches!(err, kube::Error::Api(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_service_account_token_secret_gets_a_working_token() {
+    use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
+    use kube::api::{Api, ListParams, PostParams};
+
+    let cluster = SandboxCluster::start("member").await.unwrap();
+    let admin = client_with(&cluster.kubeconfig_yaml()).await;
+    let sa: ServiceAccount =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "host-kubesphere"}}))
+            .unwrap();
+    Api::<ServiceAccount>::namespaced(admin.clone(), "kube-system")
+        .create(&PostParams::default(), &sa)
+        .await
+        .unwrap();
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "host-kubesphere-token", "annotations": {"kubernetes.io/service-account.name": "host-kubesphere"}},
+        "type": "kubernetes.io/service-account-token"
+    }))
+    .unwrap();
+    let secrets: Api<Secret> = Api::namespaced(admin, "kube-system");
+    let created = secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let data = created.data.unwrap();
+    let token = String::from_utf8(data["token"].0.clone()).unwrap();
+    assert!(data.contains_key("ca.crt"));
+    assert_eq!(data["namespace"].0, b"kube-system");
+
+    let as_sa = client_with(&common_with_token(&cluster.kubeconfig_yaml(), &token)).await;
+    let namespaces = Api::<Namespace>::all(as_sa.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert!(!namespaces.items.is_empty());
+
+    // Deleting the secret revokes the token.
+    secrets
+        .delete("host-kubesphere-token", &Default::default())
+        .await
+        .unwrap();
+    let err = Api::<Namespace>::all(as_sa)
+        .list(&ListParams::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, kube::Error::Api(s) if s.code == 401));
+}
+
+fn common_with_token(kubeconfig_yaml: &str, token: &str) -> String {
+    let line = kubeconfig_yaml
+        .lines()
+        .find(|l| l.contains("token:"))
+        .unwrap();
+    kubeconfig_yaml.replace(line, &format!("    token: {token}"))
+}
