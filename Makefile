@@ -8,7 +8,7 @@ MUSL_TARGET := x86_64-unknown-linux-musl
 IMAGE ?= localhost/tandem:dev
 SITE_ENV := LEPTOS_SITE_ROOT=target/site
 
-.PHONY: help run test lint unit e2e build size image screenshot tools tools-test clean
+.PHONY: help run test lint unit kubectl e2e build size bench image screenshot tools tools-test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ run: tools build ## build in release mode and serve the console on the embedded 
 	@echo "Tandem on http://127.0.0.1:$(PORT) (demo fleet; Ctrl-C stops)"
 	$(SITE_ENV) ./target/release/tandem serve --demo --data-dir target/demo --listen 127.0.0.1:$(PORT)
 
-test: tools-test lint unit build e2e size ## everything CI checks: format, clippy, Rust tests, browser tests, size budget
+test: tools-test lint unit build kubectl e2e size ## everything CI checks: format, clippy, Rust tests, kubectl, browser tests, size budget
 
 lint: ## rustfmt and clippy (warnings are errors), server and browser halves
 	cargo fmt --all -- --check
@@ -29,6 +29,9 @@ unit: ## all Rust tests (unit and integration, against sandbox clusters)
 
 build: ## release build of the server and the hydrate bundle (target/site)
 	cargo leptos build --release
+
+kubectl: ## kubectl 1.37 (from PyPI) against a sandbox cluster: get, apply, watch, delete
+	scripts/kubectl-check.sh target/release/tandem
 
 e2e: ## Playwright suite in Debian chromium against the release build
 	cd end2end && npx playwright test
