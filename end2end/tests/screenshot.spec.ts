@@ -10,3 +10,13 @@ test("overview screenshot for the README", async ({ page }) => {
   await expect(page.getByTestId("summary")).toHaveText("2 of 2 reachable");
   await page.screenshot({ path: "../docs/overview.png" });
 });
+
+test("overview in Chinese, for the README", async ({ page, context }) => {
+  await page.setViewportSize({ width: 1200, height: 480 });
+  await page.goto("/");
+  await expect(page.locator("[data-hydrated=true]")).toBeVisible();
+  await page.getByRole("button", { name: "中文" }).click();
+  await expect(page.getByTestId("summary")).toHaveText("2/2 个主集群可访问");
+  await page.screenshot({ path: "../docs/overview-zh.png" });
+  await context.clearCookies();
+});
