@@ -10,6 +10,7 @@ mod db;
 mod discovery;
 mod errors;
 mod kinds;
+mod kubesphere;
 mod meta;
 mod patch;
 mod persist;
@@ -38,6 +39,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 pub use discovery::GIT_VERSION;
+pub use kubesphere::{ClusterRole, KUBESPHERE_VERSION, KubeSphereInstall};
 pub use watch::BOOKMARK_EVERY;
 
 /// The clusters `tandem sandbox` and the demo fleet start when none are named.
@@ -74,6 +76,7 @@ pub struct SandboxCluster {
     addr: SocketAddr,
     token: String,
     ca_pem: String,
+    state: Arc<ClusterState>,
     server: JoinHandle<()>,
 }
 
@@ -161,7 +164,7 @@ impl SandboxCluster {
                 errors::ApiError::no_such_path(req.uri().path()).into_response()
             })
             .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-            .with_state(state);
+            .with_state(state.clone());
         let acceptor = TlsAcceptor::from(tls.server_config.clone());
         let server = tokio::spawn(serve(listener, acceptor, router));
         tracing::info!(cluster = name, %addr, "sandbox cluster listening");
@@ -170,8 +173,20 @@ impl SandboxCluster {
             addr,
             token,
             ca_pem: tls.ca_pem,
+            state,
             server,
         })
+    }
+
+    /// Installs KubeSphere (and kubefed's CRDs) as ks-installer does; objects already there
+    /// are left alone, so this is safe on every start.
+    pub fn install_kubesphere(&self, install: &KubeSphereInstall) -> Result<(), SandboxError> {
+        let mut db = self
+            .state
+            .db
+            .lock()
+            .map_err(|_| SandboxError::State("state lock poisoned".into()))?;
+        kubesphere::install(&mut db, install).map_err(|e| SandboxError::State(e.message))
     }
 
     pub fn name(&self) -> &str {

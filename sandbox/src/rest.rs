@@ -38,6 +38,9 @@ async fn core(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some((ns, service, path)) = crate::kubesphere::proxy::parse(&rest) {
+        return crate::kubesphere::proxy::serve(&state, ns, service, &path);
+    }
     handle(&state, "", "v1", &rest, method, q, &headers, body)
         .await
         .unwrap_or_else(IntoResponse::into_response)

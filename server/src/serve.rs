@@ -12,8 +12,16 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 pub async fn run(config: ConsoleConfig) -> Result<(), String> {
-    let conf = get_configuration(None).map_err(|e| format!("Leptos settings: {e}"))?;
-    let mut leptos_options = conf.leptos_options;
+    // cargo-leptos bakes the site's names in at build time; a plain `cargo build` (tests,
+    // tools) does not, and then the defaults of this workspace's metadata apply.
+    let mut leptos_options = match get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(_) => LeptosOptions::builder()
+            .output_name("tandem")
+            .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
+            .site_pkg_dir("pkg")
+            .build(),
+    };
     leptos_options.site_addr = config.listen;
 
     let monitor = HostMonitor::start(&config);
