@@ -12,7 +12,7 @@ rustup target list --installed | grep -qx "$target" || rustup target add "$targe
 # cargo-leptos sets LEPTOS_OUTPUT_NAME when it builds; a plain cargo build must too, or the
 # page would ask for the wrong wasm file name.
 LEPTOS_OUTPUT_NAME=tandem cargo build --quiet -p tandem --release --target "$target"
-file "target/$target/release/tandem" | grep -q "statically linked" || {
+file "target/$target/release/tandem" | grep -Eq "static(-pie|ally) linked" || {
   echo "target/$target/release/tandem is not statically linked" >&2; exit 1; }
 
 podman build --quiet --build-arg ARTIFACTS=prebuilt -t "$image" . >/dev/null
