@@ -10,6 +10,7 @@ mod db;
 mod discovery;
 mod errors;
 mod kinds;
+mod kubefed;
 mod kubesphere;
 mod meta;
 mod patch;
@@ -78,6 +79,9 @@ pub struct SandboxCluster {
     ca_pem: String,
     state: Arc<ClusterState>,
     server: JoinHandle<()>,
+    /// The host controllers (user controller, kubefed sync), once KubeSphere is installed as
+    /// a host.
+    controllers: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl SandboxCluster {
@@ -175,18 +179,60 @@ impl SandboxCluster {
             ca_pem: tls.ca_pem,
             state,
             server,
+            controllers: Mutex::new(None),
         })
     }
 
     /// Installs KubeSphere (and kubefed's CRDs) as ks-installer does; objects already there
     /// are left alone, so this is safe on every start.
     pub fn install_kubesphere(&self, install: &KubeSphereInstall) -> Result<(), SandboxError> {
-        let mut db = self
-            .state
+        {
+            let mut db = self.lock()?;
+            kubesphere::install(&mut db, install).map_err(|e| SandboxError::State(e.message))?;
+        }
+        if install.role == ClusterRole::Host
+            && let Ok(mut controllers) = self.controllers.lock()
+            && controllers.is_none()
+        {
+            *controllers = Some(tokio::spawn(kubefed::run(self.state.clone())));
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, db::Db>, SandboxError> {
+        self.state
             .db
             .lock()
-            .map_err(|_| SandboxError::State("state lock poisoned".into()))?;
-        kubesphere::install(&mut db, install).map_err(|e| SandboxError::State(e.message))
+            .map_err(|_| SandboxError::State("state lock poisoned".into()))
+    }
+
+    /// Joins `member` to this host under `name`, as KubeSphere's cluster controller does:
+    /// a full-rights service account on the member, and on this host the `Cluster`, the
+    /// token secret and the `KubeFedCluster` that kubefed propagates through. Idempotent.
+    pub fn join_member(&self, member: &SandboxCluster, name: &str) -> Result<(), SandboxError> {
+        let fail =
+            |e: errors::ApiError| SandboxError::State(format!("joining {name}: {}", e.message));
+        let (token, uid) = {
+            let mut db = member.lock()?;
+            let token = kubefed::join::prepare_member(&mut db, name).map_err(fail)?;
+            let uid = db
+                .store
+                .get(&store::ObjectKey::new("", "namespaces", "", "kube-system"))
+                .and_then(|ns| meta::str_field(ns, "uid").map(String::from))
+                .unwrap_or_default();
+            (token, uid)
+        };
+        let mut db = self.lock()?;
+        kubefed::join::register_on_host(
+            &mut db,
+            name,
+            &member.server_url(),
+            &member.ca_pem,
+            &token,
+            &uid,
+            &member.kubeconfig_yaml(),
+        )
+        .map_err(fail)
     }
 
     pub fn name(&self) -> &str {
@@ -223,6 +269,11 @@ impl SandboxCluster {
 
 impl Drop for SandboxCluster {
     fn drop(&mut self) {
+        if let Ok(mut controllers) = self.controllers.lock()
+            && let Some(task) = controllers.take()
+        {
+            task.abort();
+        }
         self.server.abort();
     }
 }

@@ -13,7 +13,7 @@ pub fn default_data_dir() -> PathBuf {
 }
 
 /// Starts the demo clusters with KubeSphere 3.4 on each (`host` and `host2` as hosts, `member`
-/// as a member, one jwtSecret for all), writes their kubeconfigs and a `tandem.yaml` naming
+/// as a member joined to both, one jwtSecret for all), writes their kubeconfigs and a `tandem.yaml` naming
 /// the hosts into `dir`, and returns the running clusters (dropping them stops them) and the
 /// config's path. The admin password is kept in `dir` and printed, so it stays the same
 /// across restarts of the same directory.
@@ -43,6 +43,16 @@ pub async fn start_demo_fleet(dir: &Path) -> Result<(Vec<SandboxCluster>, PathBu
                 cluster.name()
             )
         })?;
+    }
+    // Both hosts manage the member under the same name, as in the seed's experiments.
+    if let Some((member, _)) = started.iter().find(|(c, _)| c.name() == "member") {
+        for (host, _) in started
+            .iter()
+            .filter(|(c, _)| DEMO_HOSTS.contains(&c.name()))
+        {
+            host.join_member(member, "member")
+                .map_err(|e| format!("cannot join the demo member to {}: {e}", host.name()))?;
+        }
     }
     let mut config = String::from(
         "# Written by `tandem serve --demo`: the demo fleet's host clusters.\nhosts:\n",
