@@ -301,3 +301,32 @@ async fn deleting_a_namespace_deletes_its_contents() {
         ["default", "kube-node-lease", "kube-public", "kube-system"]
     );
 }
+
+#[tokio::test]
+async fn owned_objects_are_garbage_collected() {
+    let (_c, client) = cluster().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let owner = api
+        .create(&PostParams::default(), &config_map("owner", &[]))
+        .await
+        .unwrap();
+    let mut dependent = config_map("dependent", &[]);
+    dependent.metadata.owner_references = Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: "owner".into(),
+            uid: owner.metadata.uid.unwrap(),
+            ..Default::default()
+        },
+    ]);
+    api.create(&PostParams::default(), &dependent)
+        .await
+        .unwrap();
+    api.create(&PostParams::default(), &config_map("unrelated", &[]))
+        .await
+        .unwrap();
+    api.delete("owner", &DeleteParams::default()).await.unwrap();
+    assert_eq!(status_code(api.get("dependent").await.unwrap_err()), 404);
+    api.get("unrelated").await.unwrap();
+}

@@ -182,3 +182,159 @@ async fn a_member_that_is_down_shows_cluster_not_ready() {
         json!([{"name": "member", "status": "ClusterNotReady"}])
     );
 }
+
+#[tokio::test]
+async fn deleting_a_user_on_the_host_cleans_the_member_and_releases_the_federated_user() {
+    let (_host, _member, host_client, member_client) = fleet().await;
+    users(&host_client)
+        .create(&PostParams::default(), &user("dave", "dave@example.com"))
+        .await
+        .unwrap();
+    eventually("dave on the member", || async {
+        users(&member_client).get_opt("dave").await.unwrap()
+    })
+    .await;
+    users(&host_client)
+        .delete("dave", &Default::default())
+        .await
+        .unwrap();
+    eventually("dave gone from the member", || async {
+        users(&member_client)
+            .get_opt("dave")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    eventually("FederatedUser dave gone", || async {
+        federated_users(&host_client)
+            .get_opt("dave")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    eventually("User dave gone", || async {
+        users(&host_client)
+            .get_opt("dave")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn global_roles_and_workspaces_are_federated() {
+    let (_host, _member, host_client, member_client) = fleet().await;
+    let global_roles = |c: &kube::Client| {
+        Api::<DynamicObject>::all_with(
+            c.clone(),
+            &resource("iam.kubesphere.io", "v1alpha2", "GlobalRole", "globalroles"),
+        )
+    };
+    let mut role = DynamicObject::new(
+        "auditor",
+        &resource("iam.kubesphere.io", "v1alpha2", "GlobalRole", "globalroles"),
+    );
+    role.data =
+        json!({"rules": [{"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list"]}]});
+    global_roles(&host_client)
+        .create(&PostParams::default(), &role)
+        .await
+        .unwrap();
+    let copy = eventually("auditor on the member", || async {
+        global_roles(&member_client)
+            .get_opt("auditor")
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(copy.data["rules"][0]["resources"][0], "events");
+    global_roles(&host_client)
+        .delete("auditor", &Default::default())
+        .await
+        .unwrap();
+    eventually("auditor gone from the member", || async {
+        global_roles(&member_client)
+            .get_opt("auditor")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+
+    let templates = Api::<DynamicObject>::all_with(
+        host_client.clone(),
+        &resource(
+            "tenant.kubesphere.io",
+            "v1alpha2",
+            "WorkspaceTemplate",
+            "workspacetemplates",
+        ),
+    );
+    let mut ws = DynamicObject::new(
+        "team-a",
+        &resource(
+            "tenant.kubesphere.io",
+            "v1alpha2",
+            "WorkspaceTemplate",
+            "workspacetemplates",
+        ),
+    );
+    ws.data = json!({"spec": {"template": {"spec": {"manager": "admin"}}, "placement": {"clusters": [{"name": "member"}]}}});
+    templates.create(&PostParams::default(), &ws).await.unwrap();
+    let workspaces = Api::<DynamicObject>::all_with(
+        member_client.clone(),
+        &resource(
+            "tenant.kubesphere.io",
+            "v1alpha1",
+            "Workspace",
+            "workspaces",
+        ),
+    );
+    let workspace = eventually("workspace on the member", || async {
+        workspaces.get_opt("team-a").await.unwrap()
+    })
+    .await;
+    assert_eq!(workspace.data["spec"]["manager"], "admin");
+    let roles = Api::<DynamicObject>::all_with(
+        member_client.clone(),
+        &resource(
+            "iam.kubesphere.io",
+            "v1alpha2",
+            "WorkspaceRole",
+            "workspaceroles",
+        ),
+    );
+    for name in [
+        "team-a-admin",
+        "team-a-regular",
+        "team-a-viewer",
+        "team-a-self-provisioner",
+    ] {
+        let role = eventually(name, || async { roles.get_opt(name).await.unwrap() }).await;
+        assert_eq!(
+            role.metadata.labels.unwrap()["kubesphere.io/workspace"],
+            "team-a"
+        );
+    }
+    let bindings = Api::<DynamicObject>::all_with(
+        member_client,
+        &resource(
+            "iam.kubesphere.io",
+            "v1alpha2",
+            "WorkspaceRoleBinding",
+            "workspacerolebindings",
+        ),
+    );
+    let binding = eventually("manager binding on the member", || async {
+        bindings.get_opt("team-a-admin").await.unwrap()
+    })
+    .await;
+    assert_eq!(binding.data["subjects"][0]["name"], "admin");
+}

@@ -109,7 +109,39 @@ impl Db {
         if !key.namespace.is_empty() {
             self.finish_namespace(&key.namespace)?;
         }
+        self.collect_dependents(&gone)?;
         Ok(gone)
+    }
+
+    /// Garbage collection, background propagation: whatever named the removed object as an
+    /// owner is deleted too (and only marked, if it has finalizers).
+    fn collect_dependents(&mut self, owner: &Value) -> ApiResult<()> {
+        let Some(uid) = meta::str_field(owner, "uid") else {
+            return Ok(());
+        };
+        let kinds: Vec<ResourceKind> = self.registry.all().cloned().collect();
+        for kind in kinds {
+            let dependents: Vec<ObjectKey> = self
+                .store
+                .list(&kind.group, &kind.plural, None, None)
+                .filter(|(_, o)| {
+                    o.pointer("/metadata/ownerReferences")
+                        .and_then(Value::as_array)
+                        .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            let version = kind.versions.first().cloned().unwrap_or_default();
+            for key in dependents {
+                let ns = (!key.namespace.is_empty()).then_some(key.namespace.as_str());
+                match self.delete(&kind, &version, ns, &key.name, &Value::Null, false) {
+                    Ok(_) => {}
+                    Err(e) if e.code == axum::http::StatusCode::NOT_FOUND => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Deletes (or marks, if they have finalizers) everything in a namespace being deleted.

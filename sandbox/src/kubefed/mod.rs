@@ -2,9 +2,11 @@
 //! controller's join, its user controller, and kubefed's sync controller, running in the
 //! sandbox's own loop.
 
+mod federate;
 pub(crate) mod join;
 pub(crate) mod sync;
 mod users;
+mod workspaces;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,10 @@ pub(crate) async fn run(state: Arc<ClusterState>) {
     loop {
         tokio::time::sleep(TICK).await;
         users::reconcile_users(&state);
+        if let Ok(mut db) = state.db.lock() {
+            workspaces::reconcile_workspaces(&mut db);
+            federate::reconcile_plain(&mut db);
+        }
         sync::sync_all(&state, &mut sync).await;
     }
 }

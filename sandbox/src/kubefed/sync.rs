@@ -194,9 +194,10 @@ fn desired(object: &Value, target: &ApiResource) -> Value {
     let meta_out = meta::metadata_mut(&mut out);
     meta_out.insert("name".into(), json!(name));
     let labels = meta_out.entry("labels").or_insert_with(|| json!({}));
-    if let Some(labels) = labels.as_object_mut() {
-        labels.insert(MANAGED.into(), json!("true"));
+    if !labels.is_object() {
+        *labels = json!({});
     }
+    labels[MANAGED] = json!("true");
     out
 }
 

@@ -5,7 +5,6 @@
 
 use serde_json::{Value, json};
 
-use super::sync::MANAGED;
 use crate::ClusterState;
 use crate::db::Db;
 use crate::meta;
@@ -36,12 +35,8 @@ pub(crate) fn reconcile_users(state: &ClusterState) {
         .map(|(_, v)| v.clone())
         .collect();
     for user in all {
-        let labels = user
-            .pointer("/metadata/labels")
-            .cloned()
-            .unwrap_or(Value::Null);
         // Copies pushed here by another host's kubefed are that host's business.
-        if labels[MANAGED] == "true" {
+        if super::federate::is_member_copy(&user) {
             continue;
         }
         let name = meta::str_field(&user, "name")
@@ -61,14 +56,14 @@ fn reconcile_user(
     user: Value,
 ) -> Result<(), crate::errors::ApiError> {
     if meta::is_deleting(&user) {
-        // The FederatedUser goes first (its own finalizer keeps it until members are clean).
-        let _ = db.delete(federated, "v1beta1", None, name, &Value::Null, false);
-        let mut next = user.clone();
+        // Bindings and login records would go here; the FederatedUser follows by garbage
+        // collection (and stays, held by kubefed's finalizer, until members are clean).
         let rest: Vec<String> = meta::finalizers(&user)
             .into_iter()
             .filter(|f| f != USER_FINALIZER)
             .collect();
         if rest.len() != meta::finalizers(&user).len() {
+            let mut next = user.clone();
             meta::metadata_mut(&mut next).insert("finalizers".into(), json!(rest));
             db.update(users, "v1alpha2", None, name, next, false, false)?;
         }
@@ -90,9 +85,6 @@ fn reconcile_user(
             map.remove("kubectl.kubernetes.io/last-applied-configuration");
         }
     }
-    let meta_next = meta::metadata_mut(&mut next);
-    let labels = meta_next.entry("labels").or_insert_with(|| json!({}));
-    labels[MANAGED] = json!("false");
     let mut finalizers = meta::finalizers(&user);
     if !finalizers.iter().any(|f| f == USER_FINALIZER) {
         finalizers.push(USER_FINALIZER.into());
@@ -120,36 +112,9 @@ fn reconcile_user(
         stored
     };
 
-    // The FederatedUser: the user's labels, annotations, spec and status as the template.
-    let mut template_meta = json!({});
-    for field in ["labels", "annotations"] {
-        if let Some(v) = stored["metadata"].get(field) {
-            template_meta[field] = v.clone();
-        }
-    }
-    if let Some(labels) = template_meta["labels"].as_object_mut() {
-        labels.remove(MANAGED);
-    }
-    let template =
-        json!({"metadata": template_meta, "spec": stored["spec"], "status": stored["status"]});
-    let owner = json!([{"apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User", "name": name, "uid": stored["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}]);
-    match db.get(federated, "v1beta1", None, name) {
-        Err(_) => {
-            let object = json!({
-                "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
-                "metadata": {"name": name, "ownerReferences": owner},
-                "spec": {"template": template, "placement": {"clusterSelector": {}}},
-            });
-            db.create(federated, "v1beta1", None, object, false)?;
-        }
-        Ok(existing)
-            if existing["spec"]["template"] != template && !meta::is_deleting(&existing) =>
-        {
-            let mut next = existing.clone();
-            next["spec"]["template"] = template;
-            db.update(federated, "v1beta1", None, name, next, false, false)?;
-        }
-        Ok(_) => {}
-    }
+    // A FederatedUser's template carries the status too (KUBESPHERE.md 1.9).
+    let mut template = super::federate::default_template(&stored);
+    template["status"] = stored["status"].clone();
+    super::federate::mark_and_federate(db, users, federated, stored, Some(template))?;
     Ok(())
 }
