@@ -41,6 +41,7 @@ use tower::ServiceExt;
 
 pub use discovery::GIT_VERSION;
 pub use kubesphere::{ClusterRole, KUBESPHERE_VERSION, KubeSphereInstall};
+pub use tls::ServingCertificate;
 pub use watch::BOOKMARK_EVERY;
 
 /// The clusters `tandem sandbox` and the demo fleet start when none are named.
@@ -88,6 +89,24 @@ impl SandboxCluster {
     /// Starts a cluster named `name` on a free loopback port, with its state in memory only.
     pub async fn start(name: &str) -> Result<Self, SandboxError> {
         let tls = tls::ClusterTls::generate(name)?;
+        let listener = bind(None).await?;
+        Self::serve(
+            name,
+            tls,
+            listener,
+            random_token()?,
+            store::Store::in_memory(),
+        )
+        .await
+    }
+
+    /// Like [`start`](Self::start), presenting a serving certificate of the given shape (an
+    /// expired one, or one for another host name), for tests of how clients explain it.
+    pub async fn start_with_certificate(
+        name: &str,
+        certificate: ServingCertificate,
+    ) -> Result<Self, SandboxError> {
+        let tls = tls::ClusterTls::generate_shaped(name, certificate)?;
         let listener = bind(None).await?;
         Self::serve(
             name,

@@ -19,10 +19,27 @@ pub struct ClusterTls {
     pub server_config: Arc<ServerConfig>,
 }
 
+/// The serving certificate a cluster presents: a good one, or one of the broken shapes
+/// Tandem's add-cluster checks must explain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ServingCertificate {
+    #[default]
+    Valid,
+    /// Signed by the cluster's CA, but expired in 2021.
+    Expired,
+    /// Signed by the cluster's CA, but for `wrong-host.example` only, not for loopback.
+    WrongHost,
+}
+
 impl ClusterTls {
     /// A fresh CA named after the cluster, and a serving certificate for loopback.
     pub fn generate(cluster: &str) -> Result<Self, SandboxError> {
-        Self::build(cluster, None)
+        Self::build(cluster, None, ServingCertificate::Valid)
+    }
+
+    /// A fresh CA and a serving certificate of the given shape.
+    pub fn generate_shaped(cluster: &str, shape: ServingCertificate) -> Result<Self, SandboxError> {
+        Self::build(cluster, None, shape)
     }
 
     /// The CA kept in `dir` (made there on first use), so kubeconfigs and copies of the CA
@@ -32,7 +49,7 @@ impl ClusterTls {
         let cert_path = dir.join("ca.crt");
         let read = |p: &std::path::Path| std::fs::read_to_string(p).ok();
         let saved = read(&key_path).zip(read(&cert_path));
-        let tls = Self::build(cluster, saved.clone())?;
+        let tls = Self::build(cluster, saved.clone(), ServingCertificate::Valid)?;
         if saved.is_none() {
             crate::write_private(&key_path, tls.ca_key_pem.as_bytes())?;
             crate::write_private(&cert_path, tls.ca_pem.as_bytes())?;
@@ -40,7 +57,11 @@ impl ClusterTls {
         Ok(tls)
     }
 
-    fn build(cluster: &str, saved: Option<(String, String)>) -> Result<Self, SandboxError> {
+    fn build(
+        cluster: &str,
+        saved: Option<(String, String)>,
+        shape: ServingCertificate,
+    ) -> Result<Self, SandboxError> {
         let tls_err = |e: rcgen::Error| SandboxError::Tls(e.to_string());
 
         let ca_key = match &saved {
@@ -81,6 +102,18 @@ impl ClusterTls {
         server_params
             .subject_alt_names
             .push(SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        match shape {
+            ServingCertificate::Valid => {}
+            ServingCertificate::Expired => {
+                server_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+                server_params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+            }
+            ServingCertificate::WrongHost => {
+                server_params.subject_alt_names = vec![SanType::DnsName(
+                    "wrong-host.example".try_into().map_err(tls_err)?,
+                )];
+            }
+        }
         let server_cert = server_params
             .signed_by(&server_key, &issuer)
             .map_err(tls_err)?;

@@ -116,3 +116,36 @@ fn common_with_token(kubeconfig_yaml: &str, token: &str) -> String {
         .unwrap();
     kubeconfig_yaml.replace(line, &format!("    token: {token}"))
 }
+
+#[tokio::test]
+async fn broken_serving_certificates_fail_the_handshake_with_the_reason() {
+    use sandbox::ServingCertificate;
+    for (shape, reason) in [
+        (ServingCertificate::Expired, "certificate expired"),
+        (ServingCertificate::WrongHost, "not valid for name"),
+    ] {
+        let cluster = SandboxCluster::start_with_certificate("broken", shape)
+            .await
+            .unwrap();
+        let client = client_with(&cluster.kubeconfig_yaml()).await;
+        let err = client.apiserver_version().await.unwrap_err();
+        let mut chain = String::new();
+        let mut current: Option<&dyn std::error::Error> = Some(&err);
+        while let Some(e) = current {
+            chain.push_str(&format!("{e}: "));
+            current = e.source();
+        }
+        assert!(
+            chain.to_lowercase().contains(reason),
+            "{shape:?}: expected {reason} in {chain}"
+        );
+    }
+    let good = SandboxCluster::start_with_certificate("fine", ServingCertificate::Valid)
+        .await
+        .unwrap();
+    client_with(&good.kubeconfig_yaml())
+        .await
+        .apiserver_version()
+        .await
+        .unwrap();
+}
