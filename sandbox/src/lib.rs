@@ -209,6 +209,11 @@ impl SandboxCluster {
             let mut db = self.lock()?;
             kubesphere::install(&mut db, install).map_err(|e| SandboxError::State(e.message))?;
         }
+        if install.role == ClusterRole::Host {
+            // A KubeSphere host joins itself (a `Cluster` and a `KubeFedCluster` named after
+            // it), so kubefed also "propagates" to the host and reports ManagedLabelFalse there.
+            self.join_member(self, &self.name)?;
+        }
         if install.role == ClusterRole::Host
             && let Ok(mut controllers) = self.controllers.lock()
             && controllers.is_none()

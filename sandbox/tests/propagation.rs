@@ -124,13 +124,15 @@ async fn a_user_created_on_the_host_appears_on_the_member() {
         (clusters != Value::Null).then_some(fed.data["status"].clone())
     })
     .await;
+    // As on a real KubeSphere host: success is an entry without status; the host, joined to
+    // itself, refuses its own source object, which is what makes Propagation False.
     assert_eq!(
         status["clusters"],
-        json!([{"name": "member"}]),
-        "kubefed records success as an entry without status"
+        json!([{"name": "host", "status": "ManagedLabelFalse"}, {"name": "member"}])
     );
     assert_eq!(status["conditions"][0]["type"], "Propagation");
-    assert_eq!(status["conditions"][0]["status"], "True");
+    assert_eq!(status["conditions"][0]["status"], "False");
+    assert_eq!(status["conditions"][0]["reason"], "CheckClusters");
 }
 
 #[tokio::test]
@@ -179,7 +181,7 @@ async fn a_member_that_is_down_shows_cluster_not_ready() {
     .await;
     assert_eq!(
         clusters,
-        json!([{"name": "member", "status": "ClusterNotReady"}])
+        json!([{"name": "host", "status": "ManagedLabelFalse"}, {"name": "member", "status": "ClusterNotReady"}])
     );
 }
 

@@ -297,8 +297,23 @@ async fn sync_object(
                 };
                 results.push((m.name.clone(), if created { "" } else { "CreationFailed" }));
             }
+            // kubefed never touches an object marked as not its own (the host's own source
+            // objects, when the host is joined to itself), nor adopts an unlabelled one.
             (true, Some(actual)) if !managed(&actual) => {
-                results.push((m.name.clone(), "AlreadyExists"))
+                let explicitly_unmanaged = actual
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(MANAGED))
+                    .is_some_and(|v| v == "false");
+                results.push((
+                    m.name.clone(),
+                    if explicitly_unmanaged {
+                        "ManagedLabelFalse"
+                    } else {
+                        "AlreadyExists"
+                    },
+                ))
             }
             (true, Some(actual)) => {
                 let actual_json = serde_json::to_value(&actual).unwrap_or(Value::Null);
