@@ -7,6 +7,7 @@
 //! real clusters instead.
 
 mod db;
+pub mod demo;
 mod discovery;
 mod errors;
 mod kinds;
@@ -257,6 +258,51 @@ impl SandboxCluster {
             &member.kubeconfig_yaml(),
         )
         .map_err(fail)
+    }
+
+    /// Creates an object in-process, as a controller of the cluster would (no-op if an object
+    /// of that kind and name exists).
+    pub(crate) fn create_object(&self, object: serde_json::Value) -> Result<(), SandboxError> {
+        let mut db = self.lock()?;
+        kubefed::join::ensure(&mut db, object)
+            .map(|_| ())
+            .map_err(|e| SandboxError::State(e.message))
+    }
+
+    pub(crate) fn delete_object(
+        &self,
+        group: &str,
+        plural: &str,
+        name: &str,
+    ) -> Result<(), SandboxError> {
+        let mut db = self.lock()?;
+        let kind = db
+            .registry
+            .all()
+            .find(|k| k.group == group && k.plural == plural)
+            .cloned()
+            .ok_or_else(|| SandboxError::State(format!("{plural}.{group} is not served")))?;
+        let version = kind.versions.first().cloned().unwrap_or_default();
+        db.delete(&kind, &version, None, name, &serde_json::Value::Null, false)
+            .map(|_| ())
+            .map_err(|e| SandboxError::State(e.message))
+    }
+
+    pub(crate) fn has_finalizer(
+        &self,
+        group: &str,
+        plural: &str,
+        name: &str,
+        finalizer: &str,
+    ) -> bool {
+        self.lock()
+            .ok()
+            .and_then(|db| {
+                db.store
+                    .get(&store::ObjectKey::new(group, plural, "", name))
+                    .map(meta::finalizers)
+            })
+            .is_some_and(|f| f.iter().any(|x| x == finalizer))
     }
 
     pub fn name(&self) -> &str {

@@ -3,68 +3,49 @@
 
 use std::path::{Path, PathBuf};
 
-use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
-
-/// The demo's host clusters; `member` is started too but is not a host.
-const DEMO_HOSTS: [&str; 2] = ["host", "host2"];
+use sandbox::SandboxCluster;
+use sandbox::demo::Scenario;
 
 pub fn default_data_dir() -> PathBuf {
     std::env::temp_dir().join(format!("tandem-demo-{}", std::process::id()))
 }
 
-/// Starts the demo clusters with KubeSphere 3.4 on each (`host` and `host2` as hosts, `member`
-/// as a member joined to both, one jwtSecret for all), writes their kubeconfigs and a `tandem.yaml` naming
-/// the hosts into `dir`, and returns the running clusters (dropping them stops them) and the
-/// config's path. The admin password is kept in `dir` and printed, so it stays the same
-/// across restarts of the same directory.
-pub async fn start_demo_fleet(dir: &Path) -> Result<(Vec<SandboxCluster>, PathBuf), String> {
-    let started = sandbox::start_fleet(&sandbox::DEFAULT_CLUSTERS, dir)
+/// Starts the demo fleet (see `sandbox::demo`) in `dir`, writes a `tandem.yaml` naming its
+/// hosts there, prints where everything is and the admin password, and returns the running
+/// clusters (dropping them stops them) and the config's path.
+pub async fn start_demo_fleet(
+    dir: &Path,
+    scenario: Scenario,
+) -> Result<(Vec<SandboxCluster>, PathBuf), String> {
+    let fleet = sandbox::demo::start_demo_fleet(dir, scenario)
         .await
         .map_err(|e| format!("cannot start the demo fleet in {}: {e}", dir.display()))?;
-    let jwt_secret = demo_secret(&dir.join("jwt-secret"), |r| r)?;
-    // KubeSphere's password rules: a lowercase letter, an uppercase letter and a digit.
-    let admin_password = demo_secret(&dir.join("admin-password"), |r| {
-        format!("Tandem-{}-9", &r[..12])
-    })?;
-    for (cluster, _) in &started {
-        let role = if DEMO_HOSTS.contains(&cluster.name()) {
-            ClusterRole::Host
-        } else {
-            ClusterRole::Member
-        };
-        let install = KubeSphereInstall {
-            role,
-            jwt_secret: jwt_secret.clone(),
-            admin_password: Some(admin_password.clone()),
-        };
-        cluster.install_kubesphere(&install).map_err(|e| {
-            format!(
-                "cannot install KubeSphere on demo cluster {}: {e}",
-                cluster.name()
-            )
-        })?;
-    }
-    // Both hosts manage the member under the same name, as in the seed's experiments.
-    if let Some((member, _)) = started.iter().find(|(c, _)| c.name() == "member") {
-        for (host, _) in started
-            .iter()
-            .filter(|(c, _)| DEMO_HOSTS.contains(&c.name()))
-        {
-            host.join_member(member, "member")
-                .map_err(|e| format!("cannot join the demo member to {}: {e}", host.name()))?;
-        }
-    }
     let mut config = String::from(
         "# Written by `tandem serve --demo`: the demo fleet's host clusters.\nhosts:\n",
     );
-    for name in DEMO_HOSTS {
+    for name in sandbox::demo::DEMO_HOSTS {
         config.push_str(&format!(
             "  - name: {name}\n    kubeconfig: {name}.kubeconfig\n"
         ));
     }
     let path = dir.join("tandem.yaml");
     std::fs::write(&path, config).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    for (cluster, kubeconfig) in &started {
+    print_fleet(&fleet.clusters);
+    eprintln!(
+        "demo KubeSphere {} admin login: user admin, password {}",
+        sandbox::KUBESPHERE_VERSION,
+        fleet.admin_password
+    );
+    if scenario == Scenario::Conflicts {
+        eprintln!(
+            "scenario conflicts: user xxp differs between host and host2 and flips on member; user zzp was deleted on host and is stuck deleting"
+        );
+    }
+    Ok((fleet.clusters.into_iter().map(|(c, _)| c).collect(), path))
+}
+
+fn print_fleet(clusters: &[(SandboxCluster, PathBuf)]) {
+    for (cluster, kubeconfig) in clusters {
         eprintln!(
             "demo cluster {:<7} {}  kubeconfig {}",
             cluster.name(),
@@ -72,61 +53,36 @@ pub async fn start_demo_fleet(dir: &Path) -> Result<(Vec<SandboxCluster>, PathBu
             kubeconfig.display()
         );
     }
-    eprintln!(
-        "demo KubeSphere {} admin login: user admin, password {admin_password}",
-        sandbox::KUBESPHERE_VERSION
-    );
-    Ok((started.into_iter().map(|(c, _)| c).collect(), path))
 }
 
-/// A secret kept in `path` (owner-only), made from 32 random hex digits on first use.
-fn demo_secret(path: &Path, shape: impl FnOnce(String) -> String) -> Result<String, String> {
-    if let Ok(existing) = std::fs::read_to_string(path)
-        && !existing.trim().is_empty()
-    {
-        return Ok(existing.trim().to_string());
-    }
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| format!("no random source: {e}"))?;
-    let secret = shape(bytes.iter().map(|b| format!("{b:02x}")).collect());
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(
-        &mut options
-            .open(path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-        secret.as_bytes(),
-    )
-    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(secret)
-}
-
-/// `tandem sandbox`: start the named clusters and keep them up until Ctrl-C.
-pub async fn sandbox_command(dir: &Path, names: &[String]) -> Result<(), String> {
-    for name in names {
-        if let Some(problem) = fleet::config::dns1123_label_problem(name) {
-            return Err(format!(
-                "--clusters: `{name}` {problem}; use lowercase letters, digits and '-'"
-            ));
+/// `tandem sandbox`: the demo fleet (KubeSphere on `host`, `host2`, `member`), or plain
+/// clusters with the given names; kept up until Ctrl-C.
+pub async fn sandbox_command(
+    dir: &Path,
+    names: Option<&[String]>,
+    scenario: Scenario,
+) -> Result<(), String> {
+    let _running: Vec<SandboxCluster> = match names {
+        None => start_demo_fleet(dir, scenario).await?.0,
+        Some(names) => {
+            for name in names {
+                if let Some(problem) = fleet::config::dns1123_label_problem(name) {
+                    return Err(format!(
+                        "--clusters: `{name}` {problem}; use lowercase letters, digits and '-'"
+                    ));
+                }
+            }
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let started = sandbox::start_fleet(&names, dir).await.map_err(|e| {
+                format!(
+                    "cannot start the sandbox clusters in {}: {e}",
+                    dir.display()
+                )
+            })?;
+            print_fleet(&started);
+            started.into_iter().map(|(c, _)| c).collect()
         }
-    }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let started = sandbox::start_fleet(&names, dir).await.map_err(|e| {
-        format!(
-            "cannot start the sandbox clusters in {}: {e}",
-            dir.display()
-        )
-    })?;
-    for (cluster, kubeconfig) in &started {
-        println!(
-            "{:<10} {}  KUBECONFIG={}",
-            cluster.name(),
-            cluster.server_url(),
-            kubeconfig.display()
-        );
-    }
+    };
     println!("sandbox clusters running; press Ctrl-C to stop");
     shutdown_signal().await;
     Ok(())

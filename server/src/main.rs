@@ -24,7 +24,9 @@ CONFIGURATION FILE (YAML):
 EXAMPLES:
   tandem serve --config /etc/tandem/tandem.yaml
   tandem serve --demo             # embedded demo fleet on loopback, no cluster needed
-  tandem sandbox --data-dir ./fleet --clusters host,member";
+  tandem serve --demo --scenario conflicts   # ... with two hosts fighting over the member
+  tandem sandbox --data-dir ./fleet          # only the demo fleet, for kubectl
+  tandem sandbox --data-dir ./fleet --clusters a,b   # plain clusters, no KubeSphere";
 
 /// Tandem: the web console for fleets of KubeSphere clusters, including several host clusters
 /// managing the same members.
@@ -57,9 +59,12 @@ struct ServeArgs {
     /// Start the embedded demo fleet (sandbox clusters on loopback) and manage it.
     #[arg(long)]
     demo: bool,
-    /// With --demo: where the sandbox clusters' kubeconfigs are written.
+    /// With --demo: where the sandbox clusters' state and kubeconfigs are kept.
     #[arg(long, value_name = "DIR", requires = "demo")]
     data_dir: Option<PathBuf>,
+    /// With --demo: seed a scenario on top of the fleet.
+    #[arg(long, value_enum, default_value_t = ScenarioArg::Calm, requires = "demo")]
+    scenario: ScenarioArg,
     /// Address and port to listen on, overriding the configuration file.
     #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<SocketAddr>,
@@ -70,9 +75,31 @@ struct SandboxArgs {
     /// Where `<name>.kubeconfig` is written for each cluster.
     #[arg(long, value_name = "DIR")]
     data_dir: PathBuf,
-    /// Names of the clusters to start.
-    #[arg(long, value_delimiter = ',', default_values_t = sandbox::DEFAULT_CLUSTERS.map(String::from))]
-    clusters: Vec<String>,
+    /// Start plain clusters (no KubeSphere) with these names instead of the demo fleet.
+    #[arg(long, value_delimiter = ',', conflicts_with = "scenario")]
+    clusters: Option<Vec<String>>,
+    /// Seed a scenario on top of the demo fleet.
+    #[arg(long, value_enum, default_value_t = ScenarioArg::Calm)]
+    scenario: ScenarioArg,
+}
+
+/// What the demo fleet starts with.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ScenarioArg {
+    /// Both hosts manage the member; nothing seeded.
+    Calm,
+    /// Two hosts fighting over one member: a user that flips on the member, and one stuck
+    /// deleting (the seed's experiments).
+    Conflicts,
+}
+
+impl From<ScenarioArg> for sandbox::demo::Scenario {
+    fn from(arg: ScenarioArg) -> Self {
+        match arg {
+            ScenarioArg::Calm => Self::Calm,
+            ScenarioArg::Conflicts => Self::Conflicts,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -94,7 +121,14 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve_command(args).await,
-            Command::Sandbox(args) => demo::sandbox_command(&args.data_dir, &args.clusters).await,
+            Command::Sandbox(args) => {
+                demo::sandbox_command(
+                    &args.data_dir,
+                    args.clusters.as_deref(),
+                    args.scenario.into(),
+                )
+                .await
+            }
         }
     });
     match result {
@@ -117,7 +151,7 @@ async fn serve_command(args: ServeArgs) -> Result<(), String> {
                 Some(dir) => dir,
                 None => scratch_dir.insert(demo::default_data_dir()).clone(),
             };
-            let (fleet, path) = demo::start_demo_fleet(&dir).await?;
+            let (fleet, path) = demo::start_demo_fleet(&dir, args.scenario.into()).await?;
             _demo_fleet = Some(fleet);
             path
         }

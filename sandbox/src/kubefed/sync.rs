@@ -4,6 +4,7 @@
 //! kubefed's values (`""` for success).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -29,12 +30,73 @@ struct Member {
     client: Result<kube::Client, String>,
 }
 
+/// kubefed watches member objects and requeues their federated object when one changes;
+/// a KubeSphere host was seen recreating a member copy another host deleted about 8 s later.
+pub const MEMBER_EVENT_DELAY: Duration = Duration::from_secs(8);
+
+type Requeued = Arc<Mutex<HashMap<(String, String), Instant>>>;
+
 #[derive(Default)]
 pub(crate) struct SyncState {
     /// (federated plural, name) → (resourceVersion last synced, when).
     last: HashMap<(String, String), (String, Instant)>,
     /// KubeFedCluster name → (spec fingerprint, client).
     clients: HashMap<String, (String, kube::Client)>,
+    /// (federated plural, name) → when a member event asks for the next sync.
+    requeued: Requeued,
+    /// KubeFedCluster name → its watches on member objects.
+    watches: HashMap<String, Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for SyncState {
+    fn drop(&mut self) {
+        self.watches.values().flatten().for_each(|w| w.abort());
+    }
+}
+
+/// Watches every federated target type on a member, requeueing the federated object of
+/// whatever changes there.
+fn watch_member(client: &kube::Client, requeued: &Requeued) -> Vec<tokio::task::JoinHandle<()>> {
+    use futures_util::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    FEDERATED
+        .iter()
+        .filter_map(|(fed_kind, group, version, kind, plural, _)| {
+            let fed_plural = crate::kubesphere::crds::KUBEFED
+                .iter()
+                .find(|c| c.kind == *fed_kind)?
+                .plural
+                .to_string();
+            let resource = ApiResource {
+                group: group.to_string(),
+                version: version.to_string(),
+                api_version: if group.is_empty() {
+                    version.to_string()
+                } else {
+                    format!("{group}/{version}")
+                },
+                kind: kind.to_string(),
+                plural: plural.to_string(),
+            };
+            let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
+            let requeued = requeued.clone();
+            Some(tokio::spawn(async move {
+                let mut events = watcher::watcher(api, watcher::Config::default())
+                    .default_backoff()
+                    .boxed();
+                while let Some(event) = events.next().await {
+                    if let Ok(watcher::Event::Apply(o) | watcher::Event::Delete(o)) = event
+                        && let Some(name) = o.metadata.name
+                        && let Ok(mut queue) = requeued.lock()
+                    {
+                        queue
+                            .entry((fed_plural.clone(), name))
+                            .or_insert_with(|| Instant::now() + MEMBER_EVENT_DELAY);
+                    }
+                }
+            }))
+        })
+        .collect()
 }
 
 /// One pass over every federated object that is due.
@@ -71,7 +133,7 @@ pub(crate) async fn sync_all(state: &ClusterState, sync: &mut SyncState) {
     }
     let mut members = Vec::with_capacity(kfcs.len());
     for kfc in &kfcs {
-        members.push(member(kfc, &secrets, &mut sync.clients).await);
+        members.push(member(kfc, &secrets, sync).await);
     }
     for (kind, object) in objects {
         let name = meta::str_field(&object, "name")
@@ -81,12 +143,22 @@ pub(crate) async fn sync_all(state: &ClusterState, sync: &mut SyncState) {
             .unwrap_or_default()
             .to_string();
         let key = (kind.plural.clone(), name.clone());
-        let due = match sync.last.get(&key) {
-            Some((seen, at)) => *seen != rv || at.elapsed() >= RESYNC,
-            None => true,
-        };
+        let requeued = sync
+            .requeued
+            .lock()
+            .ok()
+            .and_then(|q| q.get(&key).copied())
+            .is_some_and(|at| at <= Instant::now());
+        let due = requeued
+            || match sync.last.get(&key) {
+                Some((seen, at)) => *seen != rv || at.elapsed() >= RESYNC,
+                None => true,
+            };
         if !due {
             continue;
+        }
+        if requeued && let Ok(mut queue) = sync.requeued.lock() {
+            queue.remove(&key);
         }
         let stored_rv = sync_object(state, &kind, &object, &members).await;
         sync.last
@@ -94,11 +166,7 @@ pub(crate) async fn sync_all(state: &ClusterState, sync: &mut SyncState) {
     }
 }
 
-async fn member(
-    kfc: &Value,
-    secrets: &[Value],
-    clients: &mut HashMap<String, (String, kube::Client)>,
-) -> Member {
+async fn member(kfc: &Value, secrets: &[Value], sync: &mut SyncState) -> Member {
     let name = meta::str_field(kfc, "name").unwrap_or_default().to_string();
     let labels = kfc
         .pointer("/metadata/labels")
@@ -124,7 +192,7 @@ async fn member(
         };
     };
     let fingerprint = format!("{endpoint}|{ca}|{token}");
-    if let Some((seen, client)) = clients.get(&name)
+    if let Some((seen, client)) = sync.clients.get(&name)
         && *seen == fingerprint
     {
         return Member {
@@ -148,7 +216,12 @@ async fn member(
         },
     };
     if let Ok(c) = &client {
-        clients.insert(name.clone(), (fingerprint, c.clone()));
+        for old in sync.watches.remove(&name).into_iter().flatten() {
+            old.abort();
+        }
+        sync.watches
+            .insert(name.clone(), watch_member(c, &sync.requeued));
+        sync.clients.insert(name.clone(), (fingerprint, c.clone()));
     }
     Member {
         name,

@@ -1,0 +1,119 @@
+//! The demo fleet: `host` and `host2`, KubeSphere 3.4 hosts, both managing `member`, with one
+//! jwtSecret for all, and optionally the seed's conflicts between the two hosts.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::{ClusterRole, KubeSphereInstall, SandboxCluster, SandboxError};
+
+/// The demo's host clusters; `member` is started too but is not a host.
+pub const DEMO_HOSTS: [&str; 2] = ["host", "host2"];
+
+/// What to seed on top of the fleet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scenario {
+    #[default]
+    Calm,
+    /// Two hosts fighting over one member (the seed's experiments 1 and 3): user `xxp`
+    /// differs between the hosts and flips on the member; user `zzp` differed too and was
+    /// deleted on `host`, whose FederatedUser stays stuck deleting while `host2` keeps
+    /// recreating the member copy.
+    Conflicts,
+}
+
+pub struct DemoFleet {
+    /// In start order: host, host2, member.
+    pub clusters: Vec<(SandboxCluster, PathBuf)>,
+    pub admin_password: String,
+}
+
+/// Starts the fleet with its state in `dir` (kept across restarts: clusters, jwtSecret,
+/// admin password) and seeds `scenario`.
+pub async fn start_demo_fleet(dir: &Path, scenario: Scenario) -> Result<DemoFleet, SandboxError> {
+    let clusters = crate::start_fleet(&crate::DEFAULT_CLUSTERS, dir).await?;
+    let jwt_secret = kept_secret(&dir.join("jwt-secret"), |r| r)?;
+    // KubeSphere's password rules: a lowercase letter, an uppercase letter and a digit.
+    let admin_password = kept_secret(&dir.join("admin-password"), |r| {
+        format!("Tandem-{}-9", &r[..12])
+    })?;
+    for (cluster, _) in &clusters {
+        let role = if DEMO_HOSTS.contains(&cluster.name()) {
+            ClusterRole::Host
+        } else {
+            ClusterRole::Member
+        };
+        cluster.install_kubesphere(&KubeSphereInstall {
+            role,
+            jwt_secret: jwt_secret.clone(),
+            admin_password: Some(admin_password.clone()),
+        })?;
+    }
+    // Both hosts manage the member under the same name, as in the seed's experiments.
+    if let Some((member, _)) = clusters.iter().find(|(c, _)| c.name() == "member") {
+        for (host, _) in clusters
+            .iter()
+            .filter(|(c, _)| DEMO_HOSTS.contains(&c.name()))
+        {
+            host.join_member(member, "member")?;
+        }
+    }
+    if scenario == Scenario::Conflicts {
+        seed_conflicts(&clusters[0].0, &clusters[1].0).await?;
+    }
+    Ok(DemoFleet {
+        clusters,
+        admin_password,
+    })
+}
+
+fn user(name: &str, email: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
+        "metadata": {"name": name},
+        "spec": {"email": email, "password": format!("P@88w0rd-{name}"), "lang": "en"},
+    })
+}
+
+async fn seed_conflicts(host: &SandboxCluster, host2: &SandboxCluster) -> Result<(), SandboxError> {
+    // Experiment 1: a same-name user that differs between the hosts.
+    host.create_object(user("xxp", "xxp@163.com"))?;
+    host2.create_object(user("xxp", "xxp-2@163.com"))?;
+    // Experiment 3: a conflicted user deleted on one host, once kubefed has taken it in hand
+    // there (its FederatedUser carries kubefed's finalizer).
+    host.create_object(user("zzp", "zzp@163.com"))?;
+    host2.create_object(user("zzp", "zzp-2@163.com"))?;
+    for _ in 0..100 {
+        if host.has_finalizer(
+            "types.kubefed.io",
+            "federatedusers",
+            "zzp",
+            crate::kubefed::sync::FINALIZER,
+        ) {
+            host.delete_object("iam.kubesphere.io", "users", "zzp")?;
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(SandboxError::State(
+        "the conflicts scenario: kubefed never took user zzp in hand on host".into(),
+    ))
+}
+
+/// A secret kept in `path` (owner-only), made from 32 random hex digits on first use.
+fn kept_secret(path: &Path, shape: impl FnOnce(String) -> String) -> Result<String, SandboxError> {
+    if let Ok(existing) = std::fs::read_to_string(path)
+        && !existing.trim().is_empty()
+    {
+        return Ok(existing.trim().to_string());
+    }
+    let secret = shape(
+        crate::meta::random_bytes::<16>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    );
+    crate::write_private(path, secret.as_bytes())?;
+    Ok(secret)
+}

@@ -1,0 +1,128 @@
+//! The demo fleet's conflicts scenario behaves as two real KubeSphere 3.4.1 hosts over one
+//! member were observed to (KUBESPHERE.md, last section).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::client_with;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use sandbox::demo::{Scenario, start_demo_fleet};
+
+fn api(
+    client: &kube::Client,
+    group: &str,
+    version: &str,
+    kind: &str,
+    plural: &str,
+) -> Api<DynamicObject> {
+    Api::all_with(
+        client.clone(),
+        &ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hosts_fight_over_the_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = start_demo_fleet(dir.path(), Scenario::Conflicts)
+        .await
+        .unwrap();
+    let yaml = |i: usize| fleet.clusters[i].0.kubeconfig_yaml();
+    let (host, host2, member) = (
+        client_with(&yaml(0)).await,
+        client_with(&yaml(1)).await,
+        client_with(&yaml(2)).await,
+    );
+    let member_users = api(&member, "iam.kubesphere.io", "v1alpha2", "User", "users");
+    let host_fed = api(
+        &host,
+        "types.kubefed.io",
+        "v1beta1",
+        "FederatedUser",
+        "federatedusers",
+    );
+
+    // Watch the member for 25 s: xxp alternates between the hosts' versions, zzp comes and goes.
+    let mut emails = Vec::new();
+    let mut zzp_seen = BTreeSet::new();
+    let mut zzp_uids = BTreeSet::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(25) {
+        if let Some(xxp) = member_users.get_opt("xxp").await.unwrap() {
+            let email = xxp.data["spec"]["email"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if emails.last() != Some(&email) {
+                emails.push(email);
+            }
+        }
+        let zzp = member_users.get_opt("zzp").await.unwrap();
+        zzp_seen.insert(zzp.is_some());
+        if let Some(z) = zzp {
+            zzp_uids.insert(z.metadata.uid.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        emails.len() >= 3,
+        "xxp should alternate between the hosts' versions, saw {emails:?}"
+    );
+    assert!(
+        emails.contains(&"xxp@163.com".to_string())
+            && emails.contains(&"xxp-2@163.com".to_string()),
+        "{emails:?}"
+    );
+
+    // kubefed reports success for the member while it flips.
+    let xxp_fed = host_fed.get("xxp").await.unwrap();
+    let member_entry = xxp_fed.data["status"]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "member")
+        .cloned()
+        .unwrap();
+    assert!(
+        member_entry.get("status").is_none(),
+        "kubefed does not see the fight: {member_entry}"
+    );
+
+    // zzp: deleted on host, stuck deleting there, its member copy deleted and recreated.
+    let stuck = host_fed.get("zzp").await.unwrap();
+    assert!(stuck.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        stuck.metadata.finalizers.unwrap(),
+        ["kubefed.io/sync-controller"]
+    );
+    assert_eq!(
+        zzp_seen,
+        BTreeSet::from([false, true]),
+        "the member copy should come and go"
+    );
+    assert!(
+        zzp_uids.len() >= 2,
+        "recreated with a new uid each time: {zzp_uids:?}"
+    );
+
+    // Deleting it on host2 too ends it.
+    api(&host2, "iam.kubesphere.io", "v1alpha2", "User", "users")
+        .delete("zzp", &Default::default())
+        .await
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        let gone = host_fed.get_opt("zzp").await.unwrap().is_none()
+            && member_users.get_opt("zzp").await.unwrap().is_none();
+        if gone {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "zzp still stuck 30 s after both hosts deleted it"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
