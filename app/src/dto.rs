@@ -21,8 +21,18 @@ pub enum HostHealthView {
         version: String,
         platform: String,
         round_trip_ms: f64,
+        /// The clusters the host manages; `None` when it has no KubeSphere Cluster API.
+        clusters: Option<Vec<ManagedClusterView>>,
     },
     Unreachable(ProbeFailureView),
+}
+
+/// A cluster a host manages, from its KubeSphere `Cluster` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagedClusterView {
+    pub name: String,
+    pub ready: bool,
+    pub is_host: bool,
 }
 
 /// Why a host is unreachable; each variant has its own translated explanation and fix.
@@ -62,10 +72,20 @@ mod from_fleet {
                         version,
                         platform,
                         round_trip,
+                        clusters,
                     } => HostHealthView::Reachable {
                         version: version.clone(),
                         platform: platform.clone(),
                         round_trip_ms: round_trip.as_secs_f64() * 1000.0,
+                        clusters: clusters.as_ref().map(|list| {
+                            list.iter()
+                                .map(|c| ManagedClusterView {
+                                    name: c.name.clone(),
+                                    ready: c.ready,
+                                    is_host: c.is_host,
+                                })
+                                .collect()
+                        }),
                     },
                     HostState::Unreachable(failure) => {
                         HostHealthView::Unreachable(ProbeFailureView::from(failure))

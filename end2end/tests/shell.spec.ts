@@ -20,6 +20,12 @@ test("overview shows every demo host reachable with its Kubernetes version", asy
     await expect(row).toContainText("Reachable");
     await expect(row).toContainText("v1.33.0+tandem-sandbox");
     await expect(row).toContainText(/\d+\.\d ms/);
+    // Each demo host manages itself and the member.
+    const clusters = row.getByTestId("managed-clusters");
+    await expect(clusters.getByRole("listitem")).toHaveCount(2);
+    await expect(clusters).toContainText(name);
+    await expect(clusters).toContainText("this host");
+    await expect(clusters).toContainText("member");
   }
   await expect(page.getByTestId("summary")).toHaveText("2 of 2 reachable");
 });

@@ -36,8 +36,21 @@ pub enum HostState {
         version: String,
         platform: String,
         round_trip: Duration,
+        /// The clusters this host manages (its KubeSphere `Cluster` objects, itself included);
+        /// `None` when KubeSphere's Cluster API is not there or may not be read.
+        clusters: Option<Vec<ManagedCluster>>,
     },
     Unreachable(ProbeFailure),
+}
+
+/// A cluster a host manages, as its `Cluster` object says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedCluster {
+    pub name: String,
+    pub ready: bool,
+    /// The host itself (KubeSphere joins every host to itself).
+    pub is_host: bool,
+    pub kubernetes_version: Option<String>,
 }
 
 /// Why a host did not answer, in terms an operator can act on.
@@ -209,12 +222,35 @@ pub async fn probe(client: &Client) -> HostState {
     match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
         Err(_) => HostState::Unreachable(ProbeFailure::Timeout(PROBE_TIMEOUT)),
         Ok(Err(err)) => HostState::Unreachable(classify(&err)),
-        Ok(Ok(info)) => HostState::Reachable {
-            version: info.git_version,
-            platform: info.platform,
-            round_trip: started.elapsed(),
-        },
+        Ok(Ok(info)) => {
+            let round_trip = started.elapsed();
+            HostState::Reachable {
+                version: info.git_version,
+                platform: info.platform,
+                round_trip,
+                clusters: managed_clusters(client).await,
+            }
+        }
     }
+}
+
+async fn managed_clusters(client: &Client) -> Option<Vec<ManagedCluster>> {
+    let api: kube::Api<crate::kubesphere::Cluster> = kube::Api::all(client.clone());
+    let list = tokio::time::timeout(PROBE_TIMEOUT, api.list(&Default::default()))
+        .await
+        .ok()?
+        .ok()?;
+    Some(
+        list.items
+            .iter()
+            .map(|c| ManagedCluster {
+                name: c.metadata.name.clone().unwrap_or_default(),
+                ready: c.is_ready(),
+                is_host: c.is_host(),
+                kubernetes_version: c.status.as_ref().and_then(|s| s.kubernetes_version.clone()),
+            })
+            .collect(),
+    )
 }
 
 fn classify(err: &kube::Error) -> ProbeFailure {

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod health;
+pub mod kubesphere;
 
 pub use config::{ConfigError, ConsoleConfig, HostCredentials, HostSpec};
-pub use health::{HostHealth, HostMonitor, HostState, ProbeFailure};
+pub use health::{HostHealth, HostMonitor, HostState, ManagedCluster, ProbeFailure};

@@ -41,7 +41,12 @@ async fn reachable_and_refused_hosts_are_told_apart() {
         Some(up.server_url().as_str())
     );
     match &snapshot[0].state {
-        HostState::Reachable { version, .. } => assert_eq!(version, sandbox::GIT_VERSION),
+        HostState::Reachable {
+            version, clusters, ..
+        } => {
+            assert_eq!(version, sandbox::GIT_VERSION);
+            assert_eq!(clusters, &None, "a cluster without KubeSphere manages none");
+        }
         other => panic!("host should be reachable, is {other:?}"),
     }
     assert_eq!(
@@ -50,4 +55,47 @@ async fn reachable_and_refused_hosts_are_told_apart() {
     );
     assert!(snapshot[0].checked_at.is_some());
     assert!(monitor.any_reachable());
+}
+
+#[tokio::test]
+async fn a_kubesphere_host_lists_the_clusters_it_manages() {
+    use sandbox::{ClusterRole, KubeSphereInstall};
+    let dir = tempfile::tempdir().unwrap();
+    let host = SandboxCluster::start("host").await.unwrap();
+    let member = SandboxCluster::start("member").await.unwrap();
+    let install = |role| KubeSphereInstall {
+        role,
+        jwt_secret: "s".into(),
+        admin_password: None,
+    };
+    host.install_kubesphere(&install(ClusterRole::Host))
+        .unwrap();
+    member
+        .install_kubesphere(&install(ClusterRole::Member))
+        .unwrap();
+    host.join_member(&member, "member").unwrap();
+    host.write_kubeconfig(dir.path()).unwrap();
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &file,
+        "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+    )
+    .unwrap();
+    let mut monitor = HostMonitor::start(&ConsoleConfig::load(&file).unwrap());
+    tokio::time::timeout(Duration::from_secs(10), monitor.changed())
+        .await
+        .unwrap();
+    match &monitor.snapshot()[0].state {
+        HostState::Reachable {
+            clusters: Some(clusters),
+            ..
+        } => {
+            let summary: Vec<(&str, bool, bool)> = clusters
+                .iter()
+                .map(|c| (c.name.as_str(), c.is_host, c.ready))
+                .collect();
+            assert_eq!(summary, [("host", true, true), ("member", false, true)]);
+        }
+        other => panic!("expected the host's clusters, got {other:?}"),
+    }
 }

@@ -256,6 +256,7 @@ impl SandboxCluster {
             &token,
             &uid,
             &member.kubeconfig_yaml(),
+            std::ptr::eq(self, member),
         )
         .map_err(fail)
     }

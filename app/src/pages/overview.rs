@@ -6,7 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::components::status::{StatusBadge, Tone};
-use crate::dto::{HostHealthView, HostStatus, ProbeFailureView};
+use crate::dto::{HostHealthView, HostStatus, ManagedClusterView, ProbeFailureView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, use_i18n};
 
@@ -117,6 +117,7 @@ fn HostTable(hosts: Vec<HostStatus>) -> impl IntoView {
                     <tr>
                         <th scope="col" class="px-4 py-3">{t!(i18n, col_host)}</th>
                         <th scope="col" class="px-4 py-3">{t!(i18n, col_status)}</th>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_clusters)}</th>
                         <th scope="col" class="px-4 py-3">{t!(i18n, col_version)}</th>
                         <th scope="col" class="px-4 py-3 text-right">{t!(i18n, col_rtt)}</th>
                         <th scope="col" class="px-4 py-3 text-right">{t!(i18n, col_checked)}</th>
@@ -134,10 +135,11 @@ fn HostTable(hosts: Vec<HostStatus>) -> impl IntoView {
 #[component]
 fn HostRow(host: HostStatus) -> impl IntoView {
     let i18n = use_i18n();
-    let (badge, version, rtt, failure) = match host.health {
+    let (badge, version, rtt, failure, clusters) = match host.health {
         HostHealthView::Pending => (
             view! { <StatusBadge tone=Tone::Waiting>{t!(i18n, status_pending)}</StatusBadge> }
                 .into_any(),
+            None,
             None,
             None,
             None,
@@ -146,12 +148,14 @@ fn HostRow(host: HostStatus) -> impl IntoView {
             version,
             platform,
             round_trip_ms,
+            clusters,
         } => (
             view! { <StatusBadge tone=Tone::Good>{t!(i18n, status_reachable)}</StatusBadge> }
                 .into_any(),
             Some((version, platform)),
             Some(round_trip_ms),
             None,
+            Some(clusters),
         ),
         HostHealthView::Unreachable(failure) => (
             view! { <StatusBadge tone=Tone::Bad>{t!(i18n, status_unreachable)}</StatusBadge> }
@@ -159,6 +163,7 @@ fn HostRow(host: HostStatus) -> impl IntoView {
             None,
             None,
             Some(failure),
+            None,
         ),
     };
     let checked = match host.checked_secs_ago {
@@ -176,6 +181,9 @@ fn HostRow(host: HostStatus) -> impl IntoView {
                 {failure.map(|f| view! { <p class="mt-1.5 max-w-md text-xs text-red-800"><FailureText failure=f /></p> })}
             </td>
             <td class="px-4 py-3">
+                {clusters.map(|clusters| view! { <ManagedClusters clusters /> })}
+            </td>
+            <td class="px-4 py-3">
                 {version.map(|(v, platform)| view! {
                     <div class="font-mono">{v}</div>
                     <div class="text-xs text-slate-500">{platform}</div>
@@ -187,6 +195,38 @@ fn HostRow(host: HostStatus) -> impl IntoView {
             <td class="px-4 py-3 text-right text-slate-600 tabular-nums">{checked}</td>
         </tr>
     }
+}
+
+/// The clusters a host manages as small labelled chips, the host itself first.
+#[component]
+fn ManagedClusters(clusters: Option<Vec<ManagedClusterView>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let Some(mut clusters) = clusters else {
+        return view! { <span class="text-xs text-slate-500">{t!(i18n, no_kubesphere)}</span> }
+            .into_any();
+    };
+    clusters.sort_by_key(|c| (!c.is_host, c.name.clone()));
+    view! {
+        <ul class="flex flex-wrap gap-1.5" data-testid="managed-clusters">
+            {clusters
+                .into_iter()
+                .map(|c| {
+                    let dot = if c.ready { "bg-emerald-500" } else { "bg-red-500" };
+                    view! {
+                        <li class="inline-flex items-center gap-1.5 rounded border border-slate-200 bg-slate-50 px-2 py-0.5 text-xs">
+                            <span class=format!("h-1.5 w-1.5 rounded-full {dot}") aria-hidden="true"></span>
+                            <span class="font-medium text-slate-800">{c.name}</span>
+                            {c.is_host.then(|| view! { <span class="text-slate-500">{t!(i18n, this_host)}</span> })}
+                            <span class="sr-only">
+                                {if c.ready { t!(i18n, cluster_ready).into_any() } else { t!(i18n, cluster_not_ready).into_any() }}
+                            </span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 #[component]

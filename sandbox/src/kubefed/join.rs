@@ -112,8 +112,15 @@ pub(crate) fn register_on_host(
     token: &str,
     kube_system_uid: &str,
     kubeconfig: &str,
+    is_self: bool,
 ) -> Result<(), ApiError> {
     let now = meta::now_rfc3339();
+    // The host's own Cluster is marked as such and as KubeSphere-managed (KUBESPHERE.md 1.1).
+    let labels = if is_self {
+        json!({"cluster-role.kubesphere.io/host": "", "kubesphere.io/managed": "true"})
+    } else {
+        json!({})
+    };
     ensure(
         host,
         json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
@@ -144,7 +151,7 @@ pub(crate) fn register_on_host(
     let cluster = ensure(
         host,
         json!({"apiVersion": "cluster.kubesphere.io/v1alpha1", "kind": "Cluster",
-               "metadata": {"name": join_name, "finalizers": ["finalizer.cluster.kubesphere.io"], "annotations": {"kubesphere.io/creator": "admin"}},
+               "metadata": {"name": join_name, "labels": labels, "finalizers": ["finalizer.cluster.kubesphere.io"], "annotations": {"kubesphere.io/creator": "admin"}},
                "spec": {"joinFederation": true, "provider": "tandem sandbox",
                         "connection": {"type": "direct", "kubeconfig": b64(kubeconfig.as_bytes()), "kubernetesAPIEndpoint": api_endpoint}}}),
     )?;
