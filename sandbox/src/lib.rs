@@ -248,17 +248,15 @@ impl SandboxCluster {
             (token, uid)
         };
         let mut db = self.lock()?;
-        kubefed::join::register_on_host(
-            &mut db,
-            name,
-            &member.server_url(),
-            &member.ca_pem,
-            &token,
-            &uid,
-            &member.kubeconfig_yaml(),
-            std::ptr::eq(self, member),
-        )
-        .map_err(fail)
+        let member_info = kubefed::join::JoinedMember {
+            api_endpoint: &member.server_url(),
+            ca_pem: &member.ca_pem,
+            token: &token,
+            kube_system_uid: &uid,
+            kubeconfig: &member.kubeconfig_yaml(),
+            is_self: std::ptr::eq(self, member),
+        };
+        kubefed::join::register_on_host(&mut db, name, &member_info).map_err(fail)
     }
 
     /// Creates an object in-process, as a controller of the cluster would (no-op if an object

@@ -104,16 +104,30 @@ pub(crate) fn prepare_member(member: &mut Db, join_name: &str) -> Result<String,
 }
 
 /// The host's side, given what the member handed out.
+/// What the host needs to know of a member it joins.
+pub(crate) struct JoinedMember<'a> {
+    pub api_endpoint: &'a str,
+    pub ca_pem: &'a str,
+    pub token: &'a str,
+    pub kube_system_uid: &'a str,
+    pub kubeconfig: &'a str,
+    /// The host joining itself.
+    pub is_self: bool,
+}
+
 pub(crate) fn register_on_host(
     host: &mut Db,
     join_name: &str,
-    api_endpoint: &str,
-    ca_pem: &str,
-    token: &str,
-    kube_system_uid: &str,
-    kubeconfig: &str,
-    is_self: bool,
+    member: &JoinedMember,
 ) -> Result<(), ApiError> {
+    let JoinedMember {
+        api_endpoint,
+        ca_pem,
+        token,
+        kube_system_uid,
+        kubeconfig,
+        is_self,
+    } = *member;
     let now = meta::now_rfc3339();
     // The host's own Cluster is marked as such and as KubeSphere-managed (KUBESPHERE.md 1.1).
     let labels = if is_self {
