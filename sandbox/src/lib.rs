@@ -89,13 +89,9 @@ pub struct SandboxCluster {
 impl SandboxCluster {
     /// Starts a cluster named `name` on a free loopback port, with its state in memory only.
     pub async fn start(name: &str) -> Result<Self, SandboxError> {
-        let tls = tls::ClusterTls::generate(name)?;
-        let listener = bind(None).await?;
-        Self::serve(
+        Self::start_in_memory(
             name,
-            tls,
-            listener,
-            random_token()?,
+            tls::ClusterTls::generate(name)?,
             store::Store::in_memory(),
         )
         .await
@@ -108,15 +104,7 @@ impl SandboxCluster {
         certificate: ServingCertificate,
     ) -> Result<Self, SandboxError> {
         let tls = tls::ClusterTls::generate_shaped(name, certificate)?;
-        let listener = bind(None).await?;
-        Self::serve(
-            name,
-            tls,
-            listener,
-            random_token()?,
-            store::Store::in_memory(),
-        )
-        .await
+        Self::start_in_memory(name, tls, store::Store::in_memory()).await
     }
 
     /// Like [`start`](Self::start), keeping only the last `changes` changes for watches to
@@ -125,16 +113,17 @@ impl SandboxCluster {
         name: &str,
         changes: usize,
     ) -> Result<Self, SandboxError> {
-        let tls = tls::ClusterTls::generate(name)?;
+        let store = store::Store::in_memory().with_history_limit(changes);
+        Self::start_in_memory(name, tls::ClusterTls::generate(name)?, store).await
+    }
+
+    async fn start_in_memory(
+        name: &str,
+        tls: tls::ClusterTls,
+        store: store::Store,
+    ) -> Result<Self, SandboxError> {
         let listener = bind(None).await?;
-        Self::serve(
-            name,
-            tls,
-            listener,
-            random_token()?,
-            store::Store::in_memory().with_history_limit(changes),
-        )
-        .await
+        Self::serve(name, tls, listener, random_token()?, store).await
     }
 
     /// Starts a cluster whose state, CA, admin token and port live in `dir/<name>/`: a restart
@@ -263,7 +252,7 @@ impl SandboxCluster {
     /// of that kind and name exists).
     pub(crate) fn create_object(&self, object: serde_json::Value) -> Result<(), SandboxError> {
         let mut db = self.lock()?;
-        kubefed::join::ensure(&mut db, object)
+        db.ensure(object)
             .map(|_| ())
             .map_err(|e| SandboxError::State(e.message))
     }

@@ -72,6 +72,37 @@ impl Db {
         db
     }
 
+    /// The served kind an object's `apiVersion` and `kind` name, and that version.
+    pub fn kind_of(&self, object: &Value) -> ApiResult<(ResourceKind, String)> {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let kind_name = object["kind"].as_str().unwrap_or_default();
+        self.registry
+            .all()
+            .find(|k| {
+                k.group == group && k.kind == kind_name && k.versions.iter().any(|v| v == version)
+            })
+            .map(|k| (k.clone(), version.to_string()))
+            .ok_or_else(|| ApiError::internal(format!("{api_version} {kind_name} is not served")))
+    }
+
+    /// Creates `object` unless an object of that kind and name exists; returns the stored
+    /// object and whether it was created now. What controllers and installers use.
+    pub fn ensure(&mut self, object: Value) -> ApiResult<(Value, bool)> {
+        let (kind, version) = self.kind_of(&object)?;
+        let ns = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(String::from);
+        if let Some(name) = meta::str_field(&object, "name")
+            && let Ok(existing) = self.get(&kind, &version, ns.as_deref(), name)
+        {
+            return Ok((existing, false));
+        }
+        self.create(&kind, &version, ns.as_deref(), object, false)
+            .map(|o| (o, true))
+    }
+
     pub fn identity_for(&self, token: &str) -> Option<&str> {
         self.tokens.get(token).map(|(_, who)| who.as_str())
     }

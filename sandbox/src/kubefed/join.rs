@@ -4,7 +4,7 @@
 //! `KubeFedCluster` kubefed reaches the member with.
 
 use base64::Engine;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::db::Db;
 use crate::errors::ApiError;
@@ -16,60 +16,24 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// Creates `object` unless an object of that kind and name exists; returns the stored one.
-pub(crate) fn ensure(db: &mut Db, object: Value) -> Result<Value, ApiError> {
-    let api_version = object["apiVersion"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
-    let kind_name = object["kind"].as_str().unwrap_or_default().to_string();
-    let kind = db
-        .registry
-        .all()
-        .find(|k| {
-            k.group == group && k.kind == kind_name && k.versions.iter().any(|v| v == version)
-        })
-        .cloned()
-        .ok_or_else(|| ApiError::internal(format!("{api_version} {kind_name} is not served")))?;
-    let ns = object
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .map(String::from);
-    if let Some(name) = meta::str_field(&object, "name")
-        && let Ok(existing) = db.get(&kind, version, ns.as_deref(), name)
-    {
-        return Ok(existing);
-    }
-    db.create(&kind, version, ns.as_deref(), object, false)
-}
-
 /// The member's side: returns the service-account token the host will use.
 pub(crate) fn prepare_member(member: &mut Db, join_name: &str) -> Result<String, ApiError> {
     let sa = format!("{join_name}-kubesphere");
-    ensure(
-        member,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": FED_NS}}),
-    )?;
-    let account = ensure(
-        member,
-        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": FED_NS}}),
-    )?;
+    member
+        .ensure(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": FED_NS}}))?;
+    let account = member.ensure(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": FED_NS}}),
+    )?.0;
     // The token secret is found through the service account's `secrets`, as KubeSphere does.
     let secret_name = account["secrets"][0]["name"].as_str().map(String::from);
     let secret = match secret_name {
-        Some(name) => ensure(
-            member,
-            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": FED_NS}}),
-        )?,
+        Some(name) => member.ensure(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": FED_NS}}),
+        )?.0,
         None => {
-            let secret = ensure(
-                member,
-                json!({
+            let secret = member.ensure(json!({
                     "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
                     "metadata": {"generateName": format!("{sa}-token-"), "namespace": FED_NS, "annotations": {"kubernetes.io/service-account.name": sa}},
                 }),
-            )?;
+            )?.0;
             let name = meta::str_field(&secret, "name")
                 .unwrap_or_default()
                 .to_string();
@@ -85,14 +49,10 @@ pub(crate) fn prepare_member(member: &mut Db, join_name: &str) -> Result<String,
         }
     };
     let role = format!("kubefed-controller-manager:{sa}");
-    ensure(
-        member,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": role},
+    member.ensure(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": role},
                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["get"]}]}),
     )?;
-    ensure(
-        member,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": role},
+    member.ensure(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": role},
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
                "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": FED_NS}]}),
     )?;
@@ -135,18 +95,15 @@ pub(crate) fn register_on_host(
     } else {
         json!({})
     };
-    ensure(
-        host,
+    host.ensure(
         json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                "metadata": {"name": format!("{join_name}-secret"), "namespace": FED_NS},
                "data": {"token": b64(token.as_bytes())}}),
     )?;
-    let kfc = ensure(
-        host,
-        json!({"apiVersion": "core.kubefed.io/v1beta1", "kind": "KubeFedCluster",
+    let kfc = host.ensure(json!({"apiVersion": "core.kubefed.io/v1beta1", "kind": "KubeFedCluster",
                "metadata": {"name": join_name, "namespace": FED_NS},
                "spec": {"apiEndpoint": api_endpoint, "caBundle": b64(ca_pem.as_bytes()), "secretRef": {"name": format!("{join_name}-secret")}}}),
-    )?;
+    )?.0;
     if kfc.get("status").is_none() {
         let kind = find(host, "core.kubefed.io", "kubefedclusters")?;
         let status = json!({"metadata": {"name": join_name}, "status": {"conditions": [
@@ -162,13 +119,11 @@ pub(crate) fn register_on_host(
             false,
         )?;
     }
-    let cluster = ensure(
-        host,
-        json!({"apiVersion": "cluster.kubesphere.io/v1alpha1", "kind": "Cluster",
+    let cluster = host.ensure(json!({"apiVersion": "cluster.kubesphere.io/v1alpha1", "kind": "Cluster",
                "metadata": {"name": join_name, "labels": labels, "finalizers": ["finalizer.cluster.kubesphere.io"], "annotations": {"kubesphere.io/creator": "admin"}},
                "spec": {"joinFederation": true, "provider": "tandem sandbox",
                         "connection": {"type": "direct", "kubeconfig": b64(kubeconfig.as_bytes()), "kubernetesAPIEndpoint": api_endpoint}}}),
-    )?;
+    )?.0;
     if cluster.get("status").is_none() {
         let kind = find(host, "cluster.kubesphere.io", "clusters")?;
         let condition = |t: &str, s: &str, reason: &str, message: &str| json!({"type": t, "status": s, "reason": reason, "message": message, "lastUpdateTime": now, "lastTransitionTime": now});

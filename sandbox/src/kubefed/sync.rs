@@ -54,6 +54,21 @@ impl Drop for SyncState {
     }
 }
 
+/// The REST resource of a federated type's target kind.
+fn target_resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+    ApiResource {
+        group: group.to_string(),
+        version: version.to_string(),
+        api_version: if group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        },
+        kind: kind.to_string(),
+        plural: plural.to_string(),
+    }
+}
+
 /// Watches every federated target type on a member, requeueing the federated object of
 /// whatever changes there.
 fn watch_member(client: &kube::Client, requeued: &Requeued) -> Vec<tokio::task::JoinHandle<()>> {
@@ -67,17 +82,7 @@ fn watch_member(client: &kube::Client, requeued: &Requeued) -> Vec<tokio::task::
                 .find(|c| c.kind == *fed_kind)?
                 .plural
                 .to_string();
-            let resource = ApiResource {
-                group: group.to_string(),
-                version: version.to_string(),
-                api_version: if group.is_empty() {
-                    version.to_string()
-                } else {
-                    format!("{group}/{version}")
-                },
-                kind: kind.to_string(),
-                plural: plural.to_string(),
-            };
+            let resource = target_resource(group, version, kind, plural);
             let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
             let requeued = requeued.clone();
             Some(tokio::spawn(async move {
@@ -308,17 +313,7 @@ async fn sync_object(
 ) -> Option<String> {
     let (_, group, version, target_kind, plural, _) =
         FEDERATED.iter().find(|f| f.0 == kind.kind)?;
-    let target = ApiResource {
-        group: group.to_string(),
-        version: version.to_string(),
-        api_version: if group.is_empty() {
-            version.to_string()
-        } else {
-            format!("{group}/{version}")
-        },
-        kind: target_kind.to_string(),
-        plural: plural.to_string(),
-    };
+    let target = target_resource(group, version, target_kind, plural);
     let name = meta::str_field(object, "name")
         .unwrap_or_default()
         .to_string();

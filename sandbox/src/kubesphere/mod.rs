@@ -187,46 +187,26 @@ fn builtin_roles() -> Vec<Value> {
 /// Creates every object of `install` that is not there yet; a second run changes nothing.
 pub(crate) fn install(db: &mut Db, install: &KubeSphereInstall) -> Result<(), ApiError> {
     for object in install.objects()? {
-        let api_version = object["apiVersion"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
-        let kind_name = object["kind"].as_str().unwrap_or_default().to_string();
-        let kind = db
-            .registry
-            .all()
-            .find(|k| {
-                k.group == group
-                    && k.kind == kind_name.as_str()
-                    && k.versions.iter().any(|v| v == version)
-            })
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::internal(format!("{api_version} {kind_name} is not served"))
-            })?;
-        let ns = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(String::from);
-        let name = crate::meta::str_field(&object, "name")
-            .unwrap_or_default()
-            .to_string();
-        if db.get(&kind, version, ns.as_deref(), &name).is_ok() {
-            continue;
-        }
         let status = object.get("status").cloned();
-        db.create(&kind, version, ns.as_deref(), object, false)?;
+        let (stored, created) = db.ensure(object)?;
+        let (kind, version) = db.kind_of(&stored)?;
         // Status is the controllers' to write, through the status subresource.
-        if kind.status_subresource {
+        if created && kind.status_subresource {
             let state = if kind.kind == "User" {
                 Some(json!({"state": "Active"}))
             } else {
                 status
             };
             if let Some(status) = state {
-                let body = json!({"apiVersion": api_version, "kind": kind_name, "metadata": {"name": name}, "status": status});
-                db.update(&kind, version, ns.as_deref(), &name, body, true, false)?;
+                let name = crate::meta::str_field(&stored, "name")
+                    .unwrap_or_default()
+                    .to_string();
+                let ns = stored
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(String::from);
+                let body = json!({"metadata": {"name": name}, "status": status});
+                db.update(&kind, &version, ns.as_deref(), &name, body, true, false)?;
             }
         }
     }
