@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod health;
+pub mod kubeconfig_check;
 pub mod kubesphere;
 
 pub use config::{ConfigError, ConsoleConfig, HostCredentials, HostSpec};

@@ -1,0 +1,307 @@
+//! The first step of adding a cluster: is the uploaded kubeconfig one Tandem may use?
+//!
+//! The kubeconfig comes from a browser, so it is untrusted: it must not make the server run a
+//! program (exec plugins), call out to an identity provider (auth-provider) or read its local
+//! files (paths), and it must be small. Its secrets never appear in an error, in a log line or
+//! in what is sent back: a problem names the context, cluster or user and the field, never a
+//! value.
+
+use kube::config::{AuthInfo, Kubeconfig, NamedCluster};
+
+/// Largest kubeconfig accepted; a real one is a few kilobytes.
+pub const MAX_KUBECONFIG_BYTES: usize = 256 * 1024;
+
+/// Why a kubeconfig cannot be used, each with what to do about it (see [`Self::fix`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KubeconfigProblem {
+    #[error("the kubeconfig is {bytes} bytes, more than the {limit} allowed")]
+    TooLarge { bytes: usize, limit: usize },
+    #[error("the kubeconfig is empty")]
+    Empty,
+    #[error("the kubeconfig is not valid YAML (line {line}, column {column}): {message}")]
+    NotYaml {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("this is YAML but not a kubeconfig: {message}")]
+    NotAKubeconfig { message: String },
+    #[error("the kubeconfig has no contexts")]
+    NoContexts,
+    #[error("context `{wanted}` is not in the kubeconfig")]
+    ContextNotFound {
+        wanted: String,
+        available: Vec<String>,
+    },
+    #[error("the kubeconfig has several contexts and no current-context")]
+    ChooseContext { available: Vec<String> },
+    #[error("context `{context}` names cluster `{cluster}`, which the kubeconfig does not define")]
+    MissingCluster { context: String, cluster: String },
+    #[error("context `{context}` names user `{user}`, which the kubeconfig does not define")]
+    MissingUser { context: String, user: String },
+    #[error("cluster `{cluster}` has no server address")]
+    NoServer { cluster: String },
+    #[error("user `{user}` runs a program to get credentials (exec plugin `{command}`)")]
+    ExecPlugin { user: String, command: String },
+    #[error("user `{user}` uses the `{provider}` auth-provider")]
+    AuthProvider { user: String, provider: String },
+    #[error("{owner} `{name}` refers to a local file in `{field}`")]
+    FilePath {
+        owner: &'static str,
+        name: String,
+        field: &'static str,
+    },
+    #[error("user `{user}` has no credentials")]
+    NoCredentials { user: String },
+}
+
+impl KubeconfigProblem {
+    /// What the person adding the cluster should do.
+    pub fn fix(&self) -> String {
+        match self {
+            Self::TooLarge { .. } => "upload only the context for this cluster: `kubectl config view --raw --minify --flatten`".into(),
+            Self::Empty | Self::NotYaml { .. } | Self::NotAKubeconfig { .. } => {
+                "paste the output of `kubectl config view --raw --minify --flatten` run against the cluster".into()
+            }
+            Self::NoContexts => "add a context that ties a cluster and a user together, or export one with `kubectl config view --raw --minify --flatten`".into(),
+            Self::ContextNotFound { available, .. } | Self::ChooseContext { available } => {
+                format!("pick one of: {}", available.join(", "))
+            }
+            Self::MissingCluster { .. } | Self::MissingUser { .. } => "export the kubeconfig again with `--minify --flatten`, which keeps what the context needs".into(),
+            Self::NoServer { .. } => "set `server:` to the cluster's API address, e.g. https://10.0.0.1:6443".into(),
+            Self::ExecPlugin { .. } | Self::AuthProvider { .. } | Self::NoCredentials { .. } => {
+                "use a service-account token or a client certificate instead: a console cannot run your login tool. `kubectl create token` prints a token".into()
+            }
+            Self::FilePath { .. } => "embed the file's content instead: `kubectl config view --raw --minify --flatten` writes `*-data` fields".into(),
+        }
+    }
+}
+
+/// How the chosen user proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    Token,
+    ClientCertificate,
+    BasicAuth,
+}
+
+/// A kubeconfig that passed the policy, with the context to use chosen.
+#[derive(Clone)]
+pub struct CheckedKubeconfig {
+    pub context: String,
+    pub cluster: String,
+    pub user: String,
+    pub server: String,
+    pub credentials: Credentials,
+    /// `insecure-skip-tls-verify: true`: allowed, but the connection is not authenticated.
+    pub insecure_skip_tls_verify: bool,
+    /// PEM of the client certificate, when there is one (for the expiry check).
+    pub client_certificate_pem: Option<String>,
+    kubeconfig: Kubeconfig,
+}
+
+// Hand-written: the kubeconfig holds tokens and keys.
+impl std::fmt::Debug for CheckedKubeconfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckedKubeconfig")
+            .field("context", &self.context)
+            .field("cluster", &self.cluster)
+            .field("server", &self.server)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CheckedKubeconfig {
+    /// The kubeconfig itself, for building a client; never for display.
+    pub fn kubeconfig(&self) -> &Kubeconfig {
+        &self.kubeconfig
+    }
+}
+
+/// Checks `text` against the policy and picks the context: `wanted`, else the
+/// current-context, else the only one.
+pub fn check_kubeconfig(
+    text: &str,
+    wanted: Option<&str>,
+) -> Result<CheckedKubeconfig, KubeconfigProblem> {
+    if text.len() > MAX_KUBECONFIG_BYTES {
+        return Err(KubeconfigProblem::TooLarge {
+            bytes: text.len(),
+            limit: MAX_KUBECONFIG_BYTES,
+        });
+    }
+    if text.trim().is_empty() {
+        return Err(KubeconfigProblem::Empty);
+    }
+    let value: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        KubeconfigProblem::NotYaml {
+            line,
+            column,
+            message: redact(&e.to_string()),
+        }
+    })?;
+    let kubeconfig: Kubeconfig =
+        serde_norway::from_value(value).map_err(|e| KubeconfigProblem::NotAKubeconfig {
+            message: redact(&e.to_string()),
+        })?;
+
+    let available: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
+    if available.is_empty() {
+        return Err(KubeconfigProblem::NoContexts);
+    }
+    let context_name = match (wanted, kubeconfig.current_context.as_deref()) {
+        (Some(w), _) => w.to_string(),
+        (None, Some(current)) if !current.is_empty() => current.to_string(),
+        (None, _) if available.len() == 1 => available[0].clone(),
+        (None, _) => return Err(KubeconfigProblem::ChooseContext { available }),
+    };
+    let Some(context) = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.clone())
+    else {
+        return Err(KubeconfigProblem::ContextNotFound {
+            wanted: context_name,
+            available,
+        });
+    };
+    let cluster = find_cluster(&kubeconfig, &context_name, &context.cluster)?;
+    let user_name = context.user.clone().unwrap_or_default();
+    let user = kubeconfig
+        .auth_infos
+        .iter()
+        .find(|u| u.name == user_name)
+        .and_then(|u| u.auth_info.clone())
+        .ok_or_else(|| KubeconfigProblem::MissingUser {
+            context: context_name.clone(),
+            user: user_name.clone(),
+        })?;
+    let credentials = check_user(&user_name, &user)?;
+
+    Ok(CheckedKubeconfig {
+        context: context_name,
+        cluster: context.cluster.clone(),
+        user: user_name,
+        server: cluster.1,
+        credentials,
+        insecure_skip_tls_verify: cluster.0,
+        client_certificate_pem: user
+            .client_certificate_data
+            .as_deref()
+            .and_then(decode_base64),
+        kubeconfig,
+    })
+}
+
+/// (insecure-skip-tls-verify, server) of the context's cluster, after the file-path policy.
+fn find_cluster(
+    kubeconfig: &Kubeconfig,
+    context: &str,
+    name: &str,
+) -> Result<(bool, String), KubeconfigProblem> {
+    let cluster = kubeconfig
+        .clusters
+        .iter()
+        .find(|c: &&NamedCluster| c.name == name)
+        .and_then(|c| c.cluster.clone())
+        .ok_or_else(|| KubeconfigProblem::MissingCluster {
+            context: context.to_string(),
+            cluster: name.to_string(),
+        })?;
+    if cluster
+        .certificate_authority
+        .as_deref()
+        .is_some_and(|p| !p.is_empty())
+    {
+        return Err(KubeconfigProblem::FilePath {
+            owner: "cluster",
+            name: name.to_string(),
+            field: "certificate-authority",
+        });
+    }
+    let server = cluster
+        .server
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| KubeconfigProblem::NoServer {
+            cluster: name.to_string(),
+        })?;
+    Ok((cluster.insecure_skip_tls_verify.unwrap_or(false), server))
+}
+
+fn check_user(name: &str, user: &AuthInfo) -> Result<Credentials, KubeconfigProblem> {
+    if let Some(exec) = &user.exec {
+        return Err(KubeconfigProblem::ExecPlugin {
+            user: name.to_string(),
+            command: exec.command.clone().unwrap_or_default(),
+        });
+    }
+    if let Some(provider) = &user.auth_provider {
+        return Err(KubeconfigProblem::AuthProvider {
+            user: name.to_string(),
+            provider: provider.name.clone(),
+        });
+    }
+    for (field, value) in [
+        ("client-certificate", &user.client_certificate),
+        ("client-key", &user.client_key),
+        ("tokenFile", &user.token_file),
+    ] {
+        if value.as_deref().is_some_and(|p| !p.is_empty()) {
+            return Err(KubeconfigProblem::FilePath {
+                owner: "user",
+                name: name.to_string(),
+                field,
+            });
+        }
+    }
+    if user.token.is_some() {
+        Ok(Credentials::Token)
+    } else if user.client_certificate_data.is_some() && user.client_key_data.is_some() {
+        Ok(Credentials::ClientCertificate)
+    } else if user.username.is_some() && user.password.is_some() {
+        Ok(Credentials::BasicAuth)
+    } else {
+        Err(KubeconfigProblem::NoCredentials {
+            user: name.to_string(),
+        })
+    }
+}
+
+fn decode_base64(data: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// YAML and serde errors quote the offending value, which may be a token: keep the shape of
+/// the message, drop every quoted value.
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        match (c, inside) {
+            ('"', false) => {
+                inside = true;
+                out.push_str("\"…");
+            }
+            ('"', true) => {
+                inside = false;
+                out.push('"');
+            }
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
