@@ -40,6 +40,9 @@ pub struct ManagedClusterView {
 pub enum ProbeFailureView {
     Timeout { secs: u64 },
     Refused,
+    UnknownCa,
+    CertificateExpired,
+    HostnameMismatch,
     Tls { detail: String },
     Unauthorized,
     Forbidden,
@@ -103,6 +106,9 @@ mod from_fleet {
             match failure {
                 ProbeFailure::Timeout(d) => Self::Timeout { secs: d.as_secs() },
                 ProbeFailure::Refused => Self::Refused,
+                ProbeFailure::UnknownCa => Self::UnknownCa,
+                ProbeFailure::CertificateExpired => Self::CertificateExpired,
+                ProbeFailure::HostnameMismatch => Self::HostnameMismatch,
                 ProbeFailure::Tls(detail) => Self::Tls {
                     detail: detail.clone(),
                 },

@@ -60,6 +60,12 @@ pub enum ProbeFailure {
     Timeout(Duration),
     #[error("connection refused")]
     Refused,
+    #[error("the server's certificate is not signed by the CA in the kubeconfig")]
+    UnknownCa,
+    #[error("the server's certificate has expired")]
+    CertificateExpired,
+    #[error("the server's certificate is not valid for the address in the kubeconfig")]
+    HostnameMismatch,
     #[error("TLS handshake failed: {0}")]
     Tls(String),
     #[error("the credentials were rejected (401)")]
@@ -216,6 +222,28 @@ async fn probe_all(
         .collect()
 }
 
+/// One `/version` round trip to the cluster a checked kubeconfig points at: the add-cluster
+/// wizard's connectivity step. `insecure-skip-tls-verify: true` is honoured, never a crash.
+pub async fn probe_kubeconfig(checked: &crate::kubeconfig_check::CheckedKubeconfig) -> HostState {
+    let options = KubeConfigOptions {
+        context: Some(checked.context.clone()),
+        ..Default::default()
+    };
+    let config =
+        match kube::Config::from_custom_kubeconfig(checked.kubeconfig().clone(), &options).await {
+            Ok(mut config) => {
+                config.connect_timeout = Some(PROBE_TIMEOUT);
+                config.read_timeout = Some(PROBE_TIMEOUT);
+                config
+            }
+            Err(e) => return HostState::Unreachable(ProbeFailure::Client(e.to_string())),
+        };
+    match Client::try_from(config) {
+        Ok(client) => probe(&client).await,
+        Err(e) => HostState::Unreachable(ProbeFailure::Client(e.to_string())),
+    }
+}
+
 /// One `/version` round trip.
 pub async fn probe(client: &Client) -> HostState {
     let started = Instant::now();
@@ -274,6 +302,12 @@ fn classify(err: &kube::Error) -> ProbeFailure {
         ProbeFailure::Refused
     } else if all.contains("timed out") || all.contains("deadline") {
         ProbeFailure::Timeout(PROBE_TIMEOUT)
+    } else if all.contains("unknownissuer") || all.contains("unknown issuer") {
+        ProbeFailure::UnknownCa
+    } else if all.contains("certificate expired") {
+        ProbeFailure::CertificateExpired
+    } else if all.contains("not valid for name") {
+        ProbeFailure::HostnameMismatch
     } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
         ProbeFailure::Tls(innermost)
     } else {
