@@ -6,6 +6,7 @@ pub mod config;
 pub mod health;
 pub mod kubeconfig_check;
 pub mod kubesphere;
+pub mod member_checks;
 
 pub use config::{ConfigError, ConsoleConfig, HostCredentials, HostSpec};
 pub use health::{HostHealth, HostMonitor, HostState, ManagedCluster, ProbeFailure};
