@@ -2,6 +2,7 @@
 //!
 //! Talks to clusters only through `kube`; nothing in here knows about HTTP pages.
 
+pub mod certificate_expiry;
 pub mod config;
 pub mod health;
 pub mod kubeconfig_check;
