@@ -122,6 +122,41 @@ pub async fn existing_cluster_with_uid(
         .and_then(|c| c.metadata.name))
 }
 
+/// The names under which hosts have joined this cluster, read from what a KubeSphere join
+/// leaves on it: a `<name>-kubesphere` service account in `kube-federation-system` bound by
+/// `kubefed-controller-manager:<name>-kubesphere`. KubeSphere refuses such a cluster; Tandem
+/// tells who manages it and lets the user join it as a second host on purpose.
+pub async fn existing_joins(member: &Client) -> Result<Vec<String>, kube::Error> {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+    let accounts = match Api::<ServiceAccount>::namespaced(member.clone(), "kube-federation-system")
+        .list(&Default::default())
+        .await
+    {
+        Ok(list) => list.items,
+        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let bindings = Api::<ClusterRoleBinding>::all(member.clone());
+    let mut joins = Vec::new();
+    for account in accounts {
+        let Some(sa) = account.metadata.name else {
+            continue;
+        };
+        let Some(cluster) = sa.strip_suffix("-kubesphere") else {
+            continue;
+        };
+        if bindings
+            .get_opt(&format!("kubefed-controller-manager:{sa}"))
+            .await?
+            .is_some()
+        {
+            joins.push(cluster.to_string());
+        }
+    }
+    Ok(joins)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

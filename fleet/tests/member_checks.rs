@@ -2,7 +2,7 @@
 //! of the shapes a real candidate member can have.
 
 use fleet::member_checks::{
-    JwtComparison, compare_jwt_secrets, existing_cluster_with_uid, kube_system_uid,
+    JwtComparison, compare_jwt_secrets, existing_cluster_with_uid, existing_joins, kube_system_uid,
     kubesphere_version, read_kubesphere_config,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -101,5 +101,27 @@ async fn a_cluster_already_on_the_host_is_found_by_its_identity() {
             .unwrap()
             .as_deref(),
         Some("host")
+    );
+}
+
+#[tokio::test]
+async fn a_member_another_host_joined_says_so() {
+    let host = SandboxCluster::start("host").await.unwrap();
+    host.install_kubesphere(&install(ClusterRole::Host, "s"))
+        .unwrap();
+    let member = SandboxCluster::start("member").await.unwrap();
+    member
+        .install_kubesphere(&install(ClusterRole::Member, "s"))
+        .unwrap();
+    let member_c = client(&member).await;
+    assert!(existing_joins(&member_c).await.unwrap().is_empty());
+    host.join_member(&member, "prod").unwrap();
+    assert_eq!(existing_joins(&member_c).await.unwrap(), ["prod"]);
+    let plain = SandboxCluster::start("plain").await.unwrap();
+    assert!(
+        existing_joins(&client(&plain).await)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
