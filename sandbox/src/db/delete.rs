@@ -13,12 +13,7 @@ impl Db {
         options: &Value,
         dry_run: bool,
     ) -> ApiResult<Value> {
-        let key = Self::key(kind, ns, name);
-        let current = self
-            .store
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        let (key, current) = self.stored(kind, ns, name)?;
         if let Some(rv) = options
             .pointer("/preconditions/resourceVersion")
             .and_then(Value::as_str)

@@ -111,6 +111,22 @@ impl Db {
         ObjectKey::new(&kind.group, &kind.plural, namespace.unwrap_or(""), name)
     }
 
+    /// The stored object (as stored, not as served) and its key; 404 if there is none.
+    fn stored(
+        &self,
+        kind: &ResourceKind,
+        ns: Option<&str>,
+        name: &str,
+    ) -> ApiResult<(ObjectKey, Value)> {
+        let key = Self::key(kind, ns, name);
+        let current = self
+            .store
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        Ok((key, current))
+    }
+
     /// The object as served at `version`: stored objects are converted by rewriting
     /// apiVersion only, as a CRD with conversion strategy `None` is.
     pub fn present(kind: &ResourceKind, version: &str, mut object: Value) -> Value {

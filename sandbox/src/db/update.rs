@@ -15,12 +15,7 @@ impl Db {
         status_only: bool,
         dry_run: bool,
     ) -> ApiResult<Value> {
-        let key = Self::key(kind, ns, name);
-        let current = self
-            .store
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        let (key, current) = self.stored(kind, ns, name)?;
         let body = check_type(kind, version, body)?;
         if let Some(body_name) = str_field(&body, "name")
             && body_name != name
