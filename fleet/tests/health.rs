@@ -59,21 +59,8 @@ async fn reachable_and_refused_hosts_are_told_apart() {
 
 #[tokio::test]
 async fn a_kubesphere_host_lists_the_clusters_it_manages() {
-    use sandbox::{ClusterRole, KubeSphereInstall};
     let dir = tempfile::tempdir().unwrap();
-    let host = SandboxCluster::start("host").await.unwrap();
-    let member = SandboxCluster::start("member").await.unwrap();
-    let install = |role| KubeSphereInstall {
-        role,
-        jwt_secret: "s".into(),
-        admin_password: None,
-    };
-    host.install_kubesphere(&install(ClusterRole::Host))
-        .unwrap();
-    member
-        .install_kubesphere(&install(ClusterRole::Member))
-        .unwrap();
-    host.join_member(&member, "member").unwrap();
+    let (host, _member) = sandbox::demo::start_joined_pair("member").await.unwrap();
     host.write_kubeconfig(dir.path()).unwrap();
     let file = dir.path().join("tandem.yaml");
     std::fs::write(

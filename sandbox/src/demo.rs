@@ -68,6 +68,24 @@ pub async fn start_demo_fleet(dir: &Path, scenario: Scenario) -> Result<DemoFlee
     })
 }
 
+/// A KubeSphere host `host` with a member `member` joined under `join_name`, in memory: the
+/// smallest fleet, for tests.
+pub async fn start_joined_pair(
+    join_name: &str,
+) -> Result<(SandboxCluster, SandboxCluster), SandboxError> {
+    let host = SandboxCluster::start("host").await?;
+    let member = SandboxCluster::start("member").await?;
+    let install = |role| KubeSphereInstall {
+        role,
+        jwt_secret: "shared-demo-secret".into(),
+        admin_password: None,
+    };
+    host.install_kubesphere(&install(ClusterRole::Host))?;
+    member.install_kubesphere(&install(ClusterRole::Member))?;
+    host.join_member(&member, join_name)?;
+    Ok((host, member))
+}
+
 fn user(name: &str, email: &str) -> serde_json::Value {
     json!({
         "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",

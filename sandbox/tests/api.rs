@@ -1,16 +1,9 @@
 //! The sandbox answers kube-rs exactly as a real API server would for what it serves.
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
-use sandbox::SandboxCluster;
+mod common;
 
-async fn client_with(kubeconfig_yaml: &str) -> Client {
-    let kubeconfig = Kubeconfig::from_yaml(kubeconfig_yaml).unwrap();
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .unwrap();
-    Client::try_from(config).unwrap()
-}
+use common::{client_with, with_token};
+use sandbox::SandboxCluster;
 
 #[tokio::test]
 async fn kube_client_reads_version_over_tls_with_the_written_kubeconfig() {
@@ -39,8 +32,7 @@ async fn kubeconfig_file_is_private() {
 async fn wrong_token_gets_401_status() {
     let cluster = SandboxCluster::start("host").await.unwrap();
     let yaml = cluster.kubeconfig_yaml();
-    let token_line = yaml.lines().find(|l| l.contains("token:")).unwrap();
-    let forged = yaml.replace(token_line, "    token: not-the-token");
+    let forged = with_token(&yaml, "not-the-token");
     let client = client_with(&forged).await;
     match client.apiserver_version().await.unwrap_err() {
         kube::Error::Api(status) => assert_eq!(status.code, 401),
@@ -90,7 +82,7 @@ async fn a_service_account_token_secret_gets_a_working_token() {
     assert!(data.contains_key("ca.crt"));
     assert_eq!(data["namespace"].0, b"kube-system");
 
-    let as_sa = client_with(&common_with_token(&cluster.kubeconfig_yaml(), &token)).await;
+    let as_sa = client_with(&with_token(&cluster.kubeconfig_yaml(), &token)).await;
     let namespaces = Api::<Namespace>::all(as_sa.clone())
         .list(&ListParams::default())
         .await
@@ -107,14 +99,6 @@ async fn a_service_account_token_secret_gets_a_working_token() {
         .await
         .unwrap_err();
     assert!(matches!(err, kube::Error::Api(s) if s.code == 401));
-}
-
-fn common_with_token(kubeconfig_yaml: &str, token: &str) -> String {
-    let line = kubeconfig_yaml
-        .lines()
-        .find(|l| l.contains("token:"))
-        .unwrap();
-    kubeconfig_yaml.replace(line, &format!("    token: {token}"))
 }
 
 #[tokio::test]

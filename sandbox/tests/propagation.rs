@@ -8,7 +8,7 @@ use common::client_with;
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
-use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+use sandbox::SandboxCluster;
 use serde_json::{Value, json};
 
 fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
@@ -50,19 +50,7 @@ where
 }
 
 async fn fleet() -> (SandboxCluster, SandboxCluster, kube::Client, kube::Client) {
-    let host = SandboxCluster::start("host").await.unwrap();
-    let member = SandboxCluster::start("member").await.unwrap();
-    let install = |role| KubeSphereInstall {
-        role,
-        jwt_secret: "s3cret-for-tests".into(),
-        admin_password: None,
-    };
-    host.install_kubesphere(&install(ClusterRole::Host))
-        .unwrap();
-    member
-        .install_kubesphere(&install(ClusterRole::Member))
-        .unwrap();
-    host.join_member(&member, "member").unwrap();
+    let (host, member) = sandbox::demo::start_joined_pair("member").await.unwrap();
     let host_client = client_with(&host.kubeconfig_yaml()).await;
     let member_client = client_with(&member.kubeconfig_yaml()).await;
     (host, member, host_client, member_client)
