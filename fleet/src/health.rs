@@ -104,7 +104,7 @@ impl HostMonitor {
             let clients: Vec<Result<Client, ProbeFailure>> = {
                 let mut out = Vec::with_capacity(hosts.len());
                 for host in &hosts {
-                    out.push(client_for(host).await);
+                    out.push(client_for(host, Some(PROBE_TIMEOUT)).await);
                 }
                 out
             };
@@ -165,7 +165,13 @@ fn server_url(host: &HostSpec) -> Option<String> {
     }
 }
 
-async fn client_for(host: &HostSpec) -> Result<Client, ProbeFailure> {
+/// A client for `host`. `read_timeout` is the probe's for probes, and `None` for clients that
+/// hold watches open and keep kube's default (a watch reads nothing for minutes when nothing
+/// changes).
+pub(crate) async fn client_for(
+    host: &HostSpec,
+    read_timeout: Option<Duration>,
+) -> Result<Client, ProbeFailure> {
     let mut config = match &host.credentials {
         HostCredentials::InCluster => kube::Config::incluster()
             .map_err(|e| ProbeFailure::Client(format!("not running in a cluster: {e}")))?,
@@ -184,7 +190,9 @@ async fn client_for(host: &HostSpec) -> Result<Client, ProbeFailure> {
         }
     };
     config.connect_timeout = Some(PROBE_TIMEOUT);
-    config.read_timeout = Some(PROBE_TIMEOUT);
+    if read_timeout.is_some() {
+        config.read_timeout = read_timeout;
+    }
     Client::try_from(config).map_err(|e| ProbeFailure::Client(e.to_string()))
 }
 

@@ -5,6 +5,7 @@
 pub mod certificate_expiry;
 pub mod config;
 pub mod health;
+pub mod iam;
 pub mod kubeconfig_check;
 pub mod kubesphere;
 pub mod member_checks;

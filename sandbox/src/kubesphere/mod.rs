@@ -4,6 +4,7 @@
 
 pub mod crds;
 pub mod proxy;
+pub mod roles;
 
 use serde_json::{Value, json};
 
@@ -99,7 +100,7 @@ impl KubeSphereInstall {
                 objects.extend(crds::federated_type_config(kind));
             }
         }
-        objects.extend(builtin_roles());
+        objects.extend(roles::builtin_roles());
         if let Some(password) = &self.admin_password
             && self.role != ClusterRole::Member
         {
@@ -124,64 +125,6 @@ impl KubeSphereInstall {
         }
         Ok(objects)
     }
-}
-
-/// The global roles and workspace role bases ks-installer creates (role templates come with
-/// the IAM work).
-fn builtin_roles() -> Vec<Value> {
-    let global = |name: &str, rules: Value, aggregation: &[&str]| {
-        json!({
-            "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRole",
-            "metadata": {
-                "name": name,
-                "labels": {"kubefed.io/managed": "false"},
-                "annotations": {"kubesphere.io/creator": "system", "iam.kubesphere.io/aggregation-roles": serde_json::to_string(aggregation).unwrap_or_default()},
-            },
-            "rules": rules,
-        })
-    };
-    let everything = json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}]);
-    let mut roles = vec![
-        global("platform-admin", everything, &[]),
-        global(
-            "platform-regular",
-            json!([]),
-            &["role-template-view-app-templates"],
-        ),
-        global(
-            "platform-self-provisioner",
-            json!([{"apiGroups": ["tenant.kubesphere.io"], "resources": ["workspaces", "workspacetemplates"], "verbs": ["create", "watch"]}]),
-            &["role-template-create-workspaces"],
-        ),
-        global(
-            "anonymous",
-            json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": []}]),
-            &[],
-        ),
-        global(
-            "authenticated",
-            json!([{"nonResourceURLs": ["/kapis/iam.kubesphere.io/v1alpha2/users/*"], "verbs": ["get"]}]),
-            &[],
-        ),
-        global("pre-registration", json!([]), &[]),
-    ];
-    for (base, role) in [
-        ("workspace-admin", "admin"),
-        ("workspace-regular", "regular"),
-        ("workspace-viewer", "viewer"),
-        ("workspace-self-provisioner", "self-provisioner"),
-    ] {
-        roles.push(json!({
-            "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "RoleBase",
-            "metadata": {"name": base},
-            "role": {
-                "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "WorkspaceRole",
-                "metadata": {"name": role, "annotations": {"kubesphere.io/creator": "system"}},
-                "rules": if role == "admin" { json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]) } else { json!([]) },
-            }
-        }));
-    }
-    roles
 }
 
 /// Creates every object of `install` that is not there yet; a second run changes nothing.

@@ -1,0 +1,132 @@
+//! Who may do what: the user's global role on a host, with the role templates it aggregates,
+//! checked against the API request each console action stands for — the same question
+//! ks-apiserver's RBAC authorizer answers (KUBESPHERE.md 1.4–1.6).
+
+use std::collections::{BTreeSet, HashMap};
+
+use k8s_openapi::api::rbac::v1::PolicyRule;
+
+use super::resources::{Binding, RoleRules};
+
+/// Everything a person can ask the console to do. Each action stands for one API request
+/// (verb, group, resource) that KubeSphere's roles grant or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// See the host clusters and whether they answer: every signed-in user.
+    ViewHosts,
+    ViewClusters,
+    ManageClusters,
+    ViewUsers,
+    ManageUsers,
+    ViewRoles,
+    ViewWorkspaces,
+    CreateWorkspaces,
+    ManageWorkspaces,
+    ViewFederation,
+    ManageFederation,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::ViewHosts,
+        Action::ViewClusters,
+        Action::ManageClusters,
+        Action::ViewUsers,
+        Action::ManageUsers,
+        Action::ViewRoles,
+        Action::ViewWorkspaces,
+        Action::CreateWorkspaces,
+        Action::ManageWorkspaces,
+        Action::ViewFederation,
+        Action::ManageFederation,
+    ];
+
+    /// The API request this action amounts to; `None` for actions every signed-in user has.
+    pub fn request(self) -> Option<(&'static str, &'static str, &'static str)> {
+        Some(match self {
+            Action::ViewHosts => return None,
+            Action::ViewClusters => ("list", "cluster.kubesphere.io", "clusters"),
+            Action::ManageClusters => ("create", "cluster.kubesphere.io", "clusters"),
+            Action::ViewUsers => ("list", "iam.kubesphere.io", "users"),
+            Action::ManageUsers => ("create", "iam.kubesphere.io", "users"),
+            Action::ViewRoles => ("list", "iam.kubesphere.io", "globalroles"),
+            Action::ViewWorkspaces => ("list", "tenant.kubesphere.io", "workspacetemplates"),
+            Action::CreateWorkspaces => ("create", "tenant.kubesphere.io", "workspacetemplates"),
+            Action::ManageWorkspaces => ("delete", "tenant.kubesphere.io", "workspacetemplates"),
+            Action::ViewFederation => ("list", "types.kubefed.io", "federatedusers"),
+            Action::ManageFederation => ("update", "types.kubefed.io", "federatedusers"),
+        })
+    }
+}
+
+/// True when one of `rules` grants `verb` on `group`/`resource`.
+pub fn rules_allow(rules: &[PolicyRule], verb: &str, group: &str, resource: &str) -> bool {
+    let has = |list: &Option<Vec<String>>, wanted: &str| {
+        list.as_ref()
+            .is_some_and(|l| l.iter().any(|v| v == "*" || v == wanted))
+    };
+    rules.iter().any(|rule| {
+        rule.verbs.iter().any(|v| v == "*" || v == verb)
+            && has(&rule.api_groups, group)
+            && has(&rule.resources, resource)
+    })
+}
+
+/// The rules a user holds on one host: those of every global role bound to them, each
+/// role's own rules plus those of the templates it aggregates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Permissions {
+    /// Names of the user's global roles, sorted (KubeSphere keeps one per user).
+    pub roles: Vec<String>,
+    rules: Vec<PolicyRule>,
+}
+
+impl Permissions {
+    pub fn resolve(
+        username: &str,
+        bindings: &[Binding],
+        roles: &HashMap<String, RoleRules>,
+    ) -> Self {
+        let names: BTreeSet<String> = bindings
+            .iter()
+            .filter(|b| b.binds_user(username))
+            .map(|b| b.role.clone())
+            .collect();
+        let mut rules = Vec::new();
+        for name in &names {
+            let Some(role) = roles.get(name) else {
+                continue; // a binding to a role that is gone grants nothing
+            };
+            rules.extend(role.rules.iter().cloned());
+            // One level deep, as ks-apiserver's getAggregateRoles: templates do not aggregate.
+            for template in &role.aggregation_roles {
+                if let Some(t) = roles.get(template) {
+                    rules.extend(t.rules.iter().cloned());
+                }
+            }
+        }
+        Self {
+            roles: names.into_iter().collect(),
+            rules,
+        }
+    }
+
+    pub fn allows(&self, action: Action) -> bool {
+        match action.request() {
+            None => true,
+            Some((verb, group, resource)) => rules_allow(&self.rules, verb, group, resource),
+        }
+    }
+
+    /// Every action this user may take, for the pages to hide what would be refused.
+    pub fn allowed_actions(&self) -> Vec<Action> {
+        Action::ALL
+            .into_iter()
+            .filter(|a| self.allows(*a))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "authorize_tests.rs"]
+mod tests;

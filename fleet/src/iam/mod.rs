@@ -1,0 +1,250 @@
+//! Identity and access on the host clusters, KubeSphere-compatible: password login against
+//! `User` objects, HS256 session tokens signed with the host's jwtSecret, and permissions
+//! from global roles, read from watch-fed caches.
+
+pub mod authorize;
+pub mod cache;
+pub mod login;
+pub mod resources;
+pub mod settings;
+pub mod token;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::{Api, Client};
+
+pub use authorize::{Action, Permissions};
+pub use cache::IamCache;
+pub use login::{IssuedSession, LoginAttempt, LoginError};
+pub use settings::{AuthSettings, SettingsError};
+pub use token::{Claims, JwtSecret, TokenError};
+
+use crate::ConsoleConfig;
+
+/// How long a host's authentication settings are trusted before they are read again.
+const SETTINGS_TTL: Duration = Duration::from_secs(60);
+/// A login gives up on a host that does not answer within this time.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a request's session is not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("no host named `{0}` is configured")]
+    UnknownHost(String),
+    #[error("the host `{0}` cannot be reached to check the session")]
+    HostUnavailable(String),
+    #[error("the host's settings cannot be read: {0}")]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("the session was ended (logged out)")]
+    Revoked,
+    #[error("the user `{0}` no longer exists on this host")]
+    UnknownUser(String),
+    #[error("the user `{0}` is disabled")]
+    Disabled(String),
+}
+
+/// A signed-in person, as every server function sees them.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub host: String,
+    pub username: String,
+    pub permissions: Permissions,
+    pub uninitialized: bool,
+    /// When the token expires, and when it was issued (for refreshing it half-way).
+    pub expires_at: SystemTime,
+    pub issued_at: SystemTime,
+}
+
+impl Principal {
+    pub fn may(&self, action: Action) -> bool {
+        self.permissions.allows(action)
+    }
+}
+
+/// One host's IAM: its client, caches and settings.
+pub struct HostIam {
+    pub name: String,
+    client: Result<Client, String>,
+    cache: Option<IamCache>,
+    settings: Mutex<Option<(Instant, AuthSettings)>>,
+}
+
+impl HostIam {
+    pub fn client(&self) -> Result<&Client, SessionError> {
+        self.client
+            .as_ref()
+            .map_err(|_| SessionError::HostUnavailable(self.name.clone()))
+    }
+
+    pub fn cache(&self) -> Result<&IamCache, SessionError> {
+        self.cache
+            .as_ref()
+            .ok_or_else(|| SessionError::HostUnavailable(self.name.clone()))
+    }
+
+    /// The `authentication:` settings of the host's `kubesphere-config`, read at most once a
+    /// minute.
+    pub async fn settings(&self) -> Result<AuthSettings, SessionError> {
+        if let Ok(guard) = self.settings.lock()
+            && let Some((read_at, settings)) = guard.as_ref()
+            && read_at.elapsed() < SETTINGS_TTL
+        {
+            return Ok(settings.clone());
+        }
+        let client = self.client()?;
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), "kubesphere-system");
+        let config = tokio::time::timeout(LOGIN_TIMEOUT, api.get_opt("kubesphere-config"))
+            .await
+            .map_err(|_| SessionError::HostUnavailable(self.name.clone()))?
+            .map_err(|_| SessionError::HostUnavailable(self.name.clone()))?;
+        let yaml = config
+            .and_then(|c| c.data)
+            .and_then(|d| d.get("kubesphere.yaml").cloned())
+            .ok_or(SettingsError::Unreadable)?;
+        let settings = AuthSettings::parse(&yaml)?;
+        if let Ok(mut guard) = self.settings.lock() {
+            *guard = Some((Instant::now(), settings.clone()));
+        }
+        Ok(settings)
+    }
+}
+
+/// Every host's IAM, in configuration order, and the sessions ended by logging out.
+#[derive(Clone)]
+pub struct Iam {
+    hosts: Arc<Vec<HostIam>>,
+    revoked: Arc<Mutex<HashMap<[u8; 32], u64>>>,
+}
+
+impl Iam {
+    /// Connects to every host and starts its watches (a host that cannot be reached yet is
+    /// retried by the watches themselves).
+    pub async fn start(config: &ConsoleConfig) -> Self {
+        let mut hosts = Vec::with_capacity(config.hosts.len());
+        for spec in &config.hosts {
+            let client = crate::health::client_for(spec, None)
+                .await
+                .map_err(|e| e.to_string());
+            let cache = client.as_ref().ok().map(IamCache::start);
+            hosts.push(HostIam {
+                name: spec.name.clone(),
+                client,
+                cache,
+                settings: Mutex::new(None),
+            });
+        }
+        Self {
+            hosts: Arc::new(hosts),
+            revoked: Arc::default(),
+        }
+    }
+
+    pub fn host_names(&self) -> Vec<String> {
+        self.hosts.iter().map(|h| h.name.clone()).collect()
+    }
+
+    pub fn host(&self, name: &str) -> Result<&HostIam, SessionError> {
+        self.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .ok_or_else(|| SessionError::UnknownHost(name.to_string()))
+    }
+
+    /// Logs in on `host`, giving up after [`LOGIN_TIMEOUT`].
+    pub async fn login(
+        &self,
+        host: &str,
+        attempt: LoginAttempt<'_>,
+    ) -> Result<IssuedSession, LoginFailure> {
+        let host = self.host(host).map_err(LoginFailure::Session)?;
+        let settings = host.settings().await.map_err(LoginFailure::Session)?;
+        let client = host.client().map_err(LoginFailure::Session)?;
+        let login = login::password_login(client, &settings, attempt, SystemTime::now());
+        match tokio::time::timeout(LOGIN_TIMEOUT, login).await {
+            Ok(result) => result.map_err(LoginFailure::Login),
+            Err(_) => Err(LoginFailure::Session(SessionError::HostUnavailable(
+                host.name.clone(),
+            ))),
+        }
+    }
+
+    /// Checks a session token presented for `host`, as of `now`.
+    pub async fn authenticate(
+        &self,
+        host_name: &str,
+        token: &str,
+        now: SystemTime,
+    ) -> Result<Principal, SessionError> {
+        let host = self.host(host_name)?;
+        let claims = host.settings().await?.jwt_secret.verify(token, now)?;
+        if self.is_revoked(token) {
+            return Err(SessionError::Revoked);
+        }
+        let cache = host.cache()?;
+        let username = claims.user().to_string();
+        let user = cache
+            .user(&username)
+            .ok_or_else(|| SessionError::UnknownUser(username.clone()))?;
+        if user
+            .status
+            .as_ref()
+            .and_then(|s| s.state.as_deref())
+            .is_some_and(|s| s == "Disabled")
+        {
+            return Err(SessionError::Disabled(username));
+        }
+        Ok(Principal {
+            host: host.name.clone(),
+            permissions: cache.permissions(&username),
+            uninitialized: claims.uninitialized(),
+            expires_at: SystemTime::UNIX_EPOCH + Duration::from_secs(claims.exp.unwrap_or(0)),
+            issued_at: SystemTime::UNIX_EPOCH + Duration::from_secs(claims.iat),
+            username,
+        })
+    }
+
+    /// Ends the session carried by `token`: it is refused from now until it would have
+    /// expired anyway.
+    pub fn revoke(&self, token: &str, expires_at: SystemTime) {
+        let now = token::unix(SystemTime::now());
+        if let Ok(mut revoked) = self.revoked.lock() {
+            revoked.retain(|_, exp| *exp > now);
+            revoked.insert(fingerprint(token), token::unix(expires_at));
+        }
+    }
+
+    fn is_revoked(&self, token: &str) -> bool {
+        self.revoked
+            .lock()
+            .map(|r| r.contains_key(&fingerprint(token)))
+            .unwrap_or(true)
+    }
+
+    /// Waits until every host's watches have listed once (for tests and start-up).
+    pub async fn ready(&self) {
+        for host in self.hosts.iter() {
+            if let Some(cache) = &host.cache {
+                cache.ready().await;
+            }
+        }
+    }
+}
+
+/// Why a login did not produce a session.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginFailure {
+    #[error(transparent)]
+    Login(LoginError),
+    #[error(transparent)]
+    Session(SessionError),
+}
+
+fn fingerprint(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
