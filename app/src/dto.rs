@@ -12,6 +12,9 @@ pub struct HostStatus {
     pub health: HostHealthView,
     /// Seconds between the last probe and the moment this was read; `None` before any probe.
     pub checked_secs_ago: Option<u64>,
+    /// The user's role may not list clusters: the managed clusters are left out.
+    #[serde(default)]
+    pub clusters_hidden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +100,7 @@ mod from_fleet {
                 checked_secs_ago: health
                     .checked_at
                     .map(|at| now.duration_since(at).map(|d| d.as_secs()).unwrap_or(0)),
+                clusters_hidden: false,
             }
         }
     }

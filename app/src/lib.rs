@@ -5,6 +5,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod components;
 pub mod dto;
 pub mod error;
@@ -22,6 +23,7 @@ use leptos_router::path;
 
 use crate::components::layout::Layout;
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
+use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::Overview;
 
@@ -57,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Layout>
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Overview />
+                        <Route path=path!("/login") view=LoginPage />
                     </Routes>
                 </Layout>
             </Router>

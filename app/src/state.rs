@@ -1,6 +1,7 @@
-//! What the server process hands every request: the live view of the fleet.
+//! What the server process hands every request: the live view of the fleet and its IAM.
 
 use fleet::HostMonitor;
+use fleet::iam::Iam;
 
 use crate::error::ConsoleError;
 
@@ -8,6 +9,9 @@ use crate::error::ConsoleError;
 #[derive(Clone)]
 pub struct ConsoleState {
     pub hosts: HostMonitor,
+    pub iam: Iam,
+    /// Session cookies carry `Secure` (see `ConsoleConfig::cookies_secure`).
+    pub secure_cookies: bool,
 }
 
 impl ConsoleState {

@@ -1,11 +1,12 @@
 import { expect, test } from "@playwright/test";
+import { logIn } from "./session";
 
 // `make screenshot` only: refreshes the README's pictures of the console.
 test.skip(!process.env.TANDEM_SCREENSHOT, "set TANDEM_SCREENSHOT=1 (make screenshot)");
 
 test("overview screenshot for the README", async ({ page }) => {
   await page.setViewportSize({ width: 1200, height: 640 });
-  await page.goto("/");
+  await logIn(page);
   await expect(page.locator("[data-hydrated=true]")).toBeVisible();
   await expect(page.getByTestId("summary")).toHaveText("2 of 2 reachable");
   await page.screenshot({ path: "../docs/overview.png" });
@@ -13,7 +14,7 @@ test("overview screenshot for the README", async ({ page }) => {
 
 test("overview in Chinese, for the README", async ({ page, context }) => {
   await page.setViewportSize({ width: 1200, height: 480 });
-  await page.goto("/");
+  await logIn(page);
   await expect(page.locator("[data-hydrated=true]")).toBeVisible();
   await page.getByRole("button", { name: "中文" }).click();
   await expect(page.getByTestId("summary")).toHaveText("2/2 个主集群可访问");

@@ -1,10 +1,9 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { logIn, openHydrated } from "./session";
 
-/** Clicks do nothing before hydration: wait for the mark the app sets once it is live. */
-async function openHydrated(page: Page, path = "/") {
-  await page.goto(path);
-  await expect(page.locator("[data-hydrated=true]")).toBeVisible();
-}
+test.beforeEach(async ({ page }) => {
+  await logIn(page);
+});
 
 test.afterEach(async ({ context }) => {
   await context.clearCookies();
@@ -74,7 +73,7 @@ test("an unknown address gets a translated 404 page with a way back", async ({ p
   await expect(page).toHaveURL(/\/$/);
 });
 
-test("health endpoints answer for probes", async ({ request }) => {
+test("health endpoints answer for probes without a session", async ({ request }) => {
   const health = await request.get("/healthz");
   expect(health.status()).toBe(200);
   const ready = await request.get("/readyz");

@@ -23,6 +23,17 @@ pub struct ConsoleConfig {
     pub listen: SocketAddr,
     pub probe_interval: Duration,
     pub hosts: Vec<HostSpec>,
+    /// `secureCookies`: mark session cookies `Secure`. Unset means: yes, unless the console
+    /// listens on loopback only (a developer's plain-HTTP machine).
+    pub secure_cookies: Option<bool>,
+}
+
+impl ConsoleConfig {
+    /// Whether session cookies carry `Secure` (browsers then send them over HTTPS only).
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or(!self.listen.ip().is_loopback())
+    }
 }
 
 /// One host cluster: a KubeSphere host (or a plain cluster that will become one).
@@ -104,6 +115,7 @@ struct RawConfig {
     listen: Option<String>,
     probe_interval_seconds: Option<u64>,
     hosts: Option<Vec<RawHost>>,
+    secure_cookies: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -250,6 +262,7 @@ impl ConsoleConfig {
         Ok(Self {
             listen,
             probe_interval,
+            secure_cookies: raw.secure_cookies,
             hosts,
         })
     }

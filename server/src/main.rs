@@ -3,6 +3,7 @@
 mod demo;
 mod security;
 mod serve;
+mod session;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

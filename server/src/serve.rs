@@ -25,7 +25,12 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
     leptos_options.site_addr = config.listen;
 
     let monitor = HostMonitor::start(&config);
-    let router = router(leptos_options, monitor);
+    let state = ConsoleState {
+        hosts: monitor,
+        iam: fleet::iam::Iam::start(&config).await,
+        secure_cookies: config.cookies_secure(),
+    };
+    let router = router(leptos_options, state);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -37,16 +42,18 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
         })?;
     tracing::info!("Tandem console on http://{}", config.listen);
     eprintln!("Tandem console on http://{}", config.listen);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(crate::demo::shutdown_signal())
-        .await
-        .map_err(|e| format!("server stopped: {e}"))
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(crate::demo::shutdown_signal())
+    .await
+    .map_err(|e| format!("server stopped: {e}"))
 }
 
-pub fn router(leptos_options: LeptosOptions, monitor: HostMonitor) -> Router {
-    let state = ConsoleState {
-        hosts: monitor.clone(),
-    };
+pub fn router(leptos_options: LeptosOptions, state: ConsoleState) -> Router {
+    let monitor = state.hosts.clone();
+    let session_state = state.clone();
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -67,6 +74,10 @@ pub fn router(leptos_options: LeptosOptions, monitor: HostMonitor) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(middleware::from_fn_with_state(
+            session_state,
+            crate::session::resolve_session,
+        ))
         .layer(middleware::from_fn(crate::security::reject_cross_site))
         .layer(middleware::from_fn(crate::security::security_headers))
         .with_state(leptos_options)

@@ -4,8 +4,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::auth::SessionView;
 use crate::components::language::LanguageSwitch;
+use crate::components::session::{UserMenu, current_session};
 use crate::i18n::{t, t_string, use_i18n};
+
+/// The signed-in user, as pages read it to offer only what the user may do.
+#[derive(Clone, Copy)]
+pub struct CurrentSession(pub Resource<Option<SessionView>>);
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -14,6 +20,12 @@ pub fn Layout(children: Children) -> impl IntoView {
     // before they click, because clicks on a page that is not hydrated yet do nothing.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
+    // Read once per page load: logging in and out are full page loads.
+    let session = Resource::new(
+        || (),
+        |_| async move { current_session().await.ok().flatten() },
+    );
+    provide_context(CurrentSession(session));
 
     view! {
         <div
@@ -35,18 +47,18 @@ pub fn Layout(children: Children) -> impl IntoView {
                             {t!(i18n, tagline)}
                         </span>
                     </a>
-                    <nav aria-label=move || t_string!(i18n, nav_label) class="flex-1">
-                        <ul class="flex gap-1">
-                            <li>
-                                <A
-                                    href="/"
-                                    attr:class="rounded px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white"
-                                >
-                                    {t!(i18n, nav_overview)}
-                                </A>
-                            </li>
-                        </ul>
-                    </nav>
+                    <Transition fallback=|| view! { <div class="flex-1"></div> }>
+                        {move || Suspend::new(async move {
+                            match session.await {
+                                Some(session) => view! {
+                                    <MainNav />
+                                    <UserMenu session />
+                                }
+                                .into_any(),
+                                None => view! { <div class="flex-1"></div> }.into_any(),
+                            }
+                        })}
+                    </Transition>
                     <LanguageSwitch />
                 </div>
             </header>
@@ -54,6 +66,25 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>{children()}</ErrorBoundary>
             </main>
         </div>
+    }
+}
+
+#[component]
+fn MainNav() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav aria-label=move || t_string!(i18n, nav_label) class="flex-1">
+            <ul class="flex gap-1">
+                <li>
+                    <A
+                        href="/"
+                        attr:class="rounded px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white"
+                    >
+                        {t!(i18n, nav_overview)}
+                    </A>
+                </li>
+            </ul>
+        </nav>
     }
 }
 

@@ -2,4 +2,6 @@
 
 pub mod language;
 pub mod layout;
+pub mod problem;
+pub mod session;
 pub mod status;

@@ -1,4 +1,5 @@
 //! One file per page; each page's server functions live next to it.
 
+pub mod login;
 pub mod not_found;
 pub mod overview;

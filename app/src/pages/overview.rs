@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::components::problem::ErrorNotice;
 use crate::components::status::{StatusBadge, Tone};
 use crate::dto::{HostHealthView, HostStatus, ManagedClusterView, ProbeFailureView};
 use crate::error::ConsoleError;
@@ -17,13 +18,25 @@ const REFRESH_EVERY: Duration = Duration::from_secs(5);
 #[server(prefix = "/api", endpoint = "host_statuses")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn host_statuses() -> Result<Vec<HostStatus>, ConsoleError> {
+    use fleet::iam::Action;
+    let principal = crate::auth::require(Action::ViewHosts)?;
     let state = crate::state::ConsoleState::current()?;
     let now = std::time::SystemTime::now();
+    let clusters_hidden = !principal.may(Action::ViewClusters);
     Ok(state
         .hosts
         .snapshot()
         .iter()
-        .map(|h| HostStatus::from_health(h, now))
+        .map(|h| {
+            let mut status = HostStatus::from_health(h, now);
+            if clusters_hidden {
+                if let HostHealthView::Reachable { clusters, .. } = &mut status.health {
+                    *clusters = None;
+                }
+                status.clusters_hidden = true;
+            }
+            status
+        })
         .collect())
 }
 
@@ -74,7 +87,10 @@ pub fn Overview() -> impl IntoView {
         </div>
         <Transition fallback=move || view! { <HostTableSkeleton /> } set_pending>
             {move || Suspend::new(async move {
-                hosts.await.map(|hosts| view! { <HostSummary hosts=hosts.clone() /> <HostTable hosts /> })
+                match hosts.await {
+                    Ok(hosts) => view! { <HostSummary hosts=hosts.clone() /> <HostTable hosts /> }.into_any(),
+                    Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
+                }
             })}
         </Transition>
     }
@@ -155,7 +171,7 @@ fn HostRow(host: HostStatus) -> impl IntoView {
             Some((version, platform)),
             Some(round_trip_ms),
             None,
-            Some(clusters),
+            (!host.clusters_hidden).then_some(clusters),
         ),
         HostHealthView::Unreachable(failure) => (
             view! { <StatusBadge tone=Tone::Bad>{t!(i18n, status_unreachable)}</StatusBadge> }

@@ -288,3 +288,19 @@ fn dns_labels() {
     assert!(dns1123_label_problem("-a").is_some());
     assert!(dns1123_label_problem("a.b").is_some());
 }
+
+#[test]
+fn secure_cookies_default_follows_the_listen_address() {
+    let (_d, loopback) = load("hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n");
+    assert!(
+        !loopback.unwrap().cookies_secure(),
+        "plain HTTP on loopback"
+    );
+    let (_d, public) =
+        load("listen: 0.0.0.0:3000\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n");
+    assert!(public.unwrap().cookies_secure(), "behind TLS in production");
+    let (_d, forced) = load(
+        "listen: 0.0.0.0:3000\nsecureCookies: false\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+    );
+    assert!(!forced.unwrap().cookies_secure());
+}
