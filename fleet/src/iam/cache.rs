@@ -10,13 +10,18 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 
 use super::authorize::Permissions;
-use super::resources::{Binding, GLOBAL_ROLE, GLOBAL_ROLE_BINDING, RoleRules, User, role_rules};
+use super::resources::{
+    Binding, FEDERATED_USER, GLOBAL_ROLE, GLOBAL_ROLE_BINDING, ROLE_TEMPLATE_LABEL, RoleRules,
+    User, is_system_role, role_rules,
+};
 
 #[derive(Clone)]
 pub struct IamCache {
     pub users: Store<User>,
     global_roles: Store<DynamicObject>,
     global_role_bindings: Store<DynamicObject>,
+    federated_users: Store<DynamicObject>,
+    federated_user_resource: ApiResource,
 }
 
 impl IamCache {
@@ -27,10 +32,17 @@ impl IamCache {
         let global_roles = reflect_dynamic(client, GLOBAL_ROLE, "globalroles");
         let global_role_bindings =
             reflect_dynamic(client, GLOBAL_ROLE_BINDING, "globalrolebindings");
+        let federated_user_resource = api_resource(FEDERATED_USER, "federatedusers");
+        let federated_users = reflect(
+            Api::<DynamicObject>::all_with(client.clone(), &federated_user_resource),
+            federated_user_resource.clone(),
+        );
         Self {
             users,
             global_roles,
             global_role_bindings,
+            federated_users,
+            federated_user_resource,
         }
     }
 
@@ -39,23 +51,56 @@ impl IamCache {
         let _ = self.users.wait_until_ready().await;
         let _ = self.global_roles.wait_until_ready().await;
         let _ = self.global_role_bindings.wait_until_ready().await;
+        let _ = self.federated_users.wait_until_ready().await;
     }
 
     /// What `username` may do on this host, from its global role bindings.
     pub fn permissions(&self, username: &str) -> Permissions {
-        let bindings: Vec<Binding> = self
-            .global_role_bindings
+        Permissions::resolve(username, &self.global_role_bindings(), &self.global_roles())
+    }
+
+    pub fn global_role_bindings(&self) -> Vec<Binding> {
+        self.global_role_bindings
             .state()
             .iter()
             .filter_map(|b| Binding::from_object(b))
-            .collect();
-        let roles: HashMap<String, RoleRules> = self
-            .global_roles
+            .collect()
+    }
+
+    /// Every global role by name, role templates included.
+    pub fn global_roles(&self) -> HashMap<String, RoleRules> {
+        self.global_roles
             .state()
             .iter()
             .filter_map(|r| Some((r.metadata.name.clone()?, role_rules(r))))
+            .collect()
+    }
+
+    /// The global roles a person can be given: not role templates, not KubeSphere's system
+    /// roles (what ks-console's role picker offers).
+    pub fn assignable_global_roles(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .global_roles
+            .state()
+            .iter()
+            .filter(|r| {
+                !r.metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(ROLE_TEMPLATE_LABEL))
+            })
+            .filter_map(|r| r.metadata.name.clone())
+            .filter(|n| !is_system_role(n))
             .collect();
-        Permissions::resolve(username, &bindings, &roles)
+        names.sort();
+        names
+    }
+
+    pub fn federated_user(&self, name: &str) -> Option<std::sync::Arc<DynamicObject>> {
+        self.federated_users.get(&reflector::ObjectRef::new_with(
+            name,
+            self.federated_user_resource.clone(),
+        ))
     }
 
     /// The cached user, if the watch has seen it.
@@ -96,8 +141,11 @@ fn reflect_dynamic(
     (group, version, kind): (&str, &str, &str),
     plural: &str,
 ) -> Store<DynamicObject> {
-    let resource =
-        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    let resource = api_resource((group, version, kind), plural);
     let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
     reflect(api, resource)
+}
+
+fn api_resource((group, version, kind): (&str, &str, &str), plural: &str) -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
 }

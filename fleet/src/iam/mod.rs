@@ -5,9 +5,12 @@
 pub mod authorize;
 pub mod cache;
 pub mod login;
+pub mod propagation;
 pub mod resources;
 pub mod settings;
 pub mod token;
+pub mod user_admin;
+pub mod users;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -225,6 +228,29 @@ impl Iam {
             .unwrap_or(true)
     }
 
+    /// Creates a user on `host` — refused when a user of that name exists on another host,
+    /// because two hosts' same-name users fight over every member both manage.
+    pub async fn create_user(
+        &self,
+        host: &str,
+        new: &user_admin::NewUser,
+    ) -> Result<(), user_admin::UserError> {
+        let target = self.host(host).map_err(host_error)?;
+        for other in self.hosts.iter().filter(|h| h.name != host) {
+            if let Ok(cache) = other.cache()
+                && cache.user(&new.name).is_some()
+            {
+                return Err(user_admin::UserError::ExistsOnOtherHost {
+                    name: new.name.clone(),
+                    host: other.name.clone(),
+                });
+            }
+        }
+        let client = target.client().map_err(host_error)?;
+        let cache = target.cache().map_err(host_error)?;
+        user_admin::create_user(client, cache, new).await
+    }
+
     /// Waits until every host's watches have listed once (for tests and start-up).
     pub async fn ready(&self) {
         for host in self.hosts.iter() {
@@ -242,6 +268,10 @@ pub enum LoginFailure {
     Login(LoginError),
     #[error(transparent)]
     Session(SessionError),
+}
+
+fn host_error(e: SessionError) -> user_admin::UserError {
+    user_admin::UserError::HostUnavailable(e.to_string())
 }
 
 fn fingerprint(token: &str) -> [u8; 32] {

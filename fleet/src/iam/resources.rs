@@ -12,6 +12,20 @@ use serde::{Deserialize, Serialize};
 pub const USER_REF_LABEL: &str = "iam.kubesphere.io/user-ref";
 /// Annotation listing the role templates a role is built from (a JSON array of names).
 pub const AGGREGATION_ROLES_ANNOTATION: &str = "iam.kubesphere.io/aggregation-roles";
+/// Label on the roles that are building blocks of other roles.
+pub const ROLE_TEMPLATE_LABEL: &str = "iam.kubesphere.io/role-template";
+/// Annotation with the description a person gave an object.
+pub const DESCRIPTION_ANNOTATION: &str = "kubesphere.io/description";
+/// Annotation KubeSphere sets when a password was set.
+pub const LAST_PASSWORD_CHANGE_ANNOTATION: &str = "iam.kubesphere.io/last-password-change-time";
+
+/// KubeSphere's own roles, never offered to people: `system:*` (as ks-console hides them) and
+/// the roles of anonymous, authenticated and pre-registration requests.
+pub fn is_system_role(name: &str) -> bool {
+    name.starts_with("system:")
+        || matches!(name, "anonymous" | "authenticated" | "pre-registration")
+}
+
 /// Annotation on a user who must change the password before anything else.
 pub const UNINITIALIZED_ANNOTATION: &str = "iam.kubesphere.io/uninitialized";
 
@@ -112,6 +126,7 @@ pub fn aggregation_roles(annotations: Option<&BTreeMap<String, String>>) -> Vec<
 pub const GLOBAL_ROLE: (&str, &str, &str) = ("iam.kubesphere.io", "v1alpha2", "GlobalRole");
 pub const GLOBAL_ROLE_BINDING: (&str, &str, &str) =
     ("iam.kubesphere.io", "v1alpha2", "GlobalRoleBinding");
+pub const FEDERATED_USER: (&str, &str, &str) = ("types.kubefed.io", "v1beta1", "FederatedUser");
 pub const WORKSPACE_ROLE: (&str, &str, &str) = ("iam.kubesphere.io", "v1alpha2", "WorkspaceRole");
 pub const WORKSPACE_ROLE_BINDING: (&str, &str, &str) =
     ("iam.kubesphere.io", "v1alpha2", "WorkspaceRoleBinding");

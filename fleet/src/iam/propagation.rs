@@ -1,0 +1,95 @@
+//! How a federated object reached each member, from its `status.clusters[]` as kubefed writes
+//! it (KUBESPHERE.md 1.9): no status means propagated; otherwise kubefed's reason.
+
+use kube::api::DynamicObject;
+use serde::{Deserialize, Serialize};
+
+/// kubefed's value for the host's own entry (host objects are labelled managed "false"):
+/// not a member, so not shown as one.
+const MANAGED_LABEL_FALSE: &str = "ManagedLabelFalse";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PropagationStatus {
+    Propagated,
+    /// kubefed's reason, such as `ClusterNotReady`, `CreationFailed` or `AlreadyExists`.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberPropagation {
+    pub cluster: String,
+    pub status: PropagationStatus,
+}
+
+/// The per-member outcome recorded on a federated object, members in name order.
+pub fn member_propagation(federated: &DynamicObject) -> Vec<MemberPropagation> {
+    let mut out: Vec<MemberPropagation> = federated
+        .data
+        .get("status")
+        .and_then(|s| s.get("clusters"))
+        .and_then(|c| c.as_array())
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|entry| {
+                    let cluster = entry.get("name")?.as_str()?.to_string();
+                    let status = entry
+                        .get("status")
+                        .and_then(|s| s.as_str())
+                        .filter(|s| !s.is_empty());
+                    match status {
+                        Some(MANAGED_LABEL_FALSE) => None,
+                        Some(reason) => Some(MemberPropagation {
+                            cluster,
+                            status: PropagationStatus::Failed(reason.to_string()),
+                        }),
+                        None => Some(MemberPropagation {
+                            cluster,
+                            status: PropagationStatus::Propagated,
+                        }),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by(|a, b| a.cluster.cmp(&b.cluster));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubefed_status_per_member() {
+        let federated: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
+            "metadata": {"name": "alice"},
+            "status": {"clusters": [
+                {"name": "member2", "status": "ClusterNotReady"},
+                {"name": "host", "status": "ManagedLabelFalse"},
+                {"name": "member"},
+            ]},
+        }))
+        .unwrap();
+        assert_eq!(
+            member_propagation(&federated),
+            vec![
+                MemberPropagation {
+                    cluster: "member".into(),
+                    status: PropagationStatus::Propagated
+                },
+                MemberPropagation {
+                    cluster: "member2".into(),
+                    status: PropagationStatus::Failed("ClusterNotReady".into())
+                },
+            ]
+        );
+        let fresh: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
+            "metadata": {"name": "bob"},
+        }))
+        .unwrap();
+        assert!(member_propagation(&fresh).is_empty());
+    }
+}

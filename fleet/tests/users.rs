@@ -1,0 +1,160 @@
+//! Users on a sandbox host with a joined member: created through Tandem, listed from the
+//! cache with role and propagation, read back on the member; the rules KubeSphere enforces.
+
+use std::time::Duration;
+
+use fleet::ConsoleConfig;
+use fleet::iam::Iam;
+use fleet::iam::propagation::PropagationStatus;
+use fleet::iam::resources::User;
+use fleet::iam::user_admin::{self, NewUser, UserError};
+use fleet::iam::users::{UserQuery, UserSort};
+use kube::{Api, Client};
+use sandbox::SandboxCluster;
+
+struct Fleet {
+    _host: SandboxCluster,
+    member: SandboxCluster,
+    _dir: tempfile::TempDir,
+    host_client: Client,
+    iam: Iam,
+}
+
+async fn client(cluster: &SandboxCluster) -> Client {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    Client::try_from(config).unwrap()
+}
+
+async fn fleet() -> Fleet {
+    let (host, member) = sandbox::demo::start_joined_pair("member").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = host.write_kubeconfig(dir.path()).unwrap();
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "hosts:\n  - name: host\n    kubeconfig: {}\n",
+            path.display()
+        ),
+    )
+    .unwrap();
+    let iam = Iam::start(&ConsoleConfig::load(&file).unwrap()).await;
+    tokio::time::timeout(Duration::from_secs(10), iam.ready())
+        .await
+        .unwrap();
+    Fleet {
+        host_client: client(&host).await,
+        _host: host,
+        member,
+        _dir: dir,
+        iam,
+    }
+}
+
+fn alice() -> NewUser {
+    NewUser {
+        name: "alice".into(),
+        email: "alice@example.com".into(),
+        password: "Alice-Pass-1".into(),
+        global_role: "platform-regular".into(),
+        description: "QA lead".into(),
+    }
+}
+
+/// Polls `check` for up to `secs` seconds.
+async fn eventually<T>(secs: u64, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 10 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("condition not met within {secs} s");
+}
+
+#[tokio::test]
+async fn created_user_is_listed_with_role_and_propagates_to_the_member() {
+    let f = fleet().await;
+    f.iam.create_user("host", &alice()).await.unwrap();
+
+    // Stored as KubeSphere stores it: a bcrypt hash, never the plain password.
+    let stored = Api::<User>::all(f.host_client.clone())
+        .get("alice")
+        .await
+        .unwrap();
+    let hash = stored.spec.password.clone().unwrap();
+    assert!(hash.starts_with("$2"), "not a bcrypt hash");
+    assert!(bcrypt::verify("Alice-Pass-1", &hash).unwrap());
+    let annotations = stored.metadata.annotations.unwrap();
+    assert_eq!(annotations["kubesphere.io/description"], "QA lead");
+    assert!(annotations.contains_key("iam.kubesphere.io/last-password-change-time"));
+
+    let cache = f.iam.host("host").unwrap().cache().unwrap().clone();
+    let row = eventually(20, async || {
+        let page = cache.user_page(&UserQuery {
+            search: "ALICE@".into(),
+            ..Default::default()
+        });
+        page.rows
+            .into_iter()
+            .find(|r| r.name == "alice" && !r.propagation.is_empty() && r.state == "Active")
+    })
+    .await;
+    assert_eq!(row.global_role.as_deref(), Some("platform-regular"));
+    assert_eq!(row.propagation.len(), 1);
+    assert_eq!(row.propagation[0].cluster, "member");
+    assert_eq!(row.propagation[0].status, PropagationStatus::Propagated);
+
+    // Read back on the member: kubefed's copy, labelled managed "true".
+    let member_users = Api::<User>::all(client(&f.member).await);
+    let copy = member_users.get("alice").await.unwrap();
+    assert_eq!(copy.metadata.labels.unwrap()["kubefed.io/managed"], "true");
+    assert_eq!(copy.spec.email.as_deref(), Some("alice@example.com"));
+}
+
+#[tokio::test]
+async fn duplicates_are_refused_and_changes_take_effect() {
+    let f = fleet().await;
+    f.iam.create_user("host", &alice()).await.unwrap();
+    let again = f.iam.create_user("host", &alice()).await;
+    assert!(matches!(again, Err(UserError::NameTaken(n)) if n == "alice"));
+
+    let cache = f.iam.host("host").unwrap().cache().unwrap().clone();
+    eventually(10, async || cache.user("alice").map(|_| ())).await;
+    let same_email = NewUser {
+        name: "alice2".into(),
+        ..alice()
+    };
+    let refused = f.iam.create_user("host", &same_email).await;
+    assert!(matches!(refused, Err(UserError::EmailTaken(owner)) if owner == "alice"));
+
+    let c = &f.host_client;
+    user_admin::assign_global_role(c, &cache, "alice", "platform-self-provisioner")
+        .await
+        .unwrap();
+    user_admin::set_enabled(c, "admin", "alice", false)
+        .await
+        .unwrap();
+    let page = eventually(10, async || {
+        let page = cache.user_page(&UserQuery {
+            sort: UserSort::State,
+            ..Default::default()
+        });
+        let row = page.rows.iter().find(|r| r.name == "alice")?.clone();
+        (row.state == "Disabled" && row.global_role.as_deref() == Some("platform-self-provisioner"))
+            .then_some(page)
+    })
+    .await;
+    assert_eq!(
+        page.total, 1,
+        "alice only: the sandbox pair has no admin user"
+    );
+
+    let own = user_admin::delete_user(c, "alice", "alice").await;
+    assert!(matches!(own, Err(UserError::OwnAccount(_))));
+    user_admin::delete_user(c, "admin", "alice").await.unwrap();
+    eventually(20, async || cache.user("alice").is_none().then_some(())).await;
+}
