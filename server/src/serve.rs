@@ -78,6 +78,7 @@ pub fn router(leptos_options: LeptosOptions, state: ConsoleState) -> Router {
             session_state,
             crate::session::resolve_session,
         ))
+        .layer(middleware::from_fn(crate::locale::chosen_language))
         .layer(middleware::from_fn(crate::security::reject_cross_site))
         .layer(middleware::from_fn(crate::security::security_headers))
         .with_state(leptos_options)

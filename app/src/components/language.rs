@@ -1,20 +1,28 @@
 //! The English / 中文 switch. The choice is kept in a cookie so the server renders the next page
-//! in the same language, and `<html lang>` follows it (leptos_i18n sets both).
+//! in the same language (the server reads it, see `server/src/locale.rs`), and `<html lang>`
+//! follows it (leptos_i18n sets it; hydration starts from it).
 
 use leptos::prelude::*;
-use leptos_use::SameSite;
 
 use crate::i18n::{Locale, t_string, use_i18n};
 
-/// A year, in the milliseconds leptos-use expects.
-const ONE_YEAR_MS: i64 = 365 * 24 * 60 * 60 * 1000;
+/// The language cookie's name.
+pub const LANGUAGE_COOKIE: &str = "tandem_lang";
 
-/// The language cookie: site-wide, a year long, never sent on cross-site requests.
-pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
-    leptos_i18n::context::CookieOptions::<Locale>::default()
-        .path("/")
-        .same_site(SameSite::Lax)
-        .max_age(ONE_YEAR_MS)
+/// Remembers the choice for a year, site-wide, never sent on cross-site requests. Not
+/// HttpOnly: it holds no secret, and the page itself writes it.
+fn remember(locale: Locale) {
+    #[cfg(feature = "hydrate")]
+    {
+        let lang = match locale {
+            Locale::en => "en",
+            Locale::zh => "zh",
+        };
+        let value = format!("{LANGUAGE_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+        let _ = js_sys::Reflect::set(&document(), &"cookie".into(), &value.into());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = locale;
 }
 
 #[component]
@@ -32,7 +40,10 @@ pub fn LanguageSwitch() -> impl IntoView {
                 class=("text-slate-900", pressed)
                 class=("text-slate-300", move || !pressed())
                 class=("hover:text-white", move || !pressed())
-                on:click=move |_| i18n.set_locale(locale)
+                on:click=move |_| {
+                    i18n.set_locale(locale);
+                    remember(locale);
+                }
             >
                 {label}
             </button>

@@ -9,6 +9,17 @@ use crate::components::language::LanguageSwitch;
 use crate::components::session::{UserMenu, current_session};
 use crate::i18n::{t, t_string, use_i18n};
 
+/// Set once the current page's own code runs in the browser.
+#[derive(Clone, Copy)]
+pub struct PageHydrated(RwSignal<bool>);
+
+/// Called by every page: marks the page live once it has hydrated.
+pub fn page_hydrated() {
+    if let Some(PageHydrated(ready)) = use_context::<PageHydrated>() {
+        Effect::new(move |_| ready.set(true));
+    }
+}
+
 /// The signed-in user, as pages read it to offer only what the user may do.
 #[derive(Clone, Copy)]
 pub struct CurrentSession(pub Resource<Option<SessionView>>);
@@ -18,7 +29,11 @@ pub fn Layout(children: Children) -> impl IntoView {
     let i18n = use_i18n();
     // Effects run only in the browser, after hydration: tests and scripts wait for this mark
     // before they click, because clicks on a page that is not hydrated yet do nothing.
+    // Lazy pages hydrate after their wasm chunk arrives, later than this frame: the mark waits
+    // for the page too (each page calls `page_hydrated`).
     let (hydrated, set_hydrated) = signal(false);
+    let page = PageHydrated(RwSignal::new(false));
+    provide_context(page);
     Effect::new(move |_| set_hydrated.set(true));
     // Read once per page load: logging in and out are full page loads.
     let session = Resource::new(
@@ -30,7 +45,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <div
             class="flex min-h-screen flex-col"
-            data-hydrated=move || hydrated.get().then_some("true")
+            data-hydrated=move || (hydrated.get() && page.0.get()).then_some("true")
         >
             <a
                 href="#main"
@@ -51,7 +66,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         {move || Suspend::new(async move {
                             match session.await {
                                 Some(session) => view! {
-                                    <MainNav />
+                                    <MainNav may_view_users=session.may("ViewUsers") />
                                     <UserMenu session />
                                 }
                                 .into_any(),
@@ -70,8 +85,9 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 #[component]
-fn MainNav() -> impl IntoView {
+fn MainNav(may_view_users: bool) -> impl IntoView {
     let i18n = use_i18n();
+    let link = "rounded px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white";
     view! {
         <nav aria-label=move || t_string!(i18n, nav_label) class="flex-1">
             <ul class="flex gap-1">
@@ -83,6 +99,11 @@ fn MainNav() -> impl IntoView {
                         {t!(i18n, nav_overview)}
                     </A>
                 </li>
+                {may_view_users.then(|| view! {
+                    <li>
+                        <A href="/users" attr:class=link>{t!(i18n, nav_users)}</A>
+                    </li>
+                })}
             </ul>
         </nav>
     }

@@ -39,3 +39,52 @@ pub fn ErrorNotice(error: ConsoleError) -> impl IntoView {
         </section>
     }
 }
+
+/// A refused change to a user, told with its fix; other errors as [`ErrorNotice`] tells them.
+#[component]
+pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
+    use crate::error::UserProblem as P;
+    let i18n = use_i18n();
+    let text = match error {
+        ConsoleError::UserRefused(problem) => match problem {
+            P::InvalidName => t!(i18n, problem_invalid_name).into_any(),
+            P::InvalidEmail => t!(i18n, problem_invalid_email).into_any(),
+            P::WeakPassword => t!(i18n, problem_weak_password).into_any(),
+            P::DescriptionTooLong => t!(i18n, problem_description_long).into_any(),
+            P::UnknownRole { role } => {
+                t!(i18n, problem_unknown_role, role = move || role.clone()).into_any()
+            }
+            P::NameTaken { name } => {
+                t!(i18n, problem_name_taken, name = move || name.clone()).into_any()
+            }
+            P::EmailTaken { owner } => {
+                t!(i18n, problem_email_taken, owner = move || owner.clone()).into_any()
+            }
+            P::ExistsOnOtherHost { name, host } => t!(
+                i18n,
+                problem_other_host,
+                name = move || name.clone(),
+                host = move || host.clone()
+            )
+            .into_any(),
+            P::NotFound { name } => {
+                t!(i18n, problem_not_found, name = move || name.clone()).into_any()
+            }
+            P::OwnAccount => t!(i18n, problem_own_account).into_any(),
+            P::HostUnavailable { detail } => t!(
+                i18n,
+                problem_host_unavailable,
+                detail = move || detail.clone()
+            )
+            .into_any(),
+        },
+        ConsoleError::SignedOut => t!(i18n, signed_out).into_any(),
+        ConsoleError::Forbidden(_) => t!(i18n, forbidden).into_any(),
+        other => other.to_string().into_any(),
+    };
+    view! {
+        <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+            {text}
+        </p>
+    }
+}

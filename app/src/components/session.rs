@@ -1,6 +1,5 @@
 //! The signed-in user in the header, and logging out.
 
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::auth::SessionView;
@@ -64,12 +63,6 @@ pub(crate) fn navigate_fully(href: &str) {
 #[component]
 pub fn UserMenu(session: SessionView) -> impl IntoView {
     let i18n = use_i18n();
-    let logout = ServerAction::<Logout>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(next)) = logout.value().get() {
-            navigate_fully(&next);
-        }
-    });
     let role = session.roles.first().cloned().unwrap_or_default();
     view! {
         <div class="flex items-center gap-3 text-sm" data-testid="user-menu">
@@ -82,14 +75,16 @@ pub fn UserMenu(session: SessionView) -> impl IntoView {
                     {(!role.is_empty()).then(|| format!(" · {role}"))}
                 </span>
             </span>
-            <ActionForm action=logout>
+            // A plain form post: the server ends the session and redirects to the login page
+            // (a full page load either way, so no client code is needed for it).
+            <form method="post" action="/api/logout">
                 <button
                     type="submit"
                     class="rounded-md border border-slate-600 px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800 hover:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-400"
                 >
                     {t!(i18n, log_out)}
                 </button>
-            </ActionForm>
+            </form>
         </div>
     }
 }

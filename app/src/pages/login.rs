@@ -3,6 +3,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::components::session::navigate_fully;
 use crate::error::{ConsoleError, LoginProblem};
@@ -48,7 +49,7 @@ pub async fn login(
         source_ip,
         user_agent: header(http::header::USER_AGENT),
     };
-    let session = state.iam.login(&host, attempt).await.map_err(|failure| {
+    let result = state.iam.login(&host, attempt).await.map_err(|failure| {
         tracing::info!(%host, user = %username.trim(), reason = %failure, "login refused");
         // As ks-apiserver answers: 429 while locked, and here 401 for bad credentials and
         // 503 when the host cannot say.
@@ -76,7 +77,24 @@ pub async fn login(
                 LoginProblem::HostUnavailable { host: host.clone() }
             }
         })
-    })?;
+    });
+    let session = match result {
+        Ok(session) => session,
+        Err(ConsoleError::LoginRefused(problem))
+            if crate::components::session::plain_form_post(parts.as_ref()) =>
+        {
+            // The browser posted the form itself: back to the login page, which says why.
+            let next = crate::auth::safe_next(next.as_deref());
+            leptos_axum::redirect(&format!(
+                "/login?error={}&host={}&next={}",
+                problem.code(),
+                urlencode(&host),
+                urlencode(&next)
+            ));
+            return Err(ConsoleError::LoginRefused(problem));
+        }
+        Err(e) => return Err(e),
+    };
     tracing::info!(%host, user = %session.username, "logged in");
     if let Some(response) = use_context::<ResponseOptions>() {
         for cookie in crate::auth::session_cookies(
@@ -95,8 +113,35 @@ pub async fn login(
     Ok(next)
 }
 
+/// Loaded on its own wasm chunk: signed-in sessions never need it.
+pub struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LoginPage /> }.into_any()
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    crate::components::layout::page_hydrated();
     let i18n = use_i18n();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
@@ -107,9 +152,18 @@ pub fn LoginPage() -> impl IntoView {
             navigate_fully(&next);
         }
     });
+    // The action's answer once the page runs; before that, what the server put in the
+    // address after a form post the browser made itself.
     let error = move || match action.value().get() {
         Some(Err(e)) => Some(e),
-        _ => None,
+        Some(Ok(_)) => None,
+        None => {
+            let q = query.read();
+            let host = q.get("host").unwrap_or_default();
+            q.get("error")
+                .and_then(|code| LoginProblem::from_code(&code, host))
+                .map(ConsoleError::LoginRefused)
+        }
     };
     let input_class = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
 

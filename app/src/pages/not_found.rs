@@ -5,6 +5,7 @@ use crate::i18n::{t, use_i18n};
 /// Shown for any address no route matches, with a real 404 status for crawlers and scripts.
 #[component]
 pub fn NotFound() -> impl IntoView {
+    crate::components::layout::page_hydrated();
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http_not_found());

@@ -42,6 +42,7 @@ pub async fn host_statuses() -> Result<Vec<HostStatus>, ConsoleError> {
 
 #[component]
 pub fn Overview() -> impl IntoView {
+    crate::components::layout::page_hydrated();
     let i18n = use_i18n();
     let (generation, set_generation) = signal(0u64);
     let hosts = Resource::new(move || generation.get(), |_| host_statuses());

@@ -4,6 +4,7 @@
 
 mod federate;
 pub(crate) mod join;
+mod login_records;
 pub(crate) mod sync;
 mod users;
 mod workspaces;
@@ -28,6 +29,7 @@ pub(crate) async fn run(state: Arc<ClusterState>) {
         if let Ok(mut db) = state.db.lock() {
             workspaces::reconcile_workspaces(&mut db);
             federate::reconcile_plain(&mut db);
+            login_records::reconcile_login_records(&mut db);
         }
         sync::sync_all(&state, &mut sync).await;
     }

@@ -128,3 +128,4 @@ mod from_fleet {
         }
     }
 }
+pub mod users;

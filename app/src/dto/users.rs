@@ -1,0 +1,64 @@
+//! The users page's data: what a row shows, never a password hash.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRowView {
+    pub name: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub state: String,
+    pub reason: Option<String>,
+    pub global_role: Option<String>,
+    pub last_login_secs_ago: Option<u64>,
+    pub created_secs_ago: Option<u64>,
+    /// One entry per member the user is placed on: (cluster, kubefed's failure reason if any).
+    pub propagation: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserListView {
+    pub host: String,
+    pub rows: Vec<UserRowView>,
+    pub matching: usize,
+    pub total: usize,
+    pub page: usize,
+    pub page_size: usize,
+    /// The signed-in user may create, change and delete users.
+    pub may_manage: bool,
+    /// The signed-in user (their own row offers no disable or delete).
+    pub me: String,
+    /// Platform roles that can be given, for the role pickers.
+    pub roles: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl UserRowView {
+    pub fn from_row(row: fleet::iam::users::UserRow, now: std::time::SystemTime) -> Self {
+        use fleet::iam::propagation::PropagationStatus;
+        let ago = |t: Option<std::time::SystemTime>| {
+            t.map(|t| now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0))
+        };
+        Self {
+            name: row.name,
+            email: row.email,
+            display_name: row.display_name,
+            state: row.state,
+            reason: row.reason,
+            global_role: row.global_role,
+            last_login_secs_ago: ago(row.last_login),
+            created_secs_ago: ago(row.created),
+            propagation: row
+                .propagation
+                .into_iter()
+                .map(|p| {
+                    let failure = match p.status {
+                        PropagationStatus::Propagated => None,
+                        PropagationStatus::Failed(reason) => Some(reason),
+                    };
+                    (p.cluster, failure)
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! What an administrator can do to one user from its row: enable or disable, give another
+//! platform role, delete (after saying which user).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use crate::components::problem::ChangeRefused;
+use crate::error::ConsoleError;
+use crate::i18n::{t, t_string, use_i18n};
+
+/// The signed-in administrator and the console state; refused unless they may manage users.
+#[cfg(feature = "ssr")]
+fn manage() -> Result<(fleet::iam::Principal, crate::state::ConsoleState), ConsoleError> {
+    let principal = crate::auth::require(fleet::iam::Action::ManageUsers)?;
+    Ok((principal, crate::state::ConsoleState::current()?))
+}
+
+#[cfg(feature = "ssr")]
+fn unavailable(e: fleet::iam::SessionError) -> ConsoleError {
+    ConsoleError::ServerUnavailable(e.to_string())
+}
+
+#[cfg(feature = "ssr")]
+fn refused(e: fleet::iam::user_admin::UserError) -> ConsoleError {
+    crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    ConsoleError::UserRefused(e.into())
+}
+
+#[server(prefix = "/api", endpoint = "set_user_enabled")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn set_user_enabled(name: String, enabled: bool) -> Result<(), ConsoleError> {
+    let (principal, state) = manage()?;
+    let host = state.iam.host(&principal.host).map_err(unavailable)?;
+    let client = host.client().map_err(unavailable)?;
+    fleet::iam::user_admin::set_enabled(client, &principal.username, &name, enabled)
+        .await
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, user = %name, enabled, "user state changed");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "set_user_role")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn set_user_role(name: String, role: String) -> Result<(), ConsoleError> {
+    let (principal, state) = manage()?;
+    let host = state.iam.host(&principal.host).map_err(unavailable)?;
+    let client = host.client().map_err(unavailable)?;
+    let cache = host.cache().map_err(unavailable)?;
+    fleet::iam::user_admin::assign_global_role(client, cache, &name, &role)
+        .await
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, user = %name, %role, "user role changed");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "delete_user")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn delete_user(name: String) -> Result<(), ConsoleError> {
+    let (principal, state) = manage()?;
+    let host = state.iam.host(&principal.host).map_err(unavailable)?;
+    let client = host.client().map_err(unavailable)?;
+    fleet::iam::user_admin::delete_user(client, &principal.username, &name)
+        .await
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, user = %name, "user deleted");
+    Ok(())
+}
+
+#[component]
+pub fn RowActions(
+    name: String,
+    state: Signal<String>,
+    role: Signal<Option<String>>,
+    own: bool,
+    roles: Vec<String>,
+    changes: RwSignal<u64>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let toggle = ServerAction::<SetUserEnabled>::new();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        let done = [
+            toggle.value().get().map(|r| r.is_ok()),
+            set_role.value().get().map(|r| r.is_ok()),
+            delete.value().get().map(|r| r.is_ok()),
+        ];
+        if done.contains(&Some(true)) {
+            changes.update(|c| *c += 1);
+        }
+    });
+    let error = move || {
+        [
+            toggle.value().get(),
+            set_role.value().get(),
+            delete.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.err())
+    };
+    let enabled = move || state.get() != "Disabled";
+    let button = "rounded-md border border-slate-300 bg-white px-2 py-1 text-xs font-medium shadow-sm hover:bg-slate-50 disabled:opacity-50";
+    let role_label = format!("{} {name}", t_string!(i18n, user_role_change));
+    let row_name = StoredValue::new(name.clone());
+    view! {
+        <div class="flex flex-wrap items-center justify-end gap-2">
+            <ActionForm action=set_role attr:class="flex items-center gap-1">
+                <input type="hidden" name="name" value=row_name.get_value() />
+                <select name="role" aria-label=role_label class="rounded-md border border-slate-300 bg-white px-1.5 py-1 text-xs">
+                    {roles
+                        .iter()
+                        .map(|r| {
+                            let option = r.clone();
+                            let selected = move || role.get().as_deref() == Some(option.as_str());
+                            view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                <button type="submit" class=button>{t!(i18n, user_role_save)}</button>
+            </ActionForm>
+            {(!own).then(|| view! {
+                <ActionForm action=toggle>
+                    <input type="hidden" name="name" value=row_name.get_value() />
+                    <input type="hidden" name="enabled" value=move || (!enabled()).to_string() />
+                    <button type="submit" class=button>
+                        {move || if enabled() { t!(i18n, user_disable).into_any() } else { t!(i18n, user_enable).into_any() }}
+                    </button>
+                </ActionForm>
+                <button
+                    type="button"
+                    class=format!("{button} text-red-700")
+                    aria-expanded=move || confirming.get().to_string()
+                    on:click=move |_| confirming.update(|c| *c = !*c)
+                >
+                    {t!(i18n, user_delete)}
+                </button>
+            })}
+        </div>
+        <Show when=move || confirming.get()>
+            <ActionForm action=delete attr:class="mt-2 flex items-center justify-end gap-2 text-xs">
+                <input type="hidden" name="name" value=row_name.get_value() />
+                <span class="text-red-800">{t!(i18n, user_delete_confirm, name = move || row_name.get_value())}</span>
+                <button type="submit" class="rounded-md bg-red-600 px-2 py-1 font-semibold text-white hover:bg-red-700">
+                    {t!(i18n, user_delete_yes)}
+                </button>
+            </ActionForm>
+        </Show>
+        {move || error().map(|error| view! { <div class="mt-2 text-left"><ChangeRefused error /></div> })}
+    }
+}

@@ -1,0 +1,79 @@
+import { expect, test, type Page } from "@playwright/test";
+import { logIn, openHydrated } from "./session";
+
+test.afterEach(async ({ context }) => {
+  await context.clearCookies();
+});
+
+async function createUser(page: Page, name: string, password: string, role = "platform-regular") {
+  await page.getByTestId("create-user").click();
+  const form = page.getByTestId("create-user-form");
+  await form.getByLabel("Username").fill(name);
+  await form.getByLabel("Email").fill(`${name}@example.com`);
+  await form.getByLabel("Platform role").selectOption(role);
+  await form.getByLabel("Password").fill(password);
+  await form.getByRole("button", { name: "Create" }).click();
+}
+
+test("admin creates a user; it is listed and propagated to the member", async ({ page }) => {
+  await logIn(page);
+  await page.getByRole("navigation").getByRole("link", { name: "Users" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Users");
+  await expect(page.locator("[data-testid=user-row][data-user=admin]")).toContainText("platform-admin");
+
+  await createUser(page, "e2e-alice", "Alice-Pass-1");
+  await expect(page.getByTestId("user-created")).toContainText("User e2e-alice created");
+  const row = page.locator("[data-testid=user-row][data-user=e2e-alice]");
+  await expect(row).toContainText("platform-regular");
+  // The sandbox's kubefed pushes it to the member and records that in the FederatedUser;
+  // the page refreshes on its own.
+  await expect(row.locator("[data-cluster=member][data-propagated=true]")).toBeVisible({ timeout: 20_000 });
+  await expect(row).toContainText("Active");
+
+  await page.getByRole("searchbox").fill("e2e-ali");
+  await page.getByRole("searchbox").press("Enter");
+  await expect(page).toHaveURL(/q=e2e-ali/);
+  await expect(page.getByTestId("user-row")).toHaveCount(1);
+});
+
+test("the server refuses a weak password and says why", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/users");
+  await createUser(page, "e2e-weak", "alllowercase1");
+  await expect(page.getByTestId("create-user-form").getByRole("alert")).toHaveText(
+    "The password must be 8 to 64 characters long and contain a lowercase letter, an uppercase letter and a digit.",
+  );
+  await expect(page.locator("[data-testid=user-row][data-user=e2e-weak]")).toHaveCount(0);
+});
+
+test("a same-name user on the other host is refused", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/users");
+  await createUser(page, "e2e-twin", "Twin-Pass-1");
+  await expect(page.locator("[data-testid=user-row][data-user=e2e-twin]")).toBeVisible();
+  await page.getByRole("button", { name: "Log out" }).click();
+
+  await logIn(page, "admin", undefined, "host2");
+  await openHydrated(page, "/users");
+  await createUser(page, "e2e-twin", "Twin-Pass-1");
+  await expect(page.getByTestId("create-user-form").getByRole("alert")).toContainText(
+    "A user named e2e-twin already exists on host host.",
+  );
+});
+
+test("a platform-regular user cannot reach user management", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/users");
+  await createUser(page, "e2e-regular", "Regular-Pass-1");
+  await expect(page.locator("[data-testid=user-row][data-user=e2e-regular]")).toBeVisible();
+  await page.getByRole("button", { name: "Log out" }).click();
+
+  await logIn(page, "e2e-regular", "Regular-Pass-1");
+  await expect(page.getByRole("navigation").getByRole("link", { name: "Users" })).toHaveCount(0);
+  await openHydrated(page, "/users");
+  await expect(page.getByTestId("error-notice")).toContainText("Your role on this host does not allow this.");
+  const call = await page.request.post("/api/list_users", {
+    form: { search: "", sort: "name", descending: "false", page: "0" },
+  });
+  expect(call.status()).toBe(403);
+});
