@@ -1,0 +1,278 @@
+//! Every server function, called over HTTP by users of each platform role, as the browser
+//! calls it: allowed or refused (401 without a session, 403 without the role) on the server.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+
+const ADMIN_PASSWORD: &str = "Admin-Pass-1";
+
+struct Response {
+    status: u16,
+    cookies: Vec<String>,
+}
+
+/// One HTTP/1.1 request on a fresh connection, as a same-origin browser form post would be.
+fn request(port: u16, method: &str, path: &str, cookie: &str, body: &str) -> Response {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let cookies = text
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("set-cookie").then(|| {
+                value
+                    .trim()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+        })
+        .collect();
+    Response { status, cookies }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn client(cluster: &SandboxCluster) -> Client {
+    let config = Config::from_custom_kubeconfig(
+        Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap(),
+        &KubeConfigOptions::default(),
+    )
+    .await
+    .unwrap();
+    Client::try_from(config).unwrap()
+}
+
+fn iam(kind: &str, plural: &str) -> kube::api::ApiResource {
+    kube::api::ApiResource::from_gvk_with_plural(
+        &kube::api::GroupVersionKind::gvk("iam.kubesphere.io", "v1alpha2", kind),
+        plural,
+    )
+}
+
+async fn create(client: &Client, kind: &str, plural: &str, object: serde_json::Value) {
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &iam(kind, plural));
+    let object: DynamicObject = serde_json::from_value(object).unwrap();
+    api.create(&PostParams::default(), &object).await.unwrap();
+}
+
+/// A user with `password`, bound to `role`, active.
+async fn user(client: &Client, name: &str, password: &str, role: &str) {
+    let hash = bcrypt::hash(password, 4).unwrap();
+    create(
+        client,
+        "User",
+        "users",
+        serde_json::json!({
+            "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
+            "metadata": {"name": name},
+            "spec": {"email": format!("{name}@example.com"), "password": hash},
+        }),
+    )
+    .await;
+    let users: Api<DynamicObject> = Api::all_with(client.clone(), &iam("User", "users"));
+    users
+        .patch_status(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"status": {"state": "Active"}})),
+        )
+        .await
+        .unwrap();
+    if !role.is_empty() {
+        create(client, "GlobalRoleBinding", "globalrolebindings", serde_json::json!({
+            "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRoleBinding",
+            "metadata": {"name": format!("{name}-{role}"), "labels": {"iam.kubesphere.io/user-ref": name}},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": name}],
+            "roleRef": {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": role},
+        }))
+        .await;
+    }
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(config: &std::path::Path, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tandem binary runs");
+    let server = Server(child);
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && request(port, "GET", "/readyz", "", "").status == 200
+        {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("tandem serve did not become ready");
+}
+
+/// Logs in and returns the session cookies, once the server's caches know the user.
+fn log_in(port: u16, name: &str, password: &str) -> String {
+    let login = request(
+        port,
+        "POST",
+        "/api/login",
+        "",
+        &format!("host=host&username={name}&password={password}"),
+    );
+    assert_eq!(login.status, 200, "{name} logs in");
+    let cookie = login.cookies.join("; ");
+    for _ in 0..100 {
+        if request(port, "POST", "/api/host_statuses", &cookie, "").status != 401 {
+            return cookie;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{name}'s session never accepted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_server_function_checks_the_role() {
+    let host = SandboxCluster::start("host").await.unwrap();
+    host.install_kubesphere(&KubeSphereInstall {
+        role: ClusterRole::Host,
+        jwt_secret: "authorization-test-secret".into(),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+    })
+    .unwrap();
+    let c = client(&host).await;
+    // A custom role built from templates, as an administrator would make one.
+    create(&c, "GlobalRole", "globalroles", serde_json::json!({
+        "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRole",
+        "metadata": {"name": "users-manager", "annotations": {
+            "iam.kubesphere.io/aggregation-roles": "[\"role-template-view-users\",\"role-template-manage-users\"]"}},
+        "rules": [],
+    }))
+    .await;
+    let roles = [
+        ("regular", "platform-regular"),
+        ("provisioner", "platform-self-provisioner"),
+        ("usermgr", "users-manager"),
+    ];
+    for (name, role) in roles {
+        user(&c, name, "Role-Pass-1", role).await;
+        user(
+            &c,
+            &format!("victim-{name}"),
+            "Victim-Pass-1",
+            "platform-regular",
+        )
+        .await;
+    }
+    user(&c, "victim-admin", "Victim-Pass-1", "platform-regular").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = host.write_kubeconfig(dir.path()).unwrap();
+    let config = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "hosts:\n  - name: host\n    kubeconfig: {}\n",
+            kubeconfig.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let _server = serve(&config, port);
+
+    let sessions = [
+        ("admin", log_in(port, "admin", ADMIN_PASSWORD)),
+        ("regular", log_in(port, "regular", "Role-Pass-1")),
+        ("provisioner", log_in(port, "provisioner", "Role-Pass-1")),
+        ("usermgr", log_in(port, "usermgr", "Role-Pass-1")),
+        ("anonymous", String::new()),
+    ];
+    // (server function, form body with {who} for the caller, who may call it).
+    let everyone = &["admin", "regular", "provisioner", "usermgr"][..];
+    let user_admins = &["admin", "usermgr"][..];
+    let table: &[(&str, &str, &[&str])] = &[
+        ("host_statuses", "", everyone),
+        (
+            "list_users",
+            "search=&sort=name&descending=false&page=0",
+            user_admins,
+        ),
+        (
+            "create_user",
+            "name=new-{who}&email=new-{who}@example.com&global_role=platform-regular&password=New-Pass-1&description=",
+            user_admins,
+        ),
+        (
+            "set_user_role",
+            "name=victim-{who}&role=platform-self-provisioner",
+            user_admins,
+        ),
+        (
+            "set_user_enabled",
+            "name=victim-{who}&enabled=false",
+            user_admins,
+        ),
+        ("delete_user", "name=victim-{who}", user_admins),
+    ];
+    for (function, body, allowed) in table {
+        for (who, cookie) in &sessions {
+            let body = body.replace("{who}", who);
+            let status = request(port, "POST", &format!("/api/{function}"), cookie, &body).status;
+            let expected = if *who == "anonymous" {
+                401
+            } else if allowed.contains(who) {
+                200
+            } else {
+                403
+            };
+            assert_eq!(status, expected, "{who} calling {function}");
+        }
+    }
+    // Public: the login page's host list, and who is signed in (nobody, for anonymous).
+    for (who, cookie) in &sessions {
+        for function in ["login_hosts", "current_session"] {
+            let status = request(port, "POST", &format!("/api/{function}"), cookie, "").status;
+            assert_eq!(status, 200, "{who} calling {function}");
+        }
+    }
+}
