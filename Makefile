@@ -36,8 +36,9 @@ kubectl: ## kubectl 1.37 (from PyPI) against a sandbox cluster: get, apply, watc
 e2e: ## Playwright suite in Debian chromium against the release build
 	cd end2end && npx playwright test
 
-bench: ## sandbox benchmark: list latency over 10,000 objects, GET throughput
+bench: ## benchmarks: sandbox list latency and GET throughput; users page from cache vs list, cache memory
 	cargo bench -p sandbox --bench api
+	cargo bench -p fleet --bench users
 
 size: ## brotli size of the Overview page's initial download, against its 300 KB budget
 	node scripts/size-report.mjs --budget-kb 300

@@ -2,18 +2,16 @@
 
 use std::collections::HashMap;
 
-use kube::api::DynamicObject;
-
 use super::*;
-use crate::iam::resources::role_rules;
+use crate::iam::resources::GlobalRole;
 
 fn installed_global_roles() -> HashMap<String, RoleRules> {
     sandbox::builtin_roles()
         .into_iter()
         .filter(|r| r["kind"] == "GlobalRole")
         .map(|r| {
-            let object: DynamicObject = serde_json::from_value(r).unwrap();
-            (object.metadata.name.clone().unwrap(), role_rules(&object))
+            let role: GlobalRole = serde_json::from_value(r).unwrap();
+            (role.metadata.name.clone().unwrap(), role.role_rules())
         })
         .collect()
 }

@@ -1,49 +1,50 @@
 //! A host's IAM objects kept in memory by watches (kube-runtime reflectors), so that checking
-//! a permission or listing users never costs a request to the cluster.
+//! a permission or listing users never costs a request to the cluster. Only the fields Tandem
+//! reads are kept (see the partial kinds in `resources`), without managed fields.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use futures_util::StreamExt;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client};
+use kube::{Api, Client, ResourceExt};
 
 use super::authorize::Permissions;
 use super::resources::{
-    Binding, FEDERATED_USER, GLOBAL_ROLE, GLOBAL_ROLE_BINDING, ROLE_TEMPLATE_LABEL, RoleRules,
-    User, is_system_role, role_rules,
+    Binding, FederatedUser, GlobalRole, GlobalRoleBinding, ROLE_TEMPLATE_LABEL, RoleRules, User,
+    binds_user, is_system_role,
 };
 
 #[derive(Clone)]
 pub struct IamCache {
     pub users: Store<User>,
-    global_roles: Store<DynamicObject>,
-    global_role_bindings: Store<DynamicObject>,
-    federated_users: Store<DynamicObject>,
-    federated_user_resource: ApiResource,
+    global_roles: Store<GlobalRole>,
+    global_role_bindings: Store<GlobalRoleBinding>,
+    federated_users: Store<FederatedUser>,
 }
 
 impl IamCache {
     /// Starts the watches; they reconnect on their own with back-off for as long as the
     /// process runs.
     pub fn start(client: &Client) -> Self {
-        let users = reflect(Api::<User>::all(client.clone()), ());
-        let global_roles = reflect_dynamic(client, GLOBAL_ROLE, "globalroles");
-        let global_role_bindings =
-            reflect_dynamic(client, GLOBAL_ROLE_BINDING, "globalrolebindings");
-        let federated_user_resource = api_resource(FEDERATED_USER, "federatedusers");
-        let federated_users = reflect(
-            Api::<DynamicObject>::all_with(client.clone(), &federated_user_resource),
-            federated_user_resource.clone(),
-        );
         Self {
-            users,
-            global_roles,
-            global_role_bindings,
-            federated_users,
-            federated_user_resource,
+            users: reflect(Api::all(client.clone())),
+            global_roles: reflect(Api::all(client.clone())),
+            global_role_bindings: reflect(Api::all(client.clone())),
+            federated_users: reflect(Api::all(client.clone())),
         }
+    }
+
+    /// A cache filled by listing once, with no watch: what a per-request read (or a one-shot
+    /// command) costs, and the baseline the watch-fed cache is measured against.
+    pub async fn list_once(client: &Client) -> Result<Self, kube::Error> {
+        Ok(Self {
+            users: filled(Api::all(client.clone())).await?,
+            global_roles: filled(Api::all(client.clone())).await?,
+            global_role_bindings: filled(Api::all(client.clone())).await?,
+            federated_users: filled(Api::all(client.clone())).await?,
+        })
     }
 
     /// Waits until every watch has listed once.
@@ -54,26 +55,33 @@ impl IamCache {
         let _ = self.federated_users.wait_until_ready().await;
     }
 
-    /// What `username` may do on this host, from its global role bindings.
+    /// What `username` may do on this host, from its global role bindings. Runs on every
+    /// request, so it reads only the user's bindings and the roles they name.
     pub fn permissions(&self, username: &str) -> Permissions {
-        Permissions::resolve(username, &self.global_role_bindings(), &self.global_roles())
+        let bindings: Vec<Binding> = self
+            .global_role_bindings
+            .state_filter(|b| binds_user(&b.subjects, username))
+            .iter()
+            .map(|b| Binding::from_global(b))
+            .collect();
+        let mut roles: HashMap<String, RoleRules> = HashMap::new();
+        for binding in &bindings {
+            let Some(role) = self.global_role(&binding.role) else {
+                continue;
+            };
+            let rules = role.role_rules();
+            for template in &rules.aggregation_roles {
+                if let Some(t) = self.global_role(template) {
+                    roles.insert(template.clone(), t.role_rules());
+                }
+            }
+            roles.insert(binding.role.clone(), rules);
+        }
+        Permissions::resolve(username, &bindings, &roles)
     }
 
-    pub fn global_role_bindings(&self) -> Vec<Binding> {
-        self.global_role_bindings
-            .state()
-            .iter()
-            .filter_map(|b| Binding::from_object(b))
-            .collect()
-    }
-
-    /// Every global role by name, role templates included.
-    pub fn global_roles(&self) -> HashMap<String, RoleRules> {
-        self.global_roles
-            .state()
-            .iter()
-            .filter_map(|r| Some((r.metadata.name.clone()?, role_rules(r))))
-            .collect()
+    fn global_role(&self, name: &str) -> Option<Arc<GlobalRole>> {
+        self.global_roles.get(&ObjectRef::new(name))
     }
 
     /// The global roles a person can be given: not role templates, not KubeSphere's system
@@ -83,48 +91,90 @@ impl IamCache {
             .global_roles
             .state()
             .iter()
-            .filter(|r| {
-                !r.metadata
-                    .labels
-                    .as_ref()
-                    .is_some_and(|l| l.contains_key(ROLE_TEMPLATE_LABEL))
-            })
-            .filter_map(|r| r.metadata.name.clone())
+            .filter(|r| !r.labels().contains_key(ROLE_TEMPLATE_LABEL))
+            .map(|r| r.name_any())
             .filter(|n| !is_system_role(n))
             .collect();
         names.sort();
         names
     }
 
-    pub fn federated_user(&self, name: &str) -> Option<std::sync::Arc<DynamicObject>> {
-        self.federated_users.get(&reflector::ObjectRef::new_with(
-            name,
-            self.federated_user_resource.clone(),
-        ))
+    /// The platform role of each of `users` (KubeSphere keeps one; the first by name if a
+    /// user has several).
+    pub fn global_role_of(&self, users: &HashSet<&str>) -> HashMap<String, String> {
+        let mut out: HashMap<String, String> = HashMap::new();
+        for binding in self.global_role_bindings.state() {
+            for subject in binding.subjects.iter().filter(|s| s.kind == "User") {
+                if !users.contains(subject.name.as_str()) {
+                    continue;
+                }
+                let role = &binding.role_ref.name;
+                let entry = out.entry(subject.name.clone()).or_insert(role.clone());
+                if role < entry {
+                    *entry = role.clone();
+                }
+            }
+        }
+        out
+    }
+
+    pub fn federated_user(&self, name: &str) -> Option<Arc<FederatedUser>> {
+        self.federated_users.get(&ObjectRef::new(name))
     }
 
     /// The cached user, if the watch has seen it.
-    pub fn user(&self, username: &str) -> Option<std::sync::Arc<User>> {
-        self.users.get(&reflector::ObjectRef::new(username))
+    pub fn user(&self, username: &str) -> Option<Arc<User>> {
+        self.users.get(&ObjectRef::new(username))
     }
 }
 
-fn reflect<K>(api: Api<K>, dyntype: K::DynamicType) -> Store<K>
+/// Managed fields and kubectl's last-applied copy are never read and can be larger than
+/// the rest of the object.
+fn slim<K: kube::Resource>(object: &mut K) {
+    let meta = object.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+async fn filled<K>(api: Api<K>) -> Result<Store<K>, kube::Error>
 where
-    K: kube::Resource
+    K: kube::Resource<DynamicType = ()>
         + Clone
         + std::fmt::Debug
         + serde::de::DeserializeOwned
         + Send
         + Sync
         + 'static,
-    K::DynamicType: Clone + Eq + std::hash::Hash + Send + Sync,
 {
-    let writer = reflector::store::Writer::new(dyntype);
+    let mut writer = reflector::store::Writer::new(());
+    writer.apply_watcher_event(&watcher::Event::Init);
+    for mut object in api.list(&Default::default()).await?.items {
+        slim(&mut object);
+        writer.apply_watcher_event(&watcher::Event::InitApply(object));
+    }
+    writer.apply_watcher_event(&watcher::Event::InitDone);
+    // The data lives as long as a reader does; the writer is not needed any more.
+    Ok(writer.as_reader())
+}
+
+fn reflect<K>(api: Api<K>) -> Store<K>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let writer = reflector::store::Writer::new(());
     let reader = writer.as_reader();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-        .default_backoff()
-        .applied_objects();
+    let stream = watcher(api, watcher::Config::default())
+        .modify(slim)
+        .default_backoff();
+    let stream = reflector::reflector(writer, stream).applied_objects();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(event) = stream.next().await {
@@ -134,18 +184,4 @@ where
         }
     });
     reader
-}
-
-fn reflect_dynamic(
-    client: &Client,
-    (group, version, kind): (&str, &str, &str),
-    plural: &str,
-) -> Store<DynamicObject> {
-    let resource = api_resource((group, version, kind), plural);
-    let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
-    reflect(api, resource)
-}
-
-fn api_resource((group, version, kind): (&str, &str, &str), plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
 }

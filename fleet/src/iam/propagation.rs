@@ -1,7 +1,7 @@
 //! How a federated object reached each member, from its `status.clusters[]` as kubefed writes
 //! it (KUBESPHERE.md 1.9): no status means propagated; otherwise kubefed's reason.
 
-use kube::api::DynamicObject;
+use super::resources::FederatedUser;
 use serde::{Deserialize, Serialize};
 
 /// kubefed's value for the host's own entry (host objects are labelled managed "false"):
@@ -22,36 +22,24 @@ pub struct MemberPropagation {
 }
 
 /// The per-member outcome recorded on a federated object, members in name order.
-pub fn member_propagation(federated: &DynamicObject) -> Vec<MemberPropagation> {
+pub fn member_propagation(federated: &FederatedUser) -> Vec<MemberPropagation> {
     let mut out: Vec<MemberPropagation> = federated
-        .data
-        .get("status")
-        .and_then(|s| s.get("clusters"))
-        .and_then(|c| c.as_array())
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|entry| {
-                    let cluster = entry.get("name")?.as_str()?.to_string();
-                    let status = entry
-                        .get("status")
-                        .and_then(|s| s.as_str())
-                        .filter(|s| !s.is_empty());
-                    match status {
-                        Some(MANAGED_LABEL_FALSE) => None,
-                        Some(reason) => Some(MemberPropagation {
-                            cluster,
-                            status: PropagationStatus::Failed(reason.to_string()),
-                        }),
-                        None => Some(MemberPropagation {
-                            cluster,
-                            status: PropagationStatus::Propagated,
-                        }),
-                    }
-                })
-                .collect()
+        .status
+        .iter()
+        .flat_map(|s| s.clusters.iter())
+        .filter_map(|entry| {
+            let status = entry.status.as_deref().filter(|s| !s.is_empty());
+            let status = match status {
+                Some(MANAGED_LABEL_FALSE) => return None,
+                Some(reason) => PropagationStatus::Failed(reason.to_string()),
+                None => PropagationStatus::Propagated,
+            };
+            Some(MemberPropagation {
+                cluster: entry.name.clone(),
+                status,
+            })
         })
-        .unwrap_or_default();
+        .collect();
     out.sort_by(|a, b| a.cluster.cmp(&b.cluster));
     out
 }
@@ -62,7 +50,7 @@ mod tests {
 
     #[test]
     fn kubefed_status_per_member() {
-        let federated: DynamicObject = serde_json::from_value(serde_json::json!({
+        let federated: FederatedUser = serde_json::from_value(serde_json::json!({
             "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
             "metadata": {"name": "alice"},
             "status": {"clusters": [
@@ -85,7 +73,7 @@ mod tests {
                 },
             ]
         );
-        let fresh: DynamicObject = serde_json::from_value(serde_json::json!({
+        let fresh: FederatedUser = serde_json::from_value(serde_json::json!({
             "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
             "metadata": {"name": "bob"},
         }))

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::rbac::v1::{PolicyRule, Subject};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::api::rbac::v1::{PolicyRule, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use kube::CustomResource;
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +105,96 @@ pub struct LoginRecordSpec {
     pub reason: String,
 }
 
+/// Implements kube's resource traits for a cluster-scoped KubeSphere kind that Tandem reads
+/// in part: serde drops the fields it does not declare, so caches keep only what is used.
+macro_rules! partial_resource {
+    ($ty:ident, $group:literal, $version:literal, $kind:literal, $plural:literal) => {
+        impl k8s_openapi::Resource for $ty {
+            const API_VERSION: &'static str = concat!($group, "/", $version);
+            const GROUP: &'static str = $group;
+            const KIND: &'static str = $kind;
+            const VERSION: &'static str = $version;
+            const URL_PATH_SEGMENT: &'static str = $plural;
+            type Scope = k8s_openapi::ClusterResourceScope;
+        }
+
+        impl k8s_openapi::Metadata for $ty {
+            type Ty = ObjectMeta;
+
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+
+            fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+/// `globalroles.iam.kubesphere.io`: its rules sit beside `metadata`, as in an RBAC ClusterRole.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct GlobalRole {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub rules: Vec<PolicyRule>,
+}
+partial_resource!(
+    GlobalRole,
+    "iam.kubesphere.io",
+    "v1alpha2",
+    "GlobalRole",
+    "globalroles"
+);
+
+/// `globalrolebindings.iam.kubesphere.io`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalRoleBinding {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub subjects: Vec<Subject>,
+    pub role_ref: RoleRef,
+}
+partial_resource!(
+    GlobalRoleBinding,
+    "iam.kubesphere.io",
+    "v1alpha2",
+    "GlobalRoleBinding",
+    "globalrolebindings"
+);
+
+/// `federatedusers.types.kubefed.io`, status only: the template (a copy of the user, password
+/// hash included) is never kept.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct FederatedUser {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: Option<FederatedStatus>,
+}
+partial_resource!(
+    FederatedUser,
+    "types.kubefed.io",
+    "v1beta1",
+    "FederatedUser",
+    "federatedusers"
+);
+
+/// kubefed's per-cluster outcome of a federated object.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct FederatedStatus {
+    #[serde(default)]
+    pub clusters: Vec<FederatedClusterStatus>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct FederatedClusterStatus {
+    pub name: String,
+    /// Empty on success; kubefed's reason otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
 /// The rules of a global or workspace role, and the templates it aggregates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleRules {
@@ -120,32 +210,16 @@ pub fn aggregation_roles(annotations: Option<&BTreeMap<String, String>>) -> Vec<
         .unwrap_or_default()
 }
 
-/// `globalroles.iam.kubesphere.io`. Its `rules` sit at the top level, beside `metadata`, as
-/// in an RBAC ClusterRole; kube's derive needs a spec, so the object is read untyped and
-/// turned into [`RoleRules`] by [`role_rules`].
-pub const GLOBAL_ROLE: (&str, &str, &str) = ("iam.kubesphere.io", "v1alpha2", "GlobalRole");
-pub const GLOBAL_ROLE_BINDING: (&str, &str, &str) =
-    ("iam.kubesphere.io", "v1alpha2", "GlobalRoleBinding");
-pub const FEDERATED_USER: (&str, &str, &str) = ("types.kubefed.io", "v1beta1", "FederatedUser");
-pub const WORKSPACE_ROLE: (&str, &str, &str) = ("iam.kubesphere.io", "v1alpha2", "WorkspaceRole");
-pub const WORKSPACE_ROLE_BINDING: (&str, &str, &str) =
-    ("iam.kubesphere.io", "v1alpha2", "WorkspaceRoleBinding");
-
-/// A role object read untyped: its rules and its aggregation list.
-pub fn role_rules(object: &kube::api::DynamicObject) -> RoleRules {
-    let rules = object
-        .data
-        .get("rules")
-        .cloned()
-        .and_then(|r| serde_json::from_value::<Vec<PolicyRule>>(r).ok())
-        .unwrap_or_default();
-    RoleRules {
-        rules,
-        aggregation_roles: aggregation_roles(object.metadata.annotations.as_ref()),
+impl GlobalRole {
+    pub fn role_rules(&self) -> RoleRules {
+        RoleRules {
+            rules: self.rules.clone(),
+            aggregation_roles: aggregation_roles(self.metadata.annotations.as_ref()),
+        }
     }
 }
 
-/// A binding read untyped: who it binds, and to which role.
+/// A binding as permission checks read it: who it binds, and to which role.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Binding {
     pub name: String,
@@ -156,36 +230,23 @@ pub struct Binding {
 }
 
 impl Binding {
-    pub fn from_object(object: &kube::api::DynamicObject) -> Option<Self> {
-        let subjects = object
-            .data
-            .get("subjects")
-            .cloned()
-            .and_then(|s| serde_json::from_value::<Vec<Subject>>(s).ok())
-            .unwrap_or_default();
-        let role = object
-            .data
-            .get("roleRef")?
-            .get("name")?
-            .as_str()?
-            .to_string();
-        Some(Self {
-            name: object.metadata.name.clone().unwrap_or_default(),
-            subjects,
-            role,
-            workspace: object
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("kubesphere.io/workspace"))
-                .cloned(),
-        })
+    pub fn from_global(binding: &GlobalRoleBinding) -> Self {
+        Self {
+            name: binding.metadata.name.clone().unwrap_or_default(),
+            subjects: binding.subjects.clone(),
+            role: binding.role_ref.name.clone(),
+            workspace: None,
+        }
     }
 
     /// True when the binding names this user (KubeSphere binds kind `User`).
     pub fn binds_user(&self, username: &str) -> bool {
-        self.subjects
-            .iter()
-            .any(|s| s.kind == "User" && s.name == username)
+        binds_user(&self.subjects, username)
     }
+}
+
+pub fn binds_user(subjects: &[Subject], username: &str) -> bool {
+    subjects
+        .iter()
+        .any(|s| s.kind == "User" && s.name == username)
 }

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::rbac::v1::Subject;
+use k8s_openapi::api::rbac::v1::{RoleRef, Subject};
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 
 use super::cache::IamCache;
 use super::resources::{
-    DESCRIPTION_ANNOTATION, GLOBAL_ROLE_BINDING, LAST_PASSWORD_CHANGE_ANNOTATION, USER_REF_LABEL,
-    User, UserSpec,
+    DESCRIPTION_ANNOTATION, GlobalRoleBinding, LAST_PASSWORD_CHANGE_ANNOTATION, USER_REF_LABEL,
+    User, UserSpec, binds_user,
 };
 
 /// What the create-user form sends.
@@ -211,44 +211,38 @@ pub async fn assign_global_role(
 }
 
 async fn bind_global_role(client: &Client, user: &str, role: &str) -> Result<(), UserError> {
-    let api = bindings_api(client);
+    let api: Api<GlobalRoleBinding> = Api::all(client.clone());
     let name = format!("{user}-{role}");
-    for binding in api.list(&Default::default()).await?.items {
-        let Some(existing) = super::resources::Binding::from_object(&binding) else {
-            continue;
-        };
-        let only_this_user = existing.subjects.len() == 1 && existing.binds_user(user);
-        if only_this_user && existing.name != name {
-            api.delete(&existing.name, &DeleteParams::default()).await?;
+    for existing in api.list(&Default::default()).await?.items {
+        let existing_name = existing.metadata.name.clone().unwrap_or_default();
+        let only_this_user = existing.subjects.len() == 1 && binds_user(&existing.subjects, user);
+        if only_this_user && existing_name != name {
+            api.delete(&existing_name, &DeleteParams::default()).await?;
         }
     }
     if api.get_opt(&name).await?.is_some() {
         return Ok(());
     }
-    let subject = Subject {
-        api_group: Some("rbac.authorization.k8s.io".into()),
-        kind: "User".into(),
-        name: user.into(),
-        namespace: None,
+    let binding = GlobalRoleBinding {
+        metadata: ObjectMeta {
+            name: Some(name),
+            labels: Some(BTreeMap::from([(USER_REF_LABEL.into(), user.into())])),
+            ..Default::default()
+        },
+        subjects: vec![Subject {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "User".into(),
+            name: user.into(),
+            namespace: None,
+        }],
+        role_ref: RoleRef {
+            api_group: "iam.kubesphere.io".into(),
+            kind: "GlobalRole".into(),
+            name: role.into(),
+        },
     };
-    let binding: kube::api::DynamicObject = serde_json::from_value(serde_json::json!({
-        "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRoleBinding",
-        "metadata": {"name": name, "labels": {USER_REF_LABEL: user}},
-        "subjects": [subject],
-        "roleRef": {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": role},
-    }))
-    .map_err(|e| UserError::Cluster(kube::Error::SerdeError(e)))?;
     api.create(&PostParams::default(), &binding).await?;
     Ok(())
-}
-
-fn bindings_api(client: &Client) -> Api<kube::api::DynamicObject> {
-    let (group, version, kind) = GLOBAL_ROLE_BINDING;
-    let resource = kube::api::ApiResource::from_gvk_with_plural(
-        &kube::api::GroupVersionKind::gvk(group, version, kind),
-        "globalrolebindings",
-    );
-    Api::all_with(client.clone(), &resource)
 }
 
 /// Enables or disables a user (`status.state`), as the console's enable/disable does.

@@ -1,7 +1,6 @@
 //! The users list: search, sort and paging over a host's cached `User` objects, each with its
 //! platform role and its propagation to members — all from memory, whatever the user count.
 
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -97,7 +96,8 @@ impl IamCache {
             .take(size)
             .collect();
         // Only the shown rows need their role and propagation.
-        let roles = self.global_role_by_user();
+        let shown: std::collections::HashSet<&str> = page.iter().map(|u| name(u)).collect();
+        let roles = self.global_role_of(&shown);
         let rows = page
             .into_iter()
             .map(|u| {
@@ -123,22 +123,6 @@ impl IamCache {
             matching: count,
             total,
         }
-    }
-
-    /// Each user's platform role (KubeSphere keeps one; the first by name if there are more).
-    pub fn global_role_by_user(&self) -> HashMap<String, String> {
-        let mut out: HashMap<String, String> = HashMap::new();
-        for binding in self.global_role_bindings() {
-            for subject in binding.subjects.iter().filter(|s| s.kind == "User") {
-                let entry = out
-                    .entry(subject.name.clone())
-                    .or_insert(binding.role.clone());
-                if binding.role < *entry {
-                    *entry = binding.role.clone();
-                }
-            }
-        }
-        out
     }
 }
 
