@@ -12,8 +12,9 @@ use kube::{Api, Client, ResourceExt};
 
 use super::authorize::Permissions;
 use super::resources::{
-    Binding, FederatedUser, GlobalRole, GlobalRoleBinding, ROLE_TEMPLATE_LABEL, RoleRules, User,
-    binds_user, is_system_role,
+    Binding, FederatedUser, FederatedWorkspace, GlobalRole, GlobalRoleBinding, ROLE_TEMPLATE_LABEL,
+    RoleRules, User, WORKSPACE_LABEL, WorkspaceRoleBinding, WorkspaceTemplate, binds_user,
+    is_system_role,
 };
 
 #[derive(Clone)]
@@ -22,6 +23,9 @@ pub struct IamCache {
     global_roles: Store<GlobalRole>,
     global_role_bindings: Store<GlobalRoleBinding>,
     federated_users: Store<FederatedUser>,
+    workspace_templates: Store<WorkspaceTemplate>,
+    federated_workspaces: Store<FederatedWorkspace>,
+    workspace_role_bindings: Store<WorkspaceRoleBinding>,
 }
 
 impl IamCache {
@@ -33,6 +37,9 @@ impl IamCache {
             global_roles: reflect(Api::all(client.clone())),
             global_role_bindings: reflect(Api::all(client.clone())),
             federated_users: reflect(Api::all(client.clone())),
+            workspace_templates: reflect(Api::all(client.clone())),
+            federated_workspaces: reflect(Api::all(client.clone())),
+            workspace_role_bindings: reflect(Api::all(client.clone())),
         }
     }
 
@@ -44,6 +51,9 @@ impl IamCache {
             global_roles: filled(Api::all(client.clone())).await?,
             global_role_bindings: filled(Api::all(client.clone())).await?,
             federated_users: filled(Api::all(client.clone())).await?,
+            workspace_templates: filled(Api::all(client.clone())).await?,
+            federated_workspaces: filled(Api::all(client.clone())).await?,
+            workspace_role_bindings: filled(Api::all(client.clone())).await?,
         })
     }
 
@@ -53,6 +63,9 @@ impl IamCache {
         let _ = self.global_roles.wait_until_ready().await;
         let _ = self.global_role_bindings.wait_until_ready().await;
         let _ = self.federated_users.wait_until_ready().await;
+        let _ = self.workspace_templates.wait_until_ready().await;
+        let _ = self.federated_workspaces.wait_until_ready().await;
+        let _ = self.workspace_role_bindings.wait_until_ready().await;
     }
 
     /// What `username` may do on this host, from its global role bindings. Runs on every
@@ -120,6 +133,20 @@ impl IamCache {
 
     pub fn federated_user(&self, name: &str) -> Option<Arc<FederatedUser>> {
         self.federated_users.get(&ObjectRef::new(name))
+    }
+
+    pub fn workspace_templates(&self) -> Vec<Arc<WorkspaceTemplate>> {
+        self.workspace_templates.state()
+    }
+
+    pub fn federated_workspace(&self, name: &str) -> Option<Arc<FederatedWorkspace>> {
+        self.federated_workspaces.get(&ObjectRef::new(name))
+    }
+
+    pub fn workspace_role_bindings_in(&self, workspace: &str) -> Vec<Arc<WorkspaceRoleBinding>> {
+        self.workspace_role_bindings.state_filter(|b| {
+            b.labels().get(WORKSPACE_LABEL).map(String::as_str) == Some(workspace)
+        })
     }
 
     /// The cached user, if the watch has seen it.

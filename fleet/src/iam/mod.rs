@@ -11,6 +11,7 @@ pub mod settings;
 pub mod token;
 pub mod user_admin;
 pub mod users;
+pub mod workspaces;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -249,6 +250,35 @@ impl Iam {
         let client = target.client().map_err(host_error)?;
         let cache = target.cache().map_err(host_error)?;
         user_admin::create_user(client, cache, new).await
+    }
+
+    /// Creates a workspace on `host`, refused when another host has one of that name (the
+    /// same fight as same-name users: both are federated to the members they share).
+    pub async fn create_workspace(
+        &self,
+        host: &str,
+        new: &workspaces::NewWorkspace,
+        known_clusters: &[String],
+    ) -> Result<(), workspaces::WorkspaceError> {
+        let unavailable =
+            |e: SessionError| workspaces::WorkspaceError::HostUnavailable(e.to_string());
+        let target = self.host(host).map_err(unavailable)?;
+        for other in self.hosts.iter().filter(|h| h.name != host) {
+            if let Ok(cache) = other.cache()
+                && cache
+                    .workspace_templates()
+                    .iter()
+                    .any(|t| t.metadata.name.as_deref() == Some(new.name.as_str()))
+            {
+                return Err(workspaces::WorkspaceError::ExistsOnOtherHost {
+                    name: new.name.clone(),
+                    host: other.name.clone(),
+                });
+            }
+        }
+        let client = target.client().map_err(unavailable)?;
+        let cache = target.cache().map_err(unavailable)?;
+        workspaces::create_workspace(client, cache, new, known_clusters).await
     }
 
     /// Waits until every host's watches have listed once (for tests and start-up).

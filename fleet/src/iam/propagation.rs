@@ -1,7 +1,7 @@
 //! How a federated object reached each member, from its `status.clusters[]` as kubefed writes
 //! it (KUBESPHERE.md 1.9): no status means propagated; otherwise kubefed's reason.
 
-use super::resources::FederatedUser;
+use super::resources::{FederatedStatus, FederatedUser};
 use serde::{Deserialize, Serialize};
 
 /// kubefed's value for the host's own entry (host objects are labelled managed "false"):
@@ -23,9 +23,13 @@ pub struct MemberPropagation {
 
 /// The per-member outcome recorded on a federated object, members in name order.
 pub fn member_propagation(federated: &FederatedUser) -> Vec<MemberPropagation> {
-    let mut out: Vec<MemberPropagation> = federated
-        .status
-        .iter()
+    status_propagation(federated.status.as_ref())
+}
+
+/// The same, for any federated object's status.
+pub fn status_propagation(status: Option<&FederatedStatus>) -> Vec<MemberPropagation> {
+    let mut out: Vec<MemberPropagation> = status
+        .into_iter()
         .flat_map(|s| s.clusters.iter())
         .filter_map(|entry| {
             let status = entry.status.as_deref().filter(|s| !s.is_empty());

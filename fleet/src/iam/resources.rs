@@ -180,6 +180,98 @@ partial_resource!(
     "federatedusers"
 );
 
+/// `workspacetemplates.tenant.kubesphere.io` (KUBESPHERE.md 1.7): the workspace a host
+/// federates to the clusters of its placement.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct WorkspaceTemplate {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: WorkspaceTemplateSpec,
+}
+partial_resource!(
+    WorkspaceTemplate,
+    "tenant.kubesphere.io",
+    "v1alpha2",
+    "WorkspaceTemplate",
+    "workspacetemplates"
+);
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceTemplateSpec {
+    #[serde(default)]
+    pub template: WorkspaceTemplateBody,
+    #[serde(default)]
+    pub placement: Placement,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct WorkspaceTemplateBody {
+    #[serde(default)]
+    pub spec: WorkspaceSpec,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+}
+
+/// kubefed's placement: named clusters, or a selector (`{}`: every cluster).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<PlacementCluster>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_selector: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct PlacementCluster {
+    pub name: String,
+}
+
+/// `federatedworkspaces.types.kubefed.io`, status only.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct FederatedWorkspace {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: Option<FederatedStatus>,
+}
+partial_resource!(
+    FederatedWorkspace,
+    "types.kubefed.io",
+    "v1beta1",
+    "FederatedWorkspace",
+    "federatedworkspaces"
+);
+
+/// `workspacerolebindings.iam.kubesphere.io`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceRoleBinding {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub subjects: Vec<Subject>,
+    pub role_ref: RoleRef,
+}
+partial_resource!(
+    WorkspaceRoleBinding,
+    "iam.kubesphere.io",
+    "v1alpha2",
+    "WorkspaceRoleBinding",
+    "workspacerolebindings"
+);
+
+/// Label that puts roles, bindings and namespaces in a workspace.
+pub const WORKSPACE_LABEL: &str = "kubesphere.io/workspace";
+/// Annotation with an object's display name.
+pub const ALIAS_ANNOTATION: &str = "kubesphere.io/alias-name";
+/// Annotation naming who created an object.
+pub const CREATOR_ANNOTATION: &str = "kubesphere.io/creator";
+
 /// kubefed's per-cluster outcome of a federated object.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub struct FederatedStatus {
