@@ -24,6 +24,44 @@ pub enum ConsoleError {
     /// A change to a user that was refused, and why.
     #[error("the change was refused: {0:?}")]
     UserRefused(UserProblem),
+    /// A change to a workspace that was refused, and why.
+    #[error("the change was refused: {0:?}")]
+    WorkspaceRefused(WorkspaceProblem),
+}
+
+/// Why a change to a workspace was refused; each has its own translated message and fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum WorkspaceProblem {
+    InvalidName,
+    NameTaken { name: String },
+    ExistsOnOtherHost { name: String, host: String },
+    UnknownUser { name: String },
+    UnknownRole,
+    UnknownCluster { name: String },
+    NotFound { name: String },
+    TooLong,
+    HostUnavailable { detail: String },
+}
+
+#[cfg(feature = "ssr")]
+impl From<fleet::iam::workspaces::WorkspaceError> for WorkspaceProblem {
+    fn from(e: fleet::iam::workspaces::WorkspaceError) -> Self {
+        use fleet::iam::workspaces::WorkspaceError as E;
+        match e {
+            E::InvalidName(_) => Self::InvalidName,
+            E::NameTaken(name) => Self::NameTaken { name },
+            E::ExistsOnOtherHost { name, host } => Self::ExistsOnOtherHost { name, host },
+            E::UnknownUser(name) => Self::UnknownUser { name },
+            E::UnknownRole(_) => Self::UnknownRole,
+            E::UnknownCluster(name) => Self::UnknownCluster { name },
+            E::NotFound(name) => Self::NotFound { name },
+            E::TooLong => Self::TooLong,
+            E::Cluster(e) => Self::HostUnavailable {
+                detail: e.to_string(),
+            },
+            E::HostUnavailable(detail) => Self::HostUnavailable { detail },
+        }
+    }
 }
 
 /// Why a change to a user was refused; each has its own translated message and fix.

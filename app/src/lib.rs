@@ -28,6 +28,7 @@ use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::Overview;
 use crate::pages::users::UsersRoute;
+use crate::pages::workspaces::WorkspacesRoute;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=Overview />
                         <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                         <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
+                        <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} />
                     </Routes>
                 </Layout>
             </Router>

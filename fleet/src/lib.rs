@@ -10,5 +10,8 @@ pub mod kubeconfig_check;
 pub mod kubesphere;
 pub mod member_checks;
 
+/// The client type the domain functions take, for callers that do not depend on kube.
+pub use kube::Client;
+
 pub use config::{ConfigError, ConsoleConfig, HostCredentials, HostSpec};
 pub use health::{HostHealth, HostMonitor, HostState, ManagedCluster, ProbeFailure};

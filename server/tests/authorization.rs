@@ -253,6 +253,23 @@ async fn every_server_function_checks_the_role() {
             user_admins,
         ),
         ("delete_user", "name=victim-{who}", user_admins),
+        ("list_workspaces", "", &["admin"]),
+        (
+            "create_workspace",
+            "name=ws-{who}&alias=&manager=admin&description=",
+            &["admin", "provisioner"],
+        ),
+        (
+            "set_workspace_member",
+            "workspace=ws-admin&user=regular&role=viewer",
+            &["admin"],
+        ),
+        (
+            "remove_workspace_member",
+            "workspace=ws-admin&user=regular",
+            &["admin"],
+        ),
+        ("delete_workspace", "workspace=ws-admin", &["admin"]),
     ];
     for (function, body, allowed) in table {
         for (who, cookie) in &sessions {

@@ -66,7 +66,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                         {move || Suspend::new(async move {
                             match session.await {
                                 Some(session) => view! {
-                                    <MainNav may_view_users=session.may("ViewUsers") />
+                                    <MainNav
+                                        may_view_users=session.may("ViewUsers")
+                                        may_view_workspaces=session.may("ViewWorkspaces")
+                                    />
                                     <UserMenu session />
                                 }
                                 .into_any(),
@@ -85,7 +88,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 #[component]
-fn MainNav(may_view_users: bool) -> impl IntoView {
+fn MainNav(may_view_users: bool, may_view_workspaces: bool) -> impl IntoView {
     let i18n = use_i18n();
     let link = "rounded px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white";
     view! {
@@ -102,6 +105,11 @@ fn MainNav(may_view_users: bool) -> impl IntoView {
                 {may_view_users.then(|| view! {
                     <li>
                         <A href="/users" attr:class=link>{t!(i18n, nav_users)}</A>
+                    </li>
+                })}
+                {may_view_workspaces.then(|| view! {
+                    <li>
+                        <A href="/workspaces" attr:class=link>{t!(i18n, nav_workspaces)}</A>
                     </li>
                 })}
             </ul>

@@ -3,5 +3,6 @@
 pub mod language;
 pub mod layout;
 pub mod problem;
+pub mod propagation;
 pub mod session;
 pub mod status;

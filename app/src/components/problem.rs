@@ -78,6 +78,7 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
             )
             .into_any(),
         },
+        ConsoleError::WorkspaceRefused(problem) => workspace_problem(i18n, problem),
         ConsoleError::SignedOut => t!(i18n, signed_out).into_any(),
         ConsoleError::Forbidden(_) => t!(i18n, forbidden).into_any(),
         other => other.to_string().into_any(),
@@ -86,5 +87,45 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
         <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
             {text}
         </p>
+    }
+}
+
+fn workspace_problem(
+    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
+    problem: crate::error::WorkspaceProblem,
+) -> AnyView {
+    use crate::error::WorkspaceProblem as P;
+    match problem {
+        P::InvalidName => t!(i18n, ws_problem_invalid_name).into_any(),
+        P::NameTaken { name } => {
+            t!(i18n, ws_problem_name_taken, name = move || name.clone()).into_any()
+        }
+        P::ExistsOnOtherHost { name, host } => t!(
+            i18n,
+            ws_problem_other_host,
+            name = move || name.clone(),
+            host = move || host.clone()
+        )
+        .into_any(),
+        P::UnknownUser { name } => {
+            t!(i18n, ws_problem_unknown_user, name = move || name.clone()).into_any()
+        }
+        P::UnknownRole => t!(i18n, ws_problem_unknown_role).into_any(),
+        P::UnknownCluster { name } => t!(
+            i18n,
+            ws_problem_unknown_cluster,
+            name = move || name.clone()
+        )
+        .into_any(),
+        P::NotFound { name } => {
+            t!(i18n, ws_problem_not_found, name = move || name.clone()).into_any()
+        }
+        P::TooLong => t!(i18n, ws_problem_too_long).into_any(),
+        P::HostUnavailable { detail } => t!(
+            i18n,
+            problem_host_unavailable,
+            detail = move || detail.clone()
+        )
+        .into_any(),
     }
 }

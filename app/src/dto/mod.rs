@@ -129,3 +129,4 @@ mod from_fleet {
     }
 }
 pub mod users;
+pub mod workspaces;

@@ -12,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::components::problem::ErrorNotice;
+use crate::components::propagation::PropagationChips;
 use crate::components::status::{StatusBadge, Tone};
 use crate::dto::users::{UserListView, UserRowView};
 use crate::error::ConsoleError;
@@ -348,7 +349,7 @@ fn UserRow(
             </td>
             <td class="px-4 py-3 font-mono text-xs">{move || role.get().unwrap_or_else(|| "—".into())}</td>
             <td class="px-4 py-3">
-                {move || view! { <Propagation entries=row.with(|r| r.as_ref().map(|r| r.propagation.clone()).unwrap_or_default()) /> }}
+                {move || view! { <PropagationChips entries=row.with(|r| r.as_ref().map(|r| r.propagation.clone()).unwrap_or_default()) /> }}
             </td>
             <td class="px-4 py-3 text-slate-600 tabular-nums">{last_login}</td>
             {may_manage.then(|| view! {
@@ -358,47 +359,6 @@ fn UserRow(
             })}
         </tr>
     }
-}
-
-#[component]
-fn Propagation(entries: Vec<(String, Option<String>)>) -> impl IntoView {
-    let i18n = use_i18n();
-    if entries.is_empty() {
-        return view! { <span class="text-xs text-slate-500">{t!(i18n, not_placed)}</span> }
-            .into_any();
-    }
-    view! {
-        <ul class="flex flex-wrap gap-1.5" data-testid="propagation">
-            {entries
-                .into_iter()
-                .map(|(cluster, failure)| {
-                    let ok = failure.is_none();
-                    let label = cluster.clone();
-                    view! {
-                        <li
-                            data-cluster=cluster.clone()
-                            data-propagated=if ok { "true" } else { "false" }
-                            class=if ok {
-                                "inline-flex items-center gap-1 rounded border border-emerald-200 bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-900"
-                            } else {
-                                "inline-flex items-center gap-1 rounded border border-red-200 bg-red-50 px-1.5 py-0.5 text-xs text-red-900"
-                            }
-                        >
-                            <span aria-hidden="true">{if ok { "✓" } else { "✗" }}</span>
-                            {label}
-                            <span class="text-slate-600">
-                                {match failure {
-                                    None => t!(i18n, propagated).into_any(),
-                                    Some(reason) => reason.into_any(),
-                                }}
-                            </span>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
-    }
-    .into_any()
 }
 
 #[component]

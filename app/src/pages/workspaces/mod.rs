@@ -1,0 +1,233 @@
+//! Workspaces of the signed-in host: placement on member clusters with propagation, members
+//! and their workspace roles, live; creating, adding and removing members, deleting.
+
+mod create;
+mod members;
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::{LazyRoute, lazy_route};
+
+use crate::components::problem::ErrorNotice;
+use crate::components::propagation::PropagationChips;
+use crate::dto::workspaces::{WorkspaceListView, WorkspaceRowView};
+use crate::error::ConsoleError;
+use crate::i18n::{t, use_i18n};
+
+use create::CreateWorkspacePanel;
+use members::WorkspaceMembers;
+
+const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// Every workspace of the signed-in host, from the watch-fed cache.
+#[server(prefix = "/api", endpoint = "list_workspaces")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
+    use fleet::iam::Action;
+
+    let principal = crate::auth::require(Action::ViewWorkspaces)?;
+    let state = crate::state::ConsoleState::current()?;
+    let cache = state
+        .iam
+        .host(&principal.host)
+        .and_then(|h| h.cache())
+        .map_err(|e| ConsoleError::ServerUnavailable(e.to_string()))?;
+    let mut users: Vec<String> = cache
+        .users
+        .state()
+        .iter()
+        .filter_map(|u| u.metadata.name.clone())
+        .collect();
+    users.sort();
+    Ok(WorkspaceListView {
+        host: principal.host.clone(),
+        rows: cache
+            .workspaces()
+            .into_iter()
+            .map(WorkspaceRowView::from_row)
+            .collect(),
+        may_create: principal.may(Action::CreateWorkspaces),
+        may_manage: principal.may(Action::ManageWorkspaces),
+        me: principal.username.clone(),
+        users,
+        clusters: member_clusters(&state, &principal.host),
+    })
+}
+
+/// The member clusters `host` manages, from its last probe (the host itself left out).
+#[cfg(feature = "ssr")]
+pub(crate) fn member_clusters(state: &crate::state::ConsoleState, host: &str) -> Vec<String> {
+    state
+        .hosts
+        .snapshot()
+        .iter()
+        .filter(|h| h.name == host)
+        .filter_map(|h| match &h.state {
+            fleet::HostState::Reachable { clusters, .. } => clusters.clone(),
+            _ => None,
+        })
+        .flatten()
+        .filter(|c| !c.is_host)
+        .map(|c| c.name)
+        .collect()
+}
+
+/// Loaded in its own wasm chunk on first visit.
+pub struct WorkspacesRoute;
+
+#[lazy_route]
+impl LazyRoute for WorkspacesRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <WorkspacesPage /> }.into_any()
+    }
+}
+
+#[component]
+pub fn WorkspacesPage() -> impl IntoView {
+    crate::components::layout::page_hydrated();
+    let i18n = use_i18n();
+    let first = Resource::new(|| (), |_| list_workspaces());
+    let live = RwSignal::new(None::<WorkspaceListView>);
+    let changes = RwSignal::new(0u64);
+    Effect::new(move |previous: Option<u64>| {
+        let generation = changes.get();
+        if previous.is_some() {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = list_workspaces().await {
+                    live.set(Some(list));
+                }
+            });
+        }
+        generation
+    });
+    Effect::new(move |_| {
+        let handle =
+            set_interval_with_handle(move || changes.update(|c| *c += 1), REFRESH_EVERY).ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    });
+
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">{"…"}</p> }>
+            {move || Suspend::new(async move {
+                match first.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(initial) => {
+                        let list = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
+                        let (host, may_create, users, clusters, me) = list.with_untracked(|l| {
+                            (l.host.clone(), l.may_create, l.users.clone(), l.clusters.clone(), l.me.clone())
+                        });
+                        view! {
+                            <div class="flex flex-wrap items-end justify-between gap-4">
+                                <div>
+                                    <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, ws_title)}</h1>
+                                    <p class="mt-1 max-w-2xl text-sm text-slate-600">
+                                        {t!(i18n, ws_intro, host = move || host.clone())}
+                                    </p>
+                                </div>
+                                {may_create.then(|| view! { <CreateWorkspacePanel users clusters me changes /> })}
+                            </div>
+                            <WorkspaceTable list changes />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn WorkspaceTable(list: Memo<WorkspaceListView>, changes: RwSignal<u64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let names = move || list.with(|l| l.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    view! {
+        <Show when=move || list.with(|l| l.rows.is_empty())>
+            <p class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
+                {t!(i18n, ws_none)}
+            </p>
+        </Show>
+        <div
+            class="mt-6 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm"
+            class:hidden=move || list.with(|l| l.rows.is_empty())
+        >
+            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="workspaces-table">
+                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_workspace)}</th>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_manager)}</th>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_ws_clusters)}</th>
+                        <th scope="col" class="px-4 py-3">{t!(i18n, col_members)}</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    <For each=names key=|name| name.clone() let:name>
+                        <WorkspaceRow name list changes />
+                    </For>
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// One workspace; stays in place while the list refreshes, so an open member form survives.
+#[component]
+fn WorkspaceRow(
+    name: String,
+    list: Memo<WorkspaceListView>,
+    changes: RwSignal<u64>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let row = {
+        let name = name.clone();
+        Memo::new(move |_| list.with(|l| l.rows.iter().find(|r| r.name == name).cloned()))
+    };
+    let read = move |f: fn(&WorkspaceRowView) -> Option<String>| {
+        move || row.with(|r| r.as_ref().and_then(f))
+    };
+    let placement = move || match row.with(|r| {
+        r.as_ref()
+            .map(|r| (r.clusters.clone(), r.propagation.clone()))
+    }) {
+        Some((None, propagation)) => view! {
+            <span class="text-xs text-slate-600">{t!(i18n, all_clusters)}</span>
+            <PropagationChips entries=propagation />
+        }
+        .into_any(),
+        Some((Some(_), propagation)) => {
+            view! { <PropagationChips entries=propagation /> }.into_any()
+        }
+        None => ().into_any(),
+    };
+    let (may_manage, users) = list.with_untracked(|l| (l.may_manage, l.users.clone()));
+    let members = Signal::derive(move || {
+        row.with(|r| r.as_ref().map(|r| r.members.clone()).unwrap_or_default())
+    });
+    view! {
+        <tr data-testid="workspace-row" data-workspace=name.clone() class="align-top">
+            <th scope="row" class="px-4 py-3 text-left font-normal">
+                <div class="font-semibold text-slate-900">
+                    {name.clone()}
+                    <Show when=move || row.with(|r| r.as_ref().is_some_and(|r| r.deleting))>
+                        <span class="ml-2 text-xs font-normal text-amber-700">{t!(i18n, ws_deleting)}</span>
+                    </Show>
+                </div>
+                <div class="text-xs text-slate-500">{read(|r| r.alias.clone())}</div>
+                <div class="mt-1 max-w-xs text-xs text-slate-500">{read(|r| r.description.clone())}</div>
+            </th>
+            <td class="px-4 py-3 font-mono text-xs">{move || read(|r| r.manager.clone())().unwrap_or_else(|| "—".into())}</td>
+            <td class="px-4 py-3">{placement}</td>
+            <td class="px-4 py-3">
+                <WorkspaceMembers workspace=name.clone() members may_manage users changes />
+            </td>
+        </tr>
+    }
+}
