@@ -13,6 +13,9 @@ pub struct SessionView {
     pub roles: Vec<String>,
     /// `fleet::iam::Action` names (Debug form) the user may take on this host.
     pub allowed: Vec<String>,
+    /// The user must choose a new password before anything else.
+    #[serde(default)]
+    pub uninitialized: bool,
 }
 
 impl SessionView {
@@ -87,6 +90,7 @@ mod server {
                 .iter()
                 .map(|a| format!("{a:?}"))
                 .collect(),
+            uninitialized: p.uninitialized,
         }
     }
 

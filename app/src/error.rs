@@ -77,6 +77,8 @@ pub enum UserProblem {
     ExistsOnOtherHost { name: String, host: String },
     NotFound { name: String },
     OwnAccount,
+    IncorrectCurrentPassword,
+    PasswordMismatch,
     HostUnavailable { detail: String },
 }
 
@@ -95,6 +97,8 @@ impl From<fleet::iam::user_admin::UserError> for UserProblem {
             E::ExistsOnOtherHost { name, host } => Self::ExistsOnOtherHost { name, host },
             E::NotFound(name) => Self::NotFound { name },
             E::OwnAccount(_) => Self::OwnAccount,
+            E::IncorrectCurrentPassword => Self::IncorrectCurrentPassword,
+            E::PasswordMismatch => Self::PasswordMismatch,
             E::Cluster(e) => Self::HostUnavailable {
                 detail: e.to_string(),
             },

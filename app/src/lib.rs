@@ -27,6 +27,7 @@ use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::Overview;
+use crate::pages::password::PasswordRoute;
 use crate::pages::users::UsersRoute;
 use crate::pages::workspaces::WorkspacesRoute;
 
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                         <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
                         <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} />
+                        <Route path=path!("/password") view={Lazy::<PasswordRoute>::new()} />
                     </Routes>
                 </Layout>
             </Router>

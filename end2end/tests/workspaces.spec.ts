@@ -24,7 +24,7 @@ test("admin creates a workspace on the member, adds a member, and deletes it", a
   // Placed on the member by the sandbox's kubefed, which reports it in the FederatedWorkspace.
   await expect(row.locator("[data-cluster=member][data-propagated=true]")).toBeVisible({ timeout: 20_000 });
   // The host's controller binds the administrator to <ws>-admin.
-  await row.getByText(/\d+ members/).click();
+  await row.getByText(/Members \(\d+\)/).click();
   await expect(row.locator("[data-member=admin]")).toContainText("admin");
 
   const add = row.getByTestId("add-member-form");

@@ -158,3 +158,59 @@ async fn duplicates_are_refused_and_changes_take_effect() {
     user_admin::delete_user(c, "admin", "alice").await.unwrap();
     eventually(20, async || cache.user("alice").is_none().then_some(())).await;
 }
+
+#[tokio::test]
+async fn an_uninitialized_user_must_change_the_password_and_the_mark_goes() {
+    use fleet::iam::LoginAttempt;
+    use fleet::iam::passwords;
+    use kube::api::{Patch, PatchParams};
+
+    let f = fleet().await;
+    f.iam.create_user("host", &alice()).await.unwrap();
+    let users = Api::<User>::all(f.host_client.clone());
+    users
+        .patch(
+            "alice",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"annotations": {"iam.kubesphere.io/uninitialized": "true"}}})),
+        )
+        .await
+        .unwrap();
+    let attempt = |password: &'static str| LoginAttempt {
+        username: "alice",
+        password,
+        source_ip: None,
+        user_agent: None,
+    };
+    let first = f.iam.login("host", attempt("Alice-Pass-1")).await.unwrap();
+    assert!(
+        first.uninitialized,
+        "the token says the password must change"
+    );
+
+    let c = &f.host_client;
+    let wrong =
+        passwords::change_own_password(c, "alice", "Not-It-1", "Brand-New-2", "Brand-New-2").await;
+    assert!(matches!(wrong, Err(UserError::IncorrectCurrentPassword)));
+    let mismatch =
+        passwords::change_own_password(c, "alice", "Alice-Pass-1", "Brand-New-2", "Brand-New-3")
+            .await;
+    assert!(matches!(mismatch, Err(UserError::PasswordMismatch)));
+    let weak = passwords::change_own_password(c, "alice", "Alice-Pass-1", "weak", "weak").await;
+    assert!(matches!(weak, Err(UserError::WeakPassword(_))));
+    passwords::change_own_password(c, "alice", "Alice-Pass-1", "Brand-New-2", "Brand-New-2")
+        .await
+        .unwrap();
+
+    let stored = users.get("alice").await.unwrap();
+    assert!(
+        !stored
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .contains_key("iam.kubesphere.io/uninitialized")
+    );
+    assert!(f.iam.login("host", attempt("Alice-Pass-1")).await.is_err());
+    let after = f.iam.login("host", attempt("Brand-New-2")).await.unwrap();
+    assert!(!after.uninitialized);
+}

@@ -43,6 +43,7 @@ pub async fn resolve_session(
         .to_string();
     let mut set_cookies: Vec<HeaderValue> = Vec::new();
     let mut signed_in = false;
+    let mut must_change_password = false;
     if let (Some(token), Some(host)) = (
         cookie(&cookies, SESSION_COOKIE),
         cookie(&cookies, HOST_COOKIE),
@@ -64,6 +65,7 @@ pub async fn resolve_session(
                         .extensions_mut()
                         .insert(SessionToken(token.to_string()));
                 }
+                must_change_password = principal.uninitialized;
                 request.extensions_mut().insert(principal);
                 signed_in = true;
             }
@@ -85,6 +87,9 @@ pub async fn resolve_session(
             .map(|p| p.as_str())
             .unwrap_or("/");
         Redirect::to(&format!("/login?next={}", encode_query(target))).into_response()
+    } else if page && must_change_password && path != "/password" {
+        // KubeSphere's console does the same: a user marked uninitialized chooses a password first.
+        Redirect::to("/password").into_response()
     } else if page && signed_in && path == "/login" {
         let next = request
             .uri()

@@ -55,6 +55,38 @@ fn request(port: u16, method: &str, path: &str, cookie: &str, body: &str) -> Res
     Response { status, cookies }
 }
 
+struct Page {
+    status: u16,
+    location: Option<String>,
+}
+
+/// A browser navigation (GET, Accept: text/html).
+fn request_page(port: u16, path: &str, cookie: &str) -> Page {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/html\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    Page {
+        status: text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        location: text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_string())
+        }),
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -140,7 +172,8 @@ fn serve(config: &std::path::Path, port: u16) -> Server {
         .spawn()
         .expect("tandem binary runs");
     let server = Server(child);
-    for _ in 0..100 {
+    // A debug build on a busy CI machine can take a while to answer its first probe.
+    for _ in 0..600 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok()
             && request(port, "GET", "/readyz", "", "").status == 200
         {
@@ -162,7 +195,7 @@ fn log_in(port: u16, name: &str, password: &str) -> String {
     );
     assert_eq!(login.status, 200, "{name} logs in");
     let cookie = login.cookies.join("; ");
-    for _ in 0..100 {
+    for _ in 0..300 {
         if request(port, "POST", "/api/host_statuses", &cookie, "").status != 401 {
             return cookie;
         }
@@ -205,6 +238,16 @@ async fn every_server_function_checks_the_role() {
         .await;
     }
     user(&c, "victim-admin", "Victim-Pass-1", "platform-regular").await;
+    user(&c, "fresh", "Fresh-Pass-1", "platform-regular").await;
+    let users: Api<DynamicObject> = Api::all_with(c.clone(), &iam("User", "users"));
+    users
+        .patch(
+            "fresh",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"annotations": {"iam.kubesphere.io/uninitialized": "true"}}})),
+        )
+        .await
+        .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = host.write_kubeconfig(dir.path()).unwrap();
@@ -212,7 +255,7 @@ async fn every_server_function_checks_the_role() {
     std::fs::write(
         &config,
         format!(
-            "hosts:\n  - name: host\n    kubeconfig: {}\n",
+            "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: {}\n",
             kubeconfig.display()
         ),
     )
@@ -252,6 +295,11 @@ async fn every_server_function_checks_the_role() {
             "name=victim-{who}&enabled=false",
             user_admins,
         ),
+        (
+            "set_user_password",
+            "name=victim-{who}&password=Fresh-Pass-9",
+            user_admins,
+        ),
         ("delete_user", "name=victim-{who}", user_admins),
         ("list_workspaces", "", &["admin"]),
         (
@@ -285,6 +333,27 @@ async fn every_server_function_checks_the_role() {
             assert_eq!(status, expected, "{who} calling {function}");
         }
     }
+    // Everyone signed in may change their own password; a wrong current one is refused on
+    // its merits (422), not for the role.
+    for (who, cookie) in &sessions {
+        let status = request(
+            port,
+            "POST",
+            "/api/change_password",
+            cookie,
+            "current_password=Wrong-Pass-0&new_password=Other-Pass-2&confirm_password=Other-Pass-2",
+        )
+        .status;
+        let expected = if *who == "anonymous" { 401 } else { 422 };
+        assert_eq!(status, expected, "{who} calling change_password");
+    }
+    // A user KubeSphere marks uninitialized is sent to choose a password before any page.
+    let fresh = log_in(port, "fresh", "Fresh-Pass-1");
+    let page = request_page(port, "/users", &fresh);
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/password"));
+    assert_eq!(request_page(port, "/password", &fresh).status, 200);
+
     // Public: the login page's host list, and who is signed in (nobody, for anonymous).
     for (who, cookie) in &sessions {
         for function in ["login_hosts", "current_session"] {

@@ -71,6 +71,8 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
                 t!(i18n, problem_not_found, name = move || name.clone()).into_any()
             }
             P::OwnAccount => t!(i18n, problem_own_account).into_any(),
+            P::IncorrectCurrentPassword => t!(i18n, problem_current_password).into_any(),
+            P::PasswordMismatch => t!(i18n, problem_password_mismatch).into_any(),
             P::HostUnavailable { detail } => t!(
                 i18n,
                 problem_host_unavailable,

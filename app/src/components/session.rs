@@ -75,6 +75,12 @@ pub fn UserMenu(session: SessionView) -> impl IntoView {
                     {(!role.is_empty()).then(|| format!(" · {role}"))}
                 </span>
             </span>
+            <a
+                href="/password"
+                class="hidden rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white sm:inline"
+            >
+                {t!(i18n, password_link)}
+            </a>
             // A plain form post: the server ends the session and redirects to the login page
             // (a full page load either way, so no client code is needed for it).
             <form method="post" action="/api/logout">

@@ -3,5 +3,6 @@
 pub mod login;
 pub mod not_found;
 pub mod overview;
+pub mod password;
 pub mod users;
 pub mod workspaces;

@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod cache;
 pub mod login;
+pub mod passwords;
 pub mod propagation;
 pub mod resources;
 pub mod settings;

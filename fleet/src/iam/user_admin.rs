@@ -46,6 +46,10 @@ pub enum UserError {
     NotFound(String),
     #[error("you cannot {0} your own account")]
     OwnAccount(&'static str),
+    #[error("the current password is not right")]
+    IncorrectCurrentPassword,
+    #[error("the new password and its confirmation differ")]
+    PasswordMismatch,
     #[error("the host cluster refused or did not answer: {0}")]
     Cluster(#[from] kube::Error),
     #[error("{0}")]
@@ -129,7 +133,7 @@ impl NewUser {
     }
 }
 
-async fn bcrypt_hash(password: String) -> Result<String, UserError> {
+pub(crate) async fn bcrypt_hash(password: String) -> Result<String, UserError> {
     tokio::task::spawn_blocking(move || bcrypt::hash(password, bcrypt::DEFAULT_COST))
         .await
         .ok()
@@ -137,7 +141,7 @@ async fn bcrypt_hash(password: String) -> Result<String, UserError> {
         .ok_or(UserError::WeakPassword("could not be hashed"))
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     k8s_openapi::jiff::Timestamp::now().to_string()
 }
 
@@ -277,24 +281,6 @@ pub async fn set_enabled(
             other?;
         }
     }
-    Ok(())
-}
-
-/// Sets a new password (hashed here) and KubeSphere's last-change annotation.
-pub async fn set_password(client: &Client, user: &str, password: &str) -> Result<(), UserError> {
-    check_password(password)?;
-    let users: Api<User> = Api::all(client.clone());
-    if users.get_opt(user).await?.is_none() {
-        return Err(UserError::NotFound(user.into()));
-    }
-    let hash = bcrypt_hash(password.to_string()).await?;
-    let patch = serde_json::json!({
-        "metadata": {"annotations": {LAST_PASSWORD_CHANGE_ANNOTATION: now_rfc3339(), "iam.kubesphere.io/uninitialized": null}},
-        "spec": {"password": hash},
-    });
-    users
-        .patch(user, &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
     Ok(())
 }
 

@@ -57,7 +57,7 @@ pub fn CreateUserPanel(roles: Vec<String>, changes: RwSignal<u64>) -> impl IntoV
     let field = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
     let roles = StoredValue::new(roles);
     view! {
-        <div class="flex flex-col items-end gap-2">
+        <div class="ml-auto">
             <button
                 type="button"
                 data-testid="create-user"
@@ -68,10 +68,10 @@ pub fn CreateUserPanel(roles: Vec<String>, changes: RwSignal<u64>) -> impl IntoV
             >
                 {move || if open.get() { t_string!(i18n, users_cancel) } else { t_string!(i18n, users_create) }}
             </button>
-            <p role="status" class="text-sm text-emerald-700" data-testid="user-created">
-                {move || created.get().map(|name| t!(i18n, user_created, name = move || name.clone()))}
-            </p>
         </div>
+        <p role="status" class="w-full text-sm text-emerald-700" data-testid="user-created">
+                {move || created.get().map(|name| t!(i18n, user_created, name = move || name.clone()))}
+        </p>
         <Show when=move || open.get()>
             <ActionForm
                 action

@@ -166,7 +166,7 @@ pub fn UsersPage() -> impl IntoView {
                                 <div>
                                     <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, users_title)}</h1>
                                     <p class="mt-1 max-w-2xl text-sm text-slate-600">
-                                        {t!(i18n, users_intro, host = move || host.clone())}
+                                        {t!(i18n, users_intro, host = move || view! { <code class="rounded bg-slate-100 px-1 font-mono text-slate-800">{host.clone()}</code> })}
                                     </p>
                                 </div>
                                 {may_manage.then(|| view! { <CreateUserPanel roles changes /> })}

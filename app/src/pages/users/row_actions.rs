@@ -66,6 +66,19 @@ pub async fn delete_user(name: String) -> Result<(), ConsoleError> {
     Ok(())
 }
 
+#[server(prefix = "/api", endpoint = "set_user_password")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip(password)))]
+pub async fn set_user_password(name: String, password: String) -> Result<(), ConsoleError> {
+    let (principal, state) = manage()?;
+    let host = state.iam.host(&principal.host).map_err(unavailable)?;
+    let client = host.client().map_err(unavailable)?;
+    fleet::iam::passwords::set_password(client, &name, &password)
+        .await
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, user = %name, "password set");
+    Ok(())
+}
+
 #[component]
 pub fn RowActions(
     name: String,
@@ -79,7 +92,9 @@ pub fn RowActions(
     let toggle = ServerAction::<SetUserEnabled>::new();
     let set_role = ServerAction::<SetUserRole>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    let set_password = ServerAction::<SetUserPassword>::new();
     let confirming = RwSignal::new(false);
+    let setting_password = RwSignal::new(false);
     Effect::new(move |_| {
         let done = [
             toggle.value().get().map(|r| r.is_ok()),
@@ -108,7 +123,7 @@ pub fn RowActions(
         <div class="flex flex-wrap items-center justify-end gap-2">
             <ActionForm action=set_role attr:class="flex items-center gap-1">
                 <input type="hidden" name="name" value=row_name.get_value() />
-                <select name="role" aria-label=role_label class="rounded-md border border-slate-300 bg-white px-1.5 py-1 text-xs">
+                <select name="role" aria-label=role_label class="w-44 rounded-md border border-slate-300 bg-white px-1.5 py-1 text-xs">
                     {roles
                         .iter()
                         .map(|r| {
@@ -130,6 +145,14 @@ pub fn RowActions(
                 </ActionForm>
                 <button
                     type="button"
+                    class=button
+                    aria-expanded=move || setting_password.get().to_string()
+                    on:click=move |_| setting_password.update(|c| *c = !*c)
+                >
+                    {t!(i18n, user_set_password)}
+                </button>
+                <button
+                    type="button"
                     class=format!("{button} text-red-700")
                     aria-expanded=move || confirming.get().to_string()
                     on:click=move |_| confirming.update(|c| *c = !*c)
@@ -138,6 +161,22 @@ pub fn RowActions(
                 </button>
             })}
         </div>
+        <Show when=move || setting_password.get()>
+            <ActionForm action=set_password attr:class="mt-2 flex items-center justify-end gap-2 text-xs">
+                <input type="hidden" name="name" value=row_name.get_value() />
+                <label class="sr-only" for=format!("password-{}", row_name.get_value())>
+                    {t!(i18n, user_set_password_for, name = move || row_name.get_value())}
+                </label>
+                <input id=format!("password-{}", row_name.get_value()) name="password" type="password" required minlength="8" maxlength="64"
+                    autocomplete="new-password" class="w-44 rounded-md border border-slate-300 bg-white px-1.5 py-1" />
+                <button type="submit" class="rounded-md bg-sky-600 px-2 py-1 font-semibold text-white hover:bg-sky-700">
+                    {t!(i18n, user_set_password)}
+                </button>
+                <span role="status" class="text-emerald-700">
+                    {move || matches!(set_password.value().get(), Some(Ok(()))).then(|| t!(i18n, user_password_set))}
+                </span>
+            </ActionForm>
+        </Show>
         <Show when=move || confirming.get()>
             <ActionForm action=delete attr:class="mt-2 flex items-center justify-end gap-2 text-xs">
                 <input type="hidden" name="name" value=row_name.get_value() />

@@ -67,7 +67,7 @@ pub fn CreateWorkspacePanel(
     let clusters = StoredValue::new(clusters);
     let me = StoredValue::new(me);
     view! {
-        <div class="flex flex-col items-end gap-2">
+        <div class="ml-auto">
             <button
                 type="button"
                 data-testid="create-workspace"
@@ -78,10 +78,10 @@ pub fn CreateWorkspacePanel(
             >
                 {move || if open.get() { t_string!(i18n, users_cancel) } else { t_string!(i18n, ws_create) }}
             </button>
-            <p role="status" class="text-sm text-emerald-700" data-testid="workspace-created">
-                {move || created.get().map(|name| t!(i18n, ws_created, name = move || name.clone()))}
-            </p>
         </div>
+        <p role="status" class="w-full text-sm text-emerald-700" data-testid="workspace-created">
+                {move || created.get().map(|name| t!(i18n, ws_created, name = move || name.clone()))}
+        </p>
         <Show when=move || open.get()>
             <ActionForm
                 action

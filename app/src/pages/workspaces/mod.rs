@@ -130,7 +130,7 @@ pub fn WorkspacesPage() -> impl IntoView {
                                 <div>
                                     <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, ws_title)}</h1>
                                     <p class="mt-1 max-w-2xl text-sm text-slate-600">
-                                        {t!(i18n, ws_intro, host = move || host.clone())}
+                                        {t!(i18n, ws_intro, host = move || view! { <code class="rounded bg-slate-100 px-1 font-mono text-slate-800">{host.clone()}</code> })}
                                     </p>
                                 </div>
                                 {may_create.then(|| view! { <CreateWorkspacePanel users clusters me changes /> })}

@@ -1,0 +1,160 @@
+//! Change your own password: the current one, the new one twice. A user KubeSphere marks
+//! `uninitialized` is sent here before anything else.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::{LazyRoute, lazy_route};
+
+use crate::components::layout::CurrentSession;
+use crate::components::problem::ChangeRefused;
+use crate::components::session::navigate_fully;
+use crate::error::ConsoleError;
+use crate::i18n::{t, t_string, use_i18n};
+
+/// Changes the signed-in user's password, then renews the session without the
+/// "must change the password" mark.
+#[server(prefix = "/api", endpoint = "change_password")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<String, ConsoleError> {
+    use fleet::iam::Action;
+    use http::request::Parts;
+    use leptos_axum::ResponseOptions;
+
+    let principal = crate::auth::require(Action::ViewHosts)?;
+    let state = crate::state::ConsoleState::current()?;
+    let unavailable = |e: fleet::iam::SessionError| ConsoleError::ServerUnavailable(e.to_string());
+    let host = state.iam.host(&principal.host).map_err(unavailable)?;
+    let client = host.client().map_err(unavailable)?;
+    fleet::iam::passwords::change_own_password(
+        client,
+        &principal.username,
+        &current_password,
+        &new_password,
+        &confirm_password,
+    )
+    .await
+    .map_err(|e| {
+        tracing::info!(user = %principal.username, reason = %e, "password change refused");
+        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        ConsoleError::UserRefused(e.into())
+    })?;
+    tracing::info!(user = %principal.username, host = %principal.host, "password changed");
+
+    // The old token still says "uninitialized": end it and hand out a new one.
+    let parts = use_context::<Parts>();
+    if let Some(old) = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<crate::auth::SessionToken>())
+    {
+        state.iam.revoke(&old.0, principal.expires_at);
+    }
+    let settings = host.settings().await.map_err(unavailable)?;
+    let now = std::time::SystemTime::now();
+    let token = settings.jwt_secret.issue(
+        &principal.username,
+        Default::default(),
+        now,
+        settings.session_lifetime,
+    );
+    if let Some(response) = use_context::<ResponseOptions>() {
+        for cookie in crate::auth::session_cookies(
+            &token,
+            &principal.host,
+            now + settings.session_lifetime,
+            state.secure_cookies,
+        ) {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+    }
+    if crate::components::session::plain_form_post(parts.as_ref()) {
+        leptos_axum::redirect("/");
+    }
+    Ok("/".into())
+}
+
+/// Loaded in its own wasm chunk on first visit.
+pub struct PasswordRoute;
+
+#[lazy_route]
+impl LazyRoute for PasswordRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <PasswordPage /> }.into_any()
+    }
+}
+
+#[component]
+pub fn PasswordPage() -> impl IntoView {
+    crate::components::layout::page_hydrated();
+    let i18n = use_i18n();
+    let action = ServerAction::<ChangePassword>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = action.value().get() {
+            navigate_fully(&next);
+        }
+    });
+    let session = use_context::<CurrentSession>();
+    let field = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
+    view! {
+        <div class="mx-auto mt-4 max-w-md">
+            <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, password_title)}</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let session = match session {
+                        Some(CurrentSession(resource)) => resource.await,
+                        None => None,
+                    };
+                    session.map(|s| {
+                        let (user, host) = (s.username.clone(), s.host.clone());
+                        view! {
+                            <p class="mt-1 text-sm text-slate-600">
+                                {t!(i18n, password_intro, user = move || user.clone(), host = move || host.clone())}
+                            </p>
+                            {s.uninitialized.then(|| view! {
+                                <p class="mt-3 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="password-required">
+                                    {t!(i18n, password_required)}
+                                </p>
+                            })}
+                        }
+                    })
+                })}
+            </Suspense>
+            <ActionForm action attr:class="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" attr:data-testid="password-form">
+                <label class="block text-sm font-medium">
+                    {t!(i18n, password_current)}
+                    <input name="current_password" type="password" required autocomplete="current-password" class=field />
+                </label>
+                <label class="block text-sm font-medium">
+                    {t!(i18n, password_new)}
+                    <input name="new_password" type="password" required minlength="8" maxlength="64" autocomplete="new-password"
+                        aria-describedby="new-password-help" class=field />
+                    <span id="new-password-help" class="mt-1 block text-xs font-normal text-slate-500">{t!(i18n, form_password_help)}</span>
+                </label>
+                <label class="block text-sm font-medium">
+                    {t!(i18n, password_confirm)}
+                    <input name="confirm_password" type="password" required minlength="8" maxlength="64" autocomplete="new-password" class=field />
+                </label>
+                <div aria-live="assertive">
+                    {move || match action.value().get() {
+                        Some(Err(error)) => Some(view! { <ChangeRefused error /> }),
+                        _ => None,
+                    }}
+                </div>
+                <button
+                    type="submit"
+                    class="w-full rounded-md bg-sky-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-60"
+                    disabled=move || action.pending().get()
+                >
+                    {move || if action.pending().get() { t_string!(i18n, password_changing) } else { t_string!(i18n, password_submit) }}
+                </button>
+            </ActionForm>
+        </div>
+    }
+}
