@@ -77,3 +77,28 @@ test("a platform-regular user cannot reach user management", async ({ page }) =>
   });
   expect(call.status()).toBe(403);
 });
+
+test("a user changes their own password and logs in with the new one", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/users");
+  await createUser(page, "e2e-changer", "First-Pass-1");
+  await expect(page.locator("[data-testid=user-row][data-user=e2e-changer]")).toBeVisible();
+  await page.getByRole("button", { name: "Log out" }).click();
+
+  await logIn(page, "e2e-changer", "First-Pass-1");
+  await page.getByRole("link", { name: "Password" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Change your password");
+  await expect(page.locator("[data-hydrated=true]")).toBeVisible();
+  const form = page.getByTestId("password-form");
+  await form.getByLabel("Current password").fill("Wrong-Pass-1");
+  await form.getByLabel("New password", { exact: false }).first().fill("Second-Pass-2");
+  await form.getByLabel("New password, again").fill("Second-Pass-2");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(form.getByRole("alert")).toContainText("The current password is not right.");
+
+  await form.getByLabel("Current password").fill("First-Pass-1");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Host clusters");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await logIn(page, "e2e-changer", "Second-Pass-2");
+});
