@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use fleet::ConsoleConfig;
 use fleet::iam::resources::{LoginRecord, User};
 use fleet::iam::{Action, Iam, JwtSecret, LoginAttempt, LoginError, LoginFailure, SessionError};
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+
+mod common;
 
 const SECRET: &str = "login-test-jwt-secret";
 const ADMIN_PASSWORD: &str = "Admin-Pass-1";
@@ -22,7 +23,6 @@ struct Host {
 }
 
 async fn host() -> Host {
-    let dir = tempfile::tempdir().unwrap();
     let cluster = SandboxCluster::start("host").await.unwrap();
     cluster
         .install_kubesphere(&KubeSphereInstall {
@@ -31,27 +31,9 @@ async fn host() -> Host {
             admin_password: Some(ADMIN_PASSWORD.into()),
         })
         .unwrap();
-    let path = cluster.write_kubeconfig(dir.path()).unwrap();
-    let file = dir.path().join("tandem.yaml");
-    std::fs::write(
-        &file,
-        format!(
-            "hosts:\n  - name: host\n    kubeconfig: {}\n",
-            path.display()
-        ),
-    )
-    .unwrap();
-    let config = ConsoleConfig::load(&file).unwrap();
-    let iam = Iam::start(&config).await;
-    tokio::time::timeout(Duration::from_secs(10), iam.ready())
-        .await
-        .expect("IAM caches ready");
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
-    let client_config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
+    let (dir, iam) = common::iam_on(&cluster).await;
     Host {
-        client: Client::try_from(client_config).unwrap(),
+        client: common::client(&cluster).await,
         _cluster: cluster,
         _dir: dir,
         iam,

@@ -1,9 +1,6 @@
 //! Users on a sandbox host with a joined member: created through Tandem, listed from the
 //! cache with role and propagation, read back on the member; the rules KubeSphere enforces.
 
-use std::time::Duration;
-
-use fleet::ConsoleConfig;
 use fleet::iam::Iam;
 use fleet::iam::propagation::PropagationStatus;
 use fleet::iam::resources::User;
@@ -11,6 +8,8 @@ use fleet::iam::user_admin::{self, NewUser, UserError};
 use fleet::iam::users::{UserQuery, UserSort};
 use kube::{Api, Client};
 use sandbox::SandboxCluster;
+
+mod common;
 
 struct Fleet {
     _host: SandboxCluster,
@@ -20,33 +19,11 @@ struct Fleet {
     iam: Iam,
 }
 
-async fn client(cluster: &SandboxCluster) -> Client {
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    Client::try_from(config).unwrap()
-}
-
 async fn fleet() -> Fleet {
     let (host, member) = sandbox::demo::start_joined_pair("member").await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = host.write_kubeconfig(dir.path()).unwrap();
-    let file = dir.path().join("tandem.yaml");
-    std::fs::write(
-        &file,
-        format!(
-            "hosts:\n  - name: host\n    kubeconfig: {}\n",
-            path.display()
-        ),
-    )
-    .unwrap();
-    let iam = Iam::start(&ConsoleConfig::load(&file).unwrap()).await;
-    tokio::time::timeout(Duration::from_secs(10), iam.ready())
-        .await
-        .unwrap();
+    let (dir, iam) = common::iam_on(&host).await;
     Fleet {
-        host_client: client(&host).await,
+        host_client: common::client(&host).await,
         _host: host,
         member,
         _dir: dir,
@@ -62,17 +39,6 @@ fn alice() -> NewUser {
         global_role: "platform-regular".into(),
         description: "QA lead".into(),
     }
-}
-
-/// Polls `check` for up to `secs` seconds.
-async fn eventually<T>(secs: u64, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..secs * 10 {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("condition not met within {secs} s");
 }
 
 #[tokio::test]
@@ -93,7 +59,7 @@ async fn created_user_is_listed_with_role_and_propagates_to_the_member() {
     assert!(annotations.contains_key("iam.kubesphere.io/last-password-change-time"));
 
     let cache = f.iam.host("host").unwrap().cache().unwrap().clone();
-    let row = eventually(20, async || {
+    let row = common::eventually(20, async || {
         let page = cache.user_page(&UserQuery {
             search: "ALICE@".into(),
             ..Default::default()
@@ -109,7 +75,7 @@ async fn created_user_is_listed_with_role_and_propagates_to_the_member() {
     assert_eq!(row.propagation[0].status, PropagationStatus::Propagated);
 
     // Read back on the member: kubefed's copy, labelled managed "true".
-    let member_users = Api::<User>::all(client(&f.member).await);
+    let member_users = Api::<User>::all(common::client(&f.member).await);
     let copy = member_users.get("alice").await.unwrap();
     assert_eq!(copy.metadata.labels.unwrap()["kubefed.io/managed"], "true");
     assert_eq!(copy.spec.email.as_deref(), Some("alice@example.com"));
@@ -123,7 +89,7 @@ async fn duplicates_are_refused_and_changes_take_effect() {
     assert!(matches!(again, Err(UserError::NameTaken(n)) if n == "alice"));
 
     let cache = f.iam.host("host").unwrap().cache().unwrap().clone();
-    eventually(10, async || cache.user("alice").map(|_| ())).await;
+    common::eventually(10, async || cache.user("alice").map(|_| ())).await;
     let same_email = NewUser {
         name: "alice2".into(),
         ..alice()
@@ -138,7 +104,7 @@ async fn duplicates_are_refused_and_changes_take_effect() {
     user_admin::set_enabled(c, "admin", "alice", false)
         .await
         .unwrap();
-    let page = eventually(10, async || {
+    let page = common::eventually(10, async || {
         let page = cache.user_page(&UserQuery {
             sort: UserSort::State,
             ..Default::default()
@@ -156,7 +122,7 @@ async fn duplicates_are_refused_and_changes_take_effect() {
     let own = user_admin::delete_user(c, "alice", "alice").await;
     assert!(matches!(own, Err(UserError::OwnAccount(_))));
     user_admin::delete_user(c, "admin", "alice").await.unwrap();
-    eventually(20, async || cache.user("alice").is_none().then_some(())).await;
+    common::eventually(20, async || cache.user("alice").is_none().then_some(())).await;
 }
 
 #[tokio::test]

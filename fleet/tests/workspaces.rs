@@ -2,34 +2,13 @@
 //! member, members added, re-roled and removed, deleted; read back from the cache and from the
 //! member cluster.
 
-use std::time::Duration;
-
-use fleet::ConsoleConfig;
-use fleet::iam::Iam;
 use fleet::iam::propagation::PropagationStatus;
 use fleet::iam::user_admin::NewUser;
 use fleet::iam::workspaces::{self, NewWorkspace, WorkspaceError, WorkspaceMember};
+use kube::Api;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
-use kube::{Api, Client};
-use sandbox::SandboxCluster;
 
-async fn client(cluster: &SandboxCluster) -> Client {
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    Client::try_from(config).unwrap()
-}
-
-async fn eventually<T>(secs: u64, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..secs * 10 {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("condition not met within {secs} s");
-}
+mod common;
 
 fn user(name: &str) -> NewUser {
     NewUser {
@@ -44,23 +23,11 @@ fn user(name: &str) -> NewUser {
 #[tokio::test]
 async fn workspace_lifecycle_on_host_and_member() {
     let (host, member) = sandbox::demo::start_joined_pair("member").await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = host.write_kubeconfig(dir.path()).unwrap();
-    let file = dir.path().join("tandem.yaml");
-    std::fs::write(
-        &file,
-        format!(
-            "hosts:\n  - name: host\n    kubeconfig: {}\n",
-            path.display()
-        ),
-    )
-    .unwrap();
-    let iam = Iam::start(&ConsoleConfig::load(&file).unwrap()).await;
-    iam.ready().await;
+    let (_dir, iam) = common::iam_on(&host).await;
     iam.create_user("host", &user("alice")).await.unwrap();
     iam.create_user("host", &user("bob")).await.unwrap();
     let cache = iam.host("host").unwrap().cache().unwrap().clone();
-    eventually(10, async || {
+    common::eventually(10, async || {
         (cache.user("alice").is_some() && cache.user("bob").is_some()).then_some(())
     })
     .await;
@@ -89,7 +56,7 @@ async fn workspace_lifecycle_on_host_and_member() {
     ));
 
     // The host's controller makes the manager's binding; kubefed places the workspace.
-    let row = eventually(20, async || {
+    let row = common::eventually(20, async || {
         cache.workspaces().into_iter().find(|w| {
             w.name == "team-a"
                 && !w.members.is_empty()
@@ -110,15 +77,15 @@ async fn workspace_lifecycle_on_host_and_member() {
         }]
     );
     let on_member: Api<DynamicObject> = Api::all_with(
-        client(&member).await,
+        common::client(&member).await,
         &ApiResource::from_gvk_with_plural(
             &GroupVersionKind::gvk("tenant.kubesphere.io", "v1alpha1", "Workspace"),
             "workspaces",
         ),
     );
-    eventually(20, async || on_member.get_opt("team-a").await.unwrap()).await;
+    common::eventually(20, async || on_member.get_opt("team-a").await.unwrap()).await;
 
-    let c = client(&host).await;
+    let c = common::client(&host).await;
     workspaces::set_workspace_member(&c, &cache, "team-a", "bob", "regular")
         .await
         .unwrap();
@@ -129,7 +96,7 @@ async fn workspace_lifecycle_on_host_and_member() {
         workspaces::set_workspace_member(&c, &cache, "team-a", "bob", "owner").await,
         Err(WorkspaceError::UnknownRole(_))
     ));
-    eventually(10, async || {
+    common::eventually(10, async || {
         let members = cache.workspace_members("team-a");
         (members.contains(&WorkspaceMember {
             user: "bob".into(),
@@ -143,7 +110,7 @@ async fn workspace_lifecycle_on_host_and_member() {
     workspaces::remove_workspace_member(&c, "team-a", "bob")
         .await
         .unwrap();
-    eventually(10, async || {
+    common::eventually(10, async || {
         (!cache
             .workspace_members("team-a")
             .iter()
@@ -153,7 +120,7 @@ async fn workspace_lifecycle_on_host_and_member() {
     .await;
 
     workspaces::delete_workspace(&c, "team-a").await.unwrap();
-    eventually(20, async || {
+    common::eventually(20, async || {
         cache
             .workspaces()
             .iter()
@@ -161,7 +128,7 @@ async fn workspace_lifecycle_on_host_and_member() {
             .then_some(())
     })
     .await;
-    eventually(30, async || {
+    common::eventually(30, async || {
         on_member
             .get_opt("team-a")
             .await

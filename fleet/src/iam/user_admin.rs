@@ -64,15 +64,11 @@ pub fn check_username(name: &str) -> Result<(), UserError> {
     if name.chars().count() > 32 {
         return Err(UserError::InvalidName("is longer than 32 characters"));
     }
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    if !name.split('.').all(label_ok) {
+    // Dot-separated DNS labels (the 32-character limit is stricter than theirs).
+    if name
+        .split('.')
+        .any(|label| crate::config::dns1123_label_problem(label).is_some())
+    {
         return Err(UserError::InvalidName(
             "may hold only lowercase letters, digits, '-' and '.', and must start and end with a letter or digit",
         ));

@@ -76,23 +76,10 @@ pub enum WorkspaceError {
     HostUnavailable(String),
 }
 
-/// ks-console's `PATTERN_NAME` (a DNS-1123 label), at most 63, and not `workspaces`.
+/// ks-console's `PATTERN_NAME` (a DNS-1123 label, at most 63), and not `workspaces`.
 pub fn check_workspace_name(name: &str) -> Result<(), WorkspaceError> {
-    if name.is_empty() {
-        return Err(WorkspaceError::InvalidName("is empty"));
-    }
-    if name.len() > 63 {
-        return Err(WorkspaceError::InvalidName("is longer than 63 characters"));
-    }
-    let ok = name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if !ok {
-        return Err(WorkspaceError::InvalidName(
-            "may hold only lowercase letters, digits and '-', and must start and end with a letter or digit",
-        ));
+    if let Some(problem) = crate::config::dns1123_label_problem(name) {
+        return Err(WorkspaceError::InvalidName(problem));
     }
     if name == "workspaces" {
         return Err(WorkspaceError::InvalidName("`workspaces` is reserved"));

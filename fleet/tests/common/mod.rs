@@ -1,0 +1,53 @@
+//! What the IAM integration tests share: a client for a sandbox cluster, Tandem's IAM pointed
+//! at a sandbox host, and waiting for the host's controllers.
+
+// Each test binary uses its own part of these.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use fleet::ConsoleConfig;
+use fleet::iam::Iam;
+use kube::Client;
+use sandbox::SandboxCluster;
+
+/// An admin client for the cluster, as kubectl with its kubeconfig would be.
+pub async fn client(cluster: &SandboxCluster) -> Client {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    Client::try_from(config).unwrap()
+}
+
+/// Tandem's IAM with `host` as its one host named "host", caches listed. The directory holds
+/// the configuration and must live as long as the IAM.
+pub async fn iam_on(host: &SandboxCluster) -> (tempfile::TempDir, Iam) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = host.write_kubeconfig(dir.path()).unwrap();
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "hosts:\n  - name: host\n    kubeconfig: {}\n",
+            path.display()
+        ),
+    )
+    .unwrap();
+    let iam = Iam::start(&ConsoleConfig::load(&file).unwrap()).await;
+    tokio::time::timeout(Duration::from_secs(10), iam.ready())
+        .await
+        .expect("IAM caches ready");
+    (dir, iam)
+}
+
+/// Polls `check` for up to `secs` seconds.
+pub async fn eventually<T>(secs: u64, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 10 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("condition not met within {secs} s");
+}
