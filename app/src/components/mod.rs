@@ -2,6 +2,7 @@
 
 pub mod language;
 pub mod layout;
+pub mod live;
 pub mod problem;
 pub mod propagation;
 pub mod session;

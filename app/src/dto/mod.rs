@@ -128,5 +128,23 @@ mod from_fleet {
         }
     }
 }
+/// (cluster, kubefed's failure reason if any), as the propagation chips show it.
+#[cfg(feature = "ssr")]
+pub fn propagation_view(
+    propagation: Vec<fleet::iam::propagation::MemberPropagation>,
+) -> Vec<(String, Option<String>)> {
+    use fleet::iam::propagation::PropagationStatus;
+    propagation
+        .into_iter()
+        .map(|p| {
+            let failure = match p.status {
+                PropagationStatus::Propagated => None,
+                PropagationStatus::Failed(reason) => Some(reason),
+            };
+            (p.cluster, failure)
+        })
+        .collect()
+}
+
 pub mod users;
 pub mod workspaces;

@@ -35,7 +35,6 @@ pub struct UserListView {
 #[cfg(feature = "ssr")]
 impl UserRowView {
     pub fn from_row(row: fleet::iam::users::UserRow, now: std::time::SystemTime) -> Self {
-        use fleet::iam::propagation::PropagationStatus;
         let ago = |t: Option<std::time::SystemTime>| {
             t.map(|t| now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0))
         };
@@ -48,17 +47,7 @@ impl UserRowView {
             global_role: row.global_role,
             last_login_secs_ago: ago(row.last_login),
             created_secs_ago: ago(row.created),
-            propagation: row
-                .propagation
-                .into_iter()
-                .map(|p| {
-                    let failure = match p.status {
-                        PropagationStatus::Propagated => None,
-                        PropagationStatus::Failed(reason) => Some(reason),
-                    };
-                    (p.cluster, failure)
-                })
-                .collect(),
+            propagation: super::propagation_view(row.propagation),
         }
     }
 }

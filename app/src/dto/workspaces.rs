@@ -33,7 +33,6 @@ pub struct WorkspaceListView {
 #[cfg(feature = "ssr")]
 impl WorkspaceRowView {
     pub fn from_row(row: fleet::iam::workspaces::WorkspaceRow) -> Self {
-        use fleet::iam::propagation::PropagationStatus;
         Self {
             name: row.name,
             alias: row.alias,
@@ -41,17 +40,7 @@ impl WorkspaceRowView {
             manager: row.manager,
             clusters: row.clusters,
             members: row.members.into_iter().map(|m| (m.user, m.role)).collect(),
-            propagation: row
-                .propagation
-                .into_iter()
-                .map(|p| {
-                    let failure = match p.status {
-                        PropagationStatus::Propagated => None,
-                        PropagationStatus::Failed(reason) => Some(reason),
-                    };
-                    (p.cluster, failure)
-                })
-                .collect(),
+            propagation: super::propagation_view(row.propagation),
             deleting: row.deleting,
         }
     }

@@ -4,13 +4,12 @@
 mod create;
 mod row_actions;
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 use leptos_router::{LazyRoute, lazy_route};
 
+use crate::components::live::live_refresh;
 use crate::components::problem::ErrorNotice;
 use crate::components::propagation::PropagationChips;
 use crate::components::status::{StatusBadge, Tone};
@@ -20,8 +19,6 @@ use crate::i18n::{t, t_string, use_i18n};
 
 use create::CreateUserPanel;
 use row_actions::RowActions;
-
-const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
 /// One page of the signed-in host's users, from the watch-fed cache.
 #[server(prefix = "/api", endpoint = "list_users")]
@@ -117,36 +114,16 @@ pub fn UsersPage() -> impl IntoView {
         move || params.get(),
         |p| list_users(p.search, p.sort, p.descending, p.page),
     );
-    let live = RwSignal::new(None::<UserListView>);
-    // Bumped by every change made on this page, and by the timer.
-    let changes = RwSignal::new(0u64);
+    let (live, changes) = live_refresh(move || {
+        let p = params.get_untracked();
+        list_users(p.search, p.sort, p.descending, p.page)
+    });
     Effect::new(move |previous: Option<ListParams>| {
         let p = params.get();
         if previous.as_ref() != Some(&p) {
             live.set(None);
         }
         p
-    });
-    Effect::new(move |previous: Option<u64>| {
-        let generation = changes.get();
-        if previous.is_some() {
-            let p = params.get_untracked();
-            leptos::task::spawn_local(async move {
-                if let Ok(list) = list_users(p.search, p.sort, p.descending, p.page).await {
-                    live.set(Some(list));
-                }
-            });
-        }
-        generation
-    });
-    Effect::new(move |_| {
-        let handle =
-            set_interval_with_handle(move || changes.update(|c| *c += 1), REFRESH_EVERY).ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
     });
 
     view! {

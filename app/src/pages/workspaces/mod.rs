@@ -4,11 +4,10 @@
 mod create;
 mod members;
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 
+use crate::components::live::live_refresh;
 use crate::components::problem::ErrorNotice;
 use crate::components::propagation::PropagationChips;
 use crate::dto::workspaces::{WorkspaceListView, WorkspaceRowView};
@@ -17,8 +16,6 @@ use crate::i18n::{t, use_i18n};
 
 use create::CreateWorkspacePanel;
 use members::WorkspaceMembers;
-
-const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
 /// Every workspace of the signed-in host, from the watch-fed cache.
 #[server(prefix = "/api", endpoint = "list_workspaces")]
@@ -92,28 +89,7 @@ pub fn WorkspacesPage() -> impl IntoView {
     crate::components::layout::page_hydrated();
     let i18n = use_i18n();
     let first = Resource::new(|| (), |_| list_workspaces());
-    let live = RwSignal::new(None::<WorkspaceListView>);
-    let changes = RwSignal::new(0u64);
-    Effect::new(move |previous: Option<u64>| {
-        let generation = changes.get();
-        if previous.is_some() {
-            leptos::task::spawn_local(async move {
-                if let Ok(list) = list_workspaces().await {
-                    live.set(Some(list));
-                }
-            });
-        }
-        generation
-    });
-    Effect::new(move |_| {
-        let handle =
-            set_interval_with_handle(move || changes.update(|c| *c += 1), REFRESH_EVERY).ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
-    });
+    let (live, changes) = live_refresh(list_workspaces);
 
     view! {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">{"…"}</p> }>
