@@ -27,3 +27,27 @@ export async function logIn(page: Page, username = "admin", password = adminPass
   await expect(page.getByTestId("signed-in-user")).toHaveText(username);
   await expect(page.locator("[data-hydrated=true]")).toBeVisible();
 }
+
+/**
+ * GET on a demo cluster's API server with its admin kubeconfig, as kubectl would: what the
+ * cluster itself holds, not what the console says.
+ */
+export async function clusterGet(cluster: string, path: string): Promise<{ status: number; body: any }> {
+  const { request } = await import("node:https");
+  const kubeconfig = readFileSync(resolve(demoDir, `${cluster}.kubeconfig`), "utf8");
+  const field = (name: string) => kubeconfig.match(new RegExp(`${name}: (\\S+)`))?.[1] ?? "";
+  const server = new URL(field("server"));
+  const ca = Buffer.from(field("certificate-authority-data"), "base64");
+  return new Promise((done, fail) => {
+    const req = request(
+      { host: server.hostname, port: server.port, path, ca, headers: { Authorization: `Bearer ${field("token")}` } },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => done({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      },
+    );
+    req.on("error", fail);
+    req.end();
+  });
+}

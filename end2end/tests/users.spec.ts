@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { logIn, openHydrated } from "./session";
+import { clusterGet, logIn, openHydrated } from "./session";
 
 test.afterEach(async ({ context }) => {
   await context.clearCookies();
@@ -29,6 +29,11 @@ test("admin creates a user; it is listed and propagated to the member", async ({
   // the page refreshes on its own.
   await expect(row.locator("[data-cluster=member][data-propagated=true]")).toBeVisible({ timeout: 20_000 });
   await expect(row).toContainText("Active");
+  // Read back from the member cluster itself: kubefed's copy, labelled as such.
+  const copy = await clusterGet("member", "/apis/iam.kubesphere.io/v1alpha2/users/e2e-alice");
+  expect(copy.status).toBe(200);
+  expect(copy.body.spec.email).toBe("e2e-alice@example.com");
+  expect(copy.body.metadata.labels["kubefed.io/managed"]).toBe("true");
 
   await page.getByRole("searchbox").fill("e2e-ali");
   await page.getByRole("searchbox").press("Enter");
