@@ -107,6 +107,22 @@ async fn workspace_lifecycle_on_host_and_member() {
         .then_some(())
     })
     .await;
+    // Workspace roles decide inside the workspace, whatever the platform role: the manager
+    // (bound to team-a-admin by the host's controller) manages members, a viewer only looks.
+    use fleet::iam::workspace_access::WorkspaceAction::{Delete, ManageMembers, View};
+    common::eventually(10, async || {
+        cache
+            .may_in_workspace("alice", "team-a", ManageMembers)
+            .then_some(())
+    })
+    .await;
+    assert!(cache.may_in_workspace("alice", "team-a", Delete));
+    assert!(cache.may_in_workspace("bob", "team-a", View));
+    assert!(!cache.may_in_workspace("bob", "team-a", ManageMembers));
+    assert!(!cache.may_in_workspace("bob", "team-a", Delete));
+    assert!(!cache.may_in_workspace("bob", "other-ws", View));
+    assert!(cache.workspaces_of("bob").contains("team-a"));
+
     workspaces::remove_workspace_member(&c, "team-a", "bob")
         .await
         .unwrap();

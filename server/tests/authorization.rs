@@ -301,7 +301,8 @@ async fn every_server_function_checks_the_role() {
             user_admins,
         ),
         ("delete_user", "name=victim-{who}", user_admins),
-        ("list_workspaces", "", &["admin"]),
+        // Everyone sees the workspaces they belong to (all of them with a platform role).
+        ("list_workspaces", "", everyone),
         (
             "create_workspace",
             "name=ws-{who}&alias=&manager=admin&description=",
@@ -333,6 +334,56 @@ async fn every_server_function_checks_the_role() {
             assert_eq!(status, expected, "{who} calling {function}");
         }
     }
+    // A workspace's own administrator manages its members without any platform role; a
+    // member with a lesser workspace role does not.
+    let (admin_cookie, regular_cookie, provisioner_cookie) =
+        (&sessions[0].1, &sessions[1].1, &sessions[2].1);
+    let created = request(
+        port,
+        "POST",
+        "/api/create_workspace",
+        admin_cookie,
+        "name=ws-team&alias=&manager=regular&description=",
+    );
+    assert_eq!(created.status, 200);
+    let add = "workspace=ws-team&user=provisioner&role=viewer";
+    let mut status = 0;
+    for _ in 0..100 {
+        // The host's controller binds the manager to ws-team-admin within a moment.
+        status = request(
+            port,
+            "POST",
+            "/api/set_workspace_member",
+            regular_cookie,
+            add,
+        )
+        .status;
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status, 200, "the workspace's administrator adds a member");
+    let mut refused = 0;
+    for _ in 0..100 {
+        refused = request(
+            port,
+            "POST",
+            "/api/remove_workspace_member",
+            provisioner_cookie,
+            "workspace=ws-team&user=regular",
+        )
+        .status;
+        if refused == 403 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        refused, 403,
+        "a viewer of the workspace may not manage its members"
+    );
+
     // Everyone signed in may change their own password; a wrong current one is refused on
     // its merits (422), not for the role.
     for (who, cookie) in &sessions {

@@ -68,7 +68,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 Some(session) => view! {
                                     <MainNav
                                         may_view_users=session.may("ViewUsers")
-                                        may_view_workspaces=session.may("ViewWorkspaces")
+                                        // Everyone may have workspaces of their own.
+                                        may_view_workspaces=true
                                     />
                                     <UserMenu session />
                                 }

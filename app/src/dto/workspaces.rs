@@ -15,6 +15,9 @@ pub struct WorkspaceRowView {
     /// (cluster, kubefed's failure reason if any).
     pub propagation: Vec<(String, Option<String>)>,
     pub deleting: bool,
+    /// The signed-in user may add and remove members (platform role or workspace role).
+    pub may_manage_members: bool,
+    pub may_delete: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,7 +25,6 @@ pub struct WorkspaceListView {
     pub host: String,
     pub rows: Vec<WorkspaceRowView>,
     pub may_create: bool,
-    pub may_manage: bool,
     pub me: String,
     /// Users of the host, for the administrator and member pickers.
     pub users: Vec<String>,
@@ -32,7 +34,14 @@ pub struct WorkspaceListView {
 
 #[cfg(feature = "ssr")]
 impl WorkspaceRowView {
-    pub fn from_row(row: fleet::iam::workspaces::WorkspaceRow) -> Self {
+    /// `may(action)` answers for the signed-in user in this workspace.
+    pub fn from_row(
+        row: fleet::iam::workspaces::WorkspaceRow,
+        may: impl Fn(&str, fleet::iam::workspace_access::WorkspaceAction) -> bool,
+    ) -> Self {
+        use fleet::iam::workspace_access::WorkspaceAction;
+        let may_manage_members = may(&row.name, WorkspaceAction::ManageMembers);
+        let may_delete = may(&row.name, WorkspaceAction::Delete);
         Self {
             name: row.name,
             alias: row.alias,
@@ -42,6 +51,8 @@ impl WorkspaceRowView {
             members: row.members.into_iter().map(|m| (m.user, m.role)).collect(),
             propagation: super::propagation_view(row.propagation),
             deleting: row.deleting,
+            may_manage_members,
+            may_delete,
         }
     }
 }

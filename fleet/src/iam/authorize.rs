@@ -111,6 +111,11 @@ impl Permissions {
         }
     }
 
+    /// Whether the rules grant one API request (for checks inside a workspace).
+    pub fn allows_request(&self, verb: &str, group: &str, resource: &str) -> bool {
+        rules_allow(&self.rules, verb, group, resource)
+    }
+
     pub fn allows(&self, action: Action) -> bool {
         match action.request() {
             None => true,

@@ -13,8 +13,8 @@ use kube::{Api, Client, ResourceExt};
 use super::authorize::Permissions;
 use super::resources::{
     Binding, FederatedUser, FederatedWorkspace, GlobalRole, GlobalRoleBinding, ROLE_TEMPLATE_LABEL,
-    RoleRules, User, WORKSPACE_LABEL, WorkspaceRoleBinding, WorkspaceTemplate, binds_user,
-    is_system_role,
+    RoleRules, User, WORKSPACE_LABEL, WorkspaceRole, WorkspaceRoleBinding, WorkspaceTemplate,
+    binds_user, is_system_role,
 };
 
 #[derive(Clone)]
@@ -26,6 +26,7 @@ pub struct IamCache {
     workspace_templates: Store<WorkspaceTemplate>,
     federated_workspaces: Store<FederatedWorkspace>,
     workspace_role_bindings: Store<WorkspaceRoleBinding>,
+    workspace_roles: Store<WorkspaceRole>,
 }
 
 impl IamCache {
@@ -40,6 +41,7 @@ impl IamCache {
             workspace_templates: reflect(Api::all(client.clone())),
             federated_workspaces: reflect(Api::all(client.clone())),
             workspace_role_bindings: reflect(Api::all(client.clone())),
+            workspace_roles: reflect(Api::all(client.clone())),
         }
     }
 
@@ -54,6 +56,7 @@ impl IamCache {
             workspace_templates: filled(Api::all(client.clone())).await?,
             federated_workspaces: filled(Api::all(client.clone())).await?,
             workspace_role_bindings: filled(Api::all(client.clone())).await?,
+            workspace_roles: filled(Api::all(client.clone())).await?,
         })
     }
 
@@ -66,6 +69,7 @@ impl IamCache {
         let _ = self.workspace_templates.wait_until_ready().await;
         let _ = self.federated_workspaces.wait_until_ready().await;
         let _ = self.workspace_role_bindings.wait_until_ready().await;
+        let _ = self.workspace_roles.wait_until_ready().await;
     }
 
     /// What `username` may do on this host, from its global role bindings. Runs on every
@@ -147,6 +151,16 @@ impl IamCache {
         self.workspace_role_bindings.state_filter(|b| {
             b.labels().get(WORKSPACE_LABEL).map(String::as_str) == Some(workspace)
         })
+    }
+
+    pub fn workspace_role(&self, name: &str) -> Option<Arc<WorkspaceRole>> {
+        self.workspace_roles.get(&ObjectRef::new(name))
+    }
+
+    /// Every workspace role binding that names `user`.
+    pub fn workspace_role_bindings_of(&self, user: &str) -> Vec<Arc<WorkspaceRoleBinding>> {
+        self.workspace_role_bindings
+            .state_filter(|b| binds_user(&b.subjects, user))
     }
 
     /// The cached user, if the watch has seen it.

@@ -12,6 +12,7 @@ pub mod settings;
 pub mod token;
 pub mod user_admin;
 pub mod users;
+pub mod workspace_access;
 pub mod workspaces;
 
 use std::collections::HashMap;

@@ -248,6 +248,31 @@ partial_resource!(
     "federatedworkspaces"
 );
 
+/// `workspaceroles.iam.kubesphere.io`: the `<ws>-<role>` roles and the workspace role
+/// templates they aggregate.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct WorkspaceRole {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub rules: Vec<PolicyRule>,
+}
+partial_resource!(
+    WorkspaceRole,
+    "iam.kubesphere.io",
+    "v1alpha2",
+    "WorkspaceRole",
+    "workspaceroles"
+);
+
+impl WorkspaceRole {
+    pub fn role_rules(&self) -> RoleRules {
+        RoleRules {
+            rules: self.rules.clone(),
+            aggregation_roles: aggregation_roles(self.metadata.annotations.as_ref()),
+        }
+    }
+}
+
 /// `workspacerolebindings.iam.kubesphere.io`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

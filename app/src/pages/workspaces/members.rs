@@ -11,19 +11,33 @@ use crate::i18n::{t, use_i18n};
 /// Roles a member can be given, most privileged first (as `fleet` lists them).
 const ROLES: [&str; 4] = ["admin", "self-provisioner", "regular", "viewer"];
 
+/// Runs `act` for a user whose platform role manages workspaces, or whose workspace role
+/// allows `action` in `workspace`; refused (403) otherwise.
 #[cfg(feature = "ssr")]
 async fn manage<T>(
+    workspace: &str,
+    action: fleet::iam::workspace_access::WorkspaceAction,
     act: impl AsyncFnOnce(
         &fleet::Client,
         &fleet::iam::IamCache,
     ) -> Result<T, fleet::iam::workspaces::WorkspaceError>,
 ) -> Result<T, ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ManageWorkspaces)?;
+    use fleet::iam::Action;
+    let principal = crate::auth::require(Action::ViewHosts)?;
     let state = crate::state::ConsoleState::current()?;
     let unavailable = |e: fleet::iam::SessionError| ConsoleError::ServerUnavailable(e.to_string());
     let host = state.iam.host(&principal.host).map_err(unavailable)?;
     let client = host.client().map_err(unavailable)?;
     let cache = host.cache().map_err(unavailable)?;
+    if !principal.may(Action::ManageWorkspaces)
+        && !cache.may_in_workspace(&principal.username, workspace, action)
+    {
+        crate::auth::set_status(http::StatusCode::FORBIDDEN);
+        tracing::info!(user = %principal.username, %workspace, ?action, "denied");
+        return Err(ConsoleError::Forbidden(format!(
+            "{action:?} in {workspace}"
+        )));
+    }
     act(client, cache).await.map_err(|e| {
         tracing::info!(by = %principal.username, reason = %e, "workspace change refused");
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
@@ -38,26 +52,40 @@ pub async fn set_workspace_member(
     user: String,
     role: String,
 ) -> Result<(), ConsoleError> {
-    manage(async |client, cache| {
-        fleet::iam::workspaces::set_workspace_member(client, cache, &workspace, &user, &role).await
-    })
+    use fleet::iam::workspace_access::WorkspaceAction;
+    manage(
+        &workspace,
+        WorkspaceAction::ManageMembers,
+        async |client, cache| {
+            fleet::iam::workspaces::set_workspace_member(client, cache, &workspace, &user, &role)
+                .await
+        },
+    )
     .await
 }
 
 #[server(prefix = "/api", endpoint = "remove_workspace_member")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn remove_workspace_member(workspace: String, user: String) -> Result<(), ConsoleError> {
-    manage(async |client, _| {
-        fleet::iam::workspaces::remove_workspace_member(client, &workspace, &user).await
-    })
+    use fleet::iam::workspace_access::WorkspaceAction;
+    manage(
+        &workspace,
+        WorkspaceAction::ManageMembers,
+        async |client, _| {
+            fleet::iam::workspaces::remove_workspace_member(client, &workspace, &user).await
+        },
+    )
     .await
 }
 
 #[server(prefix = "/api", endpoint = "delete_workspace")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn delete_workspace(workspace: String) -> Result<(), ConsoleError> {
-    manage(async |client, _| fleet::iam::workspaces::delete_workspace(client, &workspace).await)
-        .await
+    use fleet::iam::workspace_access::WorkspaceAction;
+    manage(&workspace, WorkspaceAction::Delete, async |client, _| {
+        fleet::iam::workspaces::delete_workspace(client, &workspace).await
+    })
+    .await
 }
 
 #[component]
@@ -65,6 +93,7 @@ pub fn WorkspaceMembers(
     workspace: String,
     members: Signal<Vec<(String, String)>>,
     may_manage: bool,
+    may_delete: bool,
     users: Vec<String>,
     changes: RwSignal<u64>,
 ) -> impl IntoView {
@@ -139,6 +168,8 @@ pub fn WorkspaceMembers(
                     </label>
                     <button type="submit" class=small>{t!(i18n, ws_add_member)}</button>
                 </ActionForm>
+            })}
+            {may_delete.then(|| view! {
                 <div class="mt-3">
                     <button type="button" class=format!("{small} text-red-700") aria-expanded=move || confirming.get().to_string()
                         on:click=move |_| confirming.update(|c| *c = !*c)>

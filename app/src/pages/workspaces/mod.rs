@@ -23,13 +23,21 @@ use members::WorkspaceMembers;
 pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
     use fleet::iam::Action;
 
-    let principal = crate::auth::require(Action::ViewWorkspaces)?;
+    // Everyone signed in sees the workspaces they belong to; a platform role that may list
+    // workspaces sees them all.
+    let principal = crate::auth::require(Action::ViewHosts)?;
     let state = crate::state::ConsoleState::current()?;
     let cache = state
         .iam
         .host(&principal.host)
         .and_then(|h| h.cache())
         .map_err(|e| ConsoleError::ServerUnavailable(e.to_string()))?;
+    let sees_all = principal.may(Action::ViewWorkspaces);
+    let mine = cache.workspaces_of(&principal.username);
+    let manages_all = principal.may(Action::ManageWorkspaces);
+    let may = |workspace: &str, action| {
+        manages_all || cache.may_in_workspace(&principal.username, workspace, action)
+    };
     let mut users: Vec<String> = cache
         .users
         .state()
@@ -42,10 +50,10 @@ pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
         rows: cache
             .workspaces()
             .into_iter()
-            .map(WorkspaceRowView::from_row)
+            .filter(|w| sees_all || mine.contains(&w.name))
+            .map(|w| WorkspaceRowView::from_row(w, may))
             .collect(),
         may_create: principal.may(Action::CreateWorkspaces),
-        may_manage: principal.may(Action::ManageWorkspaces),
         me: principal.username.clone(),
         users,
         clusters: member_clusters(&state, &principal.host),
@@ -183,7 +191,12 @@ fn WorkspaceRow(
         }
         None => ().into_any(),
     };
-    let (may_manage, users) = list.with_untracked(|l| (l.may_manage, l.users.clone()));
+    let users = list.with_untracked(|l| l.users.clone());
+    let (may_manage, may_delete) = row.with_untracked(|r| {
+        r.as_ref()
+            .map(|r| (r.may_manage_members, r.may_delete))
+            .unwrap_or_default()
+    });
     let members = Signal::derive(move || {
         row.with(|r| r.as_ref().map(|r| r.members.clone()).unwrap_or_default())
     });
@@ -202,7 +215,7 @@ fn WorkspaceRow(
             <td class="px-4 py-3 font-mono text-xs">{move || read(|r| r.manager.clone())().unwrap_or_else(|| "—".into())}</td>
             <td class="px-4 py-3">{placement}</td>
             <td class="px-4 py-3">
-                <WorkspaceMembers workspace=name.clone() members may_manage users changes />
+                <WorkspaceMembers workspace=name.clone() members may_manage may_delete users changes />
             </td>
         </tr>
     }
