@@ -107,3 +107,20 @@ test("a user changes their own password and logs in with the new one", async ({ 
   await page.getByRole("button", { name: "Log out" }).click();
   await logIn(page, "e2e-changer", "Second-Pass-2");
 });
+
+test("an administrator edits a user's email and description", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/users");
+  await createUser(page, "e2e-edited", "Edited-Pass-1");
+  const row = page.locator("[data-testid=user-row][data-user=e2e-edited]");
+  await expect(row).toBeVisible();
+  await row.getByRole("button", { name: "Edit" }).click();
+  const form = page.getByTestId("edit-user-form");
+  await expect(form.getByLabel("Email")).toHaveValue("e2e-edited@example.com");
+  await form.getByLabel("Email").fill("someone@elsewhere.example");
+  await form.getByLabel("Description").fill("on call this week");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(row).toContainText("someone@elsewhere.example");
+  const stored = await clusterGet("host", "/apis/iam.kubesphere.io/v1alpha2/users/e2e-edited");
+  expect(stored.body.metadata.annotations["kubesphere.io/description"]).toBe("on call this week");
+});

@@ -119,6 +119,31 @@ async fn duplicates_are_refused_and_changes_take_effect() {
         "alice only: the sandbox pair has no admin user"
     );
 
+    // Editing: another user's email is refused; a new one and a description are kept.
+    f.iam
+        .create_user(
+            "host",
+            &NewUser {
+                name: "bob".into(),
+                email: "bob@example.com".into(),
+                ..alice()
+            },
+        )
+        .await
+        .unwrap();
+    common::eventually(10, async || cache.user("bob").map(|_| ())).await;
+    let taken = user_admin::update_user(c, &cache, "alice", "BOB@example.com", "").await;
+    assert!(matches!(taken, Err(UserError::EmailTaken(owner)) if owner == "bob"));
+    user_admin::update_user(c, &cache, "alice", "alice@new.example", "team lead")
+        .await
+        .unwrap();
+    let edited = Api::<User>::all(c.clone()).get("alice").await.unwrap();
+    assert_eq!(edited.spec.email.as_deref(), Some("alice@new.example"));
+    assert_eq!(
+        edited.metadata.annotations.unwrap()["kubesphere.io/description"],
+        "team lead"
+    );
+
     let own = user_admin::delete_user(c, "alice", "alice").await;
     assert!(matches!(own, Err(UserError::OwnAccount(_))));
     user_admin::delete_user(c, "admin", "alice").await.unwrap();

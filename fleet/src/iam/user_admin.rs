@@ -245,6 +245,48 @@ async fn bind_global_role(client: &Client, user: &str, role: &str) -> Result<(),
     Ok(())
 }
 
+/// Changes what a person may edit about a user: the email (valid, not another user's) and
+/// the description.
+pub async fn update_user(
+    client: &Client,
+    cache: &IamCache,
+    user: &str,
+    email: &str,
+    description: &str,
+) -> Result<(), UserError> {
+    check_email(email)?;
+    if description.chars().count() > 256 {
+        return Err(UserError::DescriptionTooLong);
+    }
+    let wanted = email.to_lowercase();
+    if let Some(owner) = cache.users.state().iter().find(|u| {
+        u.metadata.name.as_deref() != Some(user)
+            && u.spec
+                .email
+                .as_deref()
+                .is_some_and(|e| e.to_lowercase() == wanted)
+    }) {
+        return Err(UserError::EmailTaken(
+            owner.metadata.name.clone().unwrap_or_default(),
+        ));
+    }
+    let users: Api<User> = Api::all(client.clone());
+    if users.get_opt(user).await?.is_none() {
+        return Err(UserError::NotFound(user.into()));
+    }
+    let description = description.trim();
+    let patch = serde_json::json!({
+        "metadata": {"annotations": {
+            DESCRIPTION_ANNOTATION: if description.is_empty() { serde_json::Value::Null } else { description.into() },
+        }},
+        "spec": {"email": email},
+    });
+    users
+        .patch(user, &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    Ok(())
+}
+
 /// Enables or disables a user (`status.state`), as the console's enable/disable does.
 pub async fn set_enabled(
     client: &Client,

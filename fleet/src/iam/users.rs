@@ -37,6 +37,7 @@ pub struct UserRow {
     pub name: String,
     pub email: Option<String>,
     pub display_name: Option<String>,
+    pub description: Option<String>,
     /// `Active`, `Disabled` or `AuthLimitExceeded`; empty until the controller sets it.
     pub state: String,
     pub reason: Option<String>,
@@ -105,6 +106,12 @@ impl IamCache {
                 UserRow {
                     email: u.spec.email.clone(),
                     display_name: u.spec.display_name.clone(),
+                    description: u
+                        .metadata
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get(super::resources::DESCRIPTION_ANNOTATION))
+                        .cloned(),
                     state: state(u).to_string(),
                     reason: u.status.as_ref().and_then(|s| s.reason.clone()),
                     global_role: roles.get(name.as_str()).cloned(),

@@ -314,6 +314,18 @@ fn UserRow(
         row.with(|r| r.as_ref().map(|r| r.state.clone()).unwrap_or_default())
     });
     let role = Signal::derive(move || row.with(|r| r.as_ref().and_then(|r| r.global_role.clone())));
+    let details = Signal::derive(move || {
+        row.with(|r| {
+            r.as_ref()
+                .map(|r| {
+                    (
+                        r.email.clone().unwrap_or_default(),
+                        r.description.clone().unwrap_or_default(),
+                    )
+                })
+                .unwrap_or_default()
+        })
+    });
     view! {
         <tr data-testid="user-row" data-user=name.clone() class="align-top">
             <th scope="row" class="px-4 py-3 text-left font-normal">
@@ -331,7 +343,7 @@ fn UserRow(
             <td class="px-4 py-3 text-slate-600 tabular-nums">{last_login}</td>
             {may_manage.then(|| view! {
                 <td class="px-4 py-3 text-right">
-                    <RowActions name=name.clone() state role own roles changes />
+                    <RowActions name=name.clone() state role own roles details changes />
                 </td>
             })}
         </tr>

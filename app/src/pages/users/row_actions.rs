@@ -66,6 +66,24 @@ pub async fn delete_user(name: String) -> Result<(), ConsoleError> {
     Ok(())
 }
 
+#[server(prefix = "/api", endpoint = "update_user")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn update_user(
+    name: String,
+    email: String,
+    description: String,
+) -> Result<(), ConsoleError> {
+    let (principal, state) = manage()?;
+    let host = state.iam.host(&principal.host).map_err(unavailable)?;
+    let client = host.client().map_err(unavailable)?;
+    let cache = host.cache().map_err(unavailable)?;
+    fleet::iam::user_admin::update_user(client, cache, &name, email.trim(), &description)
+        .await
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, user = %name, "user edited");
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "set_user_password")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip(password)))]
 pub async fn set_user_password(name: String, password: String) -> Result<(), ConsoleError> {
@@ -86,6 +104,8 @@ pub fn RowActions(
     role: Signal<Option<String>>,
     own: bool,
     roles: Vec<String>,
+    /// The user's email and description, as the edit form starts.
+    details: Signal<(String, String)>,
     changes: RwSignal<u64>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -93,6 +113,8 @@ pub fn RowActions(
     let set_role = ServerAction::<SetUserRole>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let set_password = ServerAction::<SetUserPassword>::new();
+    let edit = ServerAction::<UpdateUser>::new();
+    let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let setting_password = RwSignal::new(false);
     Effect::new(move |_| {
@@ -100,6 +122,7 @@ pub fn RowActions(
             toggle.value().get().map(|r| r.is_ok()),
             set_role.value().get().map(|r| r.is_ok()),
             delete.value().get().map(|r| r.is_ok()),
+            edit.value().get().map(|r| r.is_ok()),
         ];
         if done.contains(&Some(true)) {
             changes.update(|c| *c += 1);
@@ -135,6 +158,14 @@ pub fn RowActions(
                 </select>
                 <button type="submit" class=button>{t!(i18n, user_role_save)}</button>
             </ActionForm>
+            <button
+                type="button"
+                class=button
+                aria-expanded=move || editing.get().to_string()
+                on:click=move |_| editing.update(|e| *e = !*e)
+            >
+                {t!(i18n, user_edit)}
+            </button>
             {(!own).then(|| view! {
                 <ActionForm action=toggle>
                     <input type="hidden" name="name" value=row_name.get_value() />
@@ -161,6 +192,24 @@ pub fn RowActions(
                 </button>
             })}
         </div>
+        <Show when=move || editing.get()>
+            <ActionForm action=edit attr:class="mt-2 flex flex-wrap items-end justify-end gap-2 text-xs" attr:data-testid="edit-user-form">
+                <input type="hidden" name="name" value=row_name.get_value() />
+                <label class="flex flex-col text-left">
+                    {t!(i18n, form_email)}
+                    <input name="email" type="email" required value=move || details.get().0
+                        class="w-56 rounded-md border border-slate-300 bg-white px-1.5 py-1" />
+                </label>
+                <label class="flex flex-col text-left">
+                    {t!(i18n, form_description)}
+                    <input name="description" maxlength="256" value=move || details.get().1
+                        class="w-56 rounded-md border border-slate-300 bg-white px-1.5 py-1" />
+                </label>
+                <button type="submit" class="rounded-md bg-sky-600 px-2 py-1 font-semibold text-white hover:bg-sky-700">
+                    {t!(i18n, user_save)}
+                </button>
+            </ActionForm>
+        </Show>
         <Show when=move || setting_password.get()>
             <ActionForm action=set_password attr:class="mt-2 flex items-center justify-end gap-2 text-xs">
                 <input type="hidden" name="name" value=row_name.get_value() />
