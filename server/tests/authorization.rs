@@ -412,4 +412,16 @@ async fn every_server_function_checks_the_role() {
             assert_eq!(status, 200, "{who} calling {function}");
         }
     }
+    // Logging out is open to anyone, and ends the session for good.
+    for (who, cookie) in &sessions {
+        assert_eq!(
+            request(port, "POST", "/api/logout", cookie, "").status,
+            200,
+            "{who} logs out"
+        );
+        if !cookie.is_empty() {
+            let after = request(port, "POST", "/api/host_statuses", cookie, "").status;
+            assert_eq!(after, 401, "{who}'s token after logging out");
+        }
+    }
 }
