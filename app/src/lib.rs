@@ -10,6 +10,7 @@ pub mod components;
 pub mod dto;
 pub mod error;
 pub mod pages;
+pub mod query;
 #[cfg(feature = "ssr")]
 pub mod state;
 

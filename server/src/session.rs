@@ -86,7 +86,7 @@ pub async fn resolve_session(
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        Redirect::to(&format!("/login?next={}", encode_query(target))).into_response()
+        Redirect::to(&format!("/login?next={}", app::query::encode(target))).into_response()
     } else if page && must_change_password && path != "/password" {
         // KubeSphere's console does the same: a user marked uninitialized chooses a password first.
         Redirect::to("/password").into_response()
@@ -95,7 +95,7 @@ pub async fn resolve_session(
             .uri()
             .query()
             .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("next=")))
-            .map(decode_query);
+            .map(app::query::decode);
         Redirect::to(&safe_next(next.as_deref())).into_response()
     } else {
         next.run(request).await
@@ -151,56 +151,4 @@ fn is_page(request: &Request) -> bool {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"))
-}
-
-fn encode_query(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-fn decode_query(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_round_trips_through_the_login_redirect() {
-        let target = "/users?q=a b&page=2";
-        assert_eq!(decode_query(&encode_query(target)), target);
-        assert_eq!(encode_query("/"), "/");
-        assert_eq!(decode_query("%2"), "%2", "a cut escape is kept as it is");
-        assert_eq!(decode_query("%é%zz"), "%é%zz", "never panics on odd input");
-    }
 }

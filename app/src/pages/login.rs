@@ -88,8 +88,8 @@ pub async fn login(
             leptos_axum::redirect(&format!(
                 "/login?error={}&host={}&next={}",
                 problem.code(),
-                urlencode(&host),
-                urlencode(&next)
+                crate::query::encode(&host),
+                crate::query::encode(&next)
             ));
             return Err(ConsoleError::LoginRefused(problem));
         }
@@ -125,18 +125,6 @@ impl LazyRoute for LoginRoute {
     fn view(_this: Self) -> AnyView {
         view! { <LoginPage /> }.into_any()
     }
-}
-
-#[cfg(feature = "ssr")]
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

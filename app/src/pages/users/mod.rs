@@ -186,23 +186,12 @@ fn href(p: &ListParams) -> String {
     );
     if !p.search.is_empty() {
         out.push_str("&q=");
-        out.push_str(&urlencode(&p.search));
+        out.push_str(&crate::query::encode(&p.search));
     }
     if p.page > 0 {
         out.push_str(&format!("&page={}", p.page));
     }
     out
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
