@@ -128,15 +128,7 @@ async fn renewed(
         .settings()
         .await
         .ok()?;
-    let mut extra = std::collections::BTreeMap::new();
-    if principal.uninitialized {
-        extra.insert("uninitialized".to_string(), vec!["true".to_string()]);
-    }
-    let token =
-        settings
-            .jwt_secret
-            .issue(&principal.username, extra, now, settings.session_lifetime);
-    Some((token, now + settings.session_lifetime))
+    Some(settings.issue_session(&principal.username, principal.uninitialized, now))
 }
 
 /// A browser navigation to a page (not a server function, asset or probe).

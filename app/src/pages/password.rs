@@ -54,19 +54,11 @@ pub async fn change_password(
     }
     let settings = host.settings().await.map_err(unavailable)?;
     let now = std::time::SystemTime::now();
-    let token = settings.jwt_secret.issue(
-        &principal.username,
-        Default::default(),
-        now,
-        settings.session_lifetime,
-    );
+    let (token, expires_at) = settings.issue_session(&principal.username, false, now);
     if let Some(response) = use_context::<ResponseOptions>() {
-        for cookie in crate::auth::session_cookies(
-            &token,
-            &principal.host,
-            now + settings.session_lifetime,
-            state.secure_cookies,
-        ) {
+        for cookie in
+            crate::auth::session_cookies(&token, &principal.host, expires_at, state.secure_cookies)
+        {
             response.append_header(http::header::SET_COOKIE, cookie);
         }
     }

@@ -121,17 +121,11 @@ pub async fn password_login(
         .annotations
         .as_ref()
         .is_some_and(|a| a.contains_key(UNINITIALIZED_ANNOTATION));
-    let mut extra = BTreeMap::new();
-    if uninitialized {
-        extra.insert("uninitialized".to_string(), vec!["true".to_string()]);
-    }
-    let token = settings
-        .jwt_secret
-        .issue(&name, extra, now, settings.session_lifetime);
+    let (token, expires_at) = settings.issue_session(&name, uninitialized, now);
     Ok(IssuedSession {
         username: name,
         token,
-        expires_at: now + settings.session_lifetime,
+        expires_at,
         uninitialized,
     })
 }

@@ -67,6 +67,27 @@ impl AuthSettings {
     }
 }
 
+impl AuthSettings {
+    /// A session token for `user`, valid for the host's session lifetime from `now`, and
+    /// when it expires. `uninitialized` carries KubeSphere's "must change the password" mark
+    /// in the token's `extra`, as ks-apiserver puts it there.
+    pub fn issue_session(
+        &self,
+        user: &str,
+        uninitialized: bool,
+        now: std::time::SystemTime,
+    ) -> (String, std::time::SystemTime) {
+        let mut extra = std::collections::BTreeMap::new();
+        if uninitialized {
+            extra.insert("uninitialized".to_string(), vec!["true".to_string()]);
+        }
+        let token = self
+            .jwt_secret
+            .issue(user, extra, now, self.session_lifetime);
+        (token, now + self.session_lifetime)
+    }
+}
+
 /// Parses Go's `time.Duration` text (`10m0s`, `2h`, `1h30m`, `500ms`, `0s`).
 pub fn parse_go_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
