@@ -362,6 +362,16 @@ impl Binding {
     }
 }
 
+/// The subject KubeSphere writes when it binds a user to a role.
+pub fn user_subject(user: &str) -> Subject {
+    Subject {
+        api_group: Some("rbac.authorization.k8s.io".into()),
+        kind: "User".into(),
+        name: user.into(),
+        namespace: None,
+    }
+}
+
 pub fn binds_user(subjects: &[Subject], username: &str) -> bool {
     subjects
         .iter()

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::rbac::v1::{RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::RoleRef;
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 
@@ -229,12 +229,7 @@ async fn bind_global_role(client: &Client, user: &str, role: &str) -> Result<(),
             labels: Some(BTreeMap::from([(USER_REF_LABEL.into(), user.into())])),
             ..Default::default()
         },
-        subjects: vec![Subject {
-            api_group: Some("rbac.authorization.k8s.io".into()),
-            kind: "User".into(),
-            name: user.into(),
-            namespace: None,
-        }],
+        subjects: vec![super::resources::user_subject(user)],
         role_ref: RoleRef {
             api_group: "iam.kubesphere.io".into(),
             kind: "GlobalRole".into(),

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use k8s_openapi::api::rbac::v1::{RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::RoleRef;
 use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
@@ -257,12 +257,7 @@ pub async fn set_workspace_member(
             ])),
             ..Default::default()
         },
-        subjects: vec![Subject {
-            api_group: Some("rbac.authorization.k8s.io".into()),
-            kind: "User".into(),
-            name: user.into(),
-            namespace: None,
-        }],
+        subjects: vec![super::resources::user_subject(user)],
         role_ref: RoleRef {
             api_group: "iam.kubesphere.io".into(),
             kind: "WorkspaceRole".into(),
