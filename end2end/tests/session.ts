@@ -28,6 +28,13 @@ export async function logIn(page: Page, username = "admin", password = adminPass
   await expect(page.locator("[data-hydrated=true]")).toBeVisible();
 }
 
+/** Logs out with the menu's button and waits until the server has ended the session. */
+export async function logOut(page: Page) {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByTestId("login-form")).toBeVisible();
+}
+
 /**
  * GET on a demo cluster's API server with its admin kubeconfig, as kubectl would: what the
  * cluster itself holds, not what the console says.

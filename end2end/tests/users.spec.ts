@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { clusterGet, logIn, openHydrated } from "./session";
+import { clusterGet, logIn, logOut, openHydrated } from "./session";
 
 test.afterEach(async ({ context }) => {
   await context.clearCookies();
@@ -56,7 +56,7 @@ test("a same-name user on the other host is refused", async ({ page }) => {
   await openHydrated(page, "/users");
   await createUser(page, "e2e-twin", "Twin-Pass-1");
   await expect(page.locator("[data-testid=user-row][data-user=e2e-twin]")).toBeVisible();
-  await page.getByRole("button", { name: "Log out" }).click();
+  await logOut(page);
 
   await logIn(page, "admin", undefined, "host2");
   await openHydrated(page, "/users");
@@ -71,7 +71,7 @@ test("a platform-regular user cannot reach user management", async ({ page }) =>
   await openHydrated(page, "/users");
   await createUser(page, "e2e-regular", "Regular-Pass-1");
   await expect(page.locator("[data-testid=user-row][data-user=e2e-regular]")).toBeVisible();
-  await page.getByRole("button", { name: "Log out" }).click();
+  await logOut(page);
 
   await logIn(page, "e2e-regular", "Regular-Pass-1");
   await expect(page.getByRole("navigation").getByRole("link", { name: "Users" })).toHaveCount(0);
@@ -88,7 +88,7 @@ test("a user changes their own password and logs in with the new one", async ({ 
   await openHydrated(page, "/users");
   await createUser(page, "e2e-changer", "First-Pass-1");
   await expect(page.locator("[data-testid=user-row][data-user=e2e-changer]")).toBeVisible();
-  await page.getByRole("button", { name: "Log out" }).click();
+  await logOut(page);
 
   await logIn(page, "e2e-changer", "First-Pass-1");
   await page.getByRole("link", { name: "Password" }).click();
@@ -104,7 +104,7 @@ test("a user changes their own password and logs in with the new one", async ({ 
   await form.getByLabel("Current password").fill("First-Pass-1");
   await form.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Host clusters");
-  await page.getByRole("button", { name: "Log out" }).click();
+  await logOut(page);
   await logIn(page, "e2e-changer", "Second-Pass-2");
 });
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { logIn, openHydrated } from "./session";
+import { logIn, logOut, openHydrated } from "./session";
 
 test.afterEach(async ({ context }) => {
   await context.clearCookies();
@@ -54,7 +54,7 @@ test("a platform-regular user sees only their own workspaces and cannot create o
   await ws.getByLabel("Name").fill("e2e-admins-only");
   await ws.getByRole("button", { name: "Create" }).click();
   await expect(page.locator("[data-workspace=e2e-admins-only]")).toBeVisible();
-  await page.getByRole("button", { name: "Log out" }).click();
+  await logOut(page);
 
   await logIn(page, "e2e-ws-regular", "Regular-Pass-1");
   await page.getByRole("navigation").getByRole("link", { name: "Workspaces" }).click();

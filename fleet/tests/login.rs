@@ -201,12 +201,24 @@ async fn disabled_users_and_ended_sessions_are_refused() {
         vec![Action::ViewHosts]
     );
 
+    // A second session of the same user, opened in the same second (as a log-out followed
+    // at once by a log-in on another tab is), must outlive the end of the first.
+    let second = h
+        .iam
+        .login("host", attempt("alice", "Alice-Pass-1"))
+        .await
+        .unwrap();
     h.iam.revoke(&session.token, session.expires_at);
     let ended = h
         .iam
         .authenticate("host", &session.token, SystemTime::now())
         .await;
     assert!(matches!(ended, Err(SessionError::Revoked)));
+    let other = h
+        .iam
+        .authenticate("host", &second.token, SystemTime::now())
+        .await;
+    assert!(other.is_ok(), "the other session goes on: {other:?}");
 
     // A token signed with another secret never passes, whatever it claims.
     let forged = JwtSecret::new("not-the-host-secret").unwrap().issue(

@@ -31,6 +31,11 @@ pub struct Claims {
     pub iat: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<u64>,
+    /// A random id (RFC 7519 `jti`) that ks-apiserver ignores. Without it, two sessions of one
+    /// user issued in the same second are the same token, and logging out of one (which
+    /// revokes the token) would end the other.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jti: String,
 }
 
 impl Claims {
@@ -100,6 +105,7 @@ impl JwtSecret {
             extra,
             iat,
             exp: Some(iat + lifetime.as_secs().max(1)),
+            jti: token_id(),
         };
         // Signing HMAC over serialisable claims cannot fail.
         jsonwebtoken::encode(
@@ -154,6 +160,22 @@ impl std::fmt::Debug for JwtSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("JwtSecret(<hidden>)")
     }
+}
+
+/// 128 random bits in hex; should the OS random source fail, the time and a process-wide
+/// counter still keep ids unique, which is all `jti` is for here.
+fn token_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_ok() {
+        return bytes.iter().map(|b| format!("{b:02x}")).collect();
+    }
+    static ISSUED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{nanos:x}-{count:x}")
 }
 
 pub(crate) fn unix(t: SystemTime) -> u64 {
