@@ -289,7 +289,7 @@ async fn managed_clusters(client: &Client) -> Option<Vec<ManagedCluster>> {
     )
 }
 
-fn classify(err: &kube::Error) -> ProbeFailure {
+pub(crate) fn classify(err: &kube::Error) -> ProbeFailure {
     if let kube::Error::Api(status) = err {
         return match status.code {
             401 => ProbeFailure::Unauthorized,

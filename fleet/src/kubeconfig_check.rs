@@ -117,6 +117,51 @@ impl CheckedKubeconfig {
     pub fn kubeconfig(&self) -> &Kubeconfig {
         &self.kubeconfig
     }
+
+    /// The chosen context alone, with its cluster and user, as the current context: what a
+    /// host stores for the member (`kubectl config view --minify --flatten`). Holds secrets.
+    pub fn minified_yaml(&self) -> String {
+        let mut minified = Kubeconfig {
+            current_context: Some(self.context.clone()),
+            ..Default::default()
+        };
+        minified.api_version = self.kubeconfig.api_version.clone().or(Some("v1".into()));
+        minified.kind = self.kubeconfig.kind.clone().or(Some("Config".into()));
+        minified.contexts = self
+            .kubeconfig
+            .contexts
+            .iter()
+            .filter(|c| c.name == self.context)
+            .cloned()
+            .collect();
+        minified.clusters = self
+            .kubeconfig
+            .clusters
+            .iter()
+            .filter(|c| c.name == self.cluster)
+            .cloned()
+            .collect();
+        minified.auth_infos = self
+            .kubeconfig
+            .auth_infos
+            .iter()
+            .filter(|u| u.name == self.user)
+            .cloned()
+            .collect();
+        // Serialising plain data to YAML cannot fail.
+        serde_norway::to_string(&minified).unwrap_or_default()
+    }
+
+    /// The cluster's `certificate-authority-data` (base64 PEM), if any.
+    pub fn certificate_authority_data(&self) -> Option<String> {
+        self.kubeconfig
+            .clusters
+            .iter()
+            .find(|c| c.name == self.cluster)
+            .and_then(|c| c.cluster.as_ref())
+            .and_then(|c| c.certificate_authority_data.clone())
+            .map(|d| d.split_whitespace().collect())
+    }
 }
 
 /// Checks `text` against the policy and picks the context: `wanted`, else the

@@ -6,6 +6,7 @@
 //! demo and tests run on these when no real cluster is at hand; production points Tandem at
 //! real clusters instead.
 
+mod access;
 mod db;
 pub mod demo;
 mod discovery;
@@ -71,7 +72,10 @@ pub enum SandboxError {
 pub(crate) struct ClusterState {
     pub addr: SocketAddr,
     admin_token: String,
+    /// A read-only identity's token (not kept across restarts).
+    viewer_token: String,
     pub db: Mutex<db::Db>,
+    faults: Mutex<Vec<access::Fault>>,
 }
 
 /// One running simulated cluster. Dropping it stops its server.
@@ -168,11 +172,14 @@ impl SandboxCluster {
         let state = Arc::new(ClusterState {
             addr,
             admin_token: token.clone(),
+            viewer_token: random_token()?,
             db: Mutex::new(db::Db::open(store, tls.ca_pem.clone())),
+            faults: Mutex::new(Vec::new()),
         });
         bootstrap(&state);
         let router = Router::new()
             .merge(discovery::routes())
+            .merge(access::routes())
             .merge(rest::routes())
             .fallback(|req: Request| async move {
                 errors::ApiError::no_such_path(req.uri().path()).into_response()
@@ -314,6 +321,29 @@ impl SandboxCluster {
         )
     }
 
+    /// Like [`kubeconfig_yaml`](Self::kubeconfig_yaml) for a user that may read everything
+    /// and change nothing: it connects, and a join with it is forbidden.
+    pub fn viewer_kubeconfig_yaml(&self) -> String {
+        self.kubeconfig_yaml()
+            .replace(&self.token, &self.state.viewer_token)
+            .replace(
+                &format!("{}-admin", self.name),
+                &format!("{}-{}", self.name, access::VIEWER_USER),
+            )
+    }
+
+    /// Makes the next `method` request whose path contains `path_contains` fail with a 500
+    /// InternalError: a fault in the middle of a multi-step operation, for tests.
+    pub fn fail_next(&self, method: &str, path_contains: &str) {
+        let Ok(method) = method.parse() else { return };
+        if let Ok(mut faults) = self.state.faults.lock() {
+            faults.push(access::Fault {
+                method,
+                path_contains: path_contains.to_string(),
+            });
+        }
+    }
+
     /// Writes `dir/<name>.kubeconfig`, readable by the owner only (it holds the admin token).
     pub fn write_kubeconfig(&self, dir: &Path) -> Result<PathBuf, SandboxError> {
         let path = dir.join(format!("{}.kubeconfig", self.name));
@@ -375,40 +405,55 @@ fn is_public(path: &str) -> bool {
 
 async fn authenticate(
     State(state): State<Arc<ClusterState>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default().to_string());
-    match presented {
+    let identity = match presented {
         // Anonymous, as kube-apiserver with anonymous auth: public paths only.
-        None if is_public(req.uri().path()) => next.run(req).await,
-        None => errors::ApiError::forbidden(format!(
-            "forbidden: User \"system:anonymous\" cannot get path \"{}\"",
-            req.uri().path()
-        ))
-        .into_response(),
+        None if is_public(req.uri().path()) => return next.run(req).await,
+        None => {
+            return errors::ApiError::forbidden(format!(
+                "forbidden: User \"system:anonymous\" cannot get path \"{}\"",
+                req.uri().path()
+            ))
+            .into_response();
+        }
         Some(value) => {
             let token = value.strip_prefix("Bearer ").unwrap_or_default();
-            let known = constant_time_eq(token.as_bytes(), state.admin_token.as_bytes())
-                || state
-                    .db
-                    .lock()
-                    .is_ok_and(|db| db.identity_for(token).is_some());
-            if known {
-                next.run(req).await
+            if constant_time_eq(token.as_bytes(), state.admin_token.as_bytes()) {
+                access::Identity::Admin
+            } else if constant_time_eq(token.as_bytes(), state.viewer_token.as_bytes()) {
+                access::Identity::Viewer
+            } else if let Some(who) = state
+                .db
+                .lock()
+                .ok()
+                .and_then(|db| db.identity_for(token).map(String::from))
+            {
+                access::Identity::ServiceAccount(who)
             } else {
-                errors::ApiError::new(
+                return errors::ApiError::new(
                     axum::http::StatusCode::UNAUTHORIZED,
                     "Unauthorized",
                     "Unauthorized",
                 )
-                .into_response()
+                .into_response();
             }
         }
+    };
+    let path = req.uri().path().to_string();
+    if let Some(refused) = access::refuse(&identity, req.method(), &path) {
+        return refused;
     }
+    if let Some(fault) = access::take_fault(&state, req.method(), &path) {
+        return fault;
+    }
+    req.extensions_mut().insert(identity);
+    next.run(req).await
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -198,3 +198,18 @@ fn the_sandbox_kubeconfig_passes() {
     let text = "apiVersion: v1\nkind: Config\nclusters:\n- name: member\n  cluster:\n    server: https://127.0.0.1:40000\n    certificate-authority-data: Y2E=\ncontexts:\n- name: member\n  context:\n    cluster: member\n    user: member-admin\ncurrent-context: member\nusers:\n- name: member-admin\n  user:\n    token: abc\npreferences: {}\n";
     assert_eq!(check_kubeconfig(text, None).unwrap().user, "member-admin");
 }
+
+#[test]
+fn the_minified_kubeconfig_keeps_only_the_chosen_context_and_its_secret() {
+    let two = "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://10.0.0.1:6443\n- name: dev\n  cluster:\n    server: https://10.0.0.2:6443\ncontexts:\n- name: admin@prod\n  context: {cluster: prod, user: admin}\n- name: admin@dev\n  context: {cluster: dev, user: dev}\ncurrent-context: admin@prod\nusers:\n- name: admin\n  user:\n    token: prod-token\n- name: dev\n  user:\n    token: dev-token\n";
+    let checked = check_kubeconfig(two, Some("admin@dev")).unwrap();
+    let minified = checked.minified_yaml();
+    let again = check_kubeconfig(&minified, None).unwrap();
+    assert_eq!(again.context, "admin@dev");
+    assert_eq!(again.server, "https://10.0.0.2:6443");
+    assert!(minified.contains("dev-token"), "the credentials are kept");
+    assert!(
+        !minified.contains("prod"),
+        "nothing of the other context: {minified}"
+    );
+}

@@ -196,7 +196,12 @@ async fn member(kfc: &Value, secrets: &[Value], sync: &mut SyncState) -> Member 
             client: Err(format!("secret {secret_name} has no token")),
         };
     };
-    let fingerprint = format!("{endpoint}|{ca}|{token}");
+    // kubefed's `disabledTLSValidations: ["*"]`, written for an `insecure-skip-tls-verify`
+    // join: no CA to check the member against.
+    let insecure = kfc["spec"]["disabledTLSValidations"]
+        .as_array()
+        .is_some_and(|v| v.iter().any(|x| x == "*"));
+    let fingerprint = format!("{endpoint}|{ca}|{insecure}|{token}");
     if let Some((seen, client)) = sync.clients.get(&name)
         && *seen == fingerprint
     {
@@ -206,8 +211,13 @@ async fn member(kfc: &Value, secrets: &[Value], sync: &mut SyncState) -> Member 
             client: Ok(client.clone()),
         };
     }
+    let trust = if insecure {
+        "insecure-skip-tls-verify: true".to_string()
+    } else {
+        format!("certificate-authority-data: {ca}")
+    };
     let kubeconfig = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: m\n  cluster:\n    server: {endpoint}\n    certificate-authority-data: {ca}\ncontexts:\n- name: m\n  context: {{cluster: m, user: m}}\ncurrent-context: m\nusers:\n- name: m\n  user:\n    token: {token}\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: m\n  cluster:\n    server: {endpoint}\n    {trust}\ncontexts:\n- name: m\n  context: {{cluster: m, user: m}}\ncurrent-context: m\nusers:\n- name: m\n  user:\n    token: {token}\n"
     );
     let client = match kube::config::Kubeconfig::from_yaml(&kubeconfig) {
         Err(e) => Err(e.to_string()),

@@ -1,0 +1,151 @@
+//! What a join or a removal did, object by object, for the wizard's live list and the
+//! command line; and the create-or-update helper both rely on for idempotency.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Resource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// One object a join or removal touched: where, what, and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionReport {
+    /// `member` or `host`.
+    pub side: &'static str,
+    /// e.g. `ServiceAccount kube-federation-system/prod-kubesphere`.
+    pub object: String,
+    pub result: ActionResult,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "result", content = "detail")]
+pub enum ActionResult {
+    Created,
+    Updated,
+    /// Already as wanted (a retried or repeated join).
+    Unchanged,
+    Deleted,
+    /// Already gone.
+    Absent,
+    /// Kept on purpose, with the reason (e.g. another host still uses it).
+    Kept(String),
+    Failed(String),
+    /// Created by this attempt and removed again after a later failure.
+    RolledBack,
+}
+
+pub(crate) type Callback<'a> = &'a mut (dyn FnMut(&ActionReport) + Send);
+
+/// Deletes one object created by this attempt, when the attempt fails later.
+pub(crate) type Undo = (
+    ActionReport,
+    Pin<Box<dyn Future<Output = Result<(), kube::Error>> + Send>>,
+);
+
+/// Reports each action and remembers how to undo what it created.
+pub(crate) struct Actions<'a> {
+    pub reports: Vec<ActionReport>,
+    undo: Vec<Undo>,
+    callback: Callback<'a>,
+}
+
+impl<'a> Actions<'a> {
+    pub fn new(callback: Callback<'a>) -> Self {
+        Self {
+            reports: Vec::new(),
+            undo: Vec::new(),
+            callback,
+        }
+    }
+
+    pub fn report(&mut self, side: &'static str, object: impl Into<String>, result: ActionResult) {
+        let report = ActionReport {
+            side,
+            object: object.into(),
+            result,
+        };
+        (self.callback)(&report);
+        self.reports.push(report);
+    }
+
+    /// Makes sure `desired` exists. Created objects are remembered for [`Self::roll_back`];
+    /// an existing one gets `update` (a merge patch) when `update` returns one.
+    pub async fn ensure<K>(
+        &mut self,
+        side: &'static str,
+        object: String,
+        api: &Api<K>,
+        desired: &K,
+        update: impl FnOnce(&K) -> Option<serde_json::Value>,
+    ) -> Result<K, kube::Error>
+    where
+        K: Resource + Clone + DeserializeOwned + Serialize + Debug + Send + Sync + 'static,
+    {
+        let name = desired.meta().name.clone().unwrap_or_default();
+        let outcome = match api.get_opt(&name).await {
+            Err(e) => Err(e),
+            Ok(None) => match api.create(&PostParams::default(), desired).await {
+                Ok(created) => {
+                    let api = api.clone();
+                    let undo_name = name.clone();
+                    let undo = Box::pin(async move {
+                        api.delete(&undo_name, &Default::default())
+                            .await
+                            .map(|_| ())
+                    });
+                    self.undo.push((
+                        ActionReport {
+                            side,
+                            object: object.clone(),
+                            result: ActionResult::RolledBack,
+                        },
+                        undo,
+                    ));
+                    Ok((created, ActionResult::Created))
+                }
+                Err(e) => Err(e),
+            },
+            Ok(Some(existing)) => match update(&existing) {
+                None => Ok((existing, ActionResult::Unchanged)),
+                Some(patch) => api
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                    .map(|updated| (updated, ActionResult::Updated)),
+            },
+        };
+        match outcome {
+            Ok((value, result)) => {
+                self.report(side, object, result);
+                Ok(value)
+            }
+            Err(err) => {
+                self.report(side, object, ActionResult::Failed(err.to_string()));
+                Err(err)
+            }
+        }
+    }
+
+    /// Deletes, newest first, what this attempt created; returns what could not be deleted.
+    pub async fn roll_back(&mut self) -> Vec<String> {
+        let mut left = Vec::new();
+        while let Some((mut report, undo)) = self.undo.pop() {
+            match undo.await {
+                Ok(()) => report.result = ActionResult::RolledBack,
+                Err(kube::Error::Api(status)) if status.code == 404 => {
+                    report.result = ActionResult::RolledBack;
+                }
+                Err(err) => {
+                    left.push(format!("{}: {}", report.side, report.object));
+                    report.result =
+                        ActionResult::Failed(format!("could not remove it again: {err}"));
+                }
+            }
+            (self.callback)(&report);
+            self.reports.push(report);
+        }
+        left
+    }
+}

@@ -1,0 +1,158 @@
+//! Bringing clusters into a host and taking them out: the add-cluster checks, the join, the
+//! removal. One code path for the wizard and for `tandem clusters`.
+
+mod actions;
+mod checks;
+mod checks_kubesphere;
+mod connect;
+mod join;
+pub mod objects;
+mod permissions;
+mod remove;
+mod status;
+mod steps;
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use kube::Client;
+use kube::api::{Api, DynamicObject, ObjectMeta};
+use serde_json::json;
+
+pub use actions::{ActionReport, ActionResult};
+pub use checks::{CheckOutcome, MemberFacts, check_cluster};
+pub use connect::MEMBER_TIMEOUT;
+pub use join::{JoinError, JoinOutcome, join_cluster};
+pub use remove::{RemoveError, RemoveOutcome, remove_cluster};
+pub use steps::{CheckStep, StepReport, Verdict};
+
+use crate::config::ConsoleConfig;
+use crate::kubeconfig_check::CheckedKubeconfig;
+use crate::kubesphere::Cluster;
+
+/// A host Tandem can write to.
+#[derive(Clone)]
+pub struct HostLink {
+    pub name: String,
+    pub client: Client,
+}
+
+impl HostLink {
+    /// One link per configured host that a client could be built for, and the problems of
+    /// the others.
+    pub async fn from_config(config: &ConsoleConfig) -> (Vec<HostLink>, Vec<String>) {
+        let mut links = Vec::new();
+        let mut problems = Vec::new();
+        for host in &config.hosts {
+            match crate::health::client_for(host, Some(MEMBER_TIMEOUT)).await {
+                Ok(client) => links.push(HostLink {
+                    name: host.name.clone(),
+                    client,
+                }),
+                Err(e) => problems.push(format!("host `{}`: {e}", host.name)),
+            }
+        }
+        (links, problems)
+    }
+}
+
+/// A cluster to check or join, as the wizard's form or the command line describes it.
+#[derive(Clone, Default)]
+pub struct Candidate {
+    /// The name it gets on the host (a DNS-1123 label).
+    pub name: String,
+    /// The kubeconfig text. Untrusted; holds credentials.
+    pub kubeconfig: String,
+    /// The context to use, when the kubeconfig has several.
+    pub context: Option<String>,
+    /// Join even though another host manages the cluster (active-active, on purpose).
+    pub second_host: bool,
+    /// `cluster.kubesphere.io/group`.
+    pub group: Option<String>,
+    pub provider: Option<String>,
+    pub description: Option<String>,
+    /// The console user joining it (`kubesphere.io/creator`).
+    pub creator: Option<String>,
+}
+
+// Hand-written: the kubeconfig holds credentials.
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate")
+            .field("name", &self.name)
+            .field("context", &self.context)
+            .field("second_host", &self.second_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Candidate {
+    fn labels(&self) -> BTreeMap<String, String> {
+        self.group
+            .iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| (objects::GROUP_LABEL.to_string(), g.clone()))
+            .collect()
+    }
+
+    fn annotations(&self, insecure: bool) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut put = |key: &str, value: &Option<String>| {
+            if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+                out.insert(key.to_string(), v.clone());
+            }
+        };
+        put("kubesphere.io/description", &self.description);
+        put("kubesphere.io/creator", &self.creator);
+        if insecure {
+            out.insert(objects::INSECURE_ANNOTATION.into(), "true".into());
+        }
+        out
+    }
+
+    /// The host's `Cluster` for this candidate, as ks-console's import form writes it.
+    fn cluster_object(&self, checked: &CheckedKubeconfig, facts: &MemberFacts) -> DynamicObject {
+        let kubeconfig =
+            base64::engine::general_purpose::STANDARD.encode(checked.minified_yaml().as_bytes());
+        let mut object = DynamicObject::new(&self.name, &objects::cluster_resource());
+        object.metadata = ObjectMeta {
+            name: Some(self.name.clone()),
+            labels: Some(self.labels()),
+            annotations: Some(self.annotations(facts.insecure)),
+            finalizers: Some(vec![objects::CLUSTER_FINALIZER.into()]),
+            ..Default::default()
+        };
+        object.data = json!({"spec": {
+            "joinFederation": true,
+            "provider": self.provider.clone().unwrap_or_default(),
+            "connection": {"type": "direct", "kubeconfig": kubeconfig, "kubernetesAPIEndpoint": checked.server},
+        }});
+        object
+    }
+}
+
+/// What the checks need of a host's `Cluster`s.
+pub(crate) struct HostClusterRow {
+    pub name: String,
+    pub uid: Option<String>,
+}
+
+pub(crate) async fn list_host_clusters(host: &Client) -> Result<Vec<HostClusterRow>, kube::Error> {
+    let list = match Api::<Cluster>::all(host.clone())
+        .list(&Default::default())
+        .await
+    {
+        Ok(list) => list,
+        // No KubeSphere Cluster API on this host: it manages no clusters yet.
+        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(list
+        .items
+        .into_iter()
+        .map(|c| HostClusterRow {
+            name: c.metadata.name.clone().unwrap_or_default(),
+            uid: c.status.and_then(|s| s.uid),
+        })
+        .collect())
+}

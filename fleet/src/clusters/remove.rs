@@ -1,0 +1,280 @@
+//! Removing a cluster from a host: the member's join objects this host owns, then the host's
+//! `KubeFedCluster`, token copy and `Cluster`. KubeSphere leaves the member's side behind for
+//! ever (a full-rights token that is never revoked) and cannot delete a cluster whose member
+//! is gone; Tandem cleans what it can reach and says exactly what stays.
+
+use base64::Engine;
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::actions::{ActionReport, ActionResult, Actions, Callback};
+use super::objects::*;
+use super::{HostLink, connect};
+use crate::kubeconfig_check::check_kubeconfig;
+use crate::kubesphere::HOST_CLUSTER_LABEL;
+use crate::member_checks::kube_system_uid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveError {
+    #[error("host `{host}` has no cluster named `{name}`")]
+    NotFound { host: String, name: String },
+    #[error("`{0}` is the host cluster itself; a host cannot be removed from its own list")]
+    IsHost(String),
+    #[error("host {object}: {message}")]
+    Host { object: String, message: String },
+}
+
+#[derive(Debug)]
+pub struct RemoveOutcome {
+    pub actions: Vec<ActionReport>,
+    /// Whether the member answered; when not, `left_on_member` says what stays there.
+    pub member_reached: bool,
+    pub left_on_member: Vec<String>,
+}
+
+pub async fn remove_cluster(
+    host: &HostLink,
+    name: &str,
+    on_action: Callback<'_>,
+) -> Result<RemoveOutcome, RemoveError> {
+    let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
+    let host_err = |object: &str| {
+        let object = object.to_string();
+        move |e: kube::Error| RemoveError::Host {
+            object,
+            message: e.to_string(),
+        }
+    };
+    let cluster = clusters
+        .get_opt(name)
+        .await
+        .map_err(host_err(&format!("Cluster {name}")))?;
+    let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
+    let kfc = kfcs
+        .get_opt(name)
+        .await
+        .map_err(host_err(&format!("KubeFedCluster {name}")))?;
+    if cluster.is_none() && kfc.is_none() {
+        return Err(RemoveError::NotFound {
+            host: host.name.clone(),
+            name: name.into(),
+        });
+    }
+    if cluster.as_ref().is_some_and(|c| {
+        c.metadata
+            .labels
+            .as_ref()
+            .is_some_and(|l| l.contains_key(HOST_CLUSTER_LABEL))
+    }) {
+        return Err(RemoveError::IsHost(name.into()));
+    }
+    let mut actions = Actions::new(on_action);
+    let member = match cluster.as_ref().and_then(stored_kubeconfig) {
+        Some(text) => reach_member(&text).await,
+        None => None,
+    };
+    let expected_on_member = || {
+        let sa = service_account(name);
+        vec![
+            format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa} and this host's token secret"),
+            format!("ClusterRole and ClusterRoleBinding {}", join_role(name)),
+        ]
+    };
+    let (member_reached, left_on_member) = match &member {
+        Some(member) => (true, clean_member(&mut actions, host, member, name).await),
+        None => (false, expected_on_member()),
+    };
+
+    let object = format!("KubeFedCluster {FEDERATION_NAMESPACE}/{name}");
+    delete(&mut actions, "host", &kfcs, &object, name)
+        .await
+        .map_err(|message| RemoveError::Host { object, message })?;
+    let secrets: Api<Secret> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
+    let object = format!("Secret {FEDERATION_NAMESPACE}/{}", host_secret(name));
+    delete(&mut actions, "host", &secrets, &object, &host_secret(name))
+        .await
+        .map_err(|message| RemoveError::Host { object, message })?;
+    if let Some(cluster) = cluster {
+        let object = format!("Cluster {name}");
+        clusters
+            .delete(name, &DeleteParams::default())
+            .await
+            .map_err(host_err(&object))?;
+        // Tandem did the controller's clean-up; let the deletion finish.
+        let finalizers: Vec<String> = cluster
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f != CLUSTER_FINALIZER)
+            .collect();
+        match clusters
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(&json!({"metadata": {"finalizers": finalizers}})),
+            )
+            .await
+        {
+            Ok(_) | Err(kube::Error::Api(_)) => {}
+            Err(e) => return Err(host_err(&object)(e)),
+        }
+        actions.report("host", object, ActionResult::Deleted);
+    }
+    Ok(RemoveOutcome {
+        actions: actions.reports,
+        member_reached,
+        left_on_member,
+    })
+}
+
+/// The member kubeconfig the host keeps in `spec.connection.kubeconfig` (base64).
+fn stored_kubeconfig(cluster: &DynamicObject) -> Option<String> {
+    let encoded = cluster
+        .data
+        .pointer("/spec/connection/kubeconfig")?
+        .as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+async fn reach_member(kubeconfig: &str) -> Option<Client> {
+    let checked = check_kubeconfig(kubeconfig, None).ok()?;
+    let client = connect::member_client(&checked).await.ok()?;
+    match crate::health::probe(&client).await {
+        crate::health::HostState::Reachable { .. } => Some(client),
+        _ => None,
+    }
+}
+
+/// Deletes this host's token and, when no other host's token is left, the account and its
+/// role. Returns what stays on the member because it could not be deleted.
+async fn clean_member(
+    actions: &mut Actions<'_>,
+    host: &HostLink,
+    member: &Client,
+    name: &str,
+) -> Vec<String> {
+    let mut left = Vec::new();
+    let sa = service_account(name);
+    let role = join_role(name);
+    let secrets: Api<Secret> = Api::namespaced(member.clone(), FEDERATION_NAMESPACE);
+    let own = match kube_system_uid(&host.client).await {
+        Ok(uid) => token_secret(name, &uid),
+        Err(e) => {
+            actions.report(
+                "member",
+                format!("Secret {FEDERATION_NAMESPACE}/{sa}-token-…"),
+                ActionResult::Failed(format!("cannot tell which token is this host's: {e}")),
+            );
+            return vec![format!("this host's token secret of {sa}")];
+        }
+    };
+    let own_object = format!("Secret {FEDERATION_NAMESPACE}/{own}");
+    if delete(actions, "member", &secrets, &own_object, &own)
+        .await
+        .is_err()
+    {
+        left.push(own_object);
+    }
+    let others = match secrets.list(&Default::default()).await {
+        Ok(list) => list
+            .items
+            .into_iter()
+            .filter(|s| {
+                s.type_.as_deref() == Some(SERVICE_ACCOUNT_TOKEN)
+                    && s.metadata
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get(SERVICE_ACCOUNT_NAME_ANNOTATION))
+                        == Some(&sa)
+                    && s.metadata.name.as_deref() != Some(own.as_str())
+            })
+            .count(),
+        Err(e) => {
+            actions.report(
+                "member",
+                format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}"),
+                ActionResult::Failed(e.to_string()),
+            );
+            left.push(format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}"));
+            return left;
+        }
+    };
+    if others > 0 {
+        let why =
+            format!("{others} other token(s) of this account remain: another host's join uses it");
+        actions.report("member", format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}, ClusterRole and ClusterRoleBinding {role}"), ActionResult::Kept(why));
+        return left;
+    }
+    let bindings: Api<ClusterRoleBinding> = Api::all(member.clone());
+    let roles: Api<ClusterRole> = Api::all(member.clone());
+    let accounts: Api<ServiceAccount> = Api::namespaced(member.clone(), FEDERATION_NAMESPACE);
+    for result in [
+        delete(
+            actions,
+            "member",
+            &bindings,
+            &format!("ClusterRoleBinding {role}"),
+            &role,
+        )
+        .await
+        .map_err(|_| format!("ClusterRoleBinding {role}")),
+        delete(
+            actions,
+            "member",
+            &roles,
+            &format!("ClusterRole {role}"),
+            &role,
+        )
+        .await
+        .map_err(|_| format!("ClusterRole {role}")),
+        delete(
+            actions,
+            "member",
+            &accounts,
+            &format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}"),
+            &sa,
+        )
+        .await
+        .map_err(|_| format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}")),
+    ] {
+        if let Err(object) = result {
+            left.push(object);
+        }
+    }
+    left
+}
+
+/// Deletes one object, reporting Deleted, Absent or Failed; the error is the failure's text.
+async fn delete<K>(
+    actions: &mut Actions<'_>,
+    side: &'static str,
+    api: &Api<K>,
+    object: &str,
+    name: &str,
+) -> Result<(), String>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    match api.delete(name, &DeleteParams::default()).await {
+        Ok(_) => {
+            actions.report(side, object, ActionResult::Deleted);
+            Ok(())
+        }
+        Err(kube::Error::Api(s)) if s.code == 404 => {
+            actions.report(side, object, ActionResult::Absent);
+            Ok(())
+        }
+        Err(e) => {
+            actions.report(side, object, ActionResult::Failed(e.to_string()));
+            Err(e.to_string())
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The add-cluster checks, step by step, against sandbox clusters in every shape a candidate
+//! member can have: what each step says, and that a failure names the fix.
+
+mod common;
+
+use std::time::SystemTime;
+
+use fleet::clusters::{Candidate, CheckStep, HostLink, StepReport, Verdict, check_cluster};
+use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+
+const SECRET: &str = "shared-jwt-secret";
+
+async fn kubesphere(name: &str, role: ClusterRole, secret: &str) -> SandboxCluster {
+    let cluster = SandboxCluster::start(name).await.unwrap();
+    cluster
+        .install_kubesphere(&KubeSphereInstall {
+            role,
+            jwt_secret: secret.into(),
+            admin_password: None,
+        })
+        .unwrap();
+    cluster
+}
+
+async fn link(cluster: &SandboxCluster) -> HostLink {
+    HostLink {
+        name: cluster.name().into(),
+        client: common::client(cluster).await,
+    }
+}
+
+fn candidate(name: &str, kubeconfig: String) -> Candidate {
+    Candidate {
+        name: name.into(),
+        kubeconfig,
+        ..Default::default()
+    }
+}
+
+async fn check(host: &HostLink, others: &[HostLink], candidate: &Candidate) -> Vec<StepReport> {
+    let mut seen = Vec::new();
+    let outcome = check_cluster(host, others, candidate, SystemTime::now(), &mut |s| {
+        seen.push(s.step)
+    })
+    .await;
+    assert_eq!(seen, CheckStep::ALL, "every step reports once, in order");
+    assert_eq!(
+        outcome.passed(),
+        outcome.steps.iter().all(|s| s.verdict != Verdict::Failed)
+    );
+    outcome.steps
+}
+
+fn step(steps: &[StepReport], which: CheckStep) -> &StepReport {
+    steps.iter().find(|s| s.step == which).unwrap()
+}
+
+fn assert_failed(steps: &[StepReport], which: CheckStep, says: &str, fix_says: &str) {
+    let s = step(steps, which);
+    assert_eq!(s.verdict, Verdict::Failed, "{which:?}: {s:?}");
+    assert!(s.summary.contains(says), "{which:?} says {:?}", s.summary);
+    let fix = s.fix.as_deref().unwrap_or_default();
+    assert!(fix.contains(fix_says), "{which:?} fix {fix:?}");
+}
+
+#[tokio::test]
+async fn a_healthy_member_passes_every_step_and_shows_its_versions() {
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let steps = check(
+        &link(&host).await,
+        &[],
+        &candidate("member", member.kubeconfig_yaml()),
+    )
+    .await;
+    for s in &steps {
+        assert_eq!(s.verdict, Verdict::Passed, "{s:?}");
+    }
+    assert!(
+        step(&steps, CheckStep::KubeSphere)
+            .summary
+            .contains("v3.4.1")
+    );
+    assert!(
+        step(&steps, CheckStep::Certificate)
+            .summary
+            .contains("no client certificate")
+    );
+    // Nothing secret in any report.
+    let text = format!("{steps:?}");
+    assert!(!text.contains(SECRET));
+    let token = member.kubeconfig_yaml();
+    let token = token.lines().find(|l| l.contains("token:")).unwrap().trim();
+    assert!(!text.contains(token.trim_start_matches("token: ")));
+}
+
+#[tokio::test]
+async fn kubeconfig_policy_failures_skip_the_rest() {
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let exec = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user:\n    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1}\n";
+    let steps = check(&link(&host).await, &[], &candidate("x", exec.into())).await;
+    assert_failed(
+        &steps,
+        CheckStep::Kubeconfig,
+        "exec plugin `aws`",
+        "service-account token",
+    );
+    assert!(steps[1..].iter().all(|s| s.verdict == Verdict::Skipped));
+}
+
+#[tokio::test]
+async fn unreachable_401_and_403_are_told_apart() {
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let h = link(&host).await;
+
+    let refused = member
+        .kubeconfig_yaml()
+        .replace(&member.server_url(), "https://127.0.0.1:1");
+    let steps = check(&h, &[], &candidate("m", refused)).await;
+    assert_failed(
+        &steps,
+        CheckStep::Connection,
+        "connection refused",
+        "check the address and port",
+    );
+    assert_eq!(
+        step(&steps, CheckStep::Certificate).verdict,
+        Verdict::Passed
+    );
+
+    let yaml = member.kubeconfig_yaml();
+    let token_line = yaml.lines().find(|l| l.contains("token:")).unwrap();
+    let forged = yaml.replace(token_line, "    token: forged");
+    let steps = check(&h, &[], &candidate("m", forged)).await;
+    assert_eq!(step(&steps, CheckStep::Connection).verdict, Verdict::Passed);
+    assert_failed(
+        &steps,
+        CheckStep::Permissions,
+        "401",
+        "kubectl create token",
+    );
+
+    let steps = check(&h, &[], &candidate("m", member.viewer_kubeconfig_yaml())).await;
+    assert_failed(
+        &steps,
+        CheckStep::Permissions,
+        "may not create namespaces",
+        "cluster-admin",
+    );
+    // A read-only identity still lets the other checks read what they need.
+    assert_eq!(step(&steps, CheckStep::KubeSphere).verdict, Verdict::Passed);
+}
+
+#[tokio::test]
+async fn kubesphere_role_and_jwt_secret_problems_name_the_fix() {
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let h = link(&host).await;
+
+    let plain = SandboxCluster::start("plain").await.unwrap();
+    let steps = check(&h, &[], &candidate("plain", plain.kubeconfig_yaml())).await;
+    assert_failed(
+        &steps,
+        CheckStep::KubeSphere,
+        "KubeSphere is not running",
+        "install KubeSphere 3.4",
+    );
+    assert_eq!(step(&steps, CheckStep::JwtSecret).verdict, Verdict::Skipped);
+
+    let other_host = kubesphere("other", ClusterRole::Host, SECRET).await;
+    let steps = check(&h, &[], &candidate("other", other_host.kubeconfig_yaml())).await;
+    assert_failed(
+        &steps,
+        CheckStep::KubeSphere,
+        "clusterRole `host`",
+        "\"clusterRole\":\"member\"",
+    );
+
+    let stranger = kubesphere("stranger", ClusterRole::Member, "another-secret").await;
+    let steps = check(&h, &[], &candidate("stranger", stranger.kubeconfig_yaml())).await;
+    assert_failed(
+        &steps,
+        CheckStep::JwtSecret,
+        "differs",
+        "patch clusterconfiguration ks-installer",
+    );
+    let text = format!("{steps:?}");
+    assert!(!text.contains(SECRET) && !text.contains("another-secret"));
+}
+
+#[tokio::test]
+async fn duplicates_by_identity_and_by_name() {
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let other = kubesphere("other", ClusterRole::Member, SECRET).await;
+    host.join_member(&member, "prod").unwrap();
+    let h = link(&host).await;
+
+    let steps = check(&h, &[], &candidate("staging", member.kubeconfig_yaml())).await;
+    assert_failed(
+        &steps,
+        CheckStep::Duplicate,
+        "already joined to `host` as `prod`",
+        "use `prod`",
+    );
+
+    let steps = check(&h, &[], &candidate("prod", other.kubeconfig_yaml())).await;
+    assert_failed(
+        &steps,
+        CheckStep::Duplicate,
+        "already has another cluster named `prod`",
+        "another name",
+    );
+
+    // The host itself: KubeSphere joined it to itself as `host`.
+    let steps = check(&h, &[], &candidate("again", host.kubeconfig_yaml())).await;
+    assert_failed(&steps, CheckStep::Duplicate, "as `host`", "");
+
+    let steps = check(&h, &[], &candidate("Bad_Name", other.kubeconfig_yaml())).await;
+    assert_failed(&steps, CheckStep::Duplicate, "`Bad_Name`", "lowercase");
+}
+
+#[tokio::test]
+async fn a_member_of_another_host_is_refused_unless_joined_as_a_second_host() {
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let host2 = kubesphere("host2", ClusterRole::Host, SECRET).await;
+    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    host2.join_member(&member, "member").unwrap();
+    let (h, h2) = (link(&host).await, link(&host2).await);
+
+    let mut wanted = candidate("member", member.kubeconfig_yaml());
+    let steps = check(&h, std::slice::from_ref(&h2), &wanted).await;
+    assert_failed(
+        &steps,
+        CheckStep::OtherHosts,
+        "already managed by host2 (as `member`)",
+        "join it as a second host on purpose",
+    );
+
+    // A host this console does not know about still shows through its join objects.
+    let steps = check(&h, &[], &wanted).await;
+    assert_failed(
+        &steps,
+        CheckStep::OtherHosts,
+        "a host this console does not know, as `member`",
+        "",
+    );
+
+    wanted.second_host = true;
+    let steps = check(&h, &[h2], &wanted).await;
+    let s = step(&steps, CheckStep::OtherHosts);
+    assert_eq!(s.verdict, Verdict::Warning);
+    assert!(s.fix.as_deref().unwrap().contains("flips"));
+}
+
+#[tokio::test]
+async fn an_insecure_kubeconfig_is_a_warning_not_a_crash() {
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let yaml = member.kubeconfig_yaml();
+    let ca_line = yaml
+        .lines()
+        .find(|l| l.contains("certificate-authority-data"))
+        .unwrap();
+    let insecure = yaml.replace(ca_line, "    insecure-skip-tls-verify: true");
+    let steps = check(&link(&host).await, &[], &candidate("member", insecure)).await;
+    let s = step(&steps, CheckStep::Connection);
+    assert_eq!(s.verdict, Verdict::Warning, "{s:?}");
+    assert!(s.summary.contains("without verifying"));
+    assert!(
+        steps.iter().all(|s| s.verdict != Verdict::Failed),
+        "{steps:?}"
+    );
+}
