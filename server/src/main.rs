@@ -1,5 +1,6 @@
 //! `tandem`: the console server, and the sandbox clusters it can run on.
 
+mod clusters_cli;
 mod demo;
 mod locale;
 mod security;
@@ -28,7 +29,10 @@ EXAMPLES:
   tandem serve --demo             # embedded demo fleet on loopback, no cluster needed
   tandem serve --demo --scenario conflicts   # ... with two hosts fighting over the member
   tandem sandbox --data-dir ./fleet          # only the demo fleet, for kubectl
-  tandem sandbox --data-dir ./fleet --clusters a,b   # plain clusters, no KubeSphere";
+  tandem sandbox --data-dir ./fleet --clusters a,b   # plain clusters, no KubeSphere
+  tandem clusters check --config tandem.yaml --host prod --kubeconfig member.kubeconfig
+  tandem clusters join --config tandem.yaml --host prod --kubeconfig member.kubeconfig --name eu-1
+  tandem clusters remove --config tandem.yaml --host prod --name eu-1 --json";
 
 /// Tandem: the web console for fleets of KubeSphere clusters, including several host clusters
 /// managing the same members.
@@ -46,6 +50,9 @@ enum Command {
     Serve(ServeArgs),
     /// Start sandbox clusters only and write their kubeconfigs, for kubectl and experiments.
     Sandbox(SandboxArgs),
+    /// Check, join and remove member clusters of a host, as the add-cluster wizard does.
+    #[command(subcommand)]
+    Clusters(clusters_cli::ClustersCommand),
 }
 
 #[derive(Args, Debug)]
@@ -123,6 +130,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve_command(args).await,
+            Command::Clusters(command) => clusters_cli::run(command).await,
             Command::Sandbox(args) => {
                 demo::sandbox_command(
                     &args.data_dir,

@@ -17,6 +17,7 @@ pub struct ActionReport {
     pub side: &'static str,
     /// e.g. `ServiceAccount kube-federation-system/prod-kubesphere`.
     pub object: String,
+    #[serde(flatten)]
     pub result: ActionResult,
 }
 

@@ -27,6 +27,8 @@ pub struct MemberFacts {
     pub certificate: Option<CertificateExpiry>,
     /// Other hosts that manage it, as "host2 (as `member`)".
     pub managed_by: Vec<String>,
+    /// Already joined to this host under the candidate's name (a repeated join).
+    pub joined_here: bool,
 }
 
 /// Every step's report, and what the join needs when none failed.

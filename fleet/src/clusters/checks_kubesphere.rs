@@ -64,6 +64,7 @@ pub(super) async fn duplicate(
         .iter()
         .find(|c| c.uid.as_deref() == Some(uid.as_str()));
     let same_name = clusters.iter().find(|c| c.name == candidate.name);
+    facts.joined_here = same_uid.is_some_and(|c| c.name == candidate.name);
     run.report(match (same_uid, same_name) {
         (Some(c), _) if c.name == candidate.name => StepReport::warning(step,
             format!("this cluster is already joined to `{}` as `{}`", host.name, c.name),
@@ -183,6 +184,7 @@ pub(super) async fn other_hosts(
     };
     run.report(match managed {
         Some(who) if candidate.second_host => StepReport::warning(step, format!("{who}; joining as a second host on purpose (active-active)"), risk),
+        Some(who) if facts.joined_here => StepReport::warning(step, format!("{who}, and by `{}` too (active-active)", host.name), risk),
         Some(who) => StepReport::failed(step, who, format!("KubeSphere allows one host per member. To manage it from `{}` as well, join it as a second host on purpose; {risk}", host.name)),
         None if resuming => StepReport::passed(step, format!("no other host manages it; an unfinished join from `{}` will be completed", host.name)),
         None => StepReport::passed(step, "no other host manages it"),

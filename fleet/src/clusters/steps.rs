@@ -101,7 +101,7 @@ pub struct StepReport {
     /// What to do about it, when there is something to do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "elapsedMs", serialize_with = "millis")]
     pub elapsed: Duration,
 }
 
