@@ -27,6 +27,10 @@ pub enum ConsoleError {
     /// A change to a workspace that was refused, and why.
     #[error("the change was refused: {0:?}")]
     WorkspaceRefused(WorkspaceProblem),
+    /// An add-cluster, update or removal request that was refused, in the domain's words
+    /// (what is wrong and what to do).
+    #[error("{0}")]
+    ClusterRefused(String),
 }
 
 /// Why a change to a workspace was refused; each has its own translated message and fix.

@@ -25,6 +25,7 @@ use leptos_router::path;
 
 use crate::components::layout::Layout;
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
+use crate::pages::clusters::{AddClusterRoute, ClustersRoute};
 use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::Overview;
@@ -65,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Overview />
                         <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                        <Route path=path!("/clusters") view={Lazy::<ClustersRoute>::new()} />
+                        <Route path=path!("/clusters/add") view={Lazy::<AddClusterRoute>::new()} />
                         <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
                         <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} />
                         <Route path=path!("/password") view={Lazy::<PasswordRoute>::new()} />

@@ -64,6 +64,8 @@ pub struct ClusterCondition {
     pub reason: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(default)]
+    pub last_transition_time: Option<String>,
 }
 
 impl Cluster {

@@ -272,3 +272,40 @@ async fn an_insecure_kubeconfig_is_a_warning_not_a_crash() {
         "{steps:?}"
     );
 }
+
+#[tokio::test]
+async fn a_background_job_reports_its_steps_to_its_owner_only() {
+    use fleet::clusters::jobs::{ClusterJobs, JobKind, JobState};
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let jobs = ClusterJobs::new(vec![link(&host).await]);
+    assert!(
+        jobs.start(
+            JobKind::Check,
+            "admin",
+            "nowhere",
+            candidate("m", member.kubeconfig_yaml())
+        )
+        .is_err()
+    );
+    let id = jobs
+        .start(
+            JobKind::Join,
+            "admin",
+            "host",
+            candidate("member", member.kubeconfig_yaml()),
+        )
+        .unwrap();
+    assert!(
+        jobs.view(&id, "mallory").is_none(),
+        "another user cannot read the job"
+    );
+    let done = common::eventually(10, async || {
+        jobs.view(&id, "admin")
+            .filter(|v| v.state != JobState::Running)
+    })
+    .await;
+    assert_eq!(done.state, JobState::Joined, "{done:?}");
+    assert_eq!(done.steps.len(), CheckStep::ALL.len());
+    assert!(done.actions.iter().any(|a| a.object == "Cluster member"));
+}

@@ -10,6 +10,9 @@ use crate::{ClusterRole, KubeSphereInstall, SandboxCluster, SandboxError};
 
 /// The demo's host clusters; `member` is started too but is not a host.
 pub const DEMO_HOSTS: [&str; 2] = ["host", "host2"];
+/// KubeSphere members no host has joined, to try the add-cluster wizard on: `spare` passes
+/// every check; `stranger` has its own jwtSecret, so its jwtSecret check fails.
+pub const DEMO_CANDIDATES: [&str; 2] = ["spare", "stranger"];
 
 /// What to seed on top of the fleet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,7 +27,7 @@ pub enum Scenario {
 }
 
 pub struct DemoFleet {
-    /// In start order: host, host2, member.
+    /// In start order: host, host2, member, spare, stranger.
     pub clusters: Vec<(SandboxCluster, PathBuf)>,
     pub admin_password: String,
 }
@@ -32,8 +35,13 @@ pub struct DemoFleet {
 /// Starts the fleet with its state in `dir` (kept across restarts: clusters, jwtSecret,
 /// admin password) and seeds `scenario`.
 pub async fn start_demo_fleet(dir: &Path, scenario: Scenario) -> Result<DemoFleet, SandboxError> {
-    let clusters = crate::start_fleet(&crate::DEFAULT_CLUSTERS, dir).await?;
+    let names: Vec<&str> = crate::DEFAULT_CLUSTERS
+        .into_iter()
+        .chain(DEMO_CANDIDATES)
+        .collect();
+    let clusters = crate::start_fleet(&names, dir).await?;
     let jwt_secret = kept_secret(&dir.join("jwt-secret"), |r| r)?;
+    let stranger_secret = kept_secret(&dir.join("stranger-jwt-secret"), |r| r)?;
     // KubeSphere's password rules: a lowercase letter, an uppercase letter and a digit.
     let admin_password = kept_secret(&dir.join("admin-password"), |r| {
         format!("Tandem-{}-9", &r[..12])
@@ -43,6 +51,11 @@ pub async fn start_demo_fleet(dir: &Path, scenario: Scenario) -> Result<DemoFlee
             ClusterRole::Host
         } else {
             ClusterRole::Member
+        };
+        let jwt_secret = if cluster.name() == "stranger" {
+            &stranger_secret
+        } else {
+            &jwt_secret
         };
         cluster.install_kubesphere(&KubeSphereInstall {
             role,

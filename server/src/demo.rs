@@ -36,6 +36,9 @@ pub async fn start_demo_fleet(
         sandbox::KUBESPHERE_VERSION,
         fleet.admin_password
     );
+    eprintln!(
+        "clusters to try the add-cluster wizard on (Clusters → Add cluster, kubeconfigs above): spare passes every check; stranger has another jwtSecret"
+    );
     if scenario == Scenario::Conflicts {
         eprintln!(
             "scenario conflicts: user xxp differs between host and host2 and flips on member; user zzp was deleted on host and is stuck deleting"

@@ -25,9 +25,14 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
     leptos_options.site_addr = config.listen;
 
     let monitor = HostMonitor::start(&config);
+    let (links, problems) = fleet::clusters::HostLink::from_config(&config).await;
+    for problem in problems {
+        tracing::warn!(%problem, "clusters cannot be added to this host");
+    }
     let state = ConsoleState {
         hosts: monitor,
         iam: fleet::iam::Iam::start(&config).await,
+        clusters: fleet::clusters::jobs::ClusterJobs::new(links),
         secure_cookies: config.cookies_secure(),
     };
     let router = router(leptos_options, state);

@@ -319,6 +319,12 @@ async fn every_server_function_checks_the_role() {
             &["admin"],
         ),
         ("delete_workspace", "workspace=ws-admin", &["admin"]),
+        ("list_clusters", "", &["admin"]),
+        (
+            "start_cluster_job",
+            "mode=check&name=c-{who}&group=&provider=&description=&connection=direct&kubeconfig=not-yaml&context=",
+            &["admin"],
+        ),
     ];
     for (function, body, allowed) in table {
         for (who, cookie) in &sessions {
@@ -330,6 +336,26 @@ async fn every_server_function_checks_the_role() {
                 200
             } else {
                 403
+            };
+            assert_eq!(status, expected, "{who} calling {function}");
+        }
+    }
+    // Allowed callers asking about what does not exist get a clear refusal, not a 403.
+    let refusals: &[(&str, &str, u16)] = &[
+        ("cluster_job", "id=no-such-job", 404),
+        (
+            "remove_cluster",
+            "name=no-such-cluster&confirm=no-such-cluster",
+            422,
+        ),
+    ];
+    for (function, body, refusal) in refusals {
+        for (who, cookie) in &sessions {
+            let status = request(port, "POST", &format!("/api/{function}"), cookie, body).status;
+            let expected = match *who {
+                "anonymous" => 401,
+                "admin" => *refusal,
+                _ => 403,
             };
             assert_eq!(status, expected, "{who} calling {function}");
         }

@@ -67,6 +67,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                             match session.await {
                                 Some(session) => view! {
                                     <MainNav
+                                        may_view_clusters=session.may("ViewClusters")
                                         may_view_users=session.may("ViewUsers")
                                         // Everyone may have workspaces of their own.
                                         may_view_workspaces=true
@@ -89,7 +90,11 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 #[component]
-fn MainNav(may_view_users: bool, may_view_workspaces: bool) -> impl IntoView {
+fn MainNav(
+    may_view_clusters: bool,
+    may_view_users: bool,
+    may_view_workspaces: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let link = "rounded px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white";
     view! {
@@ -103,6 +108,11 @@ fn MainNav(may_view_users: bool, may_view_workspaces: bool) -> impl IntoView {
                         {t!(i18n, nav_overview)}
                     </A>
                 </li>
+                {may_view_clusters.then(|| view! {
+                    <li>
+                        <A href="/clusters" attr:class=link>{t!(i18n, nav_clusters)}</A>
+                    </li>
+                })}
                 {may_view_users.then(|| view! {
                     <li>
                         <A href="/users" attr:class=link>{t!(i18n, nav_users)}</A>

@@ -146,5 +146,6 @@ pub fn propagation_view(
         .collect()
 }
 
+pub mod clusters;
 pub mod users;
 pub mod workspaces;

@@ -5,6 +5,7 @@ mod actions;
 mod checks;
 mod checks_kubesphere;
 mod connect;
+pub mod jobs;
 mod join;
 pub mod objects;
 mod permissions;

@@ -68,7 +68,7 @@ impl CheckStep {
             Self::Kubeconfig => "Kubeconfig",
             Self::Connection => "Connection",
             Self::Permissions => "Authentication and permissions",
-            Self::Duplicate => "Not joined yet",
+            Self::Duplicate => "Not already on this host",
             Self::KubeSphere => "KubeSphere member",
             Self::OtherHosts => "Other hosts",
             Self::JwtSecret => "jwtSecret",

@@ -1,0 +1,215 @@
+//! What the cluster pages receive: the host's clusters, and the add-cluster jobs' progress.
+//! Never a kubeconfig or a token.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterListView {
+    pub host: String,
+    /// `None` while the host is not reachable or has no Cluster API.
+    pub rows: Option<Vec<ClusterRowView>>,
+    pub may_manage: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterRowView {
+    pub name: String,
+    pub is_host: bool,
+    pub ready: bool,
+    pub not_ready_reason: Option<String>,
+    pub provider: Option<String>,
+    pub group: Option<String>,
+    pub description: Option<String>,
+    pub kubernetes_version: Option<String>,
+    pub kubesphere_version: Option<String>,
+    pub node_count: Option<i64>,
+    /// The client certificate's NotAfter as KubeSphere records it.
+    pub certificate_expiry: Option<String>,
+    pub certificate_expires_soon: bool,
+    pub insecure: bool,
+    /// RFC 3339.
+    pub joined_at: Option<String>,
+    pub api_endpoint: Option<String>,
+    pub conditions: Vec<ConditionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionView {
+    pub kind: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub since: Option<String>,
+}
+
+/// One step of a check, as the wizard lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    /// `fleet::clusters::CheckStep::key`.
+    pub key: String,
+    /// passed, warning, failed or skipped.
+    pub verdict: String,
+    pub summary: String,
+    pub fix: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionView {
+    /// member or host.
+    pub side: String,
+    pub object: String,
+    /// created, updated, unchanged, deleted, absent, kept, failed, rolled-back.
+    pub result: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobStateView {
+    Running,
+    Passed,
+    Failed(String),
+    Joined,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProgressView {
+    pub id: String,
+    pub join: bool,
+    pub host: String,
+    pub cluster: String,
+    pub steps: Vec<StepView>,
+    pub actions: Vec<ActionView>,
+    pub state: JobStateView,
+}
+
+/// The order the steps run in, for showing those not reported yet as pending.
+pub const STEP_KEYS: [&str; 9] = [
+    "kubeconfig",
+    "connection",
+    "permissions",
+    "duplicate",
+    "kubesphere",
+    "other-hosts",
+    "jwt-secret",
+    "certificate",
+    "workspaces",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemovalView {
+    pub cluster: String,
+    pub actions: Vec<ActionView>,
+    pub member_reached: bool,
+    pub left_on_member: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod from_fleet {
+    use super::*;
+    use fleet::clusters::jobs::{JobKind, JobState, JobView};
+    use fleet::clusters::{ActionReport, ActionResult, StepReport, Verdict};
+
+    impl From<&fleet::ManagedCluster> for ClusterRowView {
+        fn from(c: &fleet::ManagedCluster) -> Self {
+            Self {
+                name: c.name.clone(),
+                is_host: c.is_host,
+                ready: c.ready,
+                not_ready_reason: c.not_ready_reason.clone(),
+                provider: c.provider.clone(),
+                group: c.group.clone(),
+                description: c.description.clone(),
+                kubernetes_version: c.kubernetes_version.clone(),
+                kubesphere_version: c.kubesphere_version.clone(),
+                node_count: c.node_count,
+                certificate_expiry: c.certificate_expiry.clone(),
+                certificate_expires_soon: c.certificate_expires_soon,
+                insecure: c.insecure,
+                joined_at: c.joined_at.clone(),
+                api_endpoint: c.api_endpoint.clone(),
+                conditions: c
+                    .conditions
+                    .iter()
+                    .map(|x| ConditionView {
+                        kind: x.kind.clone(),
+                        status: x.status.clone(),
+                        reason: x.reason.clone().filter(|r| !r.is_empty()),
+                        message: x.message.clone().filter(|m| !m.is_empty()),
+                        since: x.last_transition_time.clone(),
+                    })
+                    .collect(),
+            }
+        }
+    }
+
+    impl From<&StepReport> for StepView {
+        fn from(s: &StepReport) -> Self {
+            let verdict = match s.verdict {
+                Verdict::Passed => "passed",
+                Verdict::Warning => "warning",
+                Verdict::Failed => "failed",
+                Verdict::Skipped => "skipped",
+            };
+            Self {
+                key: s.step.key().into(),
+                verdict: verdict.into(),
+                summary: s.summary.clone(),
+                fix: s.fix.clone(),
+                elapsed_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
+            }
+        }
+    }
+
+    impl From<&ActionReport> for ActionView {
+        fn from(a: &ActionReport) -> Self {
+            let (result, detail) = match &a.result {
+                ActionResult::Created => ("created", None),
+                ActionResult::Updated => ("updated", None),
+                ActionResult::Unchanged => ("unchanged", None),
+                ActionResult::Deleted => ("deleted", None),
+                ActionResult::Absent => ("absent", None),
+                ActionResult::Kept(why) => ("kept", Some(why.clone())),
+                ActionResult::Failed(why) => ("failed", Some(why.clone())),
+                ActionResult::RolledBack => ("rolled-back", None),
+            };
+            Self {
+                side: a.side.into(),
+                object: a.object.clone(),
+                result: result.into(),
+                detail,
+            }
+        }
+    }
+
+    impl From<JobView> for JobProgressView {
+        fn from(j: JobView) -> Self {
+            Self {
+                id: j.id,
+                join: j.kind == JobKind::Join,
+                host: j.host,
+                cluster: j.cluster,
+                steps: j.steps.iter().map(StepView::from).collect(),
+                actions: j.actions.iter().map(ActionView::from).collect(),
+                state: match j.state {
+                    JobState::Running => JobStateView::Running,
+                    JobState::Passed => JobStateView::Passed,
+                    JobState::Failed(why) => JobStateView::Failed(why),
+                    JobState::Joined => JobStateView::Joined,
+                },
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn step_keys_follow_the_checks() {
+        let keys: Vec<&str> = fleet::clusters::CheckStep::ALL
+            .iter()
+            .map(|s| s.key())
+            .collect();
+        assert_eq!(keys, super::STEP_KEYS);
+    }
+}

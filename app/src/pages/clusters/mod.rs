@@ -1,0 +1,102 @@
+//! The clusters of the signed-in host, live: status with its reason, provider, group,
+//! versions, nodes, certificate expiry and join time; search, filter and sort in the page.
+
+pub mod add;
+mod details;
+mod progress;
+mod table;
+
+use leptos::prelude::*;
+use leptos_router::{LazyRoute, lazy_route};
+
+use crate::components::live::live_refresh;
+use crate::components::problem::ErrorNotice;
+use crate::dto::clusters::{ClusterListView, ClusterRowView};
+use crate::error::ConsoleError;
+use crate::i18n::{t, use_i18n};
+
+pub use add::AddClusterRoute;
+use table::ClusterTable;
+
+/// The host's clusters, from its last probe (every few seconds, in the background).
+#[server(prefix = "/api", endpoint = "list_clusters")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
+    let principal = crate::auth::require(fleet::iam::Action::ViewClusters)?;
+    let state = crate::state::ConsoleState::current()?;
+    let snapshot = state.hosts.snapshot();
+    let rows = snapshot
+        .iter()
+        .find(|h| h.name == principal.host)
+        .and_then(|h| match &h.state {
+            fleet::HostState::Reachable { clusters, .. } => clusters.clone(),
+            _ => None,
+        })
+        .map(|list| list.iter().map(ClusterRowView::from).collect());
+    Ok(ClusterListView {
+        host: principal.host.clone(),
+        rows,
+        may_manage: principal.may(fleet::iam::Action::ManageClusters),
+    })
+}
+
+/// Loaded in its own wasm chunk on first visit.
+pub struct ClustersRoute;
+
+#[lazy_route]
+impl LazyRoute for ClustersRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ClustersPage /> }.into_any()
+    }
+}
+
+#[component]
+pub fn ClustersPage() -> impl IntoView {
+    crate::components::layout::page_hydrated();
+    let i18n = use_i18n();
+    let first = Resource::new(|| (), |_| list_clusters());
+    let (live, _changes) = live_refresh(list_clusters);
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">{"…"}</p> }>
+            {move || Suspend::new(async move {
+                match first.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(initial) => {
+                        let list = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
+                        let (host, may_manage) = list.with_untracked(|l| (l.host.clone(), l.may_manage));
+                        view! {
+                            <div class="flex flex-wrap items-end justify-between gap-4">
+                                <div>
+                                    <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, clusters_title)}</h1>
+                                    <p class="mt-1 max-w-2xl text-sm text-slate-600">
+                                        {t!(i18n, clusters_intro, host = move || view! { <code class="rounded bg-slate-100 px-1 font-mono text-slate-800">{host.clone()}</code> })}
+                                    </p>
+                                </div>
+                                {may_manage.then(|| view! {
+                                    <a
+                                        href="/clusters/add"
+                                        data-testid="add-cluster"
+                                        class="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
+                                    >
+                                        {t!(i18n, clusters_add)}
+                                    </a>
+                                })}
+                            </div>
+                            <ClusterTable list />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A row's status in words, for the badge and for filtering.
+pub(crate) fn status_key(row: &ClusterRowView) -> &'static str {
+    if row.ready { "ready" } else { "not-ready" }
+}

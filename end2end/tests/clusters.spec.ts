@@ -1,0 +1,81 @@
+import { resolve } from "node:path";
+import { expect, test } from "@playwright/test";
+import { clusterGet, demoDir, logIn, openHydrated } from "./session";
+
+const STEPS = [
+  "kubeconfig",
+  "connection",
+  "permissions",
+  "duplicate",
+  "kubesphere",
+  "other-hosts",
+  "jwt-secret",
+  "certificate",
+  "workspaces",
+];
+
+test("the cluster list shows the host's clusters with their status", async ({ page }) => {
+  await logIn(page);
+  await page.getByRole("link", { name: "Clusters" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Clusters");
+  const member = page.locator("[data-testid=cluster-row][data-cluster=member]");
+  await expect(member).toContainText("ready");
+  await expect(member).toContainText("v3.4.1");
+  await expect(page.locator("[data-testid=cluster-row][data-cluster=host]")).toContainText("host");
+  await page.getByTestId("cluster-search").fill("memb");
+  await expect(page.locator("[data-testid=cluster-row]")).toHaveCount(1);
+});
+
+test("upload the spare member's kubeconfig, watch every check pass, join it and see it Ready", async ({ page }) => {
+  test.setTimeout(60_000);
+  await logIn(page);
+  await openHydrated(page, "/clusters/add");
+  const form = page.getByTestId("add-cluster-form");
+  await form.getByLabel("Cluster name").fill("spare");
+  await form.getByLabel("Group").selectOption("testing");
+  await page.getByTestId("kubeconfig-file").setInputFiles(resolve(demoDir, "spare.kubeconfig"));
+  await expect(form.getByLabel("Kubeconfig", { exact: true })).toHaveValue(/apiVersion: v1/);
+  await page.getByTestId("run-checks").click();
+  const steps = page.getByTestId("check-step");
+  await expect(steps).toHaveCount(STEPS.length);
+  for (const step of STEPS) {
+    await expect(page.locator(`[data-testid=check-step][data-step=${step}]`)).toHaveAttribute("data-verdict", "passed");
+  }
+  await expect(page.getByTestId("job-outcome")).toContainText("Every check passed");
+
+  await page.getByTestId("join-cluster").click();
+  await expect(page.getByTestId("job-outcome")).toContainText("Cluster spare joined host.");
+  await expect(page.getByTestId("join-actions")).toContainText("Cluster spare — created");
+  const stored = await clusterGet("host", "/apis/cluster.kubesphere.io/v1alpha1/clusters/spare");
+  expect(stored.status).toBe(200);
+  expect(stored.body.metadata.labels["cluster.kubesphere.io/group"]).toBe("testing");
+
+  await page.getByRole("link", { name: "See it in the list" }).click();
+  const row = page.locator("[data-testid=cluster-row][data-cluster=spare]");
+  await expect(row).toContainText("ready");
+  await expect(page.locator("[data-hydrated=true]")).toBeVisible();
+
+  // Remove it again, confirming with its name.
+  await row.getByRole("button", { name: "spare" }).click();
+  const remove = row.getByTestId("remove-cluster-form");
+  await remove.getByLabel("Type spare to confirm").fill("spare");
+  await remove.getByRole("button", { name: "Remove cluster" }).click();
+  await expect(row.getByTestId("removal-result")).toContainText("Cluster spare was removed.");
+  expect((await clusterGet("host", "/apis/cluster.kubesphere.io/v1alpha1/clusters/spare")).status).toBe(404);
+});
+
+test("a member with another jwtSecret fails that step, with the fix", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/clusters/add");
+  const form = page.getByTestId("add-cluster-form");
+  await form.getByLabel("Cluster name").fill("stranger");
+  await page.getByTestId("kubeconfig-file").setInputFiles(resolve(demoDir, "stranger.kubeconfig"));
+  await expect(form.getByLabel("Kubeconfig", { exact: true })).toHaveValue(/apiVersion: v1/);
+  await page.getByTestId("join-cluster").click();
+  const jwt = page.locator("[data-testid=check-step][data-step=jwt-secret]");
+  await expect(jwt).toHaveAttribute("data-verdict", "failed");
+  await expect(jwt).toContainText("differs");
+  await expect(jwt).toContainText("patch clusterconfiguration ks-installer");
+  await expect(page.getByTestId("job-outcome")).toContainText("jwtSecret");
+  expect((await clusterGet("host", "/apis/cluster.kubesphere.io/v1alpha1/clusters/stranger")).status).toBe(404);
+});
