@@ -55,8 +55,16 @@ test("upload the spare member's kubeconfig, watch every check pass, join it and 
   await expect(row).toContainText("ready");
   await expect(page.locator("[data-hydrated=true]")).toBeVisible();
 
-  // Remove it again, confirming with its name.
+  // Edit it in place: the list follows.
   await row.getByRole("button", { name: "spare" }).click();
+  const edit = row.getByTestId("edit-cluster-form");
+  await edit.getByLabel("Description").fill("edge lab");
+  await edit.getByLabel("Group").selectOption("demo");
+  await edit.getByRole("button", { name: "Save" }).click();
+  await expect(edit.getByRole("status")).toHaveText("Saved.");
+  await expect(row).toContainText("edge lab", { timeout: 15_000 });
+
+  // Remove it again, confirming with its name.
   const remove = row.getByTestId("remove-cluster-form");
   await remove.getByLabel("Type spare to confirm").fill("spare");
   await remove.getByRole("button", { name: "Remove cluster" }).click();

@@ -398,3 +398,116 @@ async fn an_insecure_join_is_recorded_and_propagation_still_works() {
     let on_member = Api::<User>::all(common::client(&member).await);
     common::eventually(20, async || on_member.get_opt("carol").await.ok().flatten()).await;
 }
+
+/// The member's kubeconfig with a client certificate (besides its token) valid until 2030.
+fn with_certificate(member: &SandboxCluster) -> String {
+    use base64::Engine;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["admin".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2030, 1, 1);
+    let pem = params.self_signed(&key).unwrap().pem();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let yaml = member.kubeconfig_yaml();
+    let token_line = yaml.lines().find(|l| l.contains("token:")).unwrap();
+    yaml.replace(
+        token_line,
+        &format!(
+            "{token_line}\n    client-certificate-data: {}\n    client-key-data: {}",
+            b64(&pem),
+            b64(&key.serialize_pem())
+        ),
+    )
+}
+
+fn cert_condition(cluster: &Cluster) -> (String, String) {
+    let c = cluster
+        .status
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.kind == "KubeConfigCertExpiresInSevenDays")
+        .unwrap();
+    (c.status.clone(), c.message.clone().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_kubeconfig_update_replaces_expiring_credentials_and_clears_the_warning() {
+    use fleet::clusters::{UpdateError, edit_cluster, update_kubeconfig};
+    let host = kubesphere("host", Role::Host).await;
+    let member = kubesphere("member", Role::Member).await;
+    let other = kubesphere("other", Role::Member).await;
+    let h = link(&host).await;
+    // Three days before the certificate runs out.
+    let late_2029 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_893_196_800);
+    let mut c = candidate("prod", &member);
+    c.kubeconfig = with_certificate(&member);
+    join_cluster(&h, &[], &c, late_2029, &mut |_| {}, &mut |_| {})
+        .await
+        .unwrap();
+    let clusters = Api::<Cluster>::all(h.client.clone());
+    assert_eq!(
+        cert_condition(&clusters.get("prod").await.unwrap()),
+        ("True".into(), "2030-01-01 00:00:00 +0000 UTC".into())
+    );
+
+    let wrong = update_kubeconfig(
+        &h,
+        "prod",
+        &other.kubeconfig_yaml(),
+        None,
+        late_2029,
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&wrong, UpdateError::ChecksFailed(why) if why.contains("another cluster")),
+        "{wrong}"
+    );
+
+    let updated = update_kubeconfig(
+        &h,
+        "prod",
+        &member.kubeconfig_yaml(),
+        None,
+        late_2029,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(updated.actions.len(), 3);
+    let cluster = clusters.get("prod").await.unwrap();
+    assert_eq!(
+        cert_condition(&cluster).0,
+        "False",
+        "the warning clears with token credentials"
+    );
+    assert!(cluster.is_ready(), "the other conditions stay");
+
+    edit_cluster(&h, "prod", "payments, EU", "demo")
+        .await
+        .unwrap();
+    let cluster = clusters.get("prod").await.unwrap();
+    assert_eq!(
+        cluster.metadata.labels.unwrap()["cluster.kubesphere.io/group"],
+        "demo"
+    );
+    assert!(matches!(
+        edit_cluster(&h, "prod", "", "staging").await,
+        Err(UpdateError::UnknownGroup)
+    ));
+    assert!(matches!(
+        update_kubeconfig(
+            &h,
+            "host",
+            &host.kubeconfig_yaml(),
+            None,
+            late_2029,
+            &mut |_| {}
+        )
+        .await,
+        Err(UpdateError::IsHost(_))
+    ));
+}

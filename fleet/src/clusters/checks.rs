@@ -52,11 +52,7 @@ pub async fn check_cluster(
     now: SystemTime,
     on_step: &mut (dyn FnMut(&StepReport) + Send),
 ) -> CheckOutcome {
-    let mut run = Run {
-        steps: Vec::new(),
-        on_step,
-        started: Instant::now(),
-    };
+    let mut run = Run::new(on_step);
     let mut facts = MemberFacts::default();
     let checked = match check_kubeconfig(&candidate.kubeconfig, candidate.context.as_deref()) {
         Ok(checked) => {
@@ -217,7 +213,15 @@ pub(crate) struct Run<'a> {
     started: Instant,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    pub(crate) fn new(on_step: &'a mut (dyn FnMut(&StepReport) + Send)) -> Self {
+        Self {
+            steps: Vec::new(),
+            on_step,
+            started: Instant::now(),
+        }
+    }
+
     pub(crate) fn report(&mut self, mut report: StepReport) {
         report.elapsed = self.started.elapsed();
         self.started = Instant::now();
@@ -229,7 +233,7 @@ impl Run<'_> {
         self.steps.iter().any(|s| s.step == step)
     }
 
-    fn skip_rest(&mut self, because: &str) {
+    pub(crate) fn skip_rest(&mut self, because: &str) {
         for step in CheckStep::ALL {
             if !self.done(step) {
                 self.report(StepReport::skipped(step, because));
@@ -253,7 +257,7 @@ impl Run<'_> {
         }
     }
 
-    fn finish(
+    pub(crate) fn finish(
         self,
         facts: MemberFacts,
         connection: Option<(CheckedKubeconfig, Client)>,

@@ -12,6 +12,7 @@ mod permissions;
 mod remove;
 mod status;
 mod steps;
+mod update;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ pub use connect::MEMBER_TIMEOUT;
 pub use join::{JoinError, JoinOutcome, join_cluster};
 pub use remove::{RemoveError, RemoveOutcome, remove_cluster};
 pub use steps::{CheckStep, StepReport, Verdict};
+pub use update::{UpdateError, UpdateOutcome, edit_cluster, update_kubeconfig};
 
 use crate::config::ConsoleConfig;
 use crate::kubeconfig_check::CheckedKubeconfig;

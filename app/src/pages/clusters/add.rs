@@ -294,9 +294,12 @@ fn follow_job(
 
 /// The kubeconfig: picked with the file chooser, dropped on the text area, or pasted.
 #[component]
-fn KubeconfigInput(
+pub(super) fn KubeconfigInput(
     kubeconfig: RwSignal<String>,
     file_name: RwSignal<Option<String>>,
+    /// The text area's id (a page may hold two of these).
+    #[prop(into, default = "kubeconfig".to_string())]
+    id: String,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let dragging = RwSignal::new(false);
@@ -312,7 +315,7 @@ fn KubeconfigInput(
     view! {
         <div>
             <div class="flex flex-wrap items-center justify-between gap-2">
-                <label for="kubeconfig" class="text-sm font-medium">{t!(i18n, wizard_kubeconfig)}</label>
+                <label for=id.clone() class="text-sm font-medium">{t!(i18n, wizard_kubeconfig)}</label>
                 <label class="cursor-pointer rounded-md border border-slate-300 bg-white px-3 py-1 text-xs font-semibold text-slate-800 shadow-sm hover:bg-slate-50 focus-within:ring-2 focus-within:ring-sky-500">
                     {t!(i18n, wizard_upload)}
                     <input type="file" class="sr-only" data-testid="kubeconfig-file" accept=".yaml,.yml,.kubeconfig,.conf,text/plain,application/yaml"
@@ -322,8 +325,8 @@ fn KubeconfigInput(
                         } />
                 </label>
             </div>
-            <textarea id="kubeconfig" name="kubeconfig" required rows="10" spellcheck="false" autocomplete="off"
-                aria-describedby="kubeconfig-help"
+            <textarea id=id.clone() name="kubeconfig" required rows="10" spellcheck="false" autocomplete="off"
+                aria-describedby=format!("{id}-help")
                 class=move || format!("mt-1 block w-full rounded-md border bg-white px-3 py-2 font-mono text-xs shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40 {}", if dragging.get() { "border-sky-500 ring-2 ring-sky-300" } else { "border-slate-300" })
                 prop:value=move || kubeconfig.get()
                 on:input=move |ev| kubeconfig.set(event_target_value(&ev))
@@ -335,7 +338,7 @@ fn KubeconfigInput(
                     load(ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)));
                 }
             ></textarea>
-            <p id="kubeconfig-help" class="mt-1 text-xs text-slate-500">
+            <p id=format!("{id}-help") class="mt-1 text-xs text-slate-500">
                 {move || file_name.get().map(|n| view! { <span class="mr-1 font-medium text-slate-700">{n}</span> })}
                 {t!(i18n, wizard_kubeconfig_help)}
             </p>

@@ -11,34 +11,38 @@ use crate::dto::clusters::{ClusterRowView, RemovalView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
+/// The signed-in host, to write to.
+#[cfg(feature = "ssr")]
+pub(super) fn writable_host(host: &str) -> Result<fleet::clusters::HostLink, ConsoleError> {
+    let state = crate::state::ConsoleState::current()?;
+    state.clusters.host(host).cloned().ok_or_else(|| {
+        ConsoleError::ClusterRefused(format!(
+            "host `{host}` cannot be written to from this console"
+        ))
+    })
+}
+
+/// A refused cluster change, with the domain's reason (what and the fix).
+#[cfg(feature = "ssr")]
+pub(super) fn refused(why: String) -> ConsoleError {
+    crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    ConsoleError::ClusterRefused(why)
+}
+
 /// Removes `name` from the signed-in host; `confirm` must repeat the name.
 #[server(prefix = "/api", endpoint = "remove_cluster")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn remove_cluster(name: String, confirm: String) -> Result<RemovalView, ConsoleError> {
     let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
     if confirm.trim() != name {
-        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ConsoleError::ClusterRefused(format!(
+        return Err(refused(format!(
             "type the cluster's name, `{name}`, to confirm its removal"
         )));
     }
-    let state = crate::state::ConsoleState::current()?;
-    let host = state
-        .clusters
-        .host(&principal.host)
-        .cloned()
-        .ok_or_else(|| {
-            ConsoleError::ClusterRefused(format!(
-                "host `{}` cannot be written to from this console",
-                principal.host
-            ))
-        })?;
+    let host = writable_host(&principal.host)?;
     let outcome = fleet::clusters::remove_cluster(&host, &name, &mut |_| {})
         .await
-        .map_err(|e| {
-            crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-            ConsoleError::ClusterRefused(e.to_string())
-        })?;
+        .map_err(|e| refused(e.to_string()))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, member_reached = outcome.member_reached, "cluster removed");
     Ok(RemovalView {
         cluster: name,
@@ -86,7 +90,7 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
                 </ul>
             </section>
         </div>
-        {removable.then(|| view! { <RemoveCluster row /> })}
+        {removable.then(|| view! { <super::change::ChangeCluster row /> <RemoveCluster row /> })}
     }
 }
 

@@ -2,6 +2,7 @@
 //! versions, nodes, certificate expiry and join time; search, filter and sort in the page.
 
 pub mod add;
+mod change;
 mod details;
 mod progress;
 mod table;

@@ -1,0 +1,313 @@
+//! Changing a joined cluster in place: new credentials when the old ones expired or were
+//! rotated (KubeSphere's `PUT .../clusters/{name}/kubeconfig`, KUBESPHERE.md 2.2), and its
+//! description and group.
+
+use std::time::SystemTime;
+
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::json;
+
+use super::actions::{ActionReport, ActionResult};
+use super::checks::{MemberFacts, Run, certificate_report};
+use super::connect::{self, connection_fix};
+use super::objects::*;
+use super::steps::{CheckStep, StepReport};
+use super::{HostLink, checks_kubesphere as ks, status};
+use crate::certificate_expiry::check_certificate_expiry;
+use crate::health::HostState;
+use crate::kubeconfig_check::check_kubeconfig;
+use crate::kubesphere::HOST_CLUSTER_LABEL;
+use crate::member_checks::kube_system_uid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("host `{host}` has no cluster named `{name}`")]
+    NotFound { host: String, name: String },
+    #[error("`{0}` is the host cluster itself: its connection is the console's own configuration")]
+    IsHost(String),
+    #[error("the new kubeconfig did not pass: {0}")]
+    ChecksFailed(String),
+    #[error("the group must be one of: production, development, testing, demo")]
+    UnknownGroup,
+    #[error("the description may have at most 256 characters")]
+    DescriptionTooLong,
+    #[error("host {object}: {message}")]
+    Write { object: String, message: String },
+}
+
+#[derive(Debug)]
+pub struct UpdateOutcome {
+    pub steps: Vec<StepReport>,
+    pub actions: Vec<ActionReport>,
+}
+
+async fn joined_cluster(host: &HostLink, name: &str) -> Result<DynamicObject, UpdateError> {
+    let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
+    let cluster = clusters
+        .get_opt(name)
+        .await
+        .map_err(|e| UpdateError::Write {
+            object: format!("Cluster {name}"),
+            message: e.to_string(),
+        })?
+        .ok_or_else(|| UpdateError::NotFound {
+            host: host.name.clone(),
+            name: name.into(),
+        })?;
+    if cluster
+        .metadata
+        .labels
+        .as_ref()
+        .is_some_and(|l| l.contains_key(HOST_CLUSTER_LABEL))
+    {
+        return Err(UpdateError::IsHost(name.into()));
+    }
+    Ok(cluster)
+}
+
+/// Checks `kubeconfig` against the joined cluster (it must reach the same cluster, by its
+/// kube-system UID) and puts it in place: the `Cluster`'s connection, the `KubeFedCluster`'s
+/// endpoint and CA, and the certificate-expiry condition, so an old warning clears at once.
+pub async fn update_kubeconfig(
+    host: &HostLink,
+    name: &str,
+    kubeconfig: &str,
+    context: Option<&str>,
+    now: SystemTime,
+    on_step: &mut (dyn FnMut(&StepReport) + Send),
+) -> Result<UpdateOutcome, UpdateError> {
+    let cluster = joined_cluster(host, name).await?;
+    let mut run = Run::new(on_step);
+    let mut facts = MemberFacts::default();
+    let checked = match check_kubeconfig(kubeconfig, context) {
+        Ok(c) => c,
+        Err(problem) => {
+            run.report(StepReport::failed(
+                CheckStep::Kubeconfig,
+                problem.to_string(),
+                problem.fix(),
+            ));
+            run.skip_rest("needs a usable kubeconfig");
+            return Err(failed(run.finish(facts, None).steps));
+        }
+    };
+    run.report(StepReport::passed(
+        CheckStep::Kubeconfig,
+        format!("context `{}` at {}", checked.context, checked.server),
+    ));
+    facts.insecure = checked.insecure_skip_tls_verify;
+    facts.certificate = Some(check_certificate_expiry(&checked, now));
+    let client = match connect::member_client(&checked).await {
+        Ok(c) => c,
+        Err(f) => {
+            run.report(StepReport::failed(
+                CheckStep::Connection,
+                f.to_string(),
+                connection_fix(&f, &checked.server),
+            ));
+            run.skip_rest("needs a connection to the cluster");
+            return Err(failed(run.finish(facts, None).steps));
+        }
+    };
+    match crate::health::probe(&client).await {
+        HostState::Reachable { version, .. } => {
+            run.report(StepReport::passed(
+                CheckStep::Connection,
+                format!("Kubernetes {version} answered at {}", checked.server),
+            ));
+            facts.kubernetes_version = Some(version);
+        }
+        HostState::Unreachable(f) => {
+            run.report(StepReport::failed(
+                CheckStep::Connection,
+                f.to_string(),
+                connection_fix(&f, &checked.server),
+            ));
+            run.skip_rest("needs a connection to the cluster");
+            return Err(failed(run.finish(facts, None).steps));
+        }
+        HostState::Pending => unreachable!("a probe always ends reachable or not"),
+    }
+    run.report(StepReport::skipped(
+        CheckStep::Permissions,
+        "an update keeps the join's own account on the member",
+    ));
+    let known = cluster
+        .data
+        .pointer("/status/uid")
+        .and_then(|u| u.as_str())
+        .map(String::from);
+    run.report(match kube_system_uid(&client).await {
+        Ok(uid) if known.as_deref().is_none_or(|k| k == uid) => StepReport::passed(CheckStep::Duplicate, format!("the same cluster as `{name}` (kube-system UID {uid})")),
+        Ok(uid) => StepReport::failed(CheckStep::Duplicate,
+            format!("this kubeconfig reaches another cluster (kube-system UID {uid}) than `{name}`"),
+            "use a kubeconfig of the cluster that was joined; to replace the cluster, remove it and add the other one"),
+        Err(e) => StepReport::failed(CheckStep::Duplicate, format!("cannot read kube-system: {}", connect::explain(&e)), "the new credentials must at least read namespaces"),
+    });
+    let config = ks::kubesphere(&mut run, &client, &mut facts).await;
+    run.report(StepReport::skipped(
+        CheckStep::OtherHosts,
+        "not needed for an update",
+    ));
+    ks::jwt_secret(&mut run, host, config.as_ref()).await;
+    run.report(certificate_report(facts.certificate.as_ref()));
+    run.report(StepReport::skipped(
+        CheckStep::Workspaces,
+        "not needed for an update",
+    ));
+    let outcome = run.finish(facts, Some((checked, client)));
+    let facts = outcome.facts.clone();
+    let Some((checked, _)) = outcome.connection else {
+        return Err(failed(outcome.steps));
+    };
+
+    let mut actions = Vec::new();
+    let write_err = |object: &str| {
+        let object = object.to_string();
+        move |e: kube::Error| UpdateError::Write {
+            object,
+            message: e.to_string(),
+        }
+    };
+    let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
+    let encoded = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        checked.minified_yaml().as_bytes(),
+    );
+    let insecure = if facts.insecure {
+        json!("true")
+    } else {
+        json!(null)
+    };
+    let patch = json!({
+        "metadata": {"annotations": {INSECURE_ANNOTATION: insecure}},
+        "spec": {"connection": {"kubeconfig": encoded, "kubernetesAPIEndpoint": checked.server}},
+    });
+    let object = format!("Cluster {name}");
+    clusters
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(write_err(&object))?;
+    actions.push(ActionReport {
+        side: "host",
+        object,
+        result: ActionResult::Updated,
+    });
+
+    let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
+    let object = format!("KubeFedCluster {FEDERATION_NAMESPACE}/{name}");
+    let spec = json!({"spec": {
+        "apiEndpoint": checked.server,
+        "caBundle": if facts.insecure { String::new() } else { checked.certificate_authority_data().unwrap_or_default() },
+        "disabledTLSValidations": if facts.insecure { json!(["*"]) } else { json!(null) },
+    }});
+    kfcs.patch(name, &PatchParams::default(), &Patch::Merge(&spec))
+        .await
+        .map_err(write_err(&object))?;
+    actions.push(ActionReport {
+        side: "host",
+        object,
+        result: ActionResult::Updated,
+    });
+
+    let object = format!("Cluster {name} status");
+    let mut conditions: Vec<serde_json::Value> = cluster
+        .data
+        .pointer("/status/conditions")
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c["type"] != "KubeConfigCertExpiresInSevenDays")
+        .collect();
+    conditions.push(status::certificate_condition(
+        facts.certificate.as_ref(),
+        now,
+    ));
+    clusters
+        .patch_status(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"status": {"conditions": conditions}})),
+        )
+        .await
+        .map_err(write_err(&object))?;
+    actions.push(ActionReport {
+        side: "host",
+        object,
+        result: ActionResult::Updated,
+    });
+    Ok(UpdateOutcome {
+        steps: outcome.steps,
+        actions,
+    })
+}
+
+fn failed(steps: Vec<StepReport>) -> UpdateError {
+    UpdateError::ChecksFailed(
+        steps
+            .iter()
+            .filter(|s| s.is_failure())
+            .map(|s| format!("{}: {}", s.step.title(), s.summary))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+/// Sets a joined cluster's description and group (empty removes them), on the `Cluster` and,
+/// for the group, on its `KubeFedCluster` too (KubeSphere copies the labels there).
+pub async fn edit_cluster(
+    host: &HostLink,
+    name: &str,
+    description: &str,
+    group: &str,
+) -> Result<(), UpdateError> {
+    let (description, group) = (description.trim(), group.trim());
+    if description.chars().count() > 256 {
+        return Err(UpdateError::DescriptionTooLong);
+    }
+    if !group.is_empty() && !PRESET_GROUPS.contains(&group) {
+        return Err(UpdateError::UnknownGroup);
+    }
+    let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
+    if clusters
+        .get_opt(name)
+        .await
+        .map_err(|e| UpdateError::Write {
+            object: format!("Cluster {name}"),
+            message: e.to_string(),
+        })?
+        .is_none()
+    {
+        return Err(UpdateError::NotFound {
+            host: host.name.clone(),
+            name: name.into(),
+        });
+    }
+    let or_null = |v: &str| if v.is_empty() { json!(null) } else { json!(v) };
+    let patch = json!({"metadata": {
+        "annotations": {"kubesphere.io/description": or_null(description)},
+        "labels": {GROUP_LABEL: or_null(group)},
+    }});
+    clusters
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| UpdateError::Write {
+            object: format!("Cluster {name}"),
+            message: e.to_string(),
+        })?;
+    let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
+    let labels = json!({"metadata": {"labels": {GROUP_LABEL: or_null(group)}}});
+    match kfcs
+        .patch(name, &PatchParams::default(), &Patch::Merge(&labels))
+        .await
+    {
+        Ok(_) => Ok(()),
+        // A join that never got its KubeFedCluster: the Cluster alone carries the group.
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(UpdateError::Write {
+            object: format!("KubeFedCluster {name}"),
+            message: e.to_string(),
+        }),
+    }
+}
