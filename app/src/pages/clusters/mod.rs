@@ -97,6 +97,18 @@ pub fn ClustersPage() -> impl IntoView {
     }
 }
 
+/// The cluster table rendered to HTML on the server, as a page request renders it: for the
+/// render-time benchmark (`cargo bench -p app --features ssr --bench clusters`).
+#[cfg(feature = "ssr")]
+pub fn cluster_table_html(list: ClusterListView) -> String {
+    use crate::i18n::I18nContextProvider;
+    let owner = Owner::new();
+    owner.with(|| {
+        let list = Memo::new(move |_| list.clone());
+        view! { <I18nContextProvider><ClusterTable list /></I18nContextProvider> }.to_html()
+    })
+}
+
 /// A row's status in words, for the badge and for filtering.
 pub(crate) fn status_key(row: &ClusterRowView) -> &'static str {
     if row.ready { "ready" } else { "not-ready" }

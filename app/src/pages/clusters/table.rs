@@ -161,9 +161,12 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
                 </td>
                 <td class="px-4 py-3 align-top text-xs text-slate-700">{text(|r| r.joined_at.clone().map(|t| t.chars().take(10).collect()))}</td>
             </tr>
+            // Drawn when opened: 200 rows of forms would weigh a megabyte of HTML.
             <tr id=format!("cluster-details-{name}") class:hidden=move || !open.get()>
                 <td colspan="7" class="bg-slate-50 px-4 py-4">
-                    <super::details::ClusterDetails row=Signal::derive(move || row.get()) removable />
+                    <Show when=move || open.get()>
+                        <super::details::ClusterDetails row=Signal::derive(move || row.get()) removable />
+                    </Show>
                 </td>
             </tr>
         </tbody>
