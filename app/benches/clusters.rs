@@ -25,7 +25,9 @@ fn row(i: usize) -> ClusterRowView {
         kubernetes_version: Some("v1.33.2".into()),
         kubesphere_version: Some("v3.4.1".into()),
         node_count: Some((i % 40) as i64 + 3),
-        certificate_expiry: i.is_multiple_of(2).then(|| "2027-01-01 00:00:00 +0000 UTC".into()),
+        certificate_expiry: i
+            .is_multiple_of(2)
+            .then(|| "2027-01-01 00:00:00 +0000 UTC".into()),
         certificate_expires_soon: i.is_multiple_of(13),
         insecure: i.is_multiple_of(17),
         joined_at: Some(format!(
@@ -44,6 +46,8 @@ fn row(i: usize) -> ClusterRowView {
                 since: Some("2026-11-01T10:00:00Z".into()),
             })
             .collect(),
+        unreachable: (i % 23 == 5).then(|| "connection refused".into()),
+        round_trip_ms: Some(3),
     }
 }
 

@@ -69,6 +69,9 @@ pub struct ManagedCluster {
     pub joined_at: Option<String>,
     pub api_endpoint: Option<String>,
     pub conditions: Vec<crate::kubesphere::ClusterCondition>,
+    /// Whether this console reaches the member itself (`None` for the host's own entry and
+    /// before the first try).
+    pub reach: Option<crate::member_reach::MemberReach>,
 }
 
 impl ManagedCluster {
@@ -127,6 +130,7 @@ impl ManagedCluster {
                 .as_ref()
                 .and_then(|x| x.kubernetes_api_endpoint.clone()),
             conditions: status.conditions.clone(),
+            reach: None,
         }
     }
 }
@@ -178,6 +182,7 @@ impl HostMonitor {
         let (tx, rx) = watch::channel(Arc::new(initial));
         let hosts = config.hosts.clone();
         let interval = config.probe_interval;
+        let members = Arc::new(crate::member_reach::MemberClients::default());
         tokio::spawn(async move {
             let clients: Vec<Result<Client, ProbeFailure>> = {
                 let mut out = Vec::with_capacity(hosts.len());
@@ -190,7 +195,7 @@ impl HostMonitor {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                let results = probe_all(&hosts, &clients).await;
+                let results = probe_all(&hosts, &clients, &members).await;
                 if tx.send(Arc::new(results)).is_err() {
                     return; // every reader is gone: the console is shutting down
                 }
@@ -277,13 +282,26 @@ pub(crate) async fn client_for(
 async fn probe_all(
     hosts: &[HostSpec],
     clients: &[Result<Client, ProbeFailure>],
+    members: &Arc<crate::member_reach::MemberClients>,
 ) -> Vec<HostHealth> {
     let mut set = JoinSet::new();
     for (i, client) in clients.iter().enumerate() {
         let client = client.clone();
+        let members = members.clone();
+        let host = hosts[i].name.clone();
         set.spawn(async move {
             let state = match client {
-                Ok(client) => probe(&client).await,
+                Ok(client) => {
+                    let mut state = probe(&client).await;
+                    if let HostState::Reachable {
+                        clusters: Some(list),
+                        ..
+                    } = &mut state
+                    {
+                        members.annotate(&host, &client, list).await;
+                    }
+                    state
+                }
                 Err(failure) => HostState::Unreachable(failure),
             };
             (i, state)

@@ -86,3 +86,49 @@ async fn a_kubesphere_host_lists_the_clusters_it_manages() {
         other => panic!("expected the host's clusters, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn the_monitor_tells_whether_each_member_answers_this_console() {
+    use fleet::member_reach::MemberReach;
+    let (host, member) = sandbox::demo::start_joined_pair("member").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    host.write_kubeconfig(dir.path()).unwrap();
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &file,
+        "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+    )
+    .unwrap();
+    let mut monitor = HostMonitor::start(&ConsoleConfig::load(&file).unwrap());
+    let member_reach = |monitor: &HostMonitor| match &monitor.snapshot()[0].state {
+        HostState::Reachable {
+            clusters: Some(list),
+            ..
+        } => list
+            .iter()
+            .find(|c| c.name == "member")
+            .and_then(|c| c.reach.clone()),
+        _ => None,
+    };
+    tokio::time::timeout(Duration::from_secs(10), monitor.changed())
+        .await
+        .unwrap();
+    assert!(
+        matches!(member_reach(&monitor), Some(MemberReach::Reachable { .. })),
+        "{:?}",
+        member_reach(&monitor)
+    );
+
+    drop(member);
+    let mut seen = None;
+    for _ in 0..10 {
+        tokio::time::timeout(Duration::from_secs(10), monitor.changed())
+            .await
+            .unwrap();
+        seen = member_reach(&monitor);
+        if matches!(seen, Some(MemberReach::Unreachable(_))) {
+            break;
+        }
+    }
+    assert_eq!(seen, Some(MemberReach::Unreachable(ProbeFailure::Refused)));
+}

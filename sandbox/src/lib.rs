@@ -86,6 +86,8 @@ pub struct SandboxCluster {
     ca_pem: String,
     state: Arc<ClusterState>,
     server: JoinHandle<()>,
+    /// Ends the open connections too when the cluster stops, as a stopped API server does.
+    stop: tokio::sync::watch::Sender<bool>,
     /// The host controllers (user controller, kubefed sync), once KubeSphere is installed as
     /// a host.
     controllers: Mutex<Option<JoinHandle<()>>>,
@@ -187,7 +189,8 @@ impl SandboxCluster {
             .layer(middleware::from_fn_with_state(state.clone(), authenticate))
             .with_state(state.clone());
         let acceptor = TlsAcceptor::from(tls.server_config.clone());
-        let server = tokio::spawn(serve(listener, acceptor, router));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(serve(listener, acceptor, router, stopped));
         tracing::info!(cluster = name, %addr, "sandbox cluster listening");
         Ok(Self {
             name: name.to_string(),
@@ -196,6 +199,7 @@ impl SandboxCluster {
             ca_pem: tls.ca_pem,
             state,
             server,
+            stop,
             controllers: Mutex::new(None),
         })
     }
@@ -364,6 +368,7 @@ impl Drop for SandboxCluster {
             task.abort();
         }
         self.server.abort();
+        let _ = self.stop.send(true);
     }
 }
 
@@ -487,7 +492,12 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SandboxErro
         .map_err(write_err)
 }
 
-async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
+async fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    router: Router,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
@@ -500,14 +510,18 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
         };
         let acceptor = acceptor.clone();
         let router = router.clone();
+        let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let Ok(tls_stream) = acceptor.accept(stream).await else {
                 return; // a client that gave up or did not trust our CA
             };
             let service = hyper::service::service_fn(move |req| router.clone().oneshot(req));
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls_stream), service)
-                .await;
+            let builder = auto::Builder::new(TokioExecutor::new());
+            let connection = builder.serve_connection(TokioIo::new(tls_stream), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = stopped.wait_for(|stop| *stop) => {}
+            }
         });
     }
 }

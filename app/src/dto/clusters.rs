@@ -31,6 +31,10 @@ pub struct ClusterRowView {
     pub joined_at: Option<String>,
     pub api_endpoint: Option<String>,
     pub conditions: Vec<ConditionView>,
+    /// This console could not reach the member itself: why.
+    pub unreachable: Option<String>,
+    /// This console's last round trip to the member.
+    pub round_trip_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +143,18 @@ mod from_fleet {
                         since: x.last_transition_time.clone(),
                     })
                     .collect(),
+                unreachable: match &c.reach {
+                    Some(fleet::member_reach::MemberReach::Unreachable(why)) => {
+                        Some(why.to_string())
+                    }
+                    _ => None,
+                },
+                round_trip_ms: match &c.reach {
+                    Some(fleet::member_reach::MemberReach::Reachable { round_trip_ms }) => {
+                        Some(*round_trip_ms)
+                    }
+                    _ => None,
+                },
             }
         }
     }

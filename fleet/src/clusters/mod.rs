@@ -23,7 +23,7 @@ use serde_json::json;
 
 pub use actions::{ActionReport, ActionResult};
 pub use checks::{CheckOutcome, MemberFacts, check_cluster};
-pub use connect::MEMBER_TIMEOUT;
+pub use connect::{MEMBER_TIMEOUT, member_client};
 pub use join::{JoinError, JoinOutcome, join_cluster};
 pub use remove::{RemoveError, RemoveOutcome, remove_cluster};
 pub use steps::{CheckStep, StepReport, Verdict};

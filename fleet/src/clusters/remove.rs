@@ -3,7 +3,6 @@
 //! ever (a full-rights token that is never revoked) and cannot delete a cluster whose member
 //! is gone; Tandem cleans what it can reach and says exactly what stays.
 
-use base64::Engine;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
@@ -73,7 +72,10 @@ pub async fn remove_cluster(
         return Err(RemoveError::IsHost(name.into()));
     }
     let mut actions = Actions::new(on_action);
-    let member = match cluster.as_ref().and_then(stored_kubeconfig) {
+    let member = match cluster
+        .as_ref()
+        .and_then(crate::member_reach::stored_kubeconfig)
+    {
         Some(text) => reach_member(&text).await,
         None => None,
     };
@@ -130,18 +132,6 @@ pub async fn remove_cluster(
         member_reached,
         left_on_member,
     })
-}
-
-/// The member kubeconfig the host keeps in `spec.connection.kubeconfig` (base64).
-fn stored_kubeconfig(cluster: &DynamicObject) -> Option<String> {
-    let encoded = cluster
-        .data
-        .pointer("/spec/connection/kubeconfig")?
-        .as_str()?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    String::from_utf8(bytes).ok()
 }
 
 async fn reach_member(kubeconfig: &str) -> Option<Client> {

@@ -111,5 +111,9 @@ pub fn cluster_table_html(list: ClusterListView) -> String {
 
 /// A row's status in words, for the badge and for filtering.
 pub(crate) fn status_key(row: &ClusterRowView) -> &'static str {
-    if row.ready { "ready" } else { "not-ready" }
+    match (row.unreachable.is_some(), row.ready) {
+        (true, _) => "unreachable",
+        (false, true) => "ready",
+        (false, false) => "not-ready",
+    }
 }

@@ -38,7 +38,8 @@ pub fn ClusterTable(list: Memo<ClusterListView>) -> impl IntoView {
                 .collect();
             match sort.as_str() {
                 "joined" => rows.sort_by(|a, b| b.joined_at.cmp(&a.joined_at)),
-                "status" => rows.sort_by_key(|r| (r.ready, r.name.clone())),
+                "status" => rows
+                    .sort_by_key(|r| (r.unreachable.is_none() && r.ready, r.ready, r.name.clone())),
                 _ => rows.sort_by(|a, b| a.name.cmp(&b.name)),
             }
             rows.into_iter().map(|r| r.name.clone()).collect::<Vec<_>>()
@@ -60,6 +61,7 @@ pub fn ClusterTable(list: Memo<ClusterListView>) -> impl IntoView {
                     <option value="all">{t!(i18n, clusters_filter_all)}</option>
                     <option value="ready">{t!(i18n, cluster_ready)}</option>
                     <option value="not-ready">{t!(i18n, cluster_not_ready)}</option>
+                    <option value="unreachable">{t!(i18n, cluster_unreachable)}</option>
                 </select>
             </label>
             <label class="text-sm font-medium">
@@ -139,6 +141,10 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
                 </th>
                 <td class="px-4 py-3 align-top">
                     {move || match row.get() {
+                        Some(r) if r.unreachable.is_some() => view! {
+                            <span class="inline-flex items-center gap-1 rounded-full bg-red-50 px-2 py-0.5 text-xs font-medium text-red-800"><span aria-hidden="true">"✕"</span>{t!(i18n, cluster_unreachable)}</span>
+                            <p class="mt-1 max-w-xs text-xs text-slate-600">{t!(i18n, cluster_unreachable_why, why = move || r.unreachable.clone().unwrap_or_default())}</p>
+                        }.into_any(),
                         Some(r) if r.ready => view! { <span class="inline-flex items-center gap-1 rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800"><span aria-hidden="true">"●"</span>{t!(i18n, cluster_ready)}</span> }.into_any(),
                         Some(r) => view! {
                             <span class="inline-flex items-center gap-1 rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900"><span aria-hidden="true">"▲"</span>{t!(i18n, cluster_not_ready)}</span>

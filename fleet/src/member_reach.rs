@@ -1,0 +1,127 @@
+//! Can this console reach each member a host manages? Asked with the member kubeconfig the
+//! host keeps in its `Cluster` (the one KubeSphere itself uses), alongside each host probe.
+//! A `Ready` condition is only as fresh as the host's controller made it, and the sandbox
+//! and a stopped controller never update it: this is the console's own observation.
+//!
+//! The kubeconfigs stay inside this module: only a client built from each is kept, and it is
+//! rebuilt when the kubeconfig changes.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use base64::Engine;
+use futures_util::future::join_all;
+use kube::Client;
+use kube::api::{Api, DynamicObject};
+
+use crate::clusters::objects::cluster_resource;
+use crate::health::{ManagedCluster, PROBE_TIMEOUT, ProbeFailure, classify};
+use crate::kubeconfig_check::check_kubeconfig;
+
+/// What the console saw when it called a member.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberReach {
+    Reachable { round_trip_ms: u64 },
+    Unreachable(ProbeFailure),
+}
+
+/// Clients for the members of every host, keyed by host and cluster.
+#[derive(Default)]
+pub struct MemberClients {
+    clients: Mutex<HashMap<(String, String), (u64, Client)>>,
+}
+
+impl MemberClients {
+    /// Probes every member in `clusters` (the host's own entry excepted) and records the
+    /// result in each. `host_client` reads the kubeconfigs from the host's `Cluster`s.
+    pub async fn annotate(
+        &self,
+        host: &str,
+        host_client: &Client,
+        clusters: &mut [ManagedCluster],
+    ) {
+        let api: Api<DynamicObject> = Api::all_with(host_client.clone(), &cluster_resource());
+        let Ok(Ok(list)) = tokio::time::timeout(PROBE_TIMEOUT, api.list(&Default::default())).await
+        else {
+            return; // the host just answered; if it stalls now, the next round tries again
+        };
+        let kubeconfigs: HashMap<String, String> = list
+            .items
+            .iter()
+            .filter_map(|c| Some((c.metadata.name.clone()?, stored_kubeconfig(c)?)))
+            .collect();
+        let mut probes = Vec::new();
+        for (i, cluster) in clusters.iter().enumerate() {
+            if cluster.is_host {
+                continue;
+            }
+            let reach = match kubeconfigs.get(&cluster.name) {
+                None => Err(ProbeFailure::Client(
+                    "the host keeps no kubeconfig for it".into(),
+                )),
+                Some(text) => self.client(host, &cluster.name, text).await,
+            };
+            probes.push(async move {
+                let reach = match reach {
+                    Err(failure) => MemberReach::Unreachable(failure),
+                    Ok(client) => probe(&client).await,
+                };
+                (i, reach)
+            });
+        }
+        for (i, reach) in join_all(probes).await {
+            clusters[i].reach = Some(reach);
+        }
+    }
+
+    async fn client(
+        &self,
+        host: &str,
+        cluster: &str,
+        kubeconfig: &str,
+    ) -> Result<Client, ProbeFailure> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        kubeconfig.hash(&mut hasher);
+        let fingerprint = hasher.finish();
+        let key = (host.to_string(), cluster.to_string());
+        if let Ok(clients) = self.clients.lock()
+            && let Some((seen, client)) = clients.get(&key)
+            && *seen == fingerprint
+        {
+            return Ok(client.clone());
+        }
+        let checked = check_kubeconfig(kubeconfig, None).map_err(|p| {
+            ProbeFailure::Client(format!("its stored kubeconfig cannot be used: {p}"))
+        })?;
+        let client = crate::clusters::member_client(&checked).await?;
+        if let Ok(mut clients) = self.clients.lock() {
+            clients.insert(key, (fingerprint, client.clone()));
+        }
+        Ok(client)
+    }
+}
+
+async fn probe(client: &Client) -> MemberReach {
+    let started = Instant::now();
+    match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
+        Err(_) => MemberReach::Unreachable(ProbeFailure::Timeout(PROBE_TIMEOUT)),
+        Ok(Err(err)) => MemberReach::Unreachable(classify(&err)),
+        Ok(Ok(_)) => MemberReach::Reachable {
+            round_trip_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        },
+    }
+}
+
+/// The member kubeconfig a host keeps in `spec.connection.kubeconfig` (base64).
+pub(crate) fn stored_kubeconfig(cluster: &DynamicObject) -> Option<String> {
+    let encoded = cluster
+        .data
+        .pointer("/spec/connection/kubeconfig")?
+        .as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
