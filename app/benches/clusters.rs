@@ -48,6 +48,7 @@ fn row(i: usize) -> ClusterRowView {
             .collect(),
         unreachable: (i % 23 == 5).then(|| "connection refused".into()),
         round_trip_ms: Some(3),
+        federation: Some((true, "ClusterReady: /healthz responded with ok".into())),
     }
 }
 

@@ -72,6 +72,8 @@ pub struct ManagedCluster {
     /// Whether this console reaches the member itself (`None` for the host's own entry and
     /// before the first try).
     pub reach: Option<crate::member_reach::MemberReach>,
+    /// kubefed's view from its `KubeFedCluster`: Ready, and the reason.
+    pub federation: Option<(bool, String)>,
 }
 
 impl ManagedCluster {
@@ -131,6 +133,7 @@ impl ManagedCluster {
                 .and_then(|x| x.kubernetes_api_endpoint.clone()),
             conditions: status.conditions.clone(),
             reach: None,
+            federation: None,
         }
     }
 }

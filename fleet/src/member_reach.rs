@@ -1,4 +1,5 @@
-//! Can this console reach each member a host manages? Asked with the member kubeconfig the
+//! Can this console reach each member a host manages? (And what does the host's kubefed say
+//! of it, from the `KubeFedCluster` status.) Asked with the member kubeconfig the
 //! host keeps in its `Cluster` (the one KubeSphere itself uses), alongside each host probe.
 //! A `Ready` condition is only as fresh as the host's controller made it, and the sandbox
 //! and a stopped controller never update it: this is the console's own observation.
@@ -16,7 +17,7 @@ use futures_util::future::join_all;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
 
-use crate::clusters::objects::cluster_resource;
+use crate::clusters::objects::{FEDERATION_NAMESPACE, KubeFedCluster, cluster_resource};
 use crate::health::{ManagedCluster, PROBE_TIMEOUT, ProbeFailure, classify};
 use crate::kubeconfig_check::check_kubeconfig;
 
@@ -52,6 +53,19 @@ impl MemberClients {
             .iter()
             .filter_map(|c| Some((c.metadata.name.clone()?, stored_kubeconfig(c)?)))
             .collect();
+        let kfcs: Api<KubeFedCluster> = Api::namespaced(host_client.clone(), FEDERATION_NAMESPACE);
+        if let Ok(Ok(list)) =
+            tokio::time::timeout(PROBE_TIMEOUT, kfcs.list(&Default::default())).await
+        {
+            for kfc in list.items {
+                if let Some(cluster) = clusters
+                    .iter_mut()
+                    .find(|c| Some(&c.name) == kfc.metadata.name.as_ref())
+                {
+                    cluster.federation = kfc.readiness();
+                }
+            }
+        }
         let mut probes = Vec::new();
         for (i, cluster) in clusters.iter().enumerate() {
             if cluster.is_host {

@@ -131,4 +131,33 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
         }
     }
     assert_eq!(seen, Some(MemberReach::Unreachable(ProbeFailure::Refused)));
+
+    // The host's kubefed notices too, at its own pace (every 10 s), in the KubeFedCluster.
+    let federation = |monitor: &HostMonitor| match &monitor.snapshot()[0].state {
+        HostState::Reachable {
+            clusters: Some(list),
+            ..
+        } => list
+            .iter()
+            .find(|c| c.name == "member")
+            .and_then(|c| c.federation.clone()),
+        _ => None,
+    };
+    let mut kubefed = None;
+    for _ in 0..20 {
+        tokio::time::timeout(Duration::from_secs(10), monitor.changed())
+            .await
+            .unwrap();
+        kubefed = federation(&monitor);
+        if kubefed.as_ref().is_some_and(|(ready, _)| !ready) {
+            break;
+        }
+    }
+    assert_eq!(
+        kubefed,
+        Some((
+            false,
+            "ClusterNotReachable: cluster is not reachable".into()
+        ))
+    );
 }

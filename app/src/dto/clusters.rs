@@ -35,6 +35,8 @@ pub struct ClusterRowView {
     pub unreachable: Option<String>,
     /// This console's last round trip to the member.
     pub round_trip_ms: Option<u64>,
+    /// The host's kubefed: its KubeFedCluster Ready, and the reason.
+    pub federation: Option<(bool, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +151,7 @@ mod from_fleet {
                     }
                     _ => None,
                 },
+                federation: c.federation.clone(),
                 round_trip_ms: match &c.reach {
                     Some(fleet::member_reach::MemberReach::Reachable { round_trip_ms }) => {
                         Some(*round_trip_ms)

@@ -57,6 +57,7 @@ pub fn token_secret(cluster: &str, host_uid: &str) -> String {
     kind = "KubeFedCluster",
     plural = "kubefedclusters",
     namespaced,
+    status = "KubeFedClusterStatus",
     schema = "disabled"
 )]
 #[serde(rename_all = "camelCase")]
@@ -73,6 +74,32 @@ pub struct KubeFedClusterSpec {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub disabled_tls_validations: Vec<String>,
+}
+
+/// What kubefed's cluster controller last saw of the member (`/healthz` every 10 s).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct KubeFedClusterStatus {
+    #[serde(default)]
+    pub conditions: Vec<crate::kubesphere::ClusterCondition>,
+}
+
+impl KubeFedCluster {
+    /// `Ready` and its reason and message, e.g. (true, "ClusterReady: /healthz responded with ok").
+    pub fn readiness(&self) -> Option<(bool, String)> {
+        let ready = self
+            .status
+            .as_ref()?
+            .conditions
+            .iter()
+            .find(|c| c.kind == "Ready")?;
+        let why = [ready.reason.clone(), ready.message.clone()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(": ");
+        Some((ready.status == "True", why))
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]

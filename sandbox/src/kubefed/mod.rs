@@ -2,6 +2,7 @@
 //! controller's join, its user controller, and kubefed's sync controller, running in the
 //! sandbox's own loop.
 
+mod cluster_health;
 mod federate;
 pub(crate) mod join;
 mod login_records;

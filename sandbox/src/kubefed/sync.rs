@@ -46,6 +46,7 @@ pub(crate) struct SyncState {
     requeued: Requeued,
     /// KubeFedCluster name → its watches on member objects.
     watches: HashMap<String, Vec<tokio::task::JoinHandle<()>>>,
+    health: super::cluster_health::HealthState,
 }
 
 impl Drop for SyncState {
@@ -140,6 +141,11 @@ pub(crate) async fn sync_all(state: &ClusterState, sync: &mut SyncState) {
     for kfc in &kfcs {
         members.push(member(kfc, &secrets, sync).await);
     }
+    let probes: Vec<(&str, Option<&kube::Client>)> = members
+        .iter()
+        .map(|m| (m.name.as_str(), m.client.as_ref().ok()))
+        .collect();
+    super::cluster_health::check_due(state, &mut sync.health, &probes).await;
     for (kind, object) in objects {
         let name = meta::str_field(&object, "name")
             .unwrap_or_default()

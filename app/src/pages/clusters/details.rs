@@ -72,6 +72,10 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
                     <dd>{move || if row.with(|r| r.as_ref().is_some_and(|r| r.insecure)) { t_string!(i18n, cluster_tls_off) } else { t_string!(i18n, cluster_tls_on) }}</dd>
                     <dt class="text-slate-500">{t!(i18n, cluster_reach)}</dt>
                     <dd>{move || row.with(|r| r.as_ref().and_then(|r| r.unreachable.clone().or_else(|| r.round_trip_ms.map(|ms| format!("{ms} ms"))))).unwrap_or_else(|| "—".into())}</dd>
+                    <dt class="text-slate-500">{t!(i18n, cluster_federation)}</dt>
+                    <dd>{move || row.with(|r| r.as_ref().and_then(|r| r.federation.clone())).map(|(ready, why)| view! {
+                        <span class=if ready { "text-emerald-800" } else { "text-amber-800" }>{why}</span>
+                    })}</dd>
                     <dt class="text-slate-500">{t!(i18n, col_certificate)}</dt>
                     <dd>{move || row.with(|r| r.as_ref().and_then(|r| r.certificate_expiry.clone())).unwrap_or_else(|| t_string!(i18n, cluster_cert_none).to_string())}</dd>
                 </dl>
