@@ -49,6 +49,12 @@ fn row(i: usize) -> ClusterRowView {
         unreachable: (i % 23 == 5).then(|| "connection refused".into()),
         round_trip_ms: Some(3),
         federation: Some((true, "ClusterReady: /healthz responded with ok".into())),
+        propagated: 120,
+        propagation_failures: if i % 11 == 3 {
+            vec![("CreationFailed".into(), 2)]
+        } else {
+            Vec::new()
+        },
     }
 }
 

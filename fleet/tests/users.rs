@@ -73,6 +73,15 @@ async fn created_user_is_listed_with_role_and_propagates_to_the_member() {
     assert_eq!(row.propagation.len(), 1);
     assert_eq!(row.propagation[0].cluster, "member");
     assert_eq!(row.propagation[0].status, PropagationStatus::Propagated);
+    // The cluster page's summary counts it for the member, and nothing as failing there.
+    let summary = cache.propagation_by_cluster();
+    let (propagated, failing) = &summary["member"];
+    assert!(*propagated >= 1, "{summary:?}");
+    assert!(failing.is_empty(), "{summary:?}");
+    assert!(
+        !summary.contains_key("host"),
+        "the host's own entry is not a member"
+    );
 
     // Read back on the member: kubefed's copy, labelled managed "true".
     let member_users = Api::<User>::all(common::client(&f.member).await);

@@ -37,6 +37,10 @@ pub struct ClusterRowView {
     pub round_trip_ms: Option<u64>,
     /// The host's kubefed: its KubeFedCluster Ready, and the reason.
     pub federation: Option<(bool, String)>,
+    /// Federated users and workspaces that reached this member.
+    pub propagated: usize,
+    /// kubefed's reasons for those that did not, with their counts.
+    pub propagation_failures: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +156,8 @@ mod from_fleet {
                     _ => None,
                 },
                 federation: c.federation.clone(),
+                propagated: 0,
+                propagation_failures: Vec::new(),
                 round_trip_ms: match &c.reach {
                     Some(fleet::member_reach::MemberReach::Reachable { round_trip_ms }) => {
                         Some(*round_trip_ms)

@@ -135,6 +135,29 @@ impl IamCache {
         out
     }
 
+    /// Per member cluster: how many federated users and workspaces reached it, and the
+    /// kubefed reasons of those that did not (reason → count).
+    pub fn propagation_by_cluster(&self) -> HashMap<String, (usize, HashMap<String, usize>)> {
+        use super::propagation::{PropagationStatus, status_propagation};
+        let mut out: HashMap<String, (usize, HashMap<String, usize>)> = HashMap::new();
+        let users = self.federated_users.state();
+        let workspaces = self.federated_workspaces.state();
+        let statuses = users
+            .iter()
+            .map(|u| u.status.as_ref())
+            .chain(workspaces.iter().map(|w| w.status.as_ref()));
+        for status in statuses {
+            for entry in status_propagation(status) {
+                let counts = out.entry(entry.cluster).or_default();
+                match entry.status {
+                    PropagationStatus::Propagated => counts.0 += 1,
+                    PropagationStatus::Failed(reason) => *counts.1.entry(reason).or_default() += 1,
+                }
+            }
+        }
+        out
+    }
+
     pub fn federated_user(&self, name: &str) -> Option<Arc<FederatedUser>> {
         self.federated_users.get(&ObjectRef::new(name))
     }

@@ -76,6 +76,13 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
                     <dd>{move || row.with(|r| r.as_ref().and_then(|r| r.federation.clone())).map(|(ready, why)| view! {
                         <span class=if ready { "text-emerald-800" } else { "text-amber-800" }>{why}</span>
                     })}</dd>
+                    <dt class="text-slate-500">{t!(i18n, cluster_propagation)}</dt>
+                    <dd data-testid="cluster-propagation">
+                        {move || row.with(|r| r.as_ref().map(|r| (r.propagated, r.propagation_failures.clone()))).map(|(ok, failures)| view! {
+                            <span>{t!(i18n, cluster_propagated, count = move || ok)}</span>
+                            {failures.into_iter().map(|(reason, count)| view! { <span class="ml-2 text-amber-800">{format!("{reason} × {count}")}</span> }).collect_view()}
+                        })}
+                    </dd>
                     <dt class="text-slate-500">{t!(i18n, col_certificate)}</dt>
                     <dd>{move || row.with(|r| r.as_ref().and_then(|r| r.certificate_expiry.clone())).unwrap_or_else(|| t_string!(i18n, cluster_cert_none).to_string())}</dd>
                 </dl>

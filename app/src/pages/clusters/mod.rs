@@ -33,7 +33,21 @@ pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
             fleet::HostState::Reachable { clusters, .. } => clusters.clone(),
             _ => None,
         })
-        .map(|list| list.iter().map(ClusterRowView::from).collect());
+        .map(|list| list.iter().map(ClusterRowView::from).collect::<Vec<_>>())
+        .map(|mut rows| {
+            // What kubefed reports of the host's users and workspaces, per member.
+            if let Ok(cache) = state.iam.host(&principal.host).and_then(|h| h.cache()) {
+                let mut by_cluster = cache.propagation_by_cluster();
+                for row in rows.iter_mut() {
+                    if let Some((ok, failures)) = by_cluster.remove(&row.name) {
+                        row.propagated = ok;
+                        row.propagation_failures = failures.into_iter().collect();
+                        row.propagation_failures.sort();
+                    }
+                }
+            }
+            rows
+        });
     Ok(ClusterListView {
         host: principal.host.clone(),
         rows,

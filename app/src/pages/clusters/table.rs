@@ -152,6 +152,9 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
                         }.into_any(),
                         None => ().into_any(),
                     }}
+                    {move || row.with(|r| r.as_ref().map(|r| r.propagation_failures.iter().map(|f| f.1).sum::<usize>())).filter(|n| *n > 0).map(|n| view! {
+                        <p class="mt-1 text-xs text-amber-800">{t!(i18n, cluster_not_propagated, count = move || n)}</p>
+                    })}
                 </td>
                 <td class="px-4 py-3 align-top text-slate-700">{text(|r| r.provider.clone())}</td>
                 <td class="px-4 py-3 align-top font-mono text-xs text-slate-700">
