@@ -309,3 +309,57 @@ async fn a_background_job_reports_its_steps_to_its_owner_only() {
     assert_eq!(done.steps.len(), CheckStep::ALL.len());
     assert!(done.actions.iter().any(|a| a.object == "Cluster member"));
 }
+
+#[tokio::test]
+async fn a_member_workspace_the_host_federates_elsewhere_blocks_the_join() {
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
+    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let resource = |group: &str, version: &str, kind: &str, plural: &str| {
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+    };
+    // KubeSphere issue #3169: kubefed would delete the member's copy of `finance`.
+    let on_member = resource(
+        "tenant.kubesphere.io",
+        "v1alpha1",
+        "Workspace",
+        "workspaces",
+    );
+    let workspace: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "tenant.kubesphere.io/v1alpha1", "kind": "Workspace",
+        "metadata": {"name": "finance", "labels": {"kubefed.io/managed": "true"}}, "spec": {},
+    }))
+    .unwrap();
+    Api::<DynamicObject>::all_with(common::client(&member).await, &on_member)
+        .create(&PostParams::default(), &workspace)
+        .await
+        .unwrap();
+    let federated = resource(
+        "types.kubefed.io",
+        "v1beta1",
+        "FederatedWorkspace",
+        "federatedworkspaces",
+    );
+    let elsewhere: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedWorkspace",
+        "metadata": {"name": "finance"},
+        "spec": {"placement": {"clusters": [{"name": "other"}]}, "template": {"spec": {}}},
+    }))
+    .unwrap();
+    let h = link(&host).await;
+    Api::<DynamicObject>::all_with(h.client.clone(), &federated)
+        .create(&PostParams::default(), &elsewhere)
+        .await
+        .unwrap();
+
+    let steps = check(&h, &[], &candidate("member", member.kubeconfig_yaml())).await;
+    assert_failed(
+        &steps,
+        CheckStep::Workspaces,
+        "`finance`",
+        "add `member` to the workspace's placement",
+    );
+    // Placing it on this cluster too resolves it.
+    let fixed = check(&h, &[], &candidate("other", member.kubeconfig_yaml())).await;
+    assert_eq!(step(&fixed, CheckStep::Workspaces).verdict, Verdict::Passed);
+}
