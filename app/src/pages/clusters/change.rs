@@ -128,4 +128,5 @@ pub fn ChangeCluster(row: Signal<Option<ClusterRowView>>) -> impl IntoView {
             </ActionForm>
         </div>
     }
+    .into_any()
 }

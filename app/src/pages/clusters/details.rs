@@ -105,6 +105,7 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
         </div>
         {removable.then(|| view! { <super::change::ChangeCluster row /> <RemoveCluster row /> })}
     }
+    .into_any()
 }
 
 #[component]

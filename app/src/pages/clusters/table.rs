@@ -105,6 +105,7 @@ pub fn ClusterTable(list: Memo<ClusterListView>) -> impl IntoView {
             }}
         </p>
     }
+    .into_any()
 }
 
 #[component]
@@ -180,4 +181,5 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
             </tr>
         </tbody>
     }
+    .into_any()
 }
