@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { logIn } from "./session";
+import { resolve } from "node:path";
+import { demoDir, logIn, openHydrated } from "./session";
 
 // `make screenshot` only: refreshes the README's pictures of the console.
 test.skip(!process.env.TANDEM_SCREENSHOT, "set TANDEM_SCREENSHOT=1 (make screenshot)");
@@ -20,4 +21,16 @@ test("overview in Chinese, for the README", async ({ page, context }) => {
   await expect(page.getByTestId("summary")).toHaveText("2/2 个主集群可访问");
   await page.screenshot({ path: "../docs/overview-zh.png" });
   await context.clearCookies();
+});
+
+test("add-cluster wizard after a join, for the README", async ({ page }) => {
+  await page.setViewportSize({ width: 1200, height: 800 });
+  await logIn(page);
+  await openHydrated(page, "/clusters/add");
+  await page.getByTestId("add-cluster-form").getByLabel("Cluster name").fill("spare");
+  await page.getByTestId("add-cluster-form").getByLabel("Group").selectOption("testing");
+  await page.getByTestId("kubeconfig-file").setInputFiles(resolve(demoDir, "spare.kubeconfig"));
+  await page.getByTestId("join-cluster").click();
+  await expect(page.getByTestId("job-outcome")).toContainText("joined");
+  await page.screenshot({ path: "../docs/add-cluster.png", fullPage: true });
 });
