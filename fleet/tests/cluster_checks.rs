@@ -6,28 +6,9 @@ mod common;
 use std::time::SystemTime;
 
 use fleet::clusters::{Candidate, CheckStep, HostLink, StepReport, Verdict, check_cluster};
-use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+use sandbox::{ClusterRole, SandboxCluster};
 
 const SECRET: &str = "shared-jwt-secret";
-
-async fn kubesphere(name: &str, role: ClusterRole, secret: &str) -> SandboxCluster {
-    let cluster = SandboxCluster::start(name).await.unwrap();
-    cluster
-        .install_kubesphere(&KubeSphereInstall {
-            role,
-            jwt_secret: secret.into(),
-            admin_password: None,
-        })
-        .unwrap();
-    cluster
-}
-
-async fn link(cluster: &SandboxCluster) -> HostLink {
-    HostLink {
-        name: cluster.name().into(),
-        client: common::client(cluster).await,
-    }
-}
 
 fn candidate(name: &str, kubeconfig: String) -> Candidate {
     Candidate {
@@ -65,10 +46,10 @@ fn assert_failed(steps: &[StepReport], which: CheckStep, says: &str, fix_says: &
 
 #[tokio::test]
 async fn a_healthy_member_passes_every_step_and_shows_its_versions() {
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
     let steps = check(
-        &link(&host).await,
+        &common::host_link(&host).await,
         &[],
         &candidate("member", member.kubeconfig_yaml()),
     )
@@ -96,9 +77,14 @@ async fn a_healthy_member_passes_every_step_and_shows_its_versions() {
 
 #[tokio::test]
 async fn kubeconfig_policy_failures_skip_the_rest() {
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
     let exec = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user:\n    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1}\n";
-    let steps = check(&link(&host).await, &[], &candidate("x", exec.into())).await;
+    let steps = check(
+        &common::host_link(&host).await,
+        &[],
+        &candidate("x", exec.into()),
+    )
+    .await;
     assert_failed(
         &steps,
         CheckStep::Kubeconfig,
@@ -110,9 +96,9 @@ async fn kubeconfig_policy_failures_skip_the_rest() {
 
 #[tokio::test]
 async fn unreachable_401_and_403_are_told_apart() {
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
-    let h = link(&host).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
+    let h = common::host_link(&host).await;
 
     let refused = member
         .kubeconfig_yaml()
@@ -154,8 +140,8 @@ async fn unreachable_401_and_403_are_told_apart() {
 
 #[tokio::test]
 async fn kubesphere_role_and_jwt_secret_problems_name_the_fix() {
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let h = link(&host).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let h = common::host_link(&host).await;
 
     let plain = SandboxCluster::start("plain").await.unwrap();
     let steps = check(&h, &[], &candidate("plain", plain.kubeconfig_yaml())).await;
@@ -167,7 +153,7 @@ async fn kubesphere_role_and_jwt_secret_problems_name_the_fix() {
     );
     assert_eq!(step(&steps, CheckStep::JwtSecret).verdict, Verdict::Skipped);
 
-    let other_host = kubesphere("other", ClusterRole::Host, SECRET).await;
+    let other_host = common::kubesphere("other", ClusterRole::Host, SECRET).await;
     let steps = check(&h, &[], &candidate("other", other_host.kubeconfig_yaml())).await;
     assert_failed(
         &steps,
@@ -176,7 +162,7 @@ async fn kubesphere_role_and_jwt_secret_problems_name_the_fix() {
         "\"clusterRole\":\"member\"",
     );
 
-    let stranger = kubesphere("stranger", ClusterRole::Member, "another-secret").await;
+    let stranger = common::kubesphere("stranger", ClusterRole::Member, "another-secret").await;
     let steps = check(&h, &[], &candidate("stranger", stranger.kubeconfig_yaml())).await;
     assert_failed(
         &steps,
@@ -190,11 +176,11 @@ async fn kubesphere_role_and_jwt_secret_problems_name_the_fix() {
 
 #[tokio::test]
 async fn duplicates_by_identity_and_by_name() {
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
-    let other = kubesphere("other", ClusterRole::Member, SECRET).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
+    let other = common::kubesphere("other", ClusterRole::Member, SECRET).await;
     host.join_member(&member, "prod").unwrap();
-    let h = link(&host).await;
+    let h = common::host_link(&host).await;
 
     let steps = check(&h, &[], &candidate("staging", member.kubeconfig_yaml())).await;
     assert_failed(
@@ -222,11 +208,14 @@ async fn duplicates_by_identity_and_by_name() {
 
 #[tokio::test]
 async fn a_member_of_another_host_is_refused_unless_joined_as_a_second_host() {
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let host2 = kubesphere("host2", ClusterRole::Host, SECRET).await;
-    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let host2 = common::kubesphere("host2", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
     host2.join_member(&member, "member").unwrap();
-    let (h, h2) = (link(&host).await, link(&host2).await);
+    let (h, h2) = (
+        common::host_link(&host).await,
+        common::host_link(&host2).await,
+    );
 
     let mut wanted = candidate("member", member.kubeconfig_yaml());
     let steps = check(&h, std::slice::from_ref(&h2), &wanted).await;
@@ -255,15 +244,20 @@ async fn a_member_of_another_host_is_refused_unless_joined_as_a_second_host() {
 
 #[tokio::test]
 async fn an_insecure_kubeconfig_is_a_warning_not_a_crash() {
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
     let yaml = member.kubeconfig_yaml();
     let ca_line = yaml
         .lines()
         .find(|l| l.contains("certificate-authority-data"))
         .unwrap();
     let insecure = yaml.replace(ca_line, "    insecure-skip-tls-verify: true");
-    let steps = check(&link(&host).await, &[], &candidate("member", insecure)).await;
+    let steps = check(
+        &common::host_link(&host).await,
+        &[],
+        &candidate("member", insecure),
+    )
+    .await;
     let s = step(&steps, CheckStep::Connection);
     assert_eq!(s.verdict, Verdict::Warning, "{s:?}");
     assert!(s.summary.contains("without verifying"));
@@ -276,9 +270,9 @@ async fn an_insecure_kubeconfig_is_a_warning_not_a_crash() {
 #[tokio::test]
 async fn a_background_job_reports_its_steps_to_its_owner_only() {
     use fleet::clusters::jobs::{ClusterJobs, JobKind, JobState};
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
-    let jobs = ClusterJobs::new(vec![link(&host).await]);
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
+    let jobs = ClusterJobs::new(vec![common::host_link(&host).await]);
     assert!(
         jobs.start(
             JobKind::Check,
@@ -313,8 +307,8 @@ async fn a_background_job_reports_its_steps_to_its_owner_only() {
 #[tokio::test]
 async fn a_member_workspace_the_host_federates_elsewhere_blocks_the_join() {
     use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
-    let host = kubesphere("host", ClusterRole::Host, SECRET).await;
-    let member = kubesphere("member", ClusterRole::Member, SECRET).await;
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
     let resource = |group: &str, version: &str, kind: &str, plural: &str| {
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
     };
@@ -346,7 +340,7 @@ async fn a_member_workspace_the_host_federates_elsewhere_blocks_the_join() {
         "spec": {"placement": {"clusters": [{"name": "other"}]}, "template": {"spec": {}}},
     }))
     .unwrap();
-    let h = link(&host).await;
+    let h = common::host_link(&host).await;
     Api::<DynamicObject>::all_with(h.client.clone(), &federated)
         .create(&PostParams::default(), &elsewhere)
         .await

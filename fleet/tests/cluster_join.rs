@@ -14,26 +14,7 @@ use fleet::kubesphere::Cluster;
 use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kube::{Api, Client};
-use sandbox::{ClusterRole as Role, KubeSphereInstall, SandboxCluster};
-
-async fn kubesphere(name: &str, role: Role) -> SandboxCluster {
-    let cluster = SandboxCluster::start(name).await.unwrap();
-    cluster
-        .install_kubesphere(&KubeSphereInstall {
-            role,
-            jwt_secret: "shared".into(),
-            admin_password: None,
-        })
-        .unwrap();
-    cluster
-}
-
-async fn link(cluster: &SandboxCluster) -> HostLink {
-    HostLink {
-        name: cluster.name().into(),
-        client: common::client(cluster).await,
-    }
-}
+use sandbox::{ClusterRole as Role, SandboxCluster};
 
 fn candidate(name: &str, member: &SandboxCluster) -> Candidate {
     Candidate {
@@ -99,9 +80,12 @@ async fn token_works(member: &SandboxCluster, token: &str) -> bool {
 
 #[tokio::test]
 async fn a_full_join_creates_what_kubesphere_creates_and_kubefed_can_use_it() {
-    let host = kubesphere("host", Role::Host).await;
-    let member = kubesphere("member", Role::Member).await;
-    let (h, m) = (link(&host).await, common::client(&member).await);
+    let host = common::kubesphere("host", Role::Host, "shared").await;
+    let member = common::kubesphere("member", Role::Member, "shared").await;
+    let (h, m) = (
+        common::host_link(&host).await,
+        common::client(&member).await,
+    );
     let actions = join(&h, &[], &candidate("prod", &member)).await.unwrap();
     assert!(
         actions
@@ -184,9 +168,12 @@ async fn a_full_join_creates_what_kubesphere_creates_and_kubefed_can_use_it() {
 
 #[tokio::test]
 async fn a_fault_half_way_leaves_nothing_behind_and_a_retry_finishes() {
-    let host = kubesphere("host", Role::Host).await;
-    let member = kubesphere("member", Role::Member).await;
-    let (h, m) = (link(&host).await, common::client(&member).await);
+    let host = common::kubesphere("host", Role::Host, "shared").await;
+    let member = common::kubesphere("member", Role::Member, "shared").await;
+    let (h, m) = (
+        common::host_link(&host).await,
+        common::client(&member).await,
+    );
     host.fail_next("POST", "kubefedclusters");
     let err = join(&h, &[], &candidate("prod", &member))
         .await
@@ -236,12 +223,12 @@ async fn a_fault_half_way_leaves_nothing_behind_and_a_retry_finishes() {
 
 #[tokio::test]
 async fn two_hosts_keep_their_own_tokens_and_removal_from_one_leaves_the_other_working() {
-    let host = kubesphere("host", Role::Host).await;
-    let host2 = kubesphere("host2", Role::Host).await;
-    let member = kubesphere("member", Role::Member).await;
+    let host = common::kubesphere("host", Role::Host, "shared").await;
+    let host2 = common::kubesphere("host2", Role::Host, "shared").await;
+    let member = common::kubesphere("member", Role::Member, "shared").await;
     let (h, h2, m) = (
-        link(&host).await,
-        link(&host2).await,
+        common::host_link(&host).await,
+        common::host_link(&host2).await,
         common::client(&member).await,
     );
     join(&h, std::slice::from_ref(&h2), &candidate("member", &member))
@@ -331,9 +318,9 @@ async fn two_hosts_keep_their_own_tokens_and_removal_from_one_leaves_the_other_w
 
 #[tokio::test]
 async fn a_cluster_whose_member_is_gone_is_removed_from_the_host() {
-    let host = kubesphere("host", Role::Host).await;
-    let member = kubesphere("member", Role::Member).await;
-    let h = link(&host).await;
+    let host = common::kubesphere("host", Role::Host, "shared").await;
+    let member = common::kubesphere("member", Role::Member, "shared").await;
+    let h = common::host_link(&host).await;
     join(&h, &[], &candidate("gone", &member)).await.unwrap();
     drop(member);
     let removed = remove_cluster(&h, "gone", &mut |_| {}).await.unwrap();
@@ -359,9 +346,9 @@ async fn a_cluster_whose_member_is_gone_is_removed_from_the_host() {
 
 #[tokio::test]
 async fn an_insecure_join_is_recorded_and_propagation_still_works() {
-    let host = kubesphere("host", Role::Host).await;
-    let member = kubesphere("member", Role::Member).await;
-    let h = link(&host).await;
+    let host = common::kubesphere("host", Role::Host, "shared").await;
+    let member = common::kubesphere("member", Role::Member, "shared").await;
+    let h = common::host_link(&host).await;
     let yaml = member.kubeconfig_yaml();
     let ca_line = yaml
         .lines()
@@ -435,10 +422,10 @@ fn cert_condition(cluster: &Cluster) -> (String, String) {
 #[tokio::test]
 async fn a_kubeconfig_update_replaces_expiring_credentials_and_clears_the_warning() {
     use fleet::clusters::{UpdateError, edit_cluster, update_kubeconfig};
-    let host = kubesphere("host", Role::Host).await;
-    let member = kubesphere("member", Role::Member).await;
-    let other = kubesphere("other", Role::Member).await;
-    let h = link(&host).await;
+    let host = common::kubesphere("host", Role::Host, "shared").await;
+    let member = common::kubesphere("member", Role::Member, "shared").await;
+    let other = common::kubesphere("other", Role::Member, "shared").await;
+    let h = common::host_link(&host).await;
     // Three days before the certificate runs out.
     let late_2029 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_893_196_800);
     let mut c = candidate("prod", &member);

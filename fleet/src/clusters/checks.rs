@@ -54,7 +54,46 @@ pub async fn check_cluster(
 ) -> CheckOutcome {
     let mut run = Run::new(on_step);
     let mut facts = MemberFacts::default();
-    let checked = match check_kubeconfig(&candidate.kubeconfig, candidate.context.as_deref()) {
+    let Some((checked, client)) = connect_steps(
+        &mut run,
+        &mut facts,
+        &candidate.kubeconfig,
+        candidate.context.as_deref(),
+        now,
+    )
+    .await
+    else {
+        return run.finish(facts, None);
+    };
+
+    run.report(match permissions::missing_join_rights(&client).await {
+        Ok(missing) if missing.is_empty() => StepReport::passed(CheckStep::Permissions, format!("user `{}` may create the join objects", checked.user)),
+        Ok(missing) => StepReport::failed(CheckStep::Permissions,
+            format!("user `{}` may not {}", checked.user, missing.join("; ")),
+            "use a kubeconfig whose identity is bound to cluster-admin, e.g. `kubectl create clusterrolebinding tandem-join --clusterrole=cluster-admin --serviceaccount=<namespace>:<name>` and a token for that account"),
+        Err(err) => { let f = connect::explain(&err); StepReport::failed(CheckStep::Permissions, f.to_string(), connection_fix(&f, &checked.server)) }
+    });
+
+    ks::duplicate(&mut run, host, candidate, &client, &mut facts).await;
+    let member_config = ks::kubesphere(&mut run, &client, &mut facts).await;
+    ks::other_hosts(&mut run, host, other_hosts, candidate, &client, &mut facts).await;
+    ks::jwt_secret(&mut run, host, member_config.as_ref()).await;
+    run.report(certificate_report(facts.certificate.as_ref()));
+    ks::workspaces(&mut run, host, candidate, &client).await;
+    run.finish(facts, Some((checked, client)))
+}
+
+/// The first steps, shared by the checks and a kubeconfig update: the kubeconfig's policy,
+/// then one call to the cluster (a 401 or 403 there is the Permissions step's failure).
+/// `None` when one failed; the steps that depend on it are then reported as skipped.
+pub(crate) async fn connect_steps(
+    run: &mut Run<'_>,
+    facts: &mut MemberFacts,
+    kubeconfig: &str,
+    context: Option<&str>,
+    now: SystemTime,
+) -> Option<(CheckedKubeconfig, Client)> {
+    let checked = match check_kubeconfig(kubeconfig, context) {
         Ok(checked) => {
             run.report(StepReport::passed(
                 CheckStep::Kubeconfig,
@@ -69,7 +108,7 @@ pub async fn check_cluster(
                 problem.fix(),
             ));
             run.skip_rest("needs a usable kubeconfig");
-            return run.finish(facts, None);
+            return None;
         }
     };
     facts.server = checked.server.clone();
@@ -84,8 +123,8 @@ pub async fn check_cluster(
                 failure.to_string(),
                 connection_fix(&failure, &checked.server),
             ));
-            run.skip_rest_but_certificate(&facts);
-            return run.finish(facts, None);
+            run.skip_rest_but_certificate(facts);
+            return None;
         }
     };
     match crate::health::probe(&client).await {
@@ -119,8 +158,8 @@ pub async fn check_cluster(
                 failure.to_string(),
                 connection_fix(&failure, &checked.server),
             ));
-            run.skip_rest_but_certificate(&facts);
-            return run.finish(facts, None);
+            run.skip_rest_but_certificate(facts);
+            return None;
         }
         HostState::Unreachable(failure) => {
             run.report(StepReport::failed(
@@ -128,27 +167,12 @@ pub async fn check_cluster(
                 failure.to_string(),
                 connection_fix(&failure, &checked.server),
             ));
-            run.skip_rest_but_certificate(&facts);
-            return run.finish(facts, None);
+            run.skip_rest_but_certificate(facts);
+            return None;
         }
         HostState::Pending => unreachable!("a probe always ends reachable or not"),
     }
-
-    run.report(match permissions::missing_join_rights(&client).await {
-        Ok(missing) if missing.is_empty() => StepReport::passed(CheckStep::Permissions, format!("user `{}` may create the join objects", checked.user)),
-        Ok(missing) => StepReport::failed(CheckStep::Permissions,
-            format!("user `{}` may not {}", checked.user, missing.join("; ")),
-            "use a kubeconfig whose identity is bound to cluster-admin, e.g. `kubectl create clusterrolebinding tandem-join --clusterrole=cluster-admin --serviceaccount=<namespace>:<name>` and a token for that account"),
-        Err(err) => { let f = connect::explain(&err); StepReport::failed(CheckStep::Permissions, f.to_string(), connection_fix(&f, &checked.server)) }
-    });
-
-    ks::duplicate(&mut run, host, candidate, &client, &mut facts).await;
-    let member_config = ks::kubesphere(&mut run, &client, &mut facts).await;
-    ks::other_hosts(&mut run, host, other_hosts, candidate, &client, &mut facts).await;
-    ks::jwt_secret(&mut run, host, member_config.as_ref()).await;
-    run.report(certificate_report(facts.certificate.as_ref()));
-    ks::workspaces(&mut run, host, candidate, &client).await;
-    run.finish(facts, Some((checked, client)))
+    Some((checked, client))
 }
 
 fn describe(checked: &CheckedKubeconfig) -> String {

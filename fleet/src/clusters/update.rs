@@ -8,14 +8,11 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 
 use super::actions::{ActionReport, ActionResult};
-use super::checks::{MemberFacts, Run, certificate_report};
-use super::connect::{self, connection_fix};
+use super::checks::{MemberFacts, Run, certificate_report, connect_steps};
+use super::connect;
 use super::objects::*;
 use super::steps::{CheckStep, StepReport};
 use super::{HostLink, checks_kubesphere as ks, status};
-use crate::certificate_expiry::check_certificate_expiry;
-use crate::health::HostState;
-use crate::kubeconfig_check::check_kubeconfig;
 use crate::kubesphere::HOST_CLUSTER_LABEL;
 use crate::member_checks::kube_system_uid;
 
@@ -79,58 +76,14 @@ pub async fn update_kubeconfig(
     let cluster = joined_cluster(host, name).await?;
     let mut run = Run::new(on_step);
     let mut facts = MemberFacts::default();
-    let checked = match check_kubeconfig(kubeconfig, context) {
-        Ok(c) => c,
-        Err(problem) => {
-            run.report(StepReport::failed(
-                CheckStep::Kubeconfig,
-                problem.to_string(),
-                problem.fix(),
-            ));
-            run.skip_rest("needs a usable kubeconfig");
-            return Err(failed(run.finish(facts, None).steps));
-        }
+    let Some((checked, client)) =
+        connect_steps(&mut run, &mut facts, kubeconfig, context, now).await
+    else {
+        return Err(failed(run.finish(facts, None).steps));
     };
     run.report(StepReport::passed(
-        CheckStep::Kubeconfig,
-        format!("context `{}` at {}", checked.context, checked.server),
-    ));
-    facts.insecure = checked.insecure_skip_tls_verify;
-    facts.certificate = Some(check_certificate_expiry(&checked, now));
-    let client = match connect::member_client(&checked).await {
-        Ok(c) => c,
-        Err(f) => {
-            run.report(StepReport::failed(
-                CheckStep::Connection,
-                f.to_string(),
-                connection_fix(&f, &checked.server),
-            ));
-            run.skip_rest("needs a connection to the cluster");
-            return Err(failed(run.finish(facts, None).steps));
-        }
-    };
-    match crate::health::probe(&client).await {
-        HostState::Reachable { version, .. } => {
-            run.report(StepReport::passed(
-                CheckStep::Connection,
-                format!("Kubernetes {version} answered at {}", checked.server),
-            ));
-            facts.kubernetes_version = Some(version);
-        }
-        HostState::Unreachable(f) => {
-            run.report(StepReport::failed(
-                CheckStep::Connection,
-                f.to_string(),
-                connection_fix(&f, &checked.server),
-            ));
-            run.skip_rest("needs a connection to the cluster");
-            return Err(failed(run.finish(facts, None).steps));
-        }
-        HostState::Pending => unreachable!("a probe always ends reachable or not"),
-    }
-    run.report(StepReport::skipped(
         CheckStep::Permissions,
-        "an update keeps the join's own account on the member",
+        "the credentials are accepted; an update keeps the join's own account on the member",
     ));
     let known = cluster
         .data

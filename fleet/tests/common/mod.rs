@@ -51,3 +51,28 @@ pub async fn eventually<T>(secs: u64, mut check: impl AsyncFnMut() -> Option<T>)
     }
     panic!("condition not met within {secs} s");
 }
+
+/// A sandbox cluster with KubeSphere 3.4 installed in `role`, with `jwt_secret`.
+pub async fn kubesphere(
+    name: &str,
+    role: sandbox::ClusterRole,
+    jwt_secret: &str,
+) -> SandboxCluster {
+    let cluster = SandboxCluster::start(name).await.unwrap();
+    cluster
+        .install_kubesphere(&sandbox::KubeSphereInstall {
+            role,
+            jwt_secret: jwt_secret.into(),
+            admin_password: None,
+        })
+        .unwrap();
+    cluster
+}
+
+/// The cluster as a host Tandem writes to, named after it.
+pub async fn host_link(cluster: &SandboxCluster) -> fleet::clusters::HostLink {
+    fleet::clusters::HostLink {
+        name: cluster.name().into(),
+        client: client(cluster).await,
+    }
+}
