@@ -74,6 +74,8 @@ pub struct ManagedCluster {
     pub reach: Option<crate::member_reach::MemberReach>,
     /// kubefed's view from its `KubeFedCluster`: Ready, and the reason.
     pub federation: Option<(bool, String)>,
+    /// How its state changed while this console watched, oldest first.
+    pub history: Vec<crate::cluster_history::StateChange>,
 }
 
 impl ManagedCluster {
@@ -134,6 +136,7 @@ impl ManagedCluster {
             conditions: status.conditions.clone(),
             reach: None,
             federation: None,
+            history: Vec::new(),
         }
     }
 }
@@ -186,6 +189,7 @@ impl HostMonitor {
         let hosts = config.hosts.clone();
         let interval = config.probe_interval;
         let members = Arc::new(crate::member_reach::MemberClients::default());
+        let mut history = crate::cluster_history::ClusterHistory::default();
         tokio::spawn(async move {
             let clients: Vec<Result<Client, ProbeFailure>> = {
                 let mut out = Vec::with_capacity(hosts.len());
@@ -198,7 +202,8 @@ impl HostMonitor {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                let results = probe_all(&hosts, &clients, &members).await;
+                let mut results = probe_all(&hosts, &clients, &members).await;
+                history.record(&mut results);
                 if tx.send(Arc::new(results)).is_err() {
                     return; // every reader is gone: the console is shutting down
                 }

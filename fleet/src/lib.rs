@@ -3,6 +3,7 @@
 //! Talks to clusters only through `kube`; nothing in here knows about HTTP pages.
 
 pub mod certificate_expiry;
+pub mod cluster_history;
 pub mod clusters;
 pub mod config;
 pub mod health;

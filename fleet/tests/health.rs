@@ -131,6 +131,25 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
         }
     }
     assert_eq!(seen, Some(MemberReach::Unreachable(ProbeFailure::Refused)));
+    let history: Vec<&str> = match &monitor.snapshot()[0].state {
+        HostState::Reachable {
+            clusters: Some(list),
+            ..
+        } => list
+            .iter()
+            .find(|c| c.name == "member")
+            .unwrap()
+            .history
+            .iter()
+            .map(|h| h.state)
+            .collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        history,
+        ["ready", "unreachable"],
+        "the change is kept, in order"
+    );
 
     // The host's kubefed notices too, at its own pace (every 10 s), in the KubeFedCluster.
     let federation = |monitor: &HostMonitor| match &monitor.snapshot()[0].state {

@@ -41,6 +41,8 @@ pub struct ClusterRowView {
     pub propagated: usize,
     /// kubefed's reasons for those that did not, with their counts.
     pub propagation_failures: Vec<(String, usize)>,
+    /// State changes seen by this console, oldest first: (RFC 3339 time, state, reason).
+    pub history: Vec<(String, String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +160,11 @@ mod from_fleet {
                 federation: c.federation.clone(),
                 propagated: 0,
                 propagation_failures: Vec::new(),
+                history: c
+                    .history
+                    .iter()
+                    .map(|h| (h.at_text(), h.state.to_string(), h.reason.clone()))
+                    .collect(),
                 round_trip_ms: match &c.reach {
                     Some(fleet::member_reach::MemberReach::Reachable { round_trip_ms }) => {
                         Some(*round_trip_ms)

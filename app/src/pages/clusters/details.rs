@@ -88,7 +88,29 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
                 </dl>
             </section>
             <section>
-                <h3 class="text-sm font-semibold text-slate-800">{t!(i18n, cluster_conditions)}</h3>
+                <h3 class="text-sm font-semibold text-slate-800">{t!(i18n, cluster_history)}</h3>
+                <ol class="mt-2 space-y-1 text-xs" data-testid="cluster-history">
+                    {move || row.with(|r| r.as_ref().map(|r| r.history.clone()).unwrap_or_default()).into_iter().rev().map(|(at, state, reason)| {
+                        let tone = match state.as_str() {
+                            "ready" => "font-medium text-emerald-800",
+                            "unreachable" => "font-medium text-red-800",
+                            _ => "font-medium text-amber-800",
+                        };
+                        let label = match state.as_str() {
+                            "ready" => t_string!(i18n, cluster_ready),
+                            "unreachable" => t_string!(i18n, cluster_unreachable),
+                            _ => t_string!(i18n, cluster_not_ready),
+                        };
+                        view! {
+                            <li class="flex flex-wrap gap-x-2">
+                                <span class="tabular-nums text-slate-400">{at}</span>
+                                <span class=tone>{label}</span>
+                                <span class="text-slate-600">{reason}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+                <h3 class="mt-4 text-sm font-semibold text-slate-800">{t!(i18n, cluster_conditions)}</h3>
                 <ul class="mt-2 space-y-1 text-xs">
                     {move || conditions().into_iter().map(|c| {
                         let ok = (c.status == "True") != (c.kind == "KubeConfigCertExpiresInSevenDays");
