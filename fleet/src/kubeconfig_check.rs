@@ -53,6 +53,12 @@ pub enum KubeconfigProblem {
     },
     #[error("user `{user}` has no credentials")]
     NoCredentials { user: String },
+    #[error("{owner} `{name}`: `{field}` is not valid base64")]
+    BadBase64 {
+        owner: &'static str,
+        name: String,
+        field: &'static str,
+    },
 }
 
 impl KubeconfigProblem {
@@ -73,6 +79,7 @@ impl KubeconfigProblem {
                 "use a service-account token or a client certificate instead: a console cannot run your login tool. `kubectl create token` prints a token".into()
             }
             Self::FilePath { .. } => "embed the file's content instead: `kubectl config view --raw --minify --flatten` writes `*-data` fields".into(),
+            Self::BadBase64 { .. } => "the `*-data` fields hold base64 of the PEM file: copy them whole (no line breaks or spaces inside), or export again with `kubectl config view --raw --minify --flatten`".into(),
         }
     }
 }
@@ -270,6 +277,17 @@ fn find_cluster(
             field: "certificate-authority",
         });
     }
+    if cluster
+        .certificate_authority_data
+        .as_deref()
+        .is_some_and(|d| !is_base64(d))
+    {
+        return Err(KubeconfigProblem::BadBase64 {
+            owner: "cluster",
+            name: name.to_string(),
+            field: "certificate-authority-data",
+        });
+    }
     let server = cluster
         .server
         .filter(|s| !s.trim().is_empty())
@@ -305,6 +323,24 @@ fn check_user(name: &str, user: &AuthInfo) -> Result<Credentials, KubeconfigProb
             });
         }
     }
+    use secrecy::ExposeSecret;
+    // The key is looked at only to see that it decodes; it is never kept or shown.
+    let key = user.client_key_data.as_ref().map(|k| k.expose_secret());
+    for (field, value) in [
+        (
+            "client-certificate-data",
+            user.client_certificate_data.as_deref(),
+        ),
+        ("client-key-data", key),
+    ] {
+        if value.is_some_and(|d| !is_base64(d)) {
+            return Err(KubeconfigProblem::BadBase64 {
+                owner: "user",
+                name: name.to_string(),
+                field,
+            });
+        }
+    }
     if user.token.is_some() {
         Ok(Credentials::Token)
     } else if user.client_certificate_data.is_some() && user.client_key_data.is_some() {
@@ -316,6 +352,14 @@ fn check_user(name: &str, user: &AuthInfo) -> Result<Credentials, KubeconfigProb
             user: name.to_string(),
         })
     }
+}
+
+fn is_base64(data: &str) -> bool {
+    use base64::Engine;
+    let compact: String = data.split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .is_ok()
 }
 
 fn decode_base64(data: &str) -> Option<String> {

@@ -213,3 +213,42 @@ fn the_minified_kubeconfig_keeps_only_the_chosen_context_and_its_secret() {
         "nothing of the other context: {minified}"
     );
 }
+
+#[test]
+fn fields_that_are_not_base64_are_named() {
+    let cases = [
+        (
+            kubeconfig(
+                &token_user(),
+                "    certificate-authority-data: not*base64!\n",
+            ),
+            "certificate-authority-data",
+        ),
+        (
+            kubeconfig(
+                "    client-certificate-data: '%%%'\n    client-key-data: a2V5\n",
+                "",
+            ),
+            "client-certificate-data",
+        ),
+        (
+            kubeconfig(
+                "    client-certificate-data: Y2VydA==\n    client-key-data: 'k e y ?'\n",
+                "",
+            ),
+            "client-key-data",
+        ),
+    ];
+    for (text, expected) in cases {
+        match problem(&text) {
+            KubeconfigProblem::BadBase64 { field, .. } => assert_eq!(field, expected),
+            other => panic!("expected bad base64 in {expected}, got {other:?}"),
+        }
+    }
+    // Line breaks inside the data, as some editors leave them, are fine.
+    let wrapped = kubeconfig(
+        &token_user(),
+        "    certificate-authority-data: |\n      Y2Vy\n      dA==\n",
+    );
+    assert!(check_kubeconfig(&wrapped, None).is_ok());
+}
