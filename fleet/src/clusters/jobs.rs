@@ -123,7 +123,9 @@ impl ClusterJobs {
         }
         let jobs = self.jobs.clone();
         let job = id.clone();
-        tokio::spawn(async move {
+        let watcher_jobs = self.jobs.clone();
+        let watched = id.clone();
+        let work = tokio::spawn(async move {
             let update = |f: &mut dyn FnMut(&mut JobView)| {
                 if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
                     f(&mut j.view);
@@ -162,6 +164,19 @@ impl ClusterJobs {
             drop(candidate); // the kubeconfig goes with it
             if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
                 j.view.state = state;
+                j.finished = Some(Instant::now());
+            }
+        });
+        // A job that died (a bug) must not stay "running" and count against its owner.
+        tokio::spawn(async move {
+            if work.await.is_err()
+                && let Some(j) = watcher_jobs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_mut(&watched)
+            {
+                j.view.state =
+                    JobState::Failed("the check stopped on an internal error; run it again".into());
                 j.finished = Some(Instant::now());
             }
         });
