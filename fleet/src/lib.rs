@@ -12,6 +12,7 @@ pub mod kubeconfig_check;
 pub mod kubesphere;
 pub mod member_checks;
 pub mod member_reach;
+pub mod multihost;
 
 /// The client type the domain functions take, for callers that do not depend on kube.
 pub use kube::Client;

@@ -1,0 +1,80 @@
+//! A short, stable digest of what kubefed propagates, to compare copies across clusters
+//! without shipping (or showing) their content.
+
+use sha2::{Digest, Sha256};
+
+/// The first 12 hex digits of a SHA-256 over canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint(pub String);
+
+/// Metadata kubefed and the API server write on every copy; they differ between copies that
+/// carry the same content.
+const GENERATED_METADATA: [&str; 8] = [
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "selfLink",
+    "ownerReferences",
+    "finalizers",
+];
+
+/// The fingerprint of an object as kubefed carries it to a member: its `spec` and `status`
+/// and its labels and annotations, without what the API server or kubefed add per copy
+/// (identity, versions, timestamps, `kubefed.io/managed`). Keys are sorted, so the same
+/// content always gives the same fingerprint.
+pub fn propagated_fingerprint(object: &serde_json::Value) -> Fingerprint {
+    let mut meta = object.get("metadata").cloned().unwrap_or_default();
+    if let Some(m) = meta.as_object_mut() {
+        for key in GENERATED_METADATA {
+            m.remove(key);
+        }
+        m.remove("name");
+        m.remove("namespace");
+        if let Some(labels) = m.get_mut("labels").and_then(|l| l.as_object_mut()) {
+            labels.remove("kubefed.io/managed");
+        }
+    }
+    let view = serde_json::json!({
+        "labels": meta.get("labels"),
+        "annotations": meta.get("annotations"),
+        "spec": object.get("spec"),
+        "status": object.get("status"),
+    });
+    let mut text = String::new();
+    canonical(&view, &mut text);
+    let digest = Sha256::digest(text.as_bytes());
+    Fingerprint(digest.iter().take(6).map(|b| format!("{b:02x}")).collect())
+}
+
+/// JSON with every object's keys sorted, whatever order the maps keep.
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}

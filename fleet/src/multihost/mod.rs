@@ -1,0 +1,110 @@
+//! Two hosts over one member: what state each federated object is in across them (issue #8).
+//! Pure functions over what the hosts and the member hold, so the rules are testable without
+//! clusters; watches feed them.
+//!
+//! The rules follow what real KubeSphere 3.4.1 with kubefed was seen doing
+//! (KUBESPHERE.md, "two hosts over one member"): kubefed's own status reports success while
+//! the member copy flips, so flapping is detected from the member's copies over time, each
+//! matched to the host whose template it equals.
+
+mod fingerprint;
+mod timeline;
+
+pub use fingerprint::{Fingerprint, propagated_fingerprint};
+pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
+
+/// One host's federated object (e.g. its `FederatedUser`) for one name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostCopy {
+    pub host: String,
+    /// Fingerprint of what kubefed propagates (the template); `None` when the host has no
+    /// such object.
+    pub fingerprint: Option<Fingerprint>,
+    /// Deletion requested and held by kubefed's finalizer.
+    pub deleting: bool,
+    /// kubefed's failure reason for the member in `status.clusters[]`, if any.
+    pub sync_failure: Option<String>,
+}
+
+/// What the object is across the hosts and the member, worst first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FederatedState {
+    /// The member's copy alternates between versions written by different hosts.
+    Flapping {
+        hosts: Vec<String>,
+    },
+    /// A host deletes it while another recreates it: kubefed's finalizer holds the delete.
+    StuckDeleting {
+        host: String,
+    },
+    /// kubefed reports a failure for the member on these hosts.
+    SyncFailing {
+        host: String,
+        reason: String,
+    },
+    /// The hosts' templates differ (the member follows whichever wrote last).
+    DiffersBetweenHosts,
+    /// Some hosts of the member do not have it.
+    MissingOnHost {
+        hosts: Vec<String>,
+    },
+    InSync,
+}
+
+impl FederatedState {
+    /// A stable identifier, for filters and counts.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Flapping { .. } => "flapping",
+            Self::StuckDeleting { .. } => "stuck-deleting",
+            Self::SyncFailing { .. } => "sync-failing",
+            Self::DiffersBetweenHosts => "differs",
+            Self::MissingOnHost { .. } => "missing",
+            Self::InSync => "in-sync",
+        }
+    }
+}
+
+/// The state of one object from the hosts' copies and the member's recent history.
+pub fn classify(hosts: &[HostCopy], member: &MemberTimeline) -> FederatedState {
+    let writers = member.flapping_writers();
+    if writers.len() >= 2 {
+        return FederatedState::Flapping { hosts: writers };
+    }
+    if let Some(host) = hosts.iter().find(|h| h.deleting) {
+        let others_keep_it = hosts.iter().any(|h| !h.deleting && h.fingerprint.is_some());
+        if others_keep_it || member.present() {
+            return FederatedState::StuckDeleting {
+                host: host.host.clone(),
+            };
+        }
+    }
+    if let Some(h) = hosts.iter().find(|h| h.sync_failure.is_some()) {
+        return FederatedState::SyncFailing {
+            host: h.host.clone(),
+            reason: h.sync_failure.clone().unwrap_or_default(),
+        };
+    }
+    let present: Vec<&HostCopy> = hosts
+        .iter()
+        .filter(|h| h.fingerprint.is_some() && !h.deleting)
+        .collect();
+    if present
+        .windows(2)
+        .any(|w| w[0].fingerprint != w[1].fingerprint)
+    {
+        return FederatedState::DiffersBetweenHosts;
+    }
+    let missing: Vec<String> = hosts
+        .iter()
+        .filter(|h| h.fingerprint.is_none() && !h.deleting)
+        .map(|h| h.host.clone())
+        .collect();
+    if !missing.is_empty() && !present.is_empty() {
+        return FederatedState::MissingOnHost { hosts: missing };
+    }
+    FederatedState::InSync
+}
+
+#[cfg(test)]
+mod tests;

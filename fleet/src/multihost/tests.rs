@@ -1,0 +1,136 @@
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use super::*;
+
+fn at(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+}
+
+fn user(email: &str, uid: &str, managed: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
+        "metadata": {"name": "xxp", "uid": uid, "resourceVersion": uid, "generation": 4,
+                     "creationTimestamp": "2026-11-25T10:00:00Z",
+                     "labels": {"kubefed.io/managed": managed, "team": "a"}},
+        "spec": {"email": email},
+    })
+}
+
+#[test]
+fn fingerprints_ignore_what_each_copy_gets_and_see_what_a_person_changed() {
+    let host_copy = propagated_fingerprint(&user("xxp@163.com", "1", "false"));
+    let member_copy = propagated_fingerprint(&user("xxp@163.com", "2", "true"));
+    assert_eq!(
+        host_copy, member_copy,
+        "uid, versions and kubefed's label do not count"
+    );
+    assert_ne!(
+        host_copy,
+        propagated_fingerprint(&user("xxp-2@163.com", "1", "false"))
+    );
+    // Key order does not matter.
+    let reordered =
+        json!({"spec": {"email": "xxp@163.com"}, "metadata": {"labels": {"team": "a"}}});
+    assert_eq!(host_copy, propagated_fingerprint(&reordered));
+}
+
+fn host(name: &str, fingerprint: Option<&str>) -> HostCopy {
+    HostCopy {
+        host: name.into(),
+        fingerprint: fingerprint.map(|f| Fingerprint(f.into())),
+        deleting: false,
+        sync_failure: None,
+    }
+}
+
+#[test]
+fn alternating_writers_are_flapping_after_the_third_change() {
+    let (a, b) = (Fingerprint("aaa".into()), Fingerprint("bbb".into()));
+    let hosts = [host("host", Some("aaa")), host("host2", Some("bbb"))];
+    let mut member = MemberTimeline::default();
+    let mut writes = [(&a, "host"), (&b, "host2"), (&a, "host"), (&b, "host2")].into_iter();
+    let (f, w) = writes.next().unwrap();
+    member.observe(at(0), Some(f.clone()), Some(w.into()));
+    member.observe(at(5), Some(f.clone()), Some(w.into())); // the same version again
+    assert_eq!(
+        classify(&hosts, &member),
+        FederatedState::DiffersBetweenHosts
+    );
+    for (i, (f, w)) in writes.enumerate() {
+        member.observe(at(10 * (i as u64 + 1)), Some(f.clone()), Some(w.into()));
+        let state = classify(&hosts, &member);
+        if i + 1 < FLAPPING_ALTERNATIONS {
+            assert_eq!(
+                state,
+                FederatedState::DiffersBetweenHosts,
+                "after {} changes",
+                i + 1
+            );
+        } else {
+            assert_eq!(
+                state,
+                FederatedState::Flapping {
+                    hosts: vec!["host".into(), "host2".into()]
+                }
+            );
+        }
+    }
+    // Changes spread over a long time are edits, not a fight.
+    let mut slow = MemberTimeline::default();
+    for i in 0..4u64 {
+        let (f, w) = if i % 2 == 0 {
+            (&a, "host")
+        } else {
+            (&b, "host2")
+        };
+        slow.observe(at(i * 600), Some(f.clone()), Some(w.into()));
+    }
+    assert!(slow.flapping_writers().is_empty());
+}
+
+#[test]
+fn deletes_failures_differences_and_missing_copies() {
+    let mut member = MemberTimeline::default();
+    member.observe(at(0), Some(Fingerprint("aaa".into())), Some("host2".into()));
+    let mut deleting = host("host", Some("aaa"));
+    deleting.deleting = true;
+    assert_eq!(
+        classify(&[deleting.clone(), host("host2", Some("aaa"))], &member),
+        FederatedState::StuckDeleting {
+            host: "host".into()
+        }
+    );
+    // Deleted everywhere and gone from the member: nothing is stuck.
+    let mut gone = MemberTimeline::default();
+    gone.observe(at(0), None, None);
+    assert_eq!(
+        classify(&[deleting, host("host2", None)], &gone),
+        FederatedState::InSync
+    );
+
+    let mut failing = host("host", Some("aaa"));
+    failing.sync_failure = Some("CreationFailed".into());
+    assert_eq!(
+        classify(&[failing, host("host2", Some("aaa"))], &member),
+        FederatedState::SyncFailing {
+            host: "host".into(),
+            reason: "CreationFailed".into()
+        }
+    );
+    assert_eq!(
+        classify(&[host("host", Some("aaa")), host("host2", None)], &member),
+        FederatedState::MissingOnHost {
+            hosts: vec!["host2".into()]
+        }
+    );
+    assert_eq!(
+        classify(
+            &[host("host", Some("aaa")), host("host2", Some("aaa"))],
+            &member
+        ),
+        FederatedState::InSync
+    );
+    assert_eq!(FederatedState::InSync.key(), "in-sync");
+}
