@@ -20,10 +20,11 @@ const GENERATED_METADATA: [&str; 8] = [
     "finalizers",
 ];
 
-/// The fingerprint of an object as kubefed carries it to a member: its `spec` and `status`
-/// and its labels and annotations, without what the API server or kubefed add per copy
-/// (identity, versions, timestamps, `kubefed.io/managed`). Keys are sorted, so the same
-/// content always gives the same fingerprint.
+/// The fingerprint of an object as kubefed carries it to a member: its `spec`, labels and
+/// annotations, without what the API server or kubefed add per copy (identity, versions,
+/// timestamps, `kubefed.io/managed`). `status` is left out: where the kind has a status
+/// subresource (User does) the member's API server drops it from kubefed's writes. Keys are
+/// sorted, so the same content always gives the same fingerprint.
 pub fn propagated_fingerprint(object: &serde_json::Value) -> Fingerprint {
     let mut meta = object.get("metadata").cloned().unwrap_or_default();
     if let Some(m) = meta.as_object_mut() {
@@ -40,7 +41,6 @@ pub fn propagated_fingerprint(object: &serde_json::Value) -> Fingerprint {
         "labels": meta.get("labels"),
         "annotations": meta.get("annotations"),
         "spec": object.get("spec"),
-        "status": object.get("status"),
     });
     let mut text = String::new();
     canonical(&view, &mut text);

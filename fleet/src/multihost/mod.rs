@@ -8,9 +8,11 @@
 //! matched to the host whose template it equals.
 
 mod fingerprint;
+mod observe;
 mod timeline;
 
 pub use fingerprint::{Fingerprint, propagated_fingerprint};
+pub use observe::FederatedUsers;
 pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
 
 /// One host's federated object (e.g. its `FederatedUser`) for one name.
