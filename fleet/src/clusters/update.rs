@@ -38,15 +38,21 @@ pub struct UpdateOutcome {
     pub actions: Vec<ActionReport>,
 }
 
+/// The error for a failed read or write of `object` on the host.
+fn write_err(object: impl Into<String>) -> impl FnOnce(kube::Error) -> UpdateError {
+    let object = object.into();
+    move |e| UpdateError::Write {
+        object,
+        message: e.to_string(),
+    }
+}
+
 async fn joined_cluster(host: &HostLink, name: &str) -> Result<DynamicObject, UpdateError> {
     let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
     let cluster = clusters
         .get_opt(name)
         .await
-        .map_err(|e| UpdateError::Write {
-            object: format!("Cluster {name}"),
-            message: e.to_string(),
-        })?
+        .map_err(write_err(format!("Cluster {name}")))?
         .ok_or_else(|| UpdateError::NotFound {
             host: host.name.clone(),
             name: name.into(),
@@ -115,13 +121,6 @@ pub async fn update_kubeconfig(
     };
 
     let mut actions = Vec::new();
-    let write_err = |object: &str| {
-        let object = object.to_string();
-        move |e: kube::Error| UpdateError::Write {
-            object,
-            message: e.to_string(),
-        }
-    };
     let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
     let encoded = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
@@ -226,10 +225,7 @@ pub async fn edit_cluster(
     if clusters
         .get_opt(name)
         .await
-        .map_err(|e| UpdateError::Write {
-            object: format!("Cluster {name}"),
-            message: e.to_string(),
-        })?
+        .map_err(write_err(format!("Cluster {name}")))?
         .is_none()
     {
         return Err(UpdateError::NotFound {
@@ -245,10 +241,7 @@ pub async fn edit_cluster(
     clusters
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
-        .map_err(|e| UpdateError::Write {
-            object: format!("Cluster {name}"),
-            message: e.to_string(),
-        })?;
+        .map_err(write_err(format!("Cluster {name}")))?;
     let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
     let labels = json!({"metadata": {"labels": {GROUP_LABEL: or_null(group)}}});
     match kfcs
@@ -258,9 +251,6 @@ pub async fn edit_cluster(
         Ok(_) => Ok(()),
         // A join that never got its KubeFedCluster: the Cluster alone carries the group.
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(UpdateError::Write {
-            object: format!("KubeFedCluster {name}"),
-            message: e.to_string(),
-        }),
+        Err(e) => Err(write_err(format!("KubeFedCluster {name}"))(e)),
     }
 }
