@@ -214,3 +214,43 @@ async fn an_uninitialized_user_must_change_the_password_and_the_mark_goes() {
     let after = f.iam.login("host", attempt("Brand-New-2")).await.unwrap();
     assert!(!after.uninitialized);
 }
+
+#[tokio::test]
+async fn same_name_users_are_refused_only_between_hosts_of_one_member() {
+    use std::time::Duration;
+    let (host, member) = sandbox::demo::start_joined_pair("member").await.unwrap();
+    let host2 = common::kubesphere("host2", sandbox::ClusterRole::Host, "shared-demo-secret").await;
+    let dir = tempfile::tempdir().unwrap();
+    host.write_kubeconfig(dir.path()).unwrap();
+    host2.write_kubeconfig(dir.path()).unwrap();
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(&file, "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n  - name: host2\n    kubeconfig: host2.kubeconfig\n").unwrap();
+    let iam = Iam::start(&fleet::ConsoleConfig::load(&file).unwrap()).await;
+    tokio::time::timeout(Duration::from_secs(10), iam.ready())
+        .await
+        .unwrap();
+    let user = |name: &str| NewUser {
+        name: name.into(),
+        email: format!("{name}@example.com"),
+        ..alice()
+    };
+    let host2_has = async |name: &str| {
+        let cache = iam.host("host2").unwrap().cache().unwrap().clone();
+        common::eventually(10, async || cache.user(name).map(|_| ())).await
+    };
+
+    // host2 manages no member of host's: the same name harms no one.
+    iam.create_user("host2", &user("bob")).await.unwrap();
+    host2_has("bob").await;
+    iam.create_user("host", &user("bob")).await.unwrap();
+
+    // Once host2 manages `member` too, the names would fight there: refused.
+    iam.create_user("host2", &user("carol")).await.unwrap();
+    host2_has("carol").await;
+    host2.join_member(&member, "member").unwrap();
+    let refused = iam.create_user("host", &user("carol")).await;
+    assert!(
+        matches!(&refused, Err(UserError::ExistsOnOtherHost { name, host }) if name == "carol" && host == "host2"),
+        "{refused:?}"
+    );
+}

@@ -231,8 +231,9 @@ impl Iam {
             .unwrap_or(true)
     }
 
-    /// Creates a user on `host` — refused when a user of that name exists on another host,
-    /// because two hosts' same-name users fight over every member both manage.
+    /// Creates a user on `host` — refused when a user of that name exists on another host of
+    /// one of its members, because two hosts' same-name users fight over every member both
+    /// manage.
     pub async fn create_user(
         &self,
         host: &str,
@@ -242,6 +243,7 @@ impl Iam {
         for other in self.hosts.iter().filter(|h| h.name != host) {
             if let Ok(cache) = other.cache()
                 && cache.user(&new.name).is_some()
+                && shares_a_member(target, other).await
             {
                 return Err(user_admin::UserError::ExistsOnOtherHost {
                     name: new.name.clone(),
@@ -254,8 +256,8 @@ impl Iam {
         user_admin::create_user(client, cache, new).await
     }
 
-    /// Creates a workspace on `host`, refused when another host has one of that name (the
-    /// same fight as same-name users: both are federated to the members they share).
+    /// Creates a workspace on `host`, refused when another host of one of its members has one
+    /// of that name (the same fight as same-name users: both are federated to that member).
     pub async fn create_workspace(
         &self,
         host: &str,
@@ -271,6 +273,7 @@ impl Iam {
                     .workspace_templates()
                     .iter()
                     .any(|t| t.metadata.name.as_deref() == Some(new.name.as_str()))
+                && shares_a_member(target, other).await
             {
                 return Err(workspaces::WorkspaceError::ExistsOnOtherHost {
                     name: new.name.clone(),
@@ -300,6 +303,31 @@ pub enum LoginFailure {
     Login(LoginError),
     #[error(transparent)]
     Session(SessionError),
+}
+
+/// Whether two hosts manage a common member (a `Cluster` with the same kube-system UID on
+/// both): only then do their same-name objects fight. When either cannot be asked, assume
+/// they do: refusing a name is recoverable, a fight on a member is not.
+async fn shares_a_member(a: &HostIam, b: &HostIam) -> bool {
+    async fn member_uids(host: &HostIam) -> Option<std::collections::HashSet<String>> {
+        let api: kube::Api<crate::kubesphere::Cluster> =
+            kube::Api::all(host.client().ok()?.clone());
+        let list = tokio::time::timeout(Duration::from_secs(4), api.list(&Default::default()))
+            .await
+            .ok()?
+            .ok()?;
+        Some(
+            list.items
+                .into_iter()
+                .filter(|c| !c.is_host())
+                .filter_map(|c| c.status.and_then(|s| s.uid))
+                .collect(),
+        )
+    }
+    match (member_uids(a).await, member_uids(b).await) {
+        (Some(x), Some(y)) => !x.is_disjoint(&y),
+        _ => true,
+    }
 }
 
 fn host_error(e: SessionError) -> user_admin::UserError {
