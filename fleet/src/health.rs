@@ -113,16 +113,17 @@ impl ManagedCluster {
                 .metadata
                 .labels
                 .as_ref()
-                .and_then(|l| l.get("cluster.kubesphere.io/group"))
+                .and_then(|l| l.get(crate::clusters::objects::GROUP_LABEL))
                 .cloned(),
-            description: annotation("kubesphere.io/description"),
+            description: annotation(crate::iam::resources::DESCRIPTION_ANNOTATION),
             node_count: status.node_count,
             not_ready_reason,
             certificate_expiry: certificate
                 .and_then(|x| x.message.clone())
                 .filter(|m| !m.is_empty()),
             certificate_expires_soon: certificate.is_some_and(|x| x.status == "True"),
-            insecure: annotation("tandem.io/insecure-skip-tls-verify").as_deref() == Some("true"),
+            insecure: annotation(crate::clusters::objects::INSECURE_ANNOTATION).as_deref()
+                == Some("true"),
             joined_at: c
                 .metadata
                 .creation_timestamp
@@ -299,17 +300,12 @@ async fn probe_all(
         let host = hosts[i].name.clone();
         set.spawn(async move {
             let state = match client {
-                Ok(client) => {
-                    let mut state = probe(&client).await;
-                    if let HostState::Reachable {
-                        clusters: Some(list),
-                        ..
-                    } = &mut state
-                    {
-                        members.annotate(&host, &client, list).await;
-                    }
-                    state
-                }
+                // The monitor's own round: each host's Clusters listed once, with the
+                // members' reachability and kubefed's view added.
+                Ok(client) => match probe_version(&client).await {
+                    Err(failure) => HostState::Unreachable(failure),
+                    Ok(answer) => reachable(answer, members.managed_clusters(&host, &client).await),
+                },
                 Err(failure) => HostState::Unreachable(failure),
             };
             (i, state)
@@ -356,21 +352,42 @@ pub async fn probe_kubeconfig(checked: &crate::kubeconfig_check::CheckedKubeconf
     }
 }
 
-/// One `/version` round trip.
-pub async fn probe(client: &Client) -> HostState {
+/// What one `/version` round trip found: the version and platform, and how long it took.
+pub struct VersionAnswer {
+    pub version: String,
+    pub platform: String,
+    pub round_trip: Duration,
+}
+
+/// One `/version` round trip, bounded by [`PROBE_TIMEOUT`]: for hosts, candidate members and
+/// joined members alike.
+pub async fn probe_version(client: &Client) -> Result<VersionAnswer, ProbeFailure> {
     let started = Instant::now();
     match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
-        Err(_) => HostState::Unreachable(ProbeFailure::Timeout(PROBE_TIMEOUT)),
-        Ok(Err(err)) => HostState::Unreachable(classify(&err)),
-        Ok(Ok(info)) => {
-            let round_trip = started.elapsed();
-            HostState::Reachable {
-                version: info.git_version,
-                platform: info.platform,
-                round_trip,
-                clusters: managed_clusters(client).await,
-            }
-        }
+        Err(_) => Err(ProbeFailure::Timeout(PROBE_TIMEOUT)),
+        Ok(Err(err)) => Err(classify(&err)),
+        Ok(Ok(info)) => Ok(VersionAnswer {
+            version: info.git_version,
+            platform: info.platform,
+            round_trip: started.elapsed(),
+        }),
+    }
+}
+
+/// One `/version` round trip, then the clusters the host manages.
+pub async fn probe(client: &Client) -> HostState {
+    match probe_version(client).await {
+        Err(failure) => HostState::Unreachable(failure),
+        Ok(answer) => reachable(answer, managed_clusters(client).await),
+    }
+}
+
+fn reachable(answer: VersionAnswer, clusters: Option<Vec<ManagedCluster>>) -> HostState {
+    HostState::Reachable {
+        version: answer.version,
+        platform: answer.platform,
+        round_trip: answer.round_trip,
+        clusters,
     }
 }
 

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
-use std::time::Instant;
 
 use base64::Engine;
 use futures_util::future::join_all;
@@ -18,8 +17,9 @@ use kube::Client;
 use kube::api::{Api, DynamicObject};
 
 use crate::clusters::objects::{FEDERATION_NAMESPACE, KubeFedCluster, cluster_resource};
-use crate::health::{ManagedCluster, PROBE_TIMEOUT, ProbeFailure, classify};
+use crate::health::{ManagedCluster, PROBE_TIMEOUT, ProbeFailure};
 use crate::kubeconfig_check::check_kubeconfig;
+use crate::kubesphere::Cluster;
 
 /// What the console saw when it called a member.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,24 +35,48 @@ pub struct MemberClients {
 }
 
 impl MemberClients {
-    /// Probes every member in `clusters` (the host's own entry excepted) and records the
-    /// result in each. `host_client` reads the kubeconfigs from the host's `Cluster`s.
-    pub async fn annotate(
+    /// The clusters `host` manages, from one list of its `Cluster`s, each with whether this
+    /// console reaches it (the host's own entry excepted) and kubefed's view; `None` when the
+    /// host has no Cluster API or may not list it.
+    pub async fn managed_clusters(
         &self,
         host: &str,
         host_client: &Client,
+    ) -> Option<Vec<ManagedCluster>> {
+        let api: Api<DynamicObject> = Api::all_with(host_client.clone(), &cluster_resource());
+        let list = tokio::time::timeout(PROBE_TIMEOUT, api.list(&Default::default()))
+            .await
+            .ok()?
+            .ok()?;
+        let mut clusters = Vec::with_capacity(list.items.len());
+        let mut kubeconfigs: HashMap<String, String> = HashMap::new();
+        for object in &list.items {
+            // The typed Cluster leaves the kubeconfig out; it stays in this module.
+            let Ok(typed) =
+                serde_json::to_value(object).and_then(serde_json::from_value::<Cluster>)
+            else {
+                continue;
+            };
+            clusters.push(ManagedCluster::from_cluster(&typed));
+            if let (Some(name), Some(text)) =
+                (object.metadata.name.clone(), stored_kubeconfig(object))
+            {
+                kubeconfigs.insert(name, text);
+            }
+        }
+        self.annotate(host, host_client, &kubeconfigs, &mut clusters)
+            .await;
+        Some(clusters)
+    }
+
+    /// Adds kubefed's view and this console's reach to each member in `clusters`.
+    async fn annotate(
+        &self,
+        host: &str,
+        host_client: &Client,
+        kubeconfigs: &HashMap<String, String>,
         clusters: &mut [ManagedCluster],
     ) {
-        let api: Api<DynamicObject> = Api::all_with(host_client.clone(), &cluster_resource());
-        let Ok(Ok(list)) = tokio::time::timeout(PROBE_TIMEOUT, api.list(&Default::default())).await
-        else {
-            return; // the host just answered; if it stalls now, the next round tries again
-        };
-        let kubeconfigs: HashMap<String, String> = list
-            .items
-            .iter()
-            .filter_map(|c| Some((c.metadata.name.clone()?, stored_kubeconfig(c)?)))
-            .collect();
         let kfcs: Api<KubeFedCluster> = Api::namespaced(host_client.clone(), FEDERATION_NAMESPACE);
         if let Ok(Ok(list)) =
             tokio::time::timeout(PROBE_TIMEOUT, kfcs.list(&Default::default())).await
@@ -118,13 +142,11 @@ impl MemberClients {
 }
 
 async fn probe(client: &Client) -> MemberReach {
-    let started = Instant::now();
-    match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
-        Err(_) => MemberReach::Unreachable(ProbeFailure::Timeout(PROBE_TIMEOUT)),
-        Ok(Err(err)) => MemberReach::Unreachable(classify(&err)),
-        Ok(Ok(_)) => MemberReach::Reachable {
-            round_trip_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    match crate::health::probe_version(client).await {
+        Ok(answer) => MemberReach::Reachable {
+            round_trip_ms: u64::try_from(answer.round_trip.as_millis()).unwrap_or(u64::MAX),
         },
+        Err(failure) => MemberReach::Unreachable(failure),
     }
 }
 

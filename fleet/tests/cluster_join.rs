@@ -174,6 +174,22 @@ async fn a_fault_half_way_leaves_nothing_behind_and_a_retry_finishes() {
         common::host_link(&host).await,
         common::client(&member).await,
     );
+    // Basic information is checked by the join itself, before anything is written.
+    let mut unknown_group = candidate("prod", &member);
+    unknown_group.group = Some("staging".into());
+    let refused = join(&h, &[], &unknown_group).await.unwrap_err();
+    assert!(
+        matches!(&refused, JoinError::Invalid(why) if why.contains("production, development, testing, demo")),
+        "{refused}"
+    );
+    assert!(
+        !exists(
+            Api::<ServiceAccount>::namespaced(m.clone(), FEDERATION_NAMESPACE),
+            "prod-kubesphere"
+        )
+        .await
+    );
+
     host.fail_next("POST", "kubefedclusters");
     let err = join(&h, &[], &candidate("prod", &member))
         .await

@@ -95,6 +95,9 @@ pub struct JobProgressView {
     pub state: JobStateView,
 }
 
+/// The groups a cluster can be in (ks-console's preset groups; `fleet` checks the same list).
+pub const CLUSTER_GROUPS: [&str; 4] = ["production", "development", "testing", "demo"];
+
 /// The order the steps run in, for showing those not reported yet as pending.
 pub const STEP_KEYS: [&str; 9] = [
     "kubeconfig",
@@ -243,5 +246,9 @@ mod tests {
             .map(|s| s.key())
             .collect();
         assert_eq!(keys, super::STEP_KEYS);
+        assert_eq!(
+            super::CLUSTER_GROUPS,
+            fleet::clusters::objects::PRESET_GROUPS
+        );
     }
 }

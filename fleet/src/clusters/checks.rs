@@ -11,7 +11,7 @@ use super::connect::{self, connection_fix};
 use super::steps::{CheckStep, StepReport, Verdict};
 use super::{Candidate, HostLink, checks_kubesphere as ks, permissions};
 use crate::certificate_expiry::{CertificateExpiry, check_certificate_expiry};
-use crate::health::{HostState, ProbeFailure};
+use crate::health::ProbeFailure;
 use crate::kubeconfig_check::{CheckedKubeconfig, Credentials, check_kubeconfig};
 
 /// What the checks learnt about the member, for the join and for display.
@@ -115,40 +115,14 @@ pub(crate) async fn connect_steps(
     facts.insecure = checked.insecure_skip_tls_verify;
     facts.certificate = Some(check_certificate_expiry(&checked, now));
 
-    let client = match connect::member_client(&checked).await {
-        Ok(client) => client,
-        Err(failure) => {
-            run.report(StepReport::failed(
-                CheckStep::Connection,
-                failure.to_string(),
-                connection_fix(&failure, &checked.server),
-            ));
-            run.skip_rest_but_certificate(facts);
-            return None;
-        }
+    let client = connect::member_client(&checked).await;
+    let answer = match &client {
+        Ok(client) => crate::health::probe_version(client).await,
+        Err(failure) => Err(failure.clone()),
     };
-    match crate::health::probe(&client).await {
-        HostState::Reachable {
-            version,
-            round_trip,
-            ..
-        } => {
-            let summary = format!(
-                "Kubernetes {version} answered at {} in {} ms",
-                checked.server,
-                round_trip.as_millis()
-            );
-            run.report(if checked.insecure_skip_tls_verify {
-                StepReport::warning(CheckStep::Connection, format!("{summary}, without verifying its certificate (insecure-skip-tls-verify)"),
-                    "put the cluster's CA in certificate-authority-data instead: anyone between this console and the cluster could read the token. The cluster is joined, and marked as not verified")
-            } else {
-                StepReport::passed(CheckStep::Connection, summary)
-            });
-            facts.kubernetes_version = Some(version);
-        }
-        HostState::Unreachable(
-            failure @ (ProbeFailure::Unauthorized | ProbeFailure::Forbidden),
-        ) => {
+    let (client, answer) = match (client, answer) {
+        (Ok(client), Ok(answer)) => (client, answer),
+        (_, Err(failure @ (ProbeFailure::Unauthorized | ProbeFailure::Forbidden))) => {
             run.report(StepReport::passed(
                 CheckStep::Connection,
                 format!("the API server at {} answered", checked.server),
@@ -161,7 +135,7 @@ pub(crate) async fn connect_steps(
             run.skip_rest_but_certificate(facts);
             return None;
         }
-        HostState::Unreachable(failure) => {
+        (Err(failure), _) | (_, Err(failure)) => {
             run.report(StepReport::failed(
                 CheckStep::Connection,
                 failure.to_string(),
@@ -170,8 +144,20 @@ pub(crate) async fn connect_steps(
             run.skip_rest_but_certificate(facts);
             return None;
         }
-        HostState::Pending => unreachable!("a probe always ends reachable or not"),
-    }
+    };
+    let summary = format!(
+        "Kubernetes {} answered at {} in {} ms",
+        answer.version,
+        checked.server,
+        answer.round_trip.as_millis()
+    );
+    run.report(if checked.insecure_skip_tls_verify {
+        StepReport::warning(CheckStep::Connection, format!("{summary}, without verifying its certificate (insecure-skip-tls-verify)"),
+            "put the cluster's CA in certificate-authority-data instead: anyone between this console and the cluster could read the token. The cluster is joined, and marked as not verified")
+    } else {
+        StepReport::passed(CheckStep::Connection, summary)
+    });
+    facts.kubernetes_version = Some(answer.version);
     Some((checked, client))
 }
 

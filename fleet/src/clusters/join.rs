@@ -31,6 +31,8 @@ const TOKEN_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JoinError {
+    #[error("{0}")]
+    Invalid(String),
     #[error("the checks did not pass: {}", failed_steps(.0))]
     ChecksFailed(Vec<StepReport>),
     #[error("{side} {object}: {message}")]
@@ -69,6 +71,9 @@ pub async fn join_cluster(
     on_step: &mut (dyn FnMut(&StepReport) + Send),
     on_action: Callback<'_>,
 ) -> Result<JoinOutcome, JoinError> {
+    if let Some(problem) = candidate.basic_problem() {
+        return Err(JoinError::Invalid(problem));
+    }
     let CheckOutcome {
         steps,
         facts,

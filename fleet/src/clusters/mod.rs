@@ -90,6 +90,25 @@ impl std::fmt::Debug for Candidate {
 }
 
 impl Candidate {
+    /// What is wrong with the basic information (group, provider, description), if anything:
+    /// checked by the join itself, so the wizard and the command line refuse alike.
+    pub fn basic_problem(&self) -> Option<String> {
+        let group = self.group.as_deref().unwrap_or_default();
+        if !group.is_empty() && !objects::PRESET_GROUPS.contains(&group) {
+            return Some(format!(
+                "the group must be one of: {}",
+                objects::PRESET_GROUPS.join(", ")
+            ));
+        }
+        let long = |v: &Option<String>, limit: usize| {
+            v.as_ref().is_some_and(|v| v.chars().count() > limit)
+        };
+        if long(&self.description, 256) || long(&self.provider, 63) {
+            return Some("the description may have 256 characters and the provider 63".into());
+        }
+        None
+    }
+
     fn labels(&self) -> BTreeMap<String, String> {
         self.group
             .iter()
@@ -105,8 +124,11 @@ impl Candidate {
                 out.insert(key.to_string(), v.clone());
             }
         };
-        put("kubesphere.io/description", &self.description);
-        put("kubesphere.io/creator", &self.creator);
+        put(
+            crate::iam::resources::DESCRIPTION_ANNOTATION,
+            &self.description,
+        );
+        put(crate::iam::resources::CREATOR_ANNOTATION, &self.creator);
         if insecure {
             out.insert(objects::INSECURE_ANNOTATION.into(), "true".into());
         }

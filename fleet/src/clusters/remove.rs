@@ -137,10 +137,10 @@ pub async fn remove_cluster(
 async fn reach_member(kubeconfig: &str) -> Option<Client> {
     let checked = check_kubeconfig(kubeconfig, None).ok()?;
     let client = connect::member_client(&checked).await.ok()?;
-    match crate::health::probe(&client).await {
-        crate::health::HostState::Reachable { .. } => Some(client),
-        _ => None,
-    }
+    crate::health::probe_version(&client)
+        .await
+        .ok()
+        .map(|_| client)
 }
 
 /// Deletes this host's token and, when no other host's token is left, the account and its

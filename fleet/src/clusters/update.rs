@@ -235,7 +235,7 @@ pub async fn edit_cluster(
     }
     let or_null = |v: &str| if v.is_empty() { json!(null) } else { json!(v) };
     let patch = json!({"metadata": {
-        "annotations": {"kubesphere.io/description": or_null(description)},
+        "annotations": {crate::iam::resources::DESCRIPTION_ANNOTATION: or_null(description)},
         "labels": {GROUP_LABEL: or_null(group)},
     }});
     clusters

@@ -11,7 +11,7 @@ use leptos_router::{LazyRoute, lazy_route};
 
 use super::progress::{ActionList, StepList};
 use crate::components::problem::ChangeRefused;
-use crate::dto::clusters::{JobProgressView, JobStateView};
+use crate::dto::clusters::{CLUSTER_GROUPS, JobProgressView, JobStateView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -50,29 +50,20 @@ pub async fn start_cluster_job(
     if connection != "direct" {
         return Err(refuse("agent (proxy) connections are not supported yet: choose a direct connection and give the cluster's kubeconfig".into()));
     }
-    let group = group.trim().to_string();
-    if !group.is_empty() && !fleet::clusters::objects::PRESET_GROUPS.contains(&group.as_str()) {
-        return Err(refuse(format!(
-            "the group must be one of: {}",
-            fleet::clusters::objects::PRESET_GROUPS.join(", ")
-        )));
-    }
-    if description.chars().count() > 256 || provider.chars().count() > 63 {
-        return Err(refuse(
-            "the description may have 256 characters and the provider 63".into(),
-        ));
-    }
     let state = crate::state::ConsoleState::current()?;
     let candidate = fleet::clusters::Candidate {
         name: name.trim().to_string(),
         kubeconfig,
         context: Some(context.trim().to_string()).filter(|c| !c.is_empty()),
         second_host: second_host.is_some(),
-        group: Some(group).filter(|g| !g.is_empty()),
+        group: Some(group.trim().to_string()).filter(|g| !g.is_empty()),
         provider: Some(provider.trim().to_string()).filter(|p| !p.is_empty()),
         description: Some(description.trim().to_string()).filter(|d| !d.is_empty()),
         creator: Some(principal.username.clone()),
     };
+    if let Some(problem) = candidate.basic_problem() {
+        return Err(refuse(problem));
+    }
     let kind = if mode == "join" {
         JobKind::Join
     } else {
@@ -155,7 +146,7 @@ pub fn AddClusterPage() -> impl IntoView {
                     {t!(i18n, wizard_group)}
                     <select name="group" class=field>
                         <option value="">{t!(i18n, wizard_group_none)}</option>
-                        {fleet_groups().into_iter().map(|g| view! { <option value=g>{g}</option> }).collect_view()}
+                        {CLUSTER_GROUPS.into_iter().map(|g| view! { <option value=g>{g}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="block text-sm font-medium">
@@ -220,10 +211,6 @@ pub fn AddClusterPage() -> impl IntoView {
             <JobOutcome progress />
         </section>
     }
-}
-
-fn fleet_groups() -> [&'static str; 4] {
-    ["production", "development", "testing", "demo"]
 }
 
 #[component]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::add::KubeconfigInput;
 use super::progress::ActionList;
 use crate::components::problem::ChangeRefused;
-use crate::dto::clusters::{ActionView, ClusterRowView, StepView};
+use crate::dto::clusters::{ActionView, CLUSTER_GROUPS, ClusterRowView, StepView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -96,7 +96,7 @@ pub fn ChangeCluster(row: Signal<Option<ClusterRowView>>) -> impl IntoView {
                     {t!(i18n, wizard_group)}
                     <select name="group" class=field>
                         <option value="">{t!(i18n, wizard_group_none)}</option>
-                        {["production", "development", "testing", "demo"].into_iter().map(|g| view! { <option value=g selected=g == group>{g}</option> }).collect_view()}
+                        {CLUSTER_GROUPS.into_iter().map(|g| view! { <option value=g selected=g == group>{g}</option> }).collect_view()}
                     </select>
                 </label>
                 <button type="submit" class=button disabled=move || edit.pending().get()>{t!(i18n, cluster_save)}</button>
