@@ -114,7 +114,7 @@ impl MemberClients {
         }
     }
 
-    async fn client(
+    pub(crate) async fn client(
         &self,
         host: &str,
         cluster: &str,

@@ -1,93 +1,185 @@
-//! The seed's fights between two hosts over one member, as the sandbox reproduces them, seen
-//! through `fleet::multihost` fed by a watch on the member: the flapping user and the stuck
-//! delete, each with its state.
+//! The seed's fights between two hosts over one member, as the sandbox's conflicts scenario
+//! reproduces them, seen through the console's `FederationMonitor` (watches on hosts and
+//! member) and repaired with its resolutions.
 
 mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use fleet::multihost::{FederatedState, FederatedUsers};
+use fleet::multihost::{FederatedKind, FederatedState, FederationMonitor, ObjectKey, audit};
 use futures_util::StreamExt;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
-use sandbox::demo::{Scenario, start_demo_fleet};
+use sandbox::demo::{DemoFleet, Scenario, start_demo_fleet};
+
+fn cluster<'f>(fleet: &'f DemoFleet, name: &str) -> &'f sandbox::SandboxCluster {
+    &fleet
+        .clusters
+        .iter()
+        .find(|(c, _)| c.name() == name)
+        .unwrap()
+        .0
+}
+
+fn key(kind: FederatedKind, name: &str) -> ObjectKey {
+    ObjectKey {
+        kind,
+        name: name.into(),
+    }
+}
+
+async fn state_of(monitor: &FederationMonitor, key: &ObjectKey) -> Option<FederatedState> {
+    monitor.row(key).map(|r| r.state)
+}
+
+/// Waits up to `limit` for `key` to reach a state `wanted` accepts; returns the last state.
+async fn wait_for(
+    monitor: &FederationMonitor,
+    key: &ObjectKey,
+    limit: Duration,
+    wanted: impl Fn(&FederatedState) -> bool,
+) -> Option<FederatedState> {
+    let started = Instant::now();
+    loop {
+        let state = state_of(monitor, key).await;
+        if state.as_ref().is_some_and(&wanted) || started.elapsed() > limit {
+            return state;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_conflicts_scenario_shows_flapping_and_a_stuck_delete() {
+async fn conflicts_are_detected_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let fleet = start_demo_fleet(dir.path(), Scenario::Conflicts)
         .await
         .unwrap();
-    let cluster = |name: &str| {
-        &fleet
-            .clusters
-            .iter()
-            .find(|(c, _)| c.name() == name)
-            .unwrap()
-            .0
-    };
     let hosts = vec![
-        ("host".to_string(), common::client(cluster("host")).await),
-        ("host2".to_string(), common::client(cluster("host2")).await),
+        (
+            "host".to_string(),
+            common::client(cluster(&fleet, "host")).await,
+        ),
+        (
+            "host2".to_string(),
+            common::client(cluster(&fleet, "host2")).await,
+        ),
     ];
-    let users = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("iam.kubesphere.io", "v1alpha2", "User"),
-        "users",
-    );
-    let member_users =
-        Api::<DynamicObject>::all_with(common::client(cluster("member")).await, &users);
-    let mut versions = watcher::watcher(member_users, watcher::Config::default()).boxed();
+    let monitor = FederationMonitor::start(hosts.clone());
 
-    let mut view = FederatedUsers::default();
-    view.refresh_hosts(&hosts, "member").await.unwrap();
-    let started = Instant::now();
-    let mut refreshed = Instant::now();
-    // Each host rewrites the member's copy regularly: three changes of writer take well under
-    // a minute. Polling would miss them (the losing version can last less than a second).
-    while started.elapsed() < Duration::from_secs(60) {
-        let event = tokio::time::timeout(Duration::from_secs(1), versions.next()).await;
-        match event {
+    // Detection: the flapping user and the stuck delete, each with its state.
+    let xxp = key(FederatedKind::User, "xxp");
+    let zzp = key(FederatedKind::User, "zzp");
+    let flapping = wait_for(&monitor, &xxp, Duration::from_secs(60), |s| {
+        matches!(s, FederatedState::Flapping { .. })
+    })
+    .await;
+    assert_eq!(
+        flapping,
+        Some(FederatedState::Flapping {
+            hosts: vec!["host".into(), "host2".into()]
+        })
+    );
+    let stuck = wait_for(&monitor, &zzp, Duration::from_secs(20), |s| {
+        matches!(s, FederatedState::StuckDeleting { .. })
+    })
+    .await;
+    assert_eq!(
+        stuck,
+        Some(FederatedState::StuckDeleting {
+            host: "host".into()
+        })
+    );
+    let topology = monitor.topology();
+    assert!(
+        topology
+            .iter()
+            .all(|h| h.reachable && h.members.iter().any(|m| m.name == "member")),
+        "{topology:?}"
+    );
+
+    // Pick the winner: host2's xxp. The member copy must then stay as it is.
+    let resolution = monitor.pick_winner(&xxp, "host2", "admin").await.unwrap();
+    assert!(
+        resolution.steps.iter().any(|s| s.starts_with("host:")),
+        "{resolution:?}"
+    );
+    let member_client = common::client(cluster(&fleet, "member")).await;
+    let users =
+        Api::<DynamicObject>::all_with(member_client.clone(), &FederatedKind::User.member());
+    // Let writes already under way land, then watch for 30 s.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let settled = users.get("xxp").await.unwrap();
+    let settled_fp =
+        fleet::multihost::propagated_fingerprint(&serde_json::to_value(&settled).unwrap());
+    let mut changes = watcher::watcher(
+        users.clone(),
+        watcher::Config::default().fields("metadata.name=xxp"),
+    )
+    .boxed();
+    let watch_until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < watch_until {
+        let left = watch_until.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, changes.next()).await {
             Ok(Some(Ok(watcher::Event::Apply(u) | watcher::Event::InitApply(u)))) => {
-                let name = u.metadata.name.clone().unwrap_or_default();
-                view.member_changed(
-                    &name,
-                    Some(&serde_json::to_value(&u).unwrap()),
-                    SystemTime::now(),
-                );
+                let fp =
+                    fleet::multihost::propagated_fingerprint(&serde_json::to_value(&u).unwrap());
+                assert_eq!(fp, settled_fp, "the member's xxp changed after pick-winner");
+                assert_eq!(u.metadata.uid, settled.metadata.uid, "xxp was recreated");
             }
-            Ok(Some(Ok(watcher::Event::Delete(u)))) => {
-                view.member_changed(
-                    &u.metadata.name.unwrap_or_default(),
-                    None,
-                    SystemTime::now(),
-                );
-            }
+            Ok(Some(Ok(watcher::Event::Delete(_)))) => panic!("xxp was deleted on the member"),
+            Ok(None) => panic!("the member watch ended"),
             _ => {}
         }
-        if refreshed.elapsed() > Duration::from_secs(1) {
-            view.refresh_hosts(&hosts, "member").await.unwrap();
-            refreshed = Instant::now();
-        }
-        if matches!(
-            view.states().get("xxp"),
-            Some(FederatedState::Flapping { .. })
-        ) {
-            break;
+    }
+    assert_eq!(
+        settled.data["spec"]["email"], "xxp-2@163.com",
+        "host2's version won"
+    );
+    assert_eq!(state_of(&monitor, &xxp).await, Some(FederatedState::InSync));
+
+    // Coordinated delete of the stuck user: nothing remains anywhere, nothing is stuck.
+    let resolution = monitor.coordinated_delete(&zzp, "admin").await.unwrap();
+    assert!(
+        resolution
+            .steps
+            .iter()
+            .any(|s| s.starts_with("host2: deleted")),
+        "{resolution:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(12)).await; // longer than a kubefed resync
+    for (host, client) in &hosts {
+        for resource in [
+            FederatedKind::User.source(),
+            FederatedKind::User.federated(),
+        ] {
+            let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
+            assert!(
+                api.get_opt("zzp").await.unwrap().is_none(),
+                "{} zzp left on {host}",
+                resource.kind
+            );
         }
     }
-    let states = view.states();
-    assert_eq!(
-        states.get("xxp"),
-        Some(&FederatedState::Flapping {
-            hosts: vec!["host".into(), "host2".into()]
-        }),
-        "{states:?}"
+    assert!(
+        users.get_opt("zzp").await.unwrap().is_none(),
+        "zzp came back on the member"
     );
-    assert_eq!(
-        states.get("zzp"),
-        Some(&FederatedState::StuckDeleting {
-            host: "host".into()
-        }),
-        "{states:?}"
+    assert_eq!(state_of(&monitor, &zzp).await, None);
+
+    // Both repairs are in the audit log, with who confirmed them.
+    let log = monitor.audit_log().await;
+    let actions: Vec<(&str, &str, bool)> = log
+        .iter()
+        .map(|e| (e.action.as_str(), e.name.as_str(), e.succeeded))
+        .collect();
+    assert!(actions.contains(&("pick-winner", "xxp", true)), "{log:?}");
+    assert!(
+        actions.contains(&("coordinated-delete", "zzp", true)),
+        "{log:?}"
     );
+    assert!(log.iter().all(|e| e.actor == "admin"));
+    let on_host2 = audit::read(&hosts[1].1).await.unwrap();
+    assert!(on_host2.iter().any(|e| e.action == "pick-winner"));
+    let _ = SystemTime::now();
 }

@@ -20,8 +20,11 @@ const GENERATED_METADATA: [&str; 8] = [
     "finalizers",
 ];
 
-/// The fingerprint of an object as kubefed carries it to a member: its `spec`, labels and
-/// annotations, without what the API server or kubefed add per copy (identity, versions,
+/// Top-level fields that are not content: identity, and `status` (see below).
+pub const NOT_PROPAGATED: [&str; 4] = ["apiVersion", "kind", "metadata", "status"];
+
+/// The fingerprint of an object as kubefed carries it to a member: its content (`spec`, or
+/// `rules`, `subjects`, `roleRef`), labels and annotations, without what the API server or kubefed add per copy (identity, versions,
 /// timestamps, `kubefed.io/managed`). `status` is left out: where the kind has a status
 /// subresource (User does) the member's API server drops it from kubefed's writes. Keys are
 /// sorted, so the same content always gives the same fingerprint.
@@ -37,11 +40,25 @@ pub fn propagated_fingerprint(object: &serde_json::Value) -> Fingerprint {
             labels.remove("kubefed.io/managed");
         }
     }
-    let view = serde_json::json!({
-        "labels": meta.get("labels"),
-        "annotations": meta.get("annotations"),
-        "spec": object.get("spec"),
-    });
+    // Every top-level field but identity and status: roles and bindings keep their content
+    // in `rules`, `subjects` and `roleRef`, not in `spec`.
+    let mut view = serde_json::Map::new();
+    view.insert(
+        "labels".into(),
+        meta.get("labels").cloned().unwrap_or_default(),
+    );
+    view.insert(
+        "annotations".into(),
+        meta.get("annotations").cloned().unwrap_or_default(),
+    );
+    if let Some(fields) = object.as_object() {
+        for (key, value) in fields {
+            if !NOT_PROPAGATED.contains(&key.as_str()) {
+                view.insert(format!("field:{key}"), value.clone());
+            }
+        }
+    }
+    let view = serde_json::Value::Object(view);
     let mut text = String::new();
     canonical(&view, &mut text);
     let digest = Sha256::digest(text.as_bytes());

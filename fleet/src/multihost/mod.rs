@@ -7,13 +7,23 @@
 //! the member copy flips, so flapping is detected from the member's copies over time, each
 //! matched to the host whose template it equals.
 
+pub mod audit;
 mod fingerprint;
-mod observe;
+mod kinds;
+mod monitor;
+mod resolve;
 mod timeline;
+mod view;
 
 pub use fingerprint::{Fingerprint, propagated_fingerprint};
-pub use observe::FederatedUsers;
+pub use kinds::FederatedKind;
+pub use monitor::{FederationMonitor, TOPOLOGY_INTERVAL};
+pub use resolve::{Resolution, ResolveError, SETTLE_TIMEOUT, SYNC_FINALIZER};
 pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
+pub use view::{
+    FederationView, HostCell, HostLinks, HostObject, MemberCell, MemberLink, ObjectKey, ObjectRow,
+    STUCK_AFTER,
+};
 
 /// One host's federated object (e.g. its `FederatedUser`) for one name.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,12 +75,44 @@ impl FederatedState {
             Self::InSync => "in-sync",
         }
     }
+
+    /// Worst first: what a row shows when its members disagree.
+    pub fn severity(&self) -> u8 {
+        match self {
+            Self::Flapping { .. } => 0,
+            Self::StuckDeleting { .. } => 1,
+            Self::SyncFailing { .. } => 2,
+            Self::DiffersBetweenHosts => 3,
+            Self::MissingOnHost { .. } => 4,
+            Self::InSync => 5,
+        }
+    }
+
+    /// Every key, worst first.
+    pub const KEYS: [&'static str; 6] = [
+        "flapping",
+        "stuck-deleting",
+        "sync-failing",
+        "differs",
+        "missing",
+        "in-sync",
+    ];
 }
 
 /// The state of one object from the hosts' copies and the member's recent history.
 pub fn classify(hosts: &[HostCopy], member: &MemberTimeline) -> FederatedState {
     let writers = member.flapping_writers();
-    if writers.len() >= 2 {
+    // Hosts that now agree cannot fight any more: the alternations are history (after a
+    // winner was picked, say).
+    let agree = {
+        let mut present = hosts
+            .iter()
+            .filter(|h| !h.deleting)
+            .filter_map(|h| h.fingerprint.as_ref());
+        let first = present.next();
+        present.all(|f| Some(f) == first)
+    };
+    if writers.len() >= 2 && !agree {
         return FederatedState::Flapping { hosts: writers };
     }
     if let Some(host) = hosts.iter().find(|h| h.deleting) {

@@ -77,6 +77,9 @@ fn alternating_writers_are_flapping_after_the_third_change() {
             );
         }
     }
+    // Once the hosts agree (a winner was picked), past alternations are history.
+    let agreed = [host("host", Some("bbb")), host("host2", Some("bbb"))];
+    assert_eq!(classify(&agreed, &member), FederatedState::InSync);
     // Changes spread over a long time are edits, not a fight.
     let mut slow = MemberTimeline::default();
     for i in 0..4u64 {

@@ -53,6 +53,28 @@ impl MemberTimeline {
         }
     }
 
+    /// The member's copy as last seen: its fingerprint (`None`: gone), the host it matched
+    /// and when it appeared.
+    pub fn latest(&self) -> Option<(Option<&Fingerprint>, Option<&str>, SystemTime)> {
+        self.versions
+            .back()
+            .map(|v| (v.fingerprint.as_ref(), v.writer.as_deref(), v.at))
+    }
+
+    /// When the writer last changed (the newest alternation), for detection latency.
+    pub fn last_alternation(&self) -> Option<SystemTime> {
+        let with_writer: Vec<&Version> = self
+            .versions
+            .iter()
+            .filter(|v| v.writer.is_some())
+            .collect();
+        with_writer
+            .windows(2)
+            .rev()
+            .find(|w| w[0].writer != w[1].writer)
+            .map(|w| w[1].at)
+    }
+
     pub fn present(&self) -> bool {
         self.versions
             .back()

@@ -1,0 +1,261 @@
+//! The console's watch on its fleet's federated objects: on every host, a watch per
+//! `Federated*` kind; every few seconds, each host's `Cluster`s (which members it manages,
+//! by kube-system UID); on every member, a watch per kind on the copies kubefed writes. A
+//! member shared by two hosts is watched once.
+//!
+//! Watches, not polling: the losing version of a flapping object can last under a second.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use kube::Client;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::{WatchStreamExt, watcher};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{FederatedKind, FederationView, HostLinks, MemberLink, ObjectKey, ObjectRow};
+use crate::clusters::objects::cluster_resource;
+use crate::member_reach::{MemberClients, stored_kubeconfig};
+
+/// How often the hosts' `Cluster`s are read again.
+pub const TOPOLOGY_INTERVAL: Duration = Duration::from_secs(5);
+const LIST_TIMEOUT: Duration = Duration::from_secs(4);
+
+pub(crate) struct Shared {
+    pub(crate) view: Mutex<FederationView>,
+    /// Bumped on every change, for live pages.
+    version: watch::Sender<u64>,
+}
+
+impl Shared {
+    pub(crate) fn update(&self, change: impl FnOnce(&mut FederationView)) {
+        if let Ok(mut view) = self.view.lock() {
+            change(&mut view);
+        }
+        self.version.send_modify(|v| *v += 1);
+    }
+}
+
+/// A running watch on the federated objects of the given hosts. Clones share it; the watches
+/// stop when the last clone is dropped.
+#[derive(Clone)]
+pub struct FederationMonitor {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) hosts: Arc<Vec<(String, Client)>>,
+    _tasks: Arc<JoinSet<()>>,
+}
+
+impl FederationMonitor {
+    /// Starts the watches; the first state arrives as soon as the hosts answer.
+    pub fn start(hosts: Vec<(String, Client)>) -> Self {
+        let (version, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            view: Mutex::new(FederationView::default()),
+            version,
+        });
+        let hosts = Arc::new(hosts);
+        let mut tasks = JoinSet::new();
+        for (host, client) in hosts.iter() {
+            for kind in FederatedKind::ALL {
+                tasks.spawn(watch_host(
+                    shared.clone(),
+                    host.clone(),
+                    client.clone(),
+                    kind,
+                ));
+            }
+        }
+        tasks.spawn(follow_topology(shared.clone(), hosts.clone()));
+        Self {
+            shared,
+            hosts,
+            _tasks: Arc::new(tasks),
+        }
+    }
+
+    /// Every federated object with its state, as of now.
+    pub fn rows(&self) -> Vec<ObjectRow> {
+        let now = SystemTime::now();
+        self.shared
+            .view
+            .lock()
+            .map(|v| v.rows(now))
+            .unwrap_or_default()
+    }
+
+    pub fn row(&self, key: &ObjectKey) -> Option<ObjectRow> {
+        let now = SystemTime::now();
+        self.shared.view.lock().ok()?.row(key, now)
+    }
+
+    pub fn topology(&self) -> Vec<HostLinks> {
+        self.shared
+            .view
+            .lock()
+            .map(|v| v.topology().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Each host's template of `key`.
+    pub fn templates(&self, key: &ObjectKey) -> Vec<(String, serde_json::Value)> {
+        self.shared
+            .view
+            .lock()
+            .map(|v| v.templates(key))
+            .unwrap_or_default()
+    }
+
+    /// When the member copy of `key` last changed writer (for the detection bench).
+    pub fn last_alternation(&self, key: &ObjectKey) -> Option<SystemTime> {
+        self.shared.view.lock().ok()?.last_alternation(key)
+    }
+
+    /// A receiver that changes whenever the state may have.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.shared.version.subscribe()
+    }
+
+    pub fn host_names(&self) -> Vec<String> {
+        self.hosts.iter().map(|(h, _)| h.clone()).collect()
+    }
+
+    pub(crate) fn host_client(&self, host: &str) -> Option<&Client> {
+        self.hosts.iter().find(|(h, _)| h == host).map(|(_, c)| c)
+    }
+}
+
+async fn watch_host(shared: Arc<Shared>, host: String, client: Client, kind: FederatedKind) {
+    let api = Api::<DynamicObject>::all_with(client, &kind.federated());
+    let mut events = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    let mut listing = BTreeSet::new();
+    while let Some(event) = events.next().await {
+        let now = SystemTime::now();
+        match event {
+            Ok(watcher::Event::Init) => listing.clear(),
+            Ok(watcher::Event::InitApply(object)) => {
+                if let Some(name) = object.metadata.name.clone() {
+                    listing.insert(name);
+                }
+                shared.update(|v| v.host_applied(&host, kind, &object, now));
+            }
+            Ok(watcher::Event::InitDone) => {
+                let names = std::mem::take(&mut listing);
+                shared.update(|v| v.host_listed(&host, kind, &names));
+            }
+            Ok(watcher::Event::Apply(object)) => {
+                shared.update(|v| v.host_applied(&host, kind, &object, now));
+            }
+            Ok(watcher::Event::Delete(object)) => {
+                let name = object.metadata.name.unwrap_or_default();
+                shared.update(|v| v.host_deleted(&host, kind, &name));
+            }
+            // A kind the host does not serve (no KubeSphere) keeps failing; the backoff
+            // spaces the retries.
+            Err(error) => tracing::debug!(%host, kind = kind.key(), %error, "federated watch"),
+        }
+    }
+}
+
+async fn watch_member(shared: Arc<Shared>, uid: String, client: Client, kind: FederatedKind) {
+    let api = Api::<DynamicObject>::all_with(client, &kind.member());
+    let mut events = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    while let Some(event) = events.next().await {
+        let now = SystemTime::now();
+        let (name, object) = match event {
+            Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+                (o.metadata.name.clone(), serde_json::to_value(&o).ok())
+            }
+            Ok(watcher::Event::Delete(o)) => (o.metadata.name.clone(), None),
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::debug!(member = %uid, kind = kind.key(), %error, "member watch");
+                continue;
+            }
+        };
+        if let Some(name) = name {
+            shared.update(|v| v.member_changed(&uid, kind, &name, object.as_ref(), now));
+        }
+    }
+}
+
+/// Reads every host's `Cluster`s on an interval and starts the watches of members not
+/// watched yet, with the kubeconfig a host keeps for each.
+async fn follow_topology(shared: Arc<Shared>, hosts: Arc<Vec<(String, Client)>>) {
+    let clients = MemberClients::default();
+    let mut watched: HashSet<String> = HashSet::new();
+    // Owned here: dropping this task (the monitor) stops the member watches too.
+    let mut member_tasks = JoinSet::new();
+    loop {
+        let mut topology = Vec::with_capacity(hosts.len());
+        let mut kubeconfigs: Vec<(String, String, String, String)> = Vec::new();
+        for (host, client) in hosts.iter() {
+            let api: Api<DynamicObject> = Api::all_with(client.clone(), &cluster_resource());
+            let list = tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await;
+            let Ok(Ok(list)) = list else {
+                topology.push(HostLinks {
+                    host: host.clone(),
+                    reachable: false,
+                    members: Vec::new(),
+                });
+                continue;
+            };
+            let mut members = Vec::new();
+            for object in &list.items {
+                let Ok(cluster) = serde_json::to_value(object)
+                    .and_then(serde_json::from_value::<crate::kubesphere::Cluster>)
+                else {
+                    continue;
+                };
+                let (Some(name), Some(uid)) = (
+                    object.metadata.name.clone(),
+                    cluster.status.as_ref().and_then(|s| s.uid.clone()),
+                ) else {
+                    continue;
+                };
+                if cluster.is_host() {
+                    continue;
+                }
+                if let Some(text) = stored_kubeconfig(object) {
+                    kubeconfigs.push((uid.clone(), host.clone(), name.clone(), text));
+                }
+                members.push(MemberLink {
+                    uid,
+                    name,
+                    ready: cluster.is_ready(),
+                });
+            }
+            members.sort_by(|a, b| a.name.cmp(&b.name));
+            topology.push(HostLinks {
+                host: host.clone(),
+                reachable: true,
+                members,
+            });
+        }
+        shared.update(|v| v.set_topology(topology));
+        for (uid, host, name, kubeconfig) in kubeconfigs {
+            if watched.contains(&uid) {
+                continue;
+            }
+            let Ok(client) = clients.client(&host, &name, &kubeconfig).await else {
+                continue; // tried again next round
+            };
+            for kind in FederatedKind::ALL {
+                member_tasks.spawn(watch_member(
+                    shared.clone(),
+                    uid.clone(),
+                    client.clone(),
+                    kind,
+                ));
+            }
+            watched.insert(uid);
+        }
+        tokio::time::sleep(TOPOLOGY_INTERVAL).await;
+    }
+}

@@ -1,0 +1,420 @@
+//! Repairs for two hosts fighting over a member, each recorded in the audit log:
+//! - pick the winning version: the other hosts' objects become equal to the winner's in
+//!   everything kubefed propagates, generated fields included (a bcrypt hash with its salt,
+//!   annotations, status), so the member copy stops flipping;
+//! - coordinated delete: delete on every host, wait until the members are clean, and only
+//!   then clear a kubefed finalizer that still holds a federated object.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use kube::Client;
+use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
+use serde_json::Value;
+
+use super::audit::{self, AuditEntry};
+use super::fingerprint::NOT_PROPAGATED;
+use super::{FederationMonitor, ObjectKey};
+
+/// kubefed's finalizer on federated objects.
+pub const SYNC_FINALIZER: &str = "kubefed.io/sync-controller";
+/// How long a repair waits for the hosts' controllers and kubefed to follow.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A member must stay clean this long before a finalizer is cleared by hand.
+const CLEAN_FOR: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("host {0} is not one of this console's hosts")]
+    UnknownHost(String),
+    #[error("{kind} {name} does not exist on {host}")]
+    NotOnHost {
+        kind: &'static str,
+        name: String,
+        host: String,
+    },
+    #[error("{host} refused or did not answer while {doing}: {source}")]
+    Host {
+        host: String,
+        doing: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("after {waited} s {what}; what was done so far is in the audit log")]
+    NotSettled { waited: u64, what: String },
+}
+
+/// What a repair did, step by step, in sentences.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resolution {
+    pub steps: Vec<String>,
+}
+
+fn host_error(host: &str, doing: impl Into<String>) -> impl FnOnce(kube::Error) -> ResolveError {
+    let (host, doing) = (host.to_string(), doing.into());
+    move |source| ResolveError::Host {
+        host,
+        doing,
+        source,
+    }
+}
+
+impl FederationMonitor {
+    fn client_of(&self, host: &str) -> Result<&Client, ResolveError> {
+        self.host_client(host)
+            .ok_or_else(|| ResolveError::UnknownHost(host.to_string()))
+    }
+
+    /// Makes every host that shares a member with `winner` hold `winner`'s version of `key`.
+    pub async fn pick_winner(
+        &self,
+        key: &ObjectKey,
+        winner: &str,
+        actor: &str,
+    ) -> Result<Resolution, ResolveError> {
+        let mut resolution = Resolution::default();
+        let losers: Vec<String> = self
+            .shared
+            .view
+            .lock()
+            .map(|v| v.hosts_sharing_with(winner))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| h != winner)
+            .collect();
+        let result = self.equalize(key, winner, &losers, &mut resolution).await;
+        let detail = match &result {
+            Ok(()) => format!("{winner}'s version now on {}", losers.join(", ")),
+            Err(e) => e.to_string(),
+        };
+        self.audit(
+            key,
+            "pick-winner",
+            actor,
+            &losers_and(winner, &losers),
+            detail,
+            result.is_ok(),
+        )
+        .await;
+        result.map(|()| resolution)
+    }
+
+    async fn equalize(
+        &self,
+        key: &ObjectKey,
+        winner: &str,
+        losers: &[String],
+        resolution: &mut Resolution,
+    ) -> Result<(), ResolveError> {
+        let source = key.kind.source();
+        let kind = key.kind.kind_name();
+        let winning = Api::<DynamicObject>::all_with(self.client_of(winner)?.clone(), &source)
+            .get_opt(&key.name)
+            .await
+            .map_err(host_error(winner, format!("reading {kind} {}", key.name)))?
+            .ok_or_else(|| ResolveError::NotOnHost {
+                kind,
+                name: key.name.clone(),
+                host: winner.to_string(),
+            })?;
+        let winning = serde_json::to_value(&winning).unwrap_or_default();
+        for host in losers {
+            let api = Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &source);
+            let doing = format!("writing {kind} {} there", key.name);
+            let Some(losing) = api
+                .get_opt(&key.name)
+                .await
+                .map_err(host_error(host, doing.clone()))?
+            else {
+                continue; // nothing there to fight with
+            };
+            let mut next = serde_json::to_value(&losing).unwrap_or_default();
+            copy_content(&winning, &mut next);
+            let object: DynamicObject = serde_json::from_value(next.clone())
+                .map_err(|e| host_error(host, doing.clone())(kube::Error::SerdeError(e)))?;
+            let written = api
+                .replace(&key.name, &PostParams::default(), &object)
+                .await
+                .map_err(host_error(host, doing.clone()))?;
+            if let Some(status) = winning.get("status").filter(|s| !s.is_null()) {
+                let mut with_status = serde_json::to_value(&written).unwrap_or_default();
+                with_status["status"] = status.clone();
+                let body: DynamicObject = serde_json::from_value(with_status)
+                    .map_err(|e| host_error(host, doing.clone())(kube::Error::SerdeError(e)))?;
+                api.replace_status(&key.name, &PostParams::default(), &body)
+                    .await
+                    .map_err(host_error(
+                        host,
+                        format!("writing the status of {kind} {}", key.name),
+                    ))?;
+            }
+            resolution.steps.push(format!(
+                "{host}: {kind} {} now carries {winner}'s version",
+                key.name
+            ));
+        }
+        // The hosts' controllers regenerate their federated objects from what was written.
+        let started = Instant::now();
+        loop {
+            let fingerprints: Vec<Option<super::Fingerprint>> = self
+                .row(key)
+                .map(|row| {
+                    row.hosts
+                        .iter()
+                        .filter(|h| h.host == winner || losers.contains(&h.host))
+                        .filter(|h| h.fingerprint.is_some())
+                        .map(|h| h.fingerprint.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if fingerprints.windows(2).all(|w| w[0] == w[1]) {
+                resolution.steps.push(format!(
+                    "every host now federates the same {kind} {}",
+                    key.name
+                ));
+                return Ok(());
+            }
+            if started.elapsed() > SETTLE_TIMEOUT {
+                return Err(ResolveError::NotSettled {
+                    waited: SETTLE_TIMEOUT.as_secs(),
+                    what: "the hosts' federated objects still differ".into(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// Deletes `key` from every host, waits until no member holds it, then clears kubefed's
+    /// finalizer on federated objects that still hold on.
+    pub async fn coordinated_delete(
+        &self,
+        key: &ObjectKey,
+        actor: &str,
+    ) -> Result<Resolution, ResolveError> {
+        let mut resolution = Resolution::default();
+        let hosts = self.host_names();
+        let result = self.delete_everywhere(key, &hosts, &mut resolution).await;
+        let detail = match &result {
+            Ok(()) => format!("deleted everywhere: {}", resolution.steps.join("; ")),
+            Err(e) => e.to_string(),
+        };
+        self.audit(
+            key,
+            "coordinated-delete",
+            actor,
+            &hosts,
+            detail,
+            result.is_ok(),
+        )
+        .await;
+        result.map(|()| resolution)
+    }
+
+    async fn delete_everywhere(
+        &self,
+        key: &ObjectKey,
+        hosts: &[String],
+        resolution: &mut Resolution,
+    ) -> Result<(), ResolveError> {
+        let kind = key.kind.kind_name();
+        for host in hosts {
+            let api =
+                Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &key.kind.source());
+            let doing = format!("deleting {kind} {}", key.name);
+            let existing = api
+                .get_opt(&key.name)
+                .await
+                .map_err(host_error(host, doing.clone()))?;
+            if existing.is_some_and(|o| o.metadata.deletion_timestamp.is_none()) {
+                api.delete(&key.name, &DeleteParams::default())
+                    .await
+                    .map_err(host_error(host, doing))?;
+                resolution
+                    .steps
+                    .push(format!("{host}: deleted {kind} {}", key.name));
+            }
+        }
+        let started = Instant::now();
+        let mut clean_since: Option<Instant> = None;
+        loop {
+            let (holders, members) = self
+                .shared
+                .view
+                .lock()
+                .map(|v| (v.holders(key), v.members_holding(key)))
+                .unwrap_or_default();
+            if holders.is_empty() && members.is_empty() {
+                resolution.steps.push(format!(
+                    "no host or member holds {kind} {} any more",
+                    key.name
+                ));
+                return Ok(());
+            }
+            clean_since = match (members.is_empty(), clean_since) {
+                (true, None) => Some(Instant::now()),
+                (true, since) => since,
+                (false, _) => None,
+            };
+            if clean_since.is_some_and(|since| since.elapsed() >= CLEAN_FOR) {
+                for (host, _) in &holders {
+                    self.clear_finalizer(key, host, resolution).await?;
+                }
+            }
+            if started.elapsed() > SETTLE_TIMEOUT {
+                let mut what = Vec::new();
+                if !holders.is_empty() {
+                    let names: Vec<&str> = holders.iter().map(|(h, _)| h.as_str()).collect();
+                    what.push(format!("federated objects remain on {}", names.join(", ")));
+                }
+                if !members.is_empty() {
+                    what.push(format!("{} member(s) still hold a copy", members.len()));
+                }
+                return Err(ResolveError::NotSettled {
+                    waited: SETTLE_TIMEOUT.as_secs(),
+                    what: what.join(" and "),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    async fn clear_finalizer(
+        &self,
+        key: &ObjectKey,
+        host: &str,
+        resolution: &mut Resolution,
+    ) -> Result<(), ResolveError> {
+        let api =
+            Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &key.kind.federated());
+        let doing = format!("clearing kubefed's finalizer on {}", key.name);
+        let Some(mut object) = api
+            .get_opt(&key.name)
+            .await
+            .map_err(host_error(host, doing.clone()))?
+        else {
+            return Ok(());
+        };
+        let finalizers = object.metadata.finalizers.clone().unwrap_or_default();
+        if object.metadata.deletion_timestamp.is_none()
+            || !finalizers.iter().any(|f| f == SYNC_FINALIZER)
+        {
+            return Ok(());
+        }
+        object.metadata.finalizers = Some(
+            finalizers
+                .into_iter()
+                .filter(|f| f != SYNC_FINALIZER)
+                .collect(),
+        );
+        object.metadata.managed_fields = None;
+        api.replace(&key.name, &PostParams::default(), &object)
+            .await
+            .map_err(host_error(host, doing))?;
+        resolution.steps.push(format!(
+            "{host}: cleared kubefed's finalizer on {} {} (every member was clean)",
+            key.kind.federated().kind,
+            key.name
+        ));
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        key: &ObjectKey,
+        action: &str,
+        actor: &str,
+        hosts: &[String],
+        detail: String,
+        succeeded: bool,
+    ) {
+        let entry = AuditEntry {
+            at: k8s_openapi::jiff::Timestamp::try_from(SystemTime::now())
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            kind: key.kind.key().to_string(),
+            name: key.name.clone(),
+            hosts: hosts.to_vec(),
+            detail,
+            succeeded,
+        };
+        for host in hosts {
+            if let Some(client) = self.host_client(host)
+                && let Err(error) = audit::record(client, &entry).await
+            {
+                tracing::warn!(%host, %error, action, "the audit log could not be written");
+            }
+        }
+    }
+
+    /// Every host's audit log, merged, newest first.
+    pub async fn audit_log(&self) -> Vec<AuditEntry> {
+        let mut per_host = Vec::new();
+        for (_, client) in self.hosts.iter() {
+            if let Ok(entries) = audit::read(client).await {
+                per_host.push(entries);
+            }
+        }
+        audit::merge(per_host)
+    }
+}
+
+fn losers_and(winner: &str, losers: &[String]) -> Vec<String> {
+    std::iter::once(winner.to_string())
+        .chain(losers.iter().cloned())
+        .collect()
+}
+
+/// Copies what kubefed propagates from `from` into `to`: every content field, the labels and
+/// the annotations; `to` keeps its identity (name, uid, resourceVersion).
+fn copy_content(from: &Value, to: &mut Value) {
+    let (Some(source), Some(target)) = (from.as_object(), to.as_object_mut()) else {
+        return;
+    };
+    target.retain(|k, _| NOT_PROPAGATED.contains(&k.as_str()));
+    for (k, v) in source {
+        if !NOT_PROPAGATED.contains(&k.as_str()) {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    for field in ["labels", "annotations"] {
+        let value = from.pointer(&format!("/metadata/{field}")).cloned();
+        if let Some(meta) = to.get_mut("metadata").and_then(Value::as_object_mut) {
+            match value {
+                Some(v) => meta.insert(field.into(), v),
+                None => meta.remove(field),
+            };
+        }
+    }
+    if let Some(meta) = to.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_loser_gets_the_winners_content_and_keeps_its_identity() {
+        let winner = json!({"apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRoleBinding",
+            "metadata": {"name": "x", "uid": "w", "labels": {"a": "1"}},
+            "roleRef": {"name": "platform-admin"}, "subjects": [{"name": "x"}]});
+        let mut loser = json!({"apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRoleBinding",
+            "metadata": {"name": "x", "uid": "l", "resourceVersion": "7", "annotations": {"b": "2"}},
+            "roleRef": {"name": "platform-regular"}, "extra": true});
+        copy_content(&winner, &mut loser);
+        assert_eq!(loser["metadata"]["uid"], "l");
+        assert_eq!(loser["metadata"]["resourceVersion"], "7");
+        assert_eq!(loser["metadata"]["labels"], json!({"a": "1"}));
+        assert!(loser["metadata"].get("annotations").is_none());
+        assert_eq!(loser["roleRef"]["name"], "platform-admin");
+        assert!(loser.get("extra").is_none());
+        assert_eq!(
+            super::super::propagated_fingerprint(&loser),
+            super::super::propagated_fingerprint(&winner)
+        );
+    }
+}
