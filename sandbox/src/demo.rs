@@ -19,8 +19,12 @@ pub const DEMO_CANDIDATES: [&str; 2] = ["spare", "stranger"];
 pub enum Scenario {
     #[default]
     Calm,
-    /// Two hosts fighting over one member (the seed's experiments 1 and 3): user `xxp`
-    /// differs between the hosts and flips on the member; user `zzp` differed too and was
+    /// Two hosts fighting over one member (the seed's experiments 1, 2 and 3): user `xxp`
+    /// differs between the hosts and flips on the member; user `xxr` is bound to
+    /// `platform-admin` on `host` and, once that binding is on the member, to
+    /// `platform-regular` on `host2`, whose FederatedGlobalRoleBinding `xxr-platform-regular`
+    /// reports `CreationFailed` for the member (that the member refuses a second platform
+    /// role is a model, see `kubesphere::platform_role`); user `zzp` differed too and was
     /// deleted on `host`, whose FederatedUser stays stuck deleting while `host2` keeps
     /// recreating the member copy.
     Conflicts,
@@ -73,7 +77,14 @@ pub async fn start_demo_fleet(dir: &Path, scenario: Scenario) -> Result<DemoFlee
         }
     }
     if scenario == Scenario::Conflicts {
-        seed_conflicts(&clusters[0].0, &clusters[1].0).await?;
+        let cluster = |name: &str| {
+            clusters
+                .iter()
+                .find(|(c, _)| c.name() == name)
+                .map(|(c, _)| c)
+                .ok_or_else(|| SandboxError::State(format!("the demo fleet has no {name}")))
+        };
+        seed_conflicts(cluster("host")?, cluster("host2")?, cluster("member")?).await?;
     }
     Ok(DemoFleet {
         clusters,
@@ -107,29 +118,75 @@ fn user(name: &str, email: &str) -> serde_json::Value {
     })
 }
 
-async fn seed_conflicts(host: &SandboxCluster, host2: &SandboxCluster) -> Result<(), SandboxError> {
-    // Experiment 1: a same-name user that differs between the hosts.
-    host.create_object(user("xxp", "xxp@163.com"))?;
-    host2.create_object(user("xxp", "xxp-2@163.com"))?;
-    // Experiment 3: a conflicted user deleted on one host, once kubefed has taken it in hand
-    // there (its FederatedUser carries kubefed's finalizer).
-    host.create_object(user("zzp", "zzp@163.com"))?;
-    host2.create_object(user("zzp", "zzp-2@163.com"))?;
-    for _ in 0..100 {
-        if host.has_finalizer(
-            "types.kubefed.io",
-            "federatedusers",
-            "zzp",
-            crate::kubefed::sync::FINALIZER,
-        ) {
-            host.delete_object("iam.kubesphere.io", "users", "zzp")?;
+/// A GlobalRoleBinding as ks-apiserver creates one (KUBESPHERE.md 1.4) and Tandem's
+/// `bind_global_role` does: `<user>-<role>`, labelled with its user.
+fn global_role_binding(user: &str, role: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRoleBinding",
+        "metadata": {"name": format!("{user}-{role}"), "labels": {"iam.kubesphere.io/user-ref": user}},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+        "roleRef": {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": role},
+    })
+}
+
+/// Waits (bounded: 30 s) until `done` holds; `what` names it in the error.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> Result<(), SandboxError> {
+    for _ in 0..300 {
+        if done() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(SandboxError::State(
-        "the conflicts scenario: kubefed never took user zzp in hand on host".into(),
-    ))
+    Err(SandboxError::State(format!(
+        "the conflicts scenario: {what} never happened"
+    )))
+}
+
+async fn seed_conflicts(
+    host: &SandboxCluster,
+    host2: &SandboxCluster,
+    member: &SandboxCluster,
+) -> Result<(), SandboxError> {
+    // Experiment 1: a same-name user that differs between the hosts.
+    host.create_object(user("xxp", "xxp@163.com"))?;
+    host2.create_object(user("xxp", "xxp-2@163.com"))?;
+    // Experiment 2: a same-name user (identical input, yet it flips on the member: each host
+    // stores its own bcrypt hash) with a different platform role on each host. host2 binds it
+    // once host's binding is on the member, so host2 is the later creator whose sync fails.
+    host.create_object(user("xxr", "xxr@163.com"))?;
+    host2.create_object(user("xxr", "xxr@163.com"))?;
+    host.create_object(global_role_binding("xxr", "platform-admin"))?;
+    // Experiment 3: a conflicted user deleted on one host, once kubefed has taken it in hand
+    // there (its FederatedUser carries kubefed's finalizer).
+    host.create_object(user("zzp", "zzp@163.com"))?;
+    host2.create_object(user("zzp", "zzp-2@163.com"))?;
+    wait_until("kubefed taking user zzp in hand on host", || {
+        host.has_finalizer(
+            "types.kubefed.io",
+            "federatedusers",
+            "zzp",
+            crate::kubefed::sync::FINALIZER,
+        )
+    })
+    .await?;
+    host.delete_object("iam.kubesphere.io", "users", "zzp")?;
+    wait_until(
+        "host's GlobalRoleBinding xxr-platform-admin reaching member",
+        || {
+            member.lock().is_ok_and(|db| {
+                db.store
+                    .get(&crate::store::ObjectKey::new(
+                        "iam.kubesphere.io",
+                        "globalrolebindings",
+                        "",
+                        "xxr-platform-admin",
+                    ))
+                    .is_some()
+            })
+        },
+    )
+    .await?;
+    host2.create_object(global_role_binding("xxr", "platform-regular"))
 }
 
 /// A secret kept in `path` (owner-only), made from 32 random hex digits on first use.

@@ -126,3 +126,87 @@ async fn two_hosts_fight_over_the_member() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// The status kubefed reports for `member` on a host's FederatedGlobalRoleBinding, if it
+/// reported one: `Some("")` for success.
+async fn member_status(feds: &Api<DynamicObject>, name: &str) -> Option<String> {
+    let fed = feds.get_opt(name).await.unwrap()?;
+    let entry = fed.data["status"]["clusters"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == "member")?
+        .clone();
+    Some(entry["status"].as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_later_host_fails_to_give_a_user_a_second_platform_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = start_demo_fleet(dir.path(), Scenario::Conflicts)
+        .await
+        .unwrap();
+    let yaml = |i: usize| fleet.clusters[i].0.kubeconfig_yaml();
+    let (host, host2, member) = (
+        client_with(&yaml(0)).await,
+        client_with(&yaml(1)).await,
+        client_with(&yaml(2)).await,
+    );
+    let feds = |client: &kube::Client| {
+        api(
+            client,
+            "types.kubefed.io",
+            "v1beta1",
+            "FederatedGlobalRoleBinding",
+            "federatedglobalrolebindings",
+        )
+    };
+    let (host_feds, host2_feds) = (feds(&host), feds(&host2));
+
+    let start = Instant::now();
+    let (mut admin, mut regular) = (None, None);
+    while start.elapsed() < Duration::from_secs(30) {
+        admin = member_status(&host_feds, "xxr-platform-admin").await;
+        regular = member_status(&host2_feds, "xxr-platform-regular").await;
+        if admin.is_some() && regular.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(admin.as_deref(), Some(""), "host's sync succeeds on member");
+    assert_eq!(
+        regular.as_deref(),
+        Some("CreationFailed"),
+        "host2's sync fails on member"
+    );
+
+    let member_bindings = api(
+        &member,
+        "iam.kubesphere.io",
+        "v1alpha2",
+        "GlobalRoleBinding",
+        "globalrolebindings",
+    );
+    let held = member_bindings.get("xxr-platform-admin").await.unwrap();
+    assert_eq!(held.data["roleRef"]["name"], "platform-admin");
+    assert!(
+        member_bindings
+            .get_opt("xxr-platform-regular")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Both hosts hold their own binding.
+    for (client, name) in [
+        (&host, "xxr-platform-admin"),
+        (&host2, "xxr-platform-regular"),
+    ] {
+        let bindings = api(
+            client,
+            "iam.kubesphere.io",
+            "v1alpha2",
+            "GlobalRoleBinding",
+            "globalrolebindings",
+        );
+        assert!(bindings.get_opt(name).await.unwrap().is_some(), "{name}");
+    }
+}

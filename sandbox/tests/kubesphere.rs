@@ -154,3 +154,99 @@ async fn a_cluster_without_kubesphere_has_no_ks_apiserver() {
         404
     );
 }
+
+fn global_role_binding(name: &str, user: &str, role: &str) -> DynamicObject {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "GlobalRoleBinding",
+        "metadata": {"name": name, "labels": {"iam.kubesphere.io/user-ref": user}},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+        "roleRef": {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": role},
+    }))
+    .unwrap()
+}
+
+/// The sandbox's model of a member refusing a user's second platform role (the seed's
+/// experiment 2), and hosts not doing so.
+#[tokio::test]
+async fn a_member_refuses_a_second_platform_role_for_a_user_and_a_host_does_not() {
+    let member = SandboxCluster::start("member").await.unwrap();
+    member
+        .install_kubesphere(&install(ClusterRole::Member))
+        .unwrap();
+    let host = SandboxCluster::start("host").await.unwrap();
+    host.install_kubesphere(&install(ClusterRole::Host))
+        .unwrap();
+    let bindings = |client: kube::Client| -> Api<DynamicObject> {
+        Api::all_with(
+            client,
+            &ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk("iam.kubesphere.io", "v1alpha2", "GlobalRoleBinding"),
+                "globalrolebindings",
+            ),
+        )
+    };
+    let post = kube::api::PostParams::default();
+
+    let on_member = bindings(client_with(&member.kubeconfig_yaml()).await);
+    on_member
+        .create(
+            &post,
+            &global_role_binding("xxr-platform-admin", "xxr", "platform-admin"),
+        )
+        .await
+        .unwrap();
+    let refused = on_member
+        .create(
+            &post,
+            &global_role_binding("xxr-platform-regular", "xxr", "platform-regular"),
+        )
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = refused else {
+        panic!("expected a Kubernetes Status, got {refused:?}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert!(
+        status.message.contains("xxr-platform-admin") && status.message.contains("platform-admin"),
+        "{}",
+        status.message
+    );
+    assert!(
+        on_member
+            .get_opt("xxr-platform-regular")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The same role again, or another user's binding, is fine.
+    on_member
+        .create(
+            &post,
+            &global_role_binding("xxr-admin-again", "xxr", "platform-admin"),
+        )
+        .await
+        .unwrap();
+    on_member
+        .create(
+            &post,
+            &global_role_binding("yyr-platform-regular", "yyr", "platform-regular"),
+        )
+        .await
+        .unwrap();
+
+    let on_host = bindings(client_with(&host.kubeconfig_yaml()).await);
+    on_host
+        .create(
+            &post,
+            &global_role_binding("xxr-platform-admin", "xxr", "platform-admin"),
+        )
+        .await
+        .unwrap();
+    on_host
+        .create(
+            &post,
+            &global_role_binding("xxr-platform-regular", "xxr", "platform-regular"),
+        )
+        .await
+        .unwrap();
+}

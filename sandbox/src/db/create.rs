@@ -1,5 +1,6 @@
 //! Creating objects: names, generated fields, and what namespaces, CRDs and
-//! service-account token secrets get on creation.
+//! service-account token secrets get on creation (and, on a KubeSphere member, the
+//! one-platform-role rule for GlobalRoleBindings).
 
 use super::*;
 
@@ -153,6 +154,9 @@ impl Db {
                         {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": meta::now_rfc3339()}
                     ]
                 });
+            }
+            ("iam.kubesphere.io", "globalrolebindings") => {
+                crate::kubesphere::platform_role::check_new_binding(self, kind, object)?;
             }
             _ => {}
         }

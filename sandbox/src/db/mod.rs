@@ -1,6 +1,6 @@
 //! The API server's write and read rules on top of the store: what kube-apiserver's generic
 //! registry does for every kind, plus the few kind-specific behaviours Tandem relies on
-//! (namespaces, CRDs, service-account tokens).
+//! (namespaces, CRDs, service-account tokens, GlobalRoleBindings on a KubeSphere member).
 
 mod create;
 mod delete;
