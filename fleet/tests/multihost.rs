@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use fleet::multihost::{FederatedKind, FederatedState, FederationMonitor, ObjectKey, audit};
 use futures_util::StreamExt;
@@ -88,6 +88,20 @@ async fn conflicts_are_detected_and_repaired() {
         stuck,
         Some(FederatedState::StuckDeleting {
             host: "host".into()
+        })
+    );
+    // The same user bound to another platform role on each host: the later host's binding
+    // cannot reach the member.
+    let second_role = key(FederatedKind::GlobalRoleBinding, "xxr-platform-regular");
+    let failing = wait_for(&monitor, &second_role, Duration::from_secs(30), |s| {
+        matches!(s, FederatedState::SyncFailing { .. })
+    })
+    .await;
+    assert_eq!(
+        failing,
+        Some(FederatedState::SyncFailing {
+            host: "host2".into(),
+            reason: "CreationFailed".into()
         })
     );
     let topology = monitor.topology();
@@ -181,5 +195,4 @@ async fn conflicts_are_detected_and_repaired() {
     assert!(log.iter().all(|e| e.actor == "admin"));
     let on_host2 = audit::read(&hosts[1].1).await.unwrap();
     assert!(on_host2.iter().any(|e| e.action == "pick-winner"));
-    let _ = SystemTime::now();
 }

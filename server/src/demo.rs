@@ -41,7 +41,7 @@ pub async fn start_demo_fleet(
     );
     if scenario == Scenario::Conflicts {
         eprintln!(
-            "scenario conflicts: user xxp differs between host and host2 and flips on member; user zzp was deleted on host and is stuck deleting"
+            "scenario conflicts: user xxp differs between host and host2 and flips on member; user xxr has another platform role on each host and host2's binding fails to sync; user zzp was deleted on host and is stuck deleting"
         );
     }
     Ok((fleet.clusters.into_iter().map(|(c, _)| c).collect(), path))
