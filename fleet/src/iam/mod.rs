@@ -150,6 +150,14 @@ impl Iam {
         }
     }
 
+    /// Every host that has a client, with it (for the federation monitor).
+    pub fn host_clients(&self) -> Vec<(String, Client)> {
+        self.hosts
+            .iter()
+            .filter_map(|h| Some((h.name.clone(), h.client.as_ref().ok()?.clone())))
+            .collect()
+    }
+
     pub fn host_names(&self) -> Vec<String> {
         self.hosts.iter().map(|h| h.name.clone()).collect()
     }

@@ -8,6 +8,7 @@
 //! matched to the host whose template it equals.
 
 pub mod audit;
+pub mod diff;
 mod fingerprint;
 mod kinds;
 mod monitor;
