@@ -31,6 +31,9 @@ pub enum ConsoleError {
     /// (what is wrong and what to do).
     #[error("{0}")]
     ClusterRefused(String),
+    /// A multi-host repair that was refused or did not finish, in the domain's words.
+    #[error("{0}")]
+    FederationRefused(String),
 }
 
 /// Why a change to a workspace was refused; each has its own translated message and fix.

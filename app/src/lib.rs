@@ -26,6 +26,7 @@ use leptos_router::path;
 use crate::components::layout::Layout;
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::clusters::{AddClusterRoute, ClustersRoute};
+use crate::pages::federation::{FederatedObjectRoute, FederationRoute};
 use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::Overview;
@@ -71,6 +72,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
                         <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} />
                         <Route path=path!("/password") view={Lazy::<PasswordRoute>::new()} />
+                        <Route path=path!("/federation") view={Lazy::<FederationRoute>::new()} />
+                        <Route path=path!("/federation/:kind/:name") view={Lazy::<FederatedObjectRoute>::new()} />
                     </Routes>
                 </Layout>
             </Router>

@@ -10,6 +10,8 @@ use crate::error::ConsoleError;
 pub struct ConsoleState {
     pub hosts: HostMonitor,
     pub iam: Iam,
+    /// Every federated object across the hosts and their members, watched.
+    pub federation: fleet::multihost::FederationMonitor,
     /// The add-cluster checks and joins running in the background.
     pub clusters: fleet::clusters::jobs::ClusterJobs,
     /// Session cookies carry `Secure` (see `ConsoleConfig::cookies_secure`).

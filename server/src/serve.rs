@@ -29,9 +29,12 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
     for problem in problems {
         tracing::warn!(%problem, "clusters cannot be added to this host");
     }
+    let iam = fleet::iam::Iam::start(&config).await;
+    let federation = fleet::multihost::FederationMonitor::start(iam.host_clients());
     let state = ConsoleState {
         hosts: monitor,
-        iam: fleet::iam::Iam::start(&config).await,
+        iam,
+        federation,
         clusters: fleet::clusters::jobs::ClusterJobs::new(links),
         secure_cookies: config.cookies_secure(),
     };

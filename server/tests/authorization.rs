@@ -320,6 +320,8 @@ async fn every_server_function_checks_the_role() {
         ),
         ("delete_workspace", "workspace=ws-admin", &["admin"]),
         ("list_clusters", "", &["admin"]),
+        ("list_federated", "state=&kind=&search=&page=0", &["admin"]),
+        ("federation_counts", "", &["admin"]),
         (
             "start_cluster_job",
             "mode=check&name=c-{who}&group=&provider=&description=&connection=direct&kubeconfig=not-yaml&context=",
@@ -346,6 +348,20 @@ async fn every_server_function_checks_the_role() {
         (
             "remove_cluster",
             "name=no-such-cluster&confirm=no-such-cluster",
+            422,
+        ),
+        ("federated_object", "kind=user&name=no-such-user", 404),
+        ("federated_object", "kind=secret&name=admin", 404),
+        (
+            "pick_winner",
+            "kind=user&name=no-such-user&winner=host&confirm=on",
+            422,
+        ),
+        // Not confirmed.
+        ("pick_winner", "kind=user&name=admin&winner=host", 422),
+        (
+            "delete_everywhere",
+            "kind=user&name=admin&confirm=someone-else",
             422,
         ),
     ];

@@ -71,6 +71,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                         may_view_users=session.may("ViewUsers")
                                         // Everyone may have workspaces of their own.
                                         may_view_workspaces=true
+                                        may_view_federation=session.may("ViewFederation")
                                     />
                                     <UserMenu session />
                                 }
@@ -94,6 +95,7 @@ fn MainNav(
     may_view_clusters: bool,
     may_view_users: bool,
     may_view_workspaces: bool,
+    may_view_federation: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let link = "rounded px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white";
@@ -121,6 +123,11 @@ fn MainNav(
                 {may_view_workspaces.then(|| view! {
                     <li>
                         <A href="/workspaces" attr:class=link>{t!(i18n, nav_workspaces)}</A>
+                    </li>
+                })}
+                {may_view_federation.then(|| view! {
+                    <li>
+                        <A href="/federation" attr:class=link>{t!(i18n, nav_federation)}</A>
                     </li>
                 })}
             </ul>

@@ -60,13 +60,20 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
             P::EmailTaken { owner } => {
                 t!(i18n, problem_email_taken, owner = move || owner.clone()).into_any()
             }
-            P::ExistsOnOtherHost { name, host } => t!(
-                i18n,
-                problem_other_host,
-                name = move || name.clone(),
-                host = move || host.clone()
-            )
-            .into_any(),
+            P::ExistsOnOtherHost { name, host } => {
+                let link = other_object_link(i18n, "user", &name);
+                view! {
+                    {t!(
+                        i18n,
+                        problem_other_host,
+                        name = move || name.clone(),
+                        host = move || host.clone()
+                    )}
+                    " "
+                    {link}
+                }
+                .into_any()
+            }
             P::NotFound { name } => {
                 t!(i18n, problem_not_found, name = move || name.clone()).into_any()
             }
@@ -102,13 +109,20 @@ fn workspace_problem(
         P::NameTaken { name } => {
             t!(i18n, ws_problem_name_taken, name = move || name.clone()).into_any()
         }
-        P::ExistsOnOtherHost { name, host } => t!(
-            i18n,
-            ws_problem_other_host,
-            name = move || name.clone(),
-            host = move || host.clone()
-        )
-        .into_any(),
+        P::ExistsOnOtherHost { name, host } => {
+            let link = other_object_link(i18n, "workspace", &name);
+            view! {
+                {t!(
+                    i18n,
+                    ws_problem_other_host,
+                    name = move || name.clone(),
+                    host = move || host.clone()
+                )}
+                " "
+                {link}
+            }
+            .into_any()
+        }
         P::UnknownUser { name } => {
             t!(i18n, ws_problem_unknown_user, name = move || name.clone()).into_any()
         }
@@ -130,4 +144,19 @@ fn workspace_problem(
         )
         .into_any(),
     }
+}
+
+/// A link to the same-name object as every host holds it, on the federation page.
+fn other_object_link(
+    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
+    kind: &str,
+    name: &str,
+) -> AnyView {
+    let href = format!("/federation/{kind}/{}", crate::query::encode(name));
+    view! {
+        <a href=href class="font-medium underline" data-testid="other-object-link">
+            {t!(i18n, problem_other_object_link)}
+        </a>
+    }
+    .into_any()
 }

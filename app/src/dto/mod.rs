@@ -147,5 +147,6 @@ pub fn propagation_view(
 }
 
 pub mod clusters;
+pub mod federation;
 pub mod users;
 pub mod workspaces;

@@ -1,6 +1,7 @@
 //! One file per page; each page's server functions live next to it.
 
 pub mod clusters;
+pub mod federation;
 pub mod login;
 pub mod not_found;
 pub mod overview;

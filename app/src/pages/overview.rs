@@ -46,6 +46,10 @@ pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
     let (generation, set_generation) = signal(0u64);
     let hosts = Resource::new(move || generation.get(), |_| host_statuses());
+    let federation = Resource::new(
+        move || generation.get(),
+        |_| crate::pages::federation::federation_counts(),
+    );
     let refresh = move || set_generation.update(|g| *g += 1);
 
     // Runs in the browser only: the server renders one snapshot, the browser keeps it fresh.
@@ -94,7 +98,40 @@ pub fn Overview() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                // Left out for roles that may not see federated objects.
+                federation.await.ok().map(|counts| view! { <FederationCounts counts /> })
+            })}
+        </Transition>
     }
+}
+
+/// How many federated objects are in each state, each count a link to those objects.
+#[component]
+fn FederationCounts(counts: Vec<(String, usize)>) -> impl IntoView {
+    use crate::pages::federation::{state_label, state_tone};
+    let i18n = use_i18n();
+    view! {
+        <section class="mt-8" aria-labelledby="federation-counts">
+            <div class="flex items-baseline justify-between gap-4">
+                <h2 id="federation-counts" class="text-lg font-semibold">{t!(i18n, overview_federation)}</h2>
+                <a href="/federation" class="text-sm text-sky-700 hover:underline">{t!(i18n, overview_federation_all)}</a>
+            </div>
+            <ul class="mt-3 grid grid-cols-2 gap-2 sm:grid-cols-3 lg:grid-cols-6" data-testid="overview-federation">
+                {counts.into_iter().map(|(key, count)| view! {
+                    <li>
+                        <a href=format!("/federation?state={key}") data-state=key.clone()
+                            class=format!("flex flex-col rounded-lg px-3 py-2 ring-1 ring-inset hover:opacity-90 {}", state_tone(&key, count))>
+                            <span class="text-2xl font-semibold tabular-nums">{count}</span>
+                            <span class="text-xs">{state_label(i18n, &key)}</span>
+                        </a>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

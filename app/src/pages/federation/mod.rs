@@ -1,0 +1,378 @@
+//! Federated objects across hosts and members: the fleet's topology as a picture, counts per
+//! state (worst first), and one row per object with each host's and member's column, live.
+//! Filters live in the address, so a view can be shared.
+
+mod object;
+mod table;
+mod topology;
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, lazy_route};
+
+use crate::components::live::live_refresh;
+use crate::components::problem::ErrorNotice;
+use crate::dto::federation::{FederationListView, PAGE_SIZE};
+use crate::error::ConsoleError;
+use crate::i18n::{t, t_string, use_i18n};
+
+pub use object::FederatedObjectRoute;
+use table::FederationTable;
+use topology::TopologyPicture;
+
+/// What the list shows: by state, kind and name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FederationFilter {
+    pub state: String,
+    pub kind: String,
+    pub search: String,
+    pub page: usize,
+}
+
+/// One page of the federated objects, worst state first.
+#[server(prefix = "/api", endpoint = "list_federated")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn list_federated(
+    state: String,
+    kind: String,
+    search: String,
+    page: usize,
+) -> Result<FederationListView, ConsoleError> {
+    let principal = crate::auth::require(fleet::iam::Action::ViewFederation)?;
+    let console = crate::state::ConsoleState::current()?;
+    let filter = FederationFilter {
+        state,
+        kind,
+        search,
+        page,
+    };
+    let mut view = federation_list(
+        &console.federation.rows(),
+        &console.federation.topology(),
+        &filter,
+    );
+    view.may_manage = principal.may(fleet::iam::Action::ManageFederation);
+    Ok(view)
+}
+
+/// The counts per state, for the Overview.
+#[server(prefix = "/api", endpoint = "federation_counts")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn federation_counts() -> Result<Vec<(String, usize)>, ConsoleError> {
+    crate::auth::require(fleet::iam::Action::ViewFederation)?;
+    let console = crate::state::ConsoleState::current()?;
+    Ok(state_counts(&console.federation.rows()))
+}
+
+#[cfg(feature = "ssr")]
+fn state_counts(rows: &[fleet::multihost::ObjectRow]) -> Vec<(String, usize)> {
+    fleet::multihost::FederatedState::KEYS
+        .iter()
+        .map(|key| {
+            let n = rows.iter().filter(|r| r.state.key() == *key).count();
+            (key.to_string(), n)
+        })
+        .collect()
+}
+
+/// The list page's data from the monitor's rows: counts, topology and the filtered page.
+#[cfg(feature = "ssr")]
+pub fn federation_list(
+    rows: &[fleet::multihost::ObjectRow],
+    topology: &[fleet::multihost::HostLinks],
+    filter: &FederationFilter,
+) -> FederationListView {
+    use crate::dto::federation::FederatedRowView;
+
+    let now = std::time::SystemTime::now();
+    let needle = filter.search.trim().to_lowercase();
+    let mut selected: Vec<&fleet::multihost::ObjectRow> = rows
+        .iter()
+        .filter(|r| filter.state.is_empty() || r.state.key() == filter.state)
+        .filter(|r| filter.kind.is_empty() || r.key.kind.key() == filter.kind)
+        .filter(|r| needle.is_empty() || r.key.name.to_lowercase().contains(&needle))
+        .collect();
+    selected.sort_by(|a, b| {
+        (a.state.severity(), a.key.kind, &a.key.name).cmp(&(
+            b.state.severity(),
+            b.key.kind,
+            &b.key.name,
+        ))
+    });
+    let matching = selected.len();
+    let page = filter.page.min(matching.saturating_sub(1) / PAGE_SIZE);
+    FederationListView {
+        hosts: topology.iter().map(|h| h.host.clone()).collect(),
+        members: members_of(topology),
+        counts: state_counts(rows),
+        rows: selected
+            .into_iter()
+            .skip(page * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .map(|r| FederatedRowView::from_row(r, now))
+            .collect(),
+        matching,
+        page,
+        topology: topology::topology_view(topology, rows),
+        may_manage: false,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn members_of(topology: &[fleet::multihost::HostLinks]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for m in topology.iter().flat_map(|h| &h.members) {
+        if !seen.contains(&m.uid.as_str()) {
+            seen.push(&m.uid);
+            names.push(m.name.clone());
+        }
+    }
+    names
+}
+
+/// The list rendered to HTML on the server, as a page request renders it: for the render-time
+/// benchmark (`cargo bench -p app --features ssr --bench federation`).
+#[cfg(feature = "ssr")]
+pub fn federation_table_html(list: FederationListView) -> String {
+    use crate::i18n::I18nContextProvider;
+    let owner = Owner::new();
+    owner.with(|| {
+        let list = Memo::new(move |_| list.clone());
+        view! { <I18nContextProvider><TopologyPicture list /><FederationTable list /></I18nContextProvider> }
+            .to_html()
+    })
+}
+
+pub struct FederationRoute;
+
+#[lazy_route]
+impl LazyRoute for FederationRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <FederationPage /> }.into_any()
+    }
+}
+
+#[component]
+pub fn FederationPage() -> impl IntoView {
+    crate::components::layout::page_hydrated();
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        FederationFilter {
+            state: q.get("state").unwrap_or_default(),
+            kind: q.get("kind").unwrap_or_default(),
+            search: q.get("q").unwrap_or_default(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+        }
+    });
+    let first = Resource::new(
+        move || filter.get(),
+        |f| list_federated(f.state, f.kind, f.search, f.page),
+    );
+    let (live, _changes) = live_refresh(move || {
+        let f = filter.get_untracked();
+        list_federated(f.state, f.kind, f.search, f.page)
+    });
+    Effect::new(move |previous: Option<FederationFilter>| {
+        let f = filter.get();
+        if previous.as_ref() != Some(&f) {
+            live.set(None);
+        }
+        f
+    });
+    view! {
+        <div>
+            <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, federation_title)}</h1>
+            <p class="mt-1 max-w-3xl text-sm text-slate-600">{t!(i18n, federation_intro)}</p>
+        </div>
+        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">{"…"}</p> }>
+            {move || Suspend::new(async move {
+                match first.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(initial) => {
+                        let list = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
+                        view! {
+                            <div class="mt-6 grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+                                <TopologyPicture list />
+                                <StateCounts list filter />
+                            </div>
+                            <Filters filter />
+                            <FederationTable list />
+                            <Pager list filter />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The address of the list with one filter changed (and back to the first page).
+fn list_href(filter: &FederationFilter, state: Option<&str>, page: Option<usize>) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    let state = state.unwrap_or(&filter.state);
+    if !state.is_empty() {
+        pairs.push(("state", state.to_string()));
+    }
+    if !filter.kind.is_empty() {
+        pairs.push(("kind", filter.kind.clone()));
+    }
+    if !filter.search.is_empty() {
+        pairs.push(("q", filter.search.clone()));
+    }
+    if let Some(page) = page.filter(|p| *p > 0) {
+        pairs.push(("page", page.to_string()));
+    }
+    let query = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::query::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    if query.is_empty() {
+        "/federation".into()
+    } else {
+        format!("/federation?{query}")
+    }
+}
+
+#[component]
+fn StateCounts(list: Memo<FederationListView>, filter: Memo<FederationFilter>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section aria-labelledby="state-counts" class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <h2 id="state-counts" class="text-sm font-semibold text-slate-800">{t!(i18n, federation_states)}</h2>
+            <ul class="mt-3 grid grid-cols-2 gap-2" data-testid="state-counts">
+                {move || list.with(|l| l.counts.clone()).into_iter().map(|(key, count)| {
+                    let f = filter.get();
+                    let current = f.state == key;
+                    let href = list_href(&f, Some(if current { "" } else { key.as_str() }), None);
+                    let tone = state_tone(&key, count);
+                    let label = state_label(i18n, &key);
+                    view! {
+                        <li>
+                            <A href=href attr:aria-current=current.then_some("true") attr:data-state=key.clone()
+                                attr:class=format!("flex items-center justify-between rounded-md px-3 py-2 text-sm ring-1 ring-inset hover:bg-slate-50 {tone} {}", if current { "ring-2 ring-sky-500" } else { "" })>
+                                <span>{label}</span>
+                                <span class="font-semibold tabular-nums">{count}</span>
+                            </A>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <p class="mt-3 text-xs text-slate-500">{t!(i18n, federation_states_help)}</p>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Filters(filter: Memo<FederationFilter>) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = "mt-1 block rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
+    let f = filter.get_untracked();
+    let kinds = fleet_kinds();
+    view! {
+        <Form method="GET" action="/federation" attr:class="mt-6 flex flex-wrap items-end gap-3" attr:role="search">
+            <input type="hidden" name="state" value=f.state.clone() />
+            <label class="text-sm font-medium">
+                {t!(i18n, federation_search)}
+                <input type="search" name="q" value=f.search.clone() class=format!("{field} w-64") data-testid="federation-search" />
+            </label>
+            <label class="text-sm font-medium">
+                {t!(i18n, federation_kind)}
+                <select name="kind" class=field>
+                    <option value="" selected=f.kind.is_empty()>{t!(i18n, federation_kind_all)}</option>
+                    {kinds.into_iter().map(|k| view! { <option value=k selected=f.kind == k>{kind_label(i18n, k)}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50">
+                {t!(i18n, federation_apply)}
+            </button>
+        </Form>
+    }
+    .into_any()
+}
+
+#[component]
+fn Pager(list: Memo<FederationListView>, filter: Memo<FederationFilter>) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        let (matching, page) = list.with(|l| (l.matching, l.page));
+        let pages = matching.div_ceil(PAGE_SIZE).max(1);
+        let f = filter.get();
+        let link = |target: usize, label: String, show: bool| {
+            show.then(|| view! { <A href=list_href(&f, None, Some(target)) attr:class="rounded-md px-2 py-1 ring-1 ring-inset ring-slate-300 hover:bg-slate-50">{label}</A> })
+        };
+        view! {
+            <nav class="mt-3 flex items-center gap-3 text-sm text-slate-600" aria-label=t_string!(i18n, federation_pages)>
+                <span>{t!(i18n, federation_showing, page = move || page + 1, pages = move || pages, matching = move || matching)}</span>
+                {link(page.saturating_sub(1), t_string!(i18n, federation_previous).to_string(), page > 0)}
+                {link(page + 1, t_string!(i18n, federation_next).to_string(), page + 1 < pages)}
+            </nav>
+        }
+        .into_any()
+    }
+}
+
+/// The kinds' keys, as `fleet::multihost::FederatedKind::key` spells them.
+fn fleet_kinds() -> [&'static str; 6] {
+    [
+        "user",
+        "globalrole",
+        "globalrolebinding",
+        "workspace",
+        "workspacerole",
+        "workspacerolebinding",
+    ]
+}
+
+pub(crate) fn kind_label(
+    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
+    kind: &str,
+) -> &'static str {
+    match kind {
+        "user" => t_string!(i18n, kind_user),
+        "globalrole" => t_string!(i18n, kind_globalrole),
+        "globalrolebinding" => t_string!(i18n, kind_globalrolebinding),
+        "workspace" => t_string!(i18n, kind_workspace),
+        "workspacerole" => t_string!(i18n, kind_workspacerole),
+        _ => t_string!(i18n, kind_workspacerolebinding),
+    }
+}
+
+pub(crate) fn state_label(
+    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
+    key: &str,
+) -> &'static str {
+    match key {
+        "flapping" => t_string!(i18n, state_flapping),
+        "stuck-deleting" => t_string!(i18n, state_stuck_deleting),
+        "sync-failing" => t_string!(i18n, state_sync_failing),
+        "differs" => t_string!(i18n, state_differs),
+        "missing" => t_string!(i18n, state_missing),
+        _ => t_string!(i18n, state_in_sync),
+    }
+}
+
+/// Colours of a state (never the only signal: the label is always there).
+pub(crate) fn state_tone(key: &str, count: usize) -> &'static str {
+    if count == 0 {
+        return "bg-white text-slate-500 ring-slate-200";
+    }
+    match key {
+        "flapping" | "stuck-deleting" => "bg-red-50 text-red-800 ring-red-600/20",
+        "sync-failing" | "differs" | "missing" => "bg-amber-50 text-amber-900 ring-amber-600/20",
+        _ => "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests;

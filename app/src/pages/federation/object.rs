@@ -1,0 +1,400 @@
+//! One federated object opened up: its state on every member, the hosts' competing versions
+//! side by side (person-made differences first, generated ones after), and the repairs —
+//! keep one host's version, or delete it everywhere — each confirmed and written to the
+//! audit log.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use leptos_router::{LazyRoute, lazy_route};
+
+use super::kind_label;
+use super::table::{StateBadge, ago, short};
+use crate::components::live::live_refresh;
+use crate::components::problem::{ChangeRefused, ErrorNotice};
+use crate::dto::federation::{FederatedObjectView, ResolutionView};
+use crate::error::ConsoleError;
+use crate::i18n::{t, t_string, use_i18n};
+
+#[cfg(feature = "ssr")]
+fn object_key(kind: &str, name: &str) -> Result<fleet::multihost::ObjectKey, ConsoleError> {
+    let kind = fleet::multihost::FederatedKind::from_key(kind).ok_or_else(|| {
+        crate::auth::set_status(http::StatusCode::NOT_FOUND);
+        ConsoleError::FederationRefused(format!(
+            "`{kind}` is not a kind the console follows across hosts"
+        ))
+    })?;
+    Ok(fleet::multihost::ObjectKey {
+        kind,
+        name: name.to_string(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn refused(error: fleet::multihost::ResolveError) -> ConsoleError {
+    crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    ConsoleError::FederationRefused(error.to_string())
+}
+
+/// One object across hosts and members, with the hosts' versions compared.
+#[server(prefix = "/api", endpoint = "federated_object")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn federated_object(
+    kind: String,
+    name: String,
+) -> Result<FederatedObjectView, ConsoleError> {
+    use crate::dto::federation::{AuditEntryView, FederatedRowView, FieldDiffView};
+    use fleet::multihost::diff::{Origin, diff_versions};
+
+    let principal = crate::auth::require(fleet::iam::Action::ViewFederation)?;
+    let console = crate::state::ConsoleState::current()?;
+    let key = object_key(&kind, &name)?;
+    let Some(row) = console.federation.row(&key) else {
+        crate::auth::set_status(http::StatusCode::NOT_FOUND);
+        return Err(ConsoleError::FederationRefused(format!(
+            "no host federates {} `{name}` (any more)",
+            key.kind.kind_name()
+        )));
+    };
+    let diff = diff_versions(&console.federation.templates(&key));
+    let audit = console
+        .federation
+        .audit_log()
+        .await
+        .iter()
+        .filter(|e| e.kind == kind && e.name == name)
+        .take(20)
+        .map(AuditEntryView::from)
+        .collect();
+    Ok(FederatedObjectView {
+        row: FederatedRowView::from_row(&row, std::time::SystemTime::now()),
+        differences: diff
+            .differences
+            .into_iter()
+            .map(|d| FieldDiffView {
+                path: d.path,
+                person_made: d.origin == Origin::PersonMade,
+                values: d.values,
+            })
+            .collect(),
+        equal_fields: diff.equal_fields,
+        may_manage: principal.may(fleet::iam::Action::ManageFederation),
+        audit,
+    })
+}
+
+/// Keeps `winner`'s version: every other host of its members gets it, generated fields
+/// included. `confirm` is the confirmation checkbox.
+#[server(prefix = "/api", endpoint = "pick_winner")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn pick_winner(
+    kind: String,
+    name: String,
+    winner: String,
+    confirm: Option<String>,
+) -> Result<ResolutionView, ConsoleError> {
+    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
+    let console = crate::state::ConsoleState::current()?;
+    let key = object_key(&kind, &name)?;
+    if confirm.as_deref() != Some("on") {
+        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ConsoleError::FederationRefused(
+            "tick the box to confirm that the other hosts' versions will be replaced".into(),
+        ));
+    }
+    let done = console
+        .federation
+        .pick_winner(&key, &winner, &principal.username)
+        .await
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, kind, name, winner, "picked the winning version");
+    Ok(ResolutionView { steps: done.steps })
+}
+
+/// Deletes the object from every host, waits for the members, clears a stuck finalizer.
+/// `confirm` must repeat the name.
+#[server(prefix = "/api", endpoint = "delete_everywhere")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn delete_everywhere(
+    kind: String,
+    name: String,
+    confirm: String,
+) -> Result<ResolutionView, ConsoleError> {
+    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
+    let console = crate::state::ConsoleState::current()?;
+    let key = object_key(&kind, &name)?;
+    if confirm.trim() != name {
+        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ConsoleError::FederationRefused(format!(
+            "type the name, `{name}`, to confirm deleting it from every host"
+        )));
+    }
+    let done = console
+        .federation
+        .coordinated_delete(&key, &principal.username)
+        .await
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, kind, name, "deleted on every host");
+    Ok(ResolutionView { steps: done.steps })
+}
+
+pub struct FederatedObjectRoute;
+
+#[lazy_route]
+impl LazyRoute for FederatedObjectRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <FederatedObjectPage /> }.into_any()
+    }
+}
+
+#[component]
+pub fn FederatedObjectPage() -> impl IntoView {
+    crate::components::layout::page_hydrated();
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let key = Memo::new(move |_| {
+        let p = params.read();
+        (
+            p.get("kind").unwrap_or_default(),
+            p.get("name").unwrap_or_default(),
+        )
+    });
+    let first = Resource::new(move || key.get(), |(k, n)| federated_object(k, n));
+    let (live, changes) = live_refresh(move || {
+        let (k, n) = key.get_untracked();
+        federated_object(k, n)
+    });
+    view! {
+        <A href="/federation" attr:class="text-sm text-sky-700 hover:underline">{t!(i18n, federation_back)}</A>
+        <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">{"…"}</p> }>
+            {move || Suspend::new(async move {
+                match first.await {
+                    Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
+                    Ok(initial) => {
+                        let object = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
+                        let (kind, name, hosts, may_manage) = object.with_untracked(|o| (
+                            o.row.kind.clone(),
+                            o.row.name.clone(),
+                            o.row.hosts.iter().filter(|h| h.fingerprint.is_some()).map(|h| h.host.clone()).collect::<Vec<_>>(),
+                            o.may_manage,
+                        ));
+                        view! {
+                            <div class="mt-2 flex flex-wrap items-center gap-3">
+                                <h1 class="text-2xl font-semibold tracking-tight">
+                                    <span class="mr-2 rounded bg-slate-100 px-2 py-0.5 align-middle text-sm font-normal text-slate-600">{kind_label(i18n, &kind)}</span>
+                                    {name.clone()}
+                                </h1>
+                                {move || object.with(|o| view! { <StateBadge state=o.row.state.clone() /> })}
+                            </div>
+                            <Members object />
+                            <Versions object />
+                            {may_manage.then(|| view! { <Repairs kind name hosts changes /> })}
+                            <AuditTrail object />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Members(object: Memo<FederatedObjectView>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="mt-6" aria-labelledby="on-members">
+            <h2 id="on-members" class="text-sm font-semibold text-slate-800">{t!(i18n, object_on_members)}</h2>
+            <ul class="mt-2 grid gap-3 md:grid-cols-2" data-testid="object-members">
+                {move || object.with(|o| o.row.members.clone()).into_iter().map(|m| view! {
+                    <li class="rounded-lg border border-slate-200 bg-white p-3 text-sm shadow-sm">
+                        <div class="flex items-center justify-between gap-2">
+                            <span class="font-semibold">{m.member.clone()}</span>
+                            <StateBadge state=m.state.clone() />
+                        </div>
+                        <p class="mt-1 text-slate-600">
+                            {m.fingerprint.as_deref().map(short).unwrap_or_else(|| "—".into())}" · "
+                            {m.written_by.clone().map(|h| t_string!(i18n, federation_written_by).replace("{host}", &h)).unwrap_or_else(|| t_string!(i18n, federation_written_by_none).to_string())}
+                            " · "{ago(m.changed_secs_ago)}
+                        </p>
+                        <ul class="mt-1 text-xs text-slate-600">
+                            {m.propagation.iter().map(|(host, status)| view! {
+                                <li>{format!("{host}: ")}{if status.is_empty() { t_string!(i18n, object_propagated).to_string() } else { status.clone() }}</li>
+                            }).collect_view()}
+                        </ul>
+                    </li>
+                }.into_any()).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Versions(object: Memo<FederatedObjectView>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="mt-6" aria-labelledby="versions">
+            <h2 id="versions" class="text-sm font-semibold text-slate-800">{t!(i18n, object_versions)}</h2>
+            {move || object.with(|o| {
+                let hosts: Vec<String> = o.row.hosts.iter().filter(|h| h.fingerprint.is_some()).map(|h| h.host.clone()).collect();
+                let equal = o.equal_fields;
+                if o.differences.is_empty() {
+                    return view! { <p class="mt-2 text-sm text-emerald-800" data-testid="no-differences">{t!(i18n, object_no_differences, count = move || equal)}</p> }.into_any();
+                }
+                view! {
+                    <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+                        <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="version-diff">
+                            <thead class="bg-slate-50 text-left text-xs font-semibold text-slate-600">
+                                <tr>
+                                    <th scope="col" class="px-3 py-2">{t!(i18n, object_field)}</th>
+                                    <th scope="col" class="px-3 py-2">{t!(i18n, object_origin)}</th>
+                                    {hosts.iter().map(|h| view! { <th scope="col" class="px-3 py-2" data-host=h.clone()>{h.clone()}</th> }).collect_view()}
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {o.differences.iter().map(|d| view! {
+                                    <tr data-person-made=d.person_made.to_string()>
+                                        <th scope="row" class="px-3 py-2 text-left font-mono text-xs font-normal">{d.path.clone()}</th>
+                                        <td class="px-3 py-2 text-xs">
+                                            {if d.person_made {
+                                                view! { <span class="rounded bg-sky-50 px-1.5 py-0.5 font-medium text-sky-800">{t!(i18n, object_person_made)}</span> }.into_any()
+                                            } else {
+                                                view! { <span class="rounded bg-slate-100 px-1.5 py-0.5 text-slate-600">{t!(i18n, object_generated)}</span> }.into_any()
+                                            }}
+                                        </td>
+                                        {hosts.iter().map(|h| {
+                                            let value = d.values.iter().find(|(host, _)| host == h).and_then(|(_, v)| v.clone());
+                                            view! { <td class="break-all px-3 py-2 font-mono text-xs">{value.unwrap_or_else(|| "—".into())}</td> }
+                                        }).collect_view()}
+                                    </tr>
+                                }.into_any()).collect_view()}
+                            </tbody>
+                        </table>
+                        <p class="px-3 py-2 text-xs text-slate-500">{t!(i18n, object_equal_fields, count = move || equal)}</p>
+                    </div>
+                }.into_any()
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Repairs(
+    kind: String,
+    name: String,
+    hosts: Vec<String>,
+    changes: RwSignal<u64>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let pick = ServerAction::<PickWinner>::new();
+    let delete = ServerAction::<DeleteEverywhere>::new();
+    let typed = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if pick.value().with(|v| v.is_some()) || delete.value().with(|v| v.is_some()) {
+            changes.update(|c| *c += 1);
+        }
+    });
+    let button = "rounded-md px-3 py-1.5 text-sm font-semibold shadow-sm disabled:opacity-50";
+    let name_for_check = name.clone();
+    let confirm_label = t_string!(i18n, object_delete_confirm).replace("{name}", &name);
+    let (kind2, name2) = (kind.clone(), name.clone());
+    view! {
+        <section class="mt-6 grid gap-4 lg:grid-cols-2" aria-labelledby="repairs">
+            <h2 id="repairs" class="sr-only">{t!(i18n, object_repairs)}</h2>
+            <ActionForm action=pick attr:class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" attr:data-testid="pick-winner-form">
+                <h3 class="text-sm font-semibold text-slate-800">{t!(i18n, object_pick_title)}</h3>
+                <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_pick_help)}</p>
+                <input type="hidden" name="kind" value=kind.clone() />
+                <input type="hidden" name="name" value=name.clone() />
+                <fieldset class="mt-3 flex flex-wrap gap-3 text-sm">
+                    <legend class="sr-only">{t!(i18n, object_pick_title)}</legend>
+                    {hosts.iter().enumerate().map(|(i, h)| view! {
+                        <label class="flex items-center gap-1.5">
+                            <input type="radio" name="winner" value=h.clone() checked=i == 0 />
+                            {t_string!(i18n, object_keep_version).replace("{host}", h)}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <label class="mt-3 flex items-start gap-2 text-xs text-slate-700">
+                    <input type="checkbox" name="confirm" class="mt-0.5" data-testid="pick-confirm" />
+                    {t!(i18n, object_pick_confirm)}
+                </label>
+                <button type="submit" class=format!("{button} mt-3 bg-sky-600 text-white hover:bg-sky-700") disabled=move || pick.pending().get()>
+                    {move || if pick.pending().get() { t_string!(i18n, object_working) } else { t_string!(i18n, object_pick) }}
+                </button>
+                <Outcome action=Signal::derive(move || pick.value().get()) />
+            </ActionForm>
+            <ActionForm action=delete attr:class="rounded-lg border border-red-200 bg-white p-4 shadow-sm" attr:data-testid="delete-everywhere-form">
+                <h3 class="text-sm font-semibold text-red-800">{t!(i18n, object_delete_title)}</h3>
+                <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_delete_help)}</p>
+                <input type="hidden" name="kind" value=kind2 />
+                <input type="hidden" name="name" value=name2 />
+                <label class="mt-3 block text-xs font-medium text-slate-700">
+                    {confirm_label}
+                    <input name="confirm" autocomplete="off" spellcheck="false" on:input=move |ev| typed.set(event_target_value(&ev))
+                        class="mt-1 block w-64 rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm" />
+                </label>
+                <button type="submit" class=format!("{button} mt-3 bg-red-600 text-white hover:bg-red-700")
+                    disabled=move || delete.pending().get() || typed.get().trim() != name_for_check>
+                    {move || if delete.pending().get() { t_string!(i18n, object_working) } else { t_string!(i18n, object_delete) }}
+                </button>
+                <Outcome action=Signal::derive(move || delete.value().get()) />
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Outcome(action: Signal<Option<Result<ResolutionView, ConsoleError>>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div aria-live="polite" class="mt-3">
+            {move || action.get().map(|result| match result {
+                Err(error) => view! { <ChangeRefused error /> }.into_any(),
+                Ok(done) => view! {
+                    <div class="rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="resolution">
+                        <p class="font-medium">{t!(i18n, object_done)}</p>
+                        <ol class="mt-1 list-decimal pl-5 text-xs">{done.steps.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ol>
+                    </div>
+                }.into_any(),
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn AuditTrail(object: Memo<FederatedObjectView>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="mt-6" aria-labelledby="audit">
+            <h2 id="audit" class="text-sm font-semibold text-slate-800">{t!(i18n, object_audit)}</h2>
+            {move || object.with(|o| {
+                if o.audit.is_empty() {
+                    return view! { <p class="mt-1 text-xs text-slate-500">{t!(i18n, object_audit_none)}</p> }.into_any();
+                }
+                view! {
+                    <ol class="mt-2 space-y-1 text-xs" data-testid="audit-log">
+                        {o.audit.iter().map(|e| view! {
+                            <li class="flex flex-wrap gap-x-2">
+                                <span class="tabular-nums text-slate-400">{e.at.clone()}</span>
+                                <span class="font-medium">{e.actor.clone()}</span>
+                                <span>{e.action.clone()}</span>
+                                <span class=if e.succeeded { "text-emerald-800" } else { "text-red-800" }>{e.detail.clone()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            })}
+        </section>
+    }
+    .into_any()
+}
