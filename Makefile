@@ -38,11 +38,13 @@ kubectl: ## kubectl 1.37 (from PyPI) against a sandbox cluster: get, apply, watc
 e2e: ## Playwright suite in Debian chromium against the release build
 	cd end2end && npx playwright test
 
-bench: ## benchmarks: sandbox list latency and GET throughput; users page from cache vs list, cache memory; add-cluster checks; cluster list render
+bench: ## benchmarks: sandbox list latency and GET throughput; users page from cache vs list, cache memory; add-cluster checks; cluster list render; flapping detection latency; federation page render
 	cargo bench -p sandbox --bench api
 	cargo bench -p fleet --bench users
 	cargo bench -p fleet --bench clusters
 	cargo bench -p app --features ssr --bench clusters
+	cargo bench -p fleet --bench federation
+	cargo bench -p app --features ssr --bench federation
 
 size: ## brotli size of the Overview page's initial download, against its 300 KB budget
 	node scripts/size-report.mjs --budget-kb 300

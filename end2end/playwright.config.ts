@@ -33,7 +33,7 @@ export default defineConfig({
   },
   webServer: {
     // A fresh demo fleet every run: tests read its generated admin password from the data dir.
-    command: `rm -rf ../target/e2e-demo && ../target/release/tandem serve --demo --data-dir ../target/e2e-demo --listen 127.0.0.1:${port}`,
+    command: `rm -rf ../target/e2e-demo && ../target/release/tandem serve --demo --scenario conflicts --data-dir ../target/e2e-demo --listen 127.0.0.1:${port}`,
     env: { LEPTOS_SITE_ROOT: "../target/site", RUST_LOG: "warn" },
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,

@@ -25,8 +25,8 @@ use leptos_router::path;
 
 use crate::components::layout::Layout;
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
-use crate::pages::clusters::{AddClusterRoute, ClustersRoute};
-use crate::pages::federation::{FederatedObjectRoute, FederationRoute};
+use crate::pages::clusters::ClustersRoute;
+use crate::pages::federation::FederationRoute;
 use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::Overview;
@@ -67,13 +67,13 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Overview />
                         <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
-                        <Route path=path!("/clusters") view={Lazy::<ClustersRoute>::new()} />
-                        <Route path=path!("/clusters/add") view={Lazy::<AddClusterRoute>::new()} />
+                        // One route per chunk: every extra route grows the router code in the
+                        // first download (~20 KB brotli each), so pages of a chunk share one.
+                        <Route path=path!("/clusters/:section?") view={Lazy::<ClustersRoute>::new()} />
                         <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
                         <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} />
                         <Route path=path!("/password") view={Lazy::<PasswordRoute>::new()} />
-                        <Route path=path!("/federation") view={Lazy::<FederationRoute>::new()} />
-                        <Route path=path!("/federation/:kind/:name") view={Lazy::<FederatedObjectRoute>::new()} />
+                        <Route path=path!("/federation/:kind?/:name?") view={Lazy::<FederationRoute>::new()} />
                     </Routes>
                 </Layout>
             </Router>

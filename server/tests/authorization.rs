@@ -321,7 +321,6 @@ async fn every_server_function_checks_the_role() {
         ("delete_workspace", "workspace=ws-admin", &["admin"]),
         ("list_clusters", "", &["admin"]),
         ("list_federated", "state=&kind=&search=&page=0", &["admin"]),
-        ("federation_counts", "", &["admin"]),
         (
             "start_cluster_job",
             "mode=check&name=c-{who}&group=&provider=&description=&connection=direct&kubeconfig=not-yaml&context=",

@@ -14,16 +14,28 @@ use crate::i18n::{t, use_i18n};
 /// How often the page asks for fresh results; the server probes on its own schedule.
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
-/// The latest probe result of every host, in configuration order.
+/// What the Overview shows: every host, and the federated objects' counts per state.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OverviewView {
+    pub hosts: Vec<HostStatus>,
+    /// `None` when the user's role may not see federated objects.
+    pub federation: Option<Vec<(String, usize)>>,
+}
+
+/// The latest probe result of every host, in configuration order, and the counts of
+/// federated objects per state (one call, one resource: the first download stays small).
 #[server(prefix = "/api", endpoint = "host_statuses")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
-pub async fn host_statuses() -> Result<Vec<HostStatus>, ConsoleError> {
+pub async fn host_statuses() -> Result<OverviewView, ConsoleError> {
     use fleet::iam::Action;
     let principal = crate::auth::require(Action::ViewHosts)?;
     let state = crate::state::ConsoleState::current()?;
     let now = std::time::SystemTime::now();
     let clusters_hidden = !principal.may(Action::ViewClusters);
-    Ok(state
+    let federation = principal
+        .may(Action::ViewFederation)
+        .then(|| crate::pages::federation::state_counts(&state.federation.rows()));
+    let hosts = state
         .hosts
         .snapshot()
         .iter()
@@ -37,7 +49,8 @@ pub async fn host_statuses() -> Result<Vec<HostStatus>, ConsoleError> {
             }
             status
         })
-        .collect())
+        .collect();
+    Ok(OverviewView { hosts, federation })
 }
 
 #[component]
@@ -46,10 +59,6 @@ pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
     let (generation, set_generation) = signal(0u64);
     let hosts = Resource::new(move || generation.get(), |_| host_statuses());
-    let federation = Resource::new(
-        move || generation.get(),
-        |_| crate::pages::federation::federation_counts(),
-    );
     let refresh = move || set_generation.update(|g| *g += 1);
 
     // Runs in the browser only: the server renders one snapshot, the browser keeps it fresh.
@@ -93,24 +102,30 @@ pub fn Overview() -> impl IntoView {
         <Transition fallback=move || view! { <HostTableSkeleton /> } set_pending>
             {move || Suspend::new(async move {
                 match hosts.await {
-                    Ok(hosts) => view! { <HostSummary hosts=hosts.clone() /> <HostTable hosts /> }.into_any(),
+                    Ok(OverviewView { hosts, federation }) => {
+                        let counts = match federation {
+                            Some(counts) => Some(federation_counts(counts).await),
+                            None => None,
+                        };
+                        view! {
+                            <HostSummary hosts=hosts.clone() />
+                            <HostTable hosts />
+                            {counts}
+                        }
+                        .into_any()
+                    }
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
-            })}
-        </Transition>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                // Left out for roles that may not see federated objects.
-                federation.await.ok().map(|counts| view! { <FederationCounts counts /> })
             })}
         </Transition>
     }
 }
 
-/// How many federated objects are in each state, each count a link to those objects.
-#[component]
-fn FederationCounts(counts: Vec<(String, usize)>) -> impl IntoView {
-    use crate::pages::federation::{state_label, state_tone};
+/// How many federated objects are in each state, each count a link to those objects. Loaded
+/// from its own wasm chunk, after the hosts: the Overview's first download stays small.
+#[leptos::lazy]
+fn federation_counts(counts: Vec<(String, usize)>) -> AnyView {
+    use crate::components::federation_state::{state_label, state_tone};
     let i18n = use_i18n();
     view! {
         <section class="mt-8" aria-labelledby="federation-counts">

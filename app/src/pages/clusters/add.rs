@@ -7,7 +7,6 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::{LazyRoute, lazy_route};
 
 use super::progress::{ActionList, StepList};
 use crate::components::problem::ChangeRefused;
@@ -93,19 +92,6 @@ pub async fn cluster_job(id: String) -> Result<JobProgressView, ConsoleError> {
                 "this check has expired or was started by someone else: run it again".into(),
             )
         })
-}
-
-pub struct AddClusterRoute;
-
-#[lazy_route]
-impl LazyRoute for AddClusterRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AddClusterPage /> }.into_any()
-    }
 }
 
 #[component]

@@ -16,7 +16,6 @@ use crate::dto::clusters::{ClusterListView, ClusterRowView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, use_i18n};
 
-pub use add::AddClusterRoute;
 use table::ClusterTable;
 
 /// The host's clusters, from its last probe (every few seconds, in the background).
@@ -55,7 +54,8 @@ pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
     })
 }
 
-/// Loaded in its own wasm chunk on first visit.
+/// The cluster list (`/clusters`) and the add-cluster wizard (`/clusters/add`), loaded in
+/// one wasm chunk on first visit.
 pub struct ClustersRoute;
 
 #[lazy_route]
@@ -65,7 +65,15 @@ impl LazyRoute for ClustersRoute {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <ClustersPage /> }.into_any()
+        let params = leptos_router::hooks::use_params_map();
+        view! {
+            {move || match params.read().get("section").as_deref() {
+                None => view! { <ClustersPage /> }.into_any(),
+                Some("add") => view! { <add::AddClusterPage /> }.into_any(),
+                Some(_) => view! { <crate::pages::not_found::NotFound /> }.into_any(),
+            }}
+        }
+        .into_any()
     }
 }
 

@@ -7,17 +7,17 @@ mod table;
 mod topology;
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Form};
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use leptos_router::{LazyRoute, lazy_route};
 
+pub(crate) use crate::components::federation_state::{state_label, state_tone};
 use crate::components::live::live_refresh;
 use crate::components::problem::ErrorNotice;
 use crate::dto::federation::{FederationListView, PAGE_SIZE};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
-pub use object::FederatedObjectRoute;
 use table::FederationTable;
 use topology::TopologyPicture;
 
@@ -56,17 +56,9 @@ pub async fn list_federated(
     Ok(view)
 }
 
-/// The counts per state, for the Overview.
-#[server(prefix = "/api", endpoint = "federation_counts")]
-#[cfg_attr(feature = "ssr", tracing::instrument)]
-pub async fn federation_counts() -> Result<Vec<(String, usize)>, ConsoleError> {
-    crate::auth::require(fleet::iam::Action::ViewFederation)?;
-    let console = crate::state::ConsoleState::current()?;
-    Ok(state_counts(&console.federation.rows()))
-}
-
+/// How many objects are in each state, worst first (the Overview shows these too).
 #[cfg(feature = "ssr")]
-fn state_counts(rows: &[fleet::multihost::ObjectRow]) -> Vec<(String, usize)> {
+pub fn state_counts(rows: &[fleet::multihost::ObjectRow]) -> Vec<(String, usize)> {
     fleet::multihost::FederatedState::KEYS
         .iter()
         .map(|key| {
@@ -145,6 +137,8 @@ pub fn federation_table_html(list: FederationListView) -> String {
     })
 }
 
+/// Both federation pages, the list and one object, in one wasm chunk loaded on first visit
+/// (one chunk, so the code they share is not pulled into the first download).
 pub struct FederationRoute;
 
 #[lazy_route]
@@ -154,7 +148,18 @@ impl LazyRoute for FederationRoute {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <FederationPage /> }.into_any()
+        let params = leptos_router::hooks::use_params_map();
+        view! {
+            {move || {
+                let p = params.read();
+                match (p.get("kind"), p.get("name")) {
+                    (None, _) => view! { <FederationPage /> }.into_any(),
+                    (Some(_), Some(_)) => view! { <object::FederatedObjectPage /> }.into_any(),
+                    (Some(_), None) => view! { <crate::pages::not_found::NotFound /> }.into_any(),
+                }
+            }}
+        }
+        .into_any()
     }
 }
 
@@ -258,11 +263,11 @@ fn StateCounts(list: Memo<FederationListView>, filter: Memo<FederationFilter>) -
                     let label = state_label(i18n, &key);
                     view! {
                         <li>
-                            <A href=href attr:aria-current=current.then_some("true") attr:data-state=key.clone()
-                                attr:class=format!("flex items-center justify-between rounded-md px-3 py-2 text-sm ring-1 ring-inset hover:bg-slate-50 {tone} {}", if current { "ring-2 ring-sky-500" } else { "" })>
+                            <a href=href aria-current=current.then_some("true") data-state=key.clone()
+                                class=format!("flex items-center justify-between rounded-md px-3 py-2 text-sm ring-1 ring-inset hover:bg-slate-50 {tone} {}", if current { "ring-2 ring-sky-500" } else { "" })>
                                 <span>{label}</span>
                                 <span class="font-semibold tabular-nums">{count}</span>
-                            </A>
+                            </a>
                         </li>
                     }
                 }).collect_view()}
@@ -309,7 +314,7 @@ fn Pager(list: Memo<FederationListView>, filter: Memo<FederationFilter>) -> impl
         let pages = matching.div_ceil(PAGE_SIZE).max(1);
         let f = filter.get();
         let link = |target: usize, label: String, show: bool| {
-            show.then(|| view! { <A href=list_href(&f, None, Some(target)) attr:class="rounded-md px-2 py-1 ring-1 ring-inset ring-slate-300 hover:bg-slate-50">{label}</A> })
+            show.then(|| view! { <a href=list_href(&f, None, Some(target)) class="rounded-md px-2 py-1 ring-1 ring-inset ring-slate-300 hover:bg-slate-50">{label}</a> })
         };
         view! {
             <nav class="mt-3 flex items-center gap-3 text-sm text-slate-600" aria-label=t_string!(i18n, federation_pages)>
@@ -345,32 +350,6 @@ pub(crate) fn kind_label(
         "workspace" => t_string!(i18n, kind_workspace),
         "workspacerole" => t_string!(i18n, kind_workspacerole),
         _ => t_string!(i18n, kind_workspacerolebinding),
-    }
-}
-
-pub(crate) fn state_label(
-    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
-    key: &str,
-) -> &'static str {
-    match key {
-        "flapping" => t_string!(i18n, state_flapping),
-        "stuck-deleting" => t_string!(i18n, state_stuck_deleting),
-        "sync-failing" => t_string!(i18n, state_sync_failing),
-        "differs" => t_string!(i18n, state_differs),
-        "missing" => t_string!(i18n, state_missing),
-        _ => t_string!(i18n, state_in_sync),
-    }
-}
-
-/// Colours of a state (never the only signal: the label is always there).
-pub(crate) fn state_tone(key: &str, count: usize) -> &'static str {
-    if count == 0 {
-        return "bg-white text-slate-500 ring-slate-200";
-    }
-    match key {
-        "flapping" | "stuck-deleting" => "bg-red-50 text-red-800 ring-red-600/20",
-        "sync-failing" | "differs" | "missing" => "bg-amber-50 text-amber-900 ring-amber-600/20",
-        _ => "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
     }
 }
 

@@ -5,9 +5,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use leptos_router::{LazyRoute, lazy_route};
 
 use super::kind_label;
 use super::table::{StateBadge, ago, short};
@@ -139,19 +137,6 @@ pub async fn delete_everywhere(
     Ok(ResolutionView { steps: done.steps })
 }
 
-pub struct FederatedObjectRoute;
-
-#[lazy_route]
-impl LazyRoute for FederatedObjectRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <FederatedObjectPage /> }.into_any()
-    }
-}
-
 #[component]
 pub fn FederatedObjectPage() -> impl IntoView {
     crate::components::layout::page_hydrated();
@@ -170,7 +155,7 @@ pub fn FederatedObjectPage() -> impl IntoView {
         federated_object(k, n)
     });
     view! {
-        <A href="/federation" attr:class="text-sm text-sky-700 hover:underline">{t!(i18n, federation_back)}</A>
+        <a href="/federation" class="text-sm text-sky-700 hover:underline">{t!(i18n, federation_back)}</a>
         <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">{"…"}</p> }>
             {move || Suspend::new(async move {
                 match first.await {

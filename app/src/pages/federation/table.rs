@@ -3,7 +3,6 @@
 //! which host wrote it, kubefed's status from each host).
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::{kind_label, state_label, state_tone};
 use crate::dto::federation::{
@@ -74,7 +73,7 @@ fn Row(row: FederatedRowView) -> impl IntoView {
         <tr data-object=id data-state=row.state.key.clone()>
             <th scope="row" class="px-3 py-2 text-left font-normal">
                 <span class="mr-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">{kind_label(i18n, &row.kind)}</span>
-                <A href=href attr:class="font-medium text-sky-700 hover:underline">{name}</A>
+                <a href=href class="font-medium text-sky-700 hover:underline">{name}</a>
             </th>
             <td class="px-3 py-2"><StateBadge state=row.state.clone() /></td>
             {row.hosts.into_iter().map(|c| view! { <HostCell cell=c /> }).collect_view()}

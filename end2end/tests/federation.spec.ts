@@ -1,0 +1,64 @@
+import { expect, test } from "@playwright/test";
+import { logIn, openHydrated } from "./session";
+
+// The suite's server runs the demo fleet with `--scenario conflicts`: user xxp differs between
+// host and host2 and flips on the member, host2's second platform role for xxr cannot sync,
+// and zzp is stuck deleting on host.
+
+test.afterEach(async ({ context }) => {
+  await context.clearCookies();
+});
+
+test("the topology shows both hosts over the shared member", async ({ page }) => {
+  await logIn(page);
+  await page.getByRole("navigation").getByRole("link", { name: "Federation" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Federated objects");
+  const picture = page.getByTestId("topology");
+  await expect(picture.locator("[data-host=host]")).toContainText("host");
+  await expect(picture.locator("[data-host=host2]")).toContainText("host2");
+  await expect(picture.locator("[data-member=member]")).toContainText("2 hosts");
+  await expect(picture.locator("[data-link=host-member]")).toBeVisible();
+  await expect(picture.locator("[data-link=host2-member]")).toBeVisible();
+  // The Overview counts the same states, each a link to its objects.
+  await openHydrated(page, "/");
+  await expect(page.getByTestId("overview-federation").locator("[data-state=flapping]")).not.toContainText(/^0/);
+});
+
+test("a flapping user is shown with both hosts' versions, and keeping one stops it", async ({ page }) => {
+  test.setTimeout(120_000);
+  await logIn(page);
+  await openHydrated(page, "/federation?state=flapping");
+  const row = page.locator("[data-object='user/xxp']");
+  await expect(row).toHaveAttribute("data-state", "flapping", { timeout: 10_000 });
+  await expect(row.getByTestId("state-badge")).toContainText("host ⇄ host2");
+  // The role conflict and the stuck delete have their own states.
+  await openHydrated(page, "/federation?state=sync-failing");
+  await expect(page.locator("[data-object='globalrolebinding/xxr-platform-regular']")).toContainText("CreationFailed");
+  await openHydrated(page, "/federation?state=stuck-deleting");
+  await expect(page.locator("[data-object='user/zzp']")).toBeVisible();
+
+  await openHydrated(page, "/federation?state=flapping");
+  await page.locator("[data-object='user/xxp']").getByRole("link", { name: "xxp" }).click();
+  const diff = page.getByTestId("version-diff");
+  await expect(diff.locator("th[data-host=host]")).toBeVisible();
+  await expect(diff.locator("th[data-host=host2]")).toBeVisible();
+  const email = diff.locator("tr", { has: page.locator("th", { hasText: "spec.email" }) });
+  await expect(email).toHaveAttribute("data-person-made", "true");
+  await expect(email).toContainText("xxp@163.com");
+  await expect(email).toContainText("xxp-2@163.com");
+  // The salted hash differs too, as a generated field, and never shows.
+  const hash = diff.locator("tr", { has: page.locator("th", { hasText: "spec.password" }) });
+  await expect(hash).toHaveAttribute("data-person-made", "false");
+  await expect(diff).not.toContainText("$2");
+
+  const form = page.getByTestId("pick-winner-form");
+  await form.getByLabel("keep host2's").check();
+  await form.getByRole("button", { name: "Keep this version" }).click();
+  await expect(form).toContainText("tick the box");
+  await form.getByTestId("pick-confirm").check();
+  await form.getByRole("button", { name: "Keep this version" }).click();
+  await expect(form.getByTestId("resolution")).toContainText("every host now federates the same", { timeout: 70_000 });
+  await expect(page.getByTestId("no-differences")).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId("state-badge").first()).toContainText("In sync", { timeout: 15_000 });
+  await expect(page.getByTestId("audit-log")).toContainText("pick-winner");
+});
