@@ -73,7 +73,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
                         <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} />
                         <Route path=path!("/password") view={Lazy::<PasswordRoute>::new()} />
-                        <Route path=path!("/federation/:kind?/:name?") view={Lazy::<FederationRoute>::new()} />
+                        <Route path=path!("/federation") view={Lazy::<FederationRoute>::new()} />
                     </Routes>
                 </Layout>
             </Router>

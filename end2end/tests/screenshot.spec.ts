@@ -6,7 +6,7 @@ import { demoDir, logIn, openHydrated } from "./session";
 test.skip(!process.env.TANDEM_SCREENSHOT, "set TANDEM_SCREENSHOT=1 (make screenshot)");
 
 test("overview screenshot for the README", async ({ page }) => {
-  await page.setViewportSize({ width: 1200, height: 640 });
+  await page.setViewportSize({ width: 1200, height: 720 });
   await logIn(page);
   await expect(page.locator("[data-hydrated=true]")).toBeVisible();
   await expect(page.getByTestId("summary")).toHaveText("2 of 2 reachable");
@@ -33,4 +33,12 @@ test("add-cluster wizard after a join, for the README", async ({ page }) => {
   await page.getByTestId("join-cluster").click();
   await expect(page.getByTestId("job-outcome")).toContainText("joined");
   await page.screenshot({ path: "../docs/add-cluster.png", fullPage: true });
+});
+
+test("federation page on the conflicts scenario, for the README", async ({ page }) => {
+  await page.setViewportSize({ width: 1300, height: 900 });
+  await logIn(page);
+  await openHydrated(page, "/federation");
+  await expect(page.locator("[data-object='user/xxp']")).toHaveAttribute("data-state", "flapping", { timeout: 60_000 });
+  await page.screenshot({ path: "../docs/federation.png" });
 });

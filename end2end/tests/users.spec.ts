@@ -64,6 +64,8 @@ test("a same-name user on the other host is refused", async ({ page }) => {
   await expect(page.getByTestId("create-user-form").getByRole("alert")).toContainText(
     "A user named e2e-twin already exists on host host.",
   );
+  // The refusal links to the object as every host holds it.
+  await expect(page.getByTestId("other-object-link")).toHaveAttribute("href", "/federation?object=user/e2e-twin");
 });
 
 test("a platform-regular user cannot reach user management", async ({ page }) => {

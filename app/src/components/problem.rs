@@ -152,7 +152,7 @@ fn other_object_link(
     kind: &str,
     name: &str,
 ) -> AnyView {
-    let href = format!("/federation/{kind}/{}", crate::query::encode(name));
+    let href = crate::pages::federation::object_href(kind, name);
     view! {
         <a href=href class="font-medium underline" data-testid="other-object-link">
             {t!(i18n, problem_other_object_link)}

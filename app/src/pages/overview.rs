@@ -9,7 +9,7 @@ use crate::components::problem::ErrorNotice;
 use crate::components::status::{StatusBadge, Tone};
 use crate::dto::{HostHealthView, HostStatus, ManagedClusterView, ProbeFailureView};
 use crate::error::ConsoleError;
-use crate::i18n::{t, use_i18n};
+use crate::i18n::{t, t_string, use_i18n};
 
 /// How often the page asks for fresh results; the server probes on its own schedule.
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
@@ -102,18 +102,12 @@ pub fn Overview() -> impl IntoView {
         <Transition fallback=move || view! { <HostTableSkeleton /> } set_pending>
             {move || Suspend::new(async move {
                 match hosts.await {
-                    Ok(OverviewView { hosts, federation }) => {
-                        let counts = match federation {
-                            Some(counts) => Some(federation_counts(counts).await),
-                            None => None,
-                        };
-                        view! {
-                            <HostSummary hosts=hosts.clone() />
-                            <HostTable hosts />
-                            {counts}
-                        }
-                        .into_any()
+                    Ok(OverviewView { hosts, federation }) => view! {
+                        <HostSummary hosts=hosts.clone() />
+                        <HostTable hosts />
+                        {federation.map(|counts| view! { <div inner_html=move || federation_counts_html(i18n, &counts)></div> })}
                     }
+                    .into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
@@ -121,32 +115,36 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
-/// How many federated objects are in each state, each count a link to those objects. Loaded
-/// from its own wasm chunk, after the hosts: the Overview's first download stays small.
-#[leptos::lazy]
-fn federation_counts(counts: Vec<(String, usize)>) -> AnyView {
+/// How many federated objects are in each state, each count a link to those objects. Written
+/// as one HTML string, not as views: each view type adds hydration code to the first download,
+/// and this card is only numbers and fixed labels.
+fn federation_counts_html(
+    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
+    counts: &[(String, usize)],
+) -> String {
     use crate::components::federation_state::{state_label, state_tone};
-    let i18n = use_i18n();
-    view! {
-        <section class="mt-8" aria-labelledby="federation-counts">
-            <div class="flex items-baseline justify-between gap-4">
-                <h2 id="federation-counts" class="text-lg font-semibold">{t!(i18n, overview_federation)}</h2>
-                <a href="/federation" class="text-sm text-sky-700 hover:underline">{t!(i18n, overview_federation_all)}</a>
-            </div>
-            <ul class="mt-3 grid grid-cols-2 gap-2 sm:grid-cols-3 lg:grid-cols-6" data-testid="overview-federation">
-                {counts.into_iter().map(|(key, count)| view! {
-                    <li>
-                        <a href=format!("/federation?state={key}") data-state=key.clone()
-                            class=format!("flex flex-col rounded-lg px-3 py-2 ring-1 ring-inset hover:opacity-90 {}", state_tone(&key, count))>
-                            <span class="text-2xl font-semibold tabular-nums">{count}</span>
-                            <span class="text-xs">{state_label(i18n, &key)}</span>
-                        </a>
-                    </li>
-                }).collect_view()}
-            </ul>
-        </section>
-    }
-    .into_any()
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let items: String = counts
+        .iter()
+        .map(|(key, count)| {
+            let key = escape(key);
+            format!(
+                r#"<li><a href="/federation?state={key}" data-state="{key}" class="flex flex-col rounded-lg px-3 py-2 ring-1 ring-inset hover:opacity-90 {}"><span class="text-2xl font-semibold tabular-nums">{count}</span><span class="text-xs">{}</span></a></li>"#,
+                state_tone(&key, *count),
+                escape(state_label(i18n, &key))
+            )
+        })
+        .collect();
+    format!(
+        r#"<section class="mt-8" aria-labelledby="federation-counts"><div class="flex items-baseline justify-between gap-4"><h2 id="federation-counts" class="text-lg font-semibold">{}</h2><a href="/federation" class="text-sm text-sky-700 hover:underline">{}</a></div><ul class="mt-3 grid grid-cols-2 gap-2 sm:grid-cols-3 lg:grid-cols-6" data-testid="overview-federation">{items}</ul></section>"#,
+        escape(t_string!(i18n, overview_federation)),
+        escape(t_string!(i18n, overview_federation_all))
+    )
 }
 
 #[component]

@@ -137,8 +137,7 @@ pub fn federation_table_html(list: FederationListView) -> String {
     })
 }
 
-/// Both federation pages, the list and one object, in one wasm chunk loaded on first visit
-/// (one chunk, so the code they share is not pulled into the first download).
+/// Both federation pages, the list and one object, in one wasm chunk loaded on first visit.
 pub struct FederationRoute;
 
 #[lazy_route]
@@ -148,14 +147,15 @@ impl LazyRoute for FederationRoute {
     }
 
     fn view(_this: Self) -> AnyView {
-        let params = leptos_router::hooks::use_params_map();
+        // One object is `/federation?object=<kind>/<name>`: one route for both pages keeps the
+        // router (in the first download) small.
+        let query = use_query_map();
         view! {
             {move || {
-                let p = params.read();
-                match (p.get("kind"), p.get("name")) {
-                    (None, _) => view! { <FederationPage /> }.into_any(),
-                    (Some(_), Some(_)) => view! { <object::FederatedObjectPage /> }.into_any(),
-                    (Some(_), None) => view! { <crate::pages::not_found::NotFound /> }.into_any(),
+                if query.read().get("object").is_some() {
+                    view! { <object::FederatedObjectPage /> }.into_any()
+                } else {
+                    view! { <FederationPage /> }.into_any()
                 }
             }}
         }
@@ -355,3 +355,11 @@ pub(crate) fn kind_label(
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
+
+/// The address of one object's page.
+pub fn object_href(kind: &str, name: &str) -> String {
+    format!(
+        "/federation?object={}",
+        crate::query::encode(&format!("{kind}/{name}"))
+    )
+}

@@ -5,7 +5,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::use_query_map;
 
 use super::kind_label;
 use super::table::{StateBadge, ago, short};
@@ -141,13 +141,13 @@ pub async fn delete_everywhere(
 pub fn FederatedObjectPage() -> impl IntoView {
     crate::components::layout::page_hydrated();
     let i18n = use_i18n();
-    let params = use_params_map();
+    let query = use_query_map();
     let key = Memo::new(move |_| {
-        let p = params.read();
-        (
-            p.get("kind").unwrap_or_default(),
-            p.get("name").unwrap_or_default(),
-        )
+        let object = query.read().get("object").unwrap_or_default();
+        match object.split_once('/') {
+            Some((kind, name)) => (kind.to_string(), name.to_string()),
+            None => (object, String::new()),
+        }
     });
     let first = Resource::new(move || key.get(), |(k, n)| federated_object(k, n));
     let (live, changes) = live_refresh(move || {

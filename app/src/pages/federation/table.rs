@@ -38,8 +38,8 @@ pub fn FederationTable(list: Memo<FederationListView>) -> impl IntoView {
                         <tr>
                             <th scope="col" class="px-3 py-2">{t_string!(i18n, federation_object)}</th>
                             <th scope="col" class="px-3 py-2">{t_string!(i18n, federation_state)}</th>
-                            {hosts.iter().map(|h| view! { <th scope="col" class="px-3 py-2"><span class="normal-case">{h.clone()}</span>" · "{t_string!(i18n, topology_host)}</th> }).collect_view()}
-                            {members.iter().map(|m| view! { <th scope="col" class="px-3 py-2"><span class="normal-case">{m.clone()}</span>" · "{t_string!(i18n, topology_member)}</th> }).collect_view()}
+                            {hosts.iter().map(|h| view! { <th scope="col" class="px-3 py-2"><span class="normal-case">{h.clone()}</span><span class="ml-1 font-normal normal-case text-slate-400">{t_string!(i18n, topology_host)}</span></th> }).collect_view()}
+                            {members.iter().map(|m| view! { <th scope="col" class="px-3 py-2"><span class="normal-case">{m.clone()}</span><span class="ml-1 font-normal normal-case text-slate-400">{t_string!(i18n, topology_member)}</span></th> }).collect_view()}
                         </tr>
                     }.into_any())}
                 </thead>
@@ -62,11 +62,7 @@ pub fn FederationTable(list: Memo<FederationListView>) -> impl IntoView {
 #[component]
 fn Row(row: FederatedRowView) -> impl IntoView {
     let i18n = use_i18n();
-    let href = format!(
-        "/federation/{}/{}",
-        row.kind,
-        crate::query::encode(&row.name)
-    );
+    let href = super::object_href(&row.kind, &row.name);
     let id = format!("{}/{}", row.kind, row.name);
     let name = row.name.clone();
     view! {
@@ -123,7 +119,8 @@ fn MemberCell(cell: MemberCellView) -> impl IntoView {
     let failures: Vec<String> = cell
         .propagation
         .iter()
-        .filter(|(_, s)| !s.is_empty())
+        // A member's own copy that kubefed leaves alone (`ManagedLabelFalse`) is no failure.
+        .filter(|(_, s)| !s.is_empty() && s != "ManagedLabelFalse")
         .map(|(h, s)| format!("{h}: {s}"))
         .collect();
     view! {
