@@ -196,3 +196,64 @@ async fn conflicts_are_detected_and_repaired() {
     let on_host2 = audit::read(&hosts[1].1).await.unwrap();
     assert!(on_host2.iter().any(|e| e.action == "pick-winner"));
 }
+
+/// kubefed can hold a federated object after every member is clean (its controller stopped,
+/// say): the coordinated delete then clears the finalizer itself — and only then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finalizer_nobody_releases_is_cleared_once_members_are_clean() {
+    use kube::api::{DeleteParams, PostParams};
+
+    // KubeSphere's CRDs without a host's controllers: nothing will release the finalizer.
+    let cluster = sandbox::SandboxCluster::start("host").await.unwrap();
+    cluster
+        .install_kubesphere(&sandbox::KubeSphereInstall {
+            role: sandbox::ClusterRole::Member,
+            jwt_secret: "test".into(),
+            admin_password: None,
+        })
+        .unwrap();
+    let client = common::client(&cluster).await;
+    let federated =
+        Api::<DynamicObject>::all_with(client.clone(), &FederatedKind::User.federated());
+    let ghost: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
+        "metadata": {"name": "ghost", "finalizers": [fleet::multihost::SYNC_FINALIZER]},
+        "spec": {"template": {"spec": {"email": "ghost@example.com"}}, "placement": {"clusterSelector": {}}},
+    }))
+    .unwrap();
+    federated
+        .create(&PostParams::default(), &ghost)
+        .await
+        .unwrap();
+    federated
+        .delete("ghost", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        federated.get_opt("ghost").await.unwrap().is_some(),
+        "held by the finalizer"
+    );
+
+    let monitor = FederationMonitor::start(vec![("host".to_string(), client)]);
+    let ghost_key = key(FederatedKind::User, "ghost");
+    let started = Instant::now();
+    while monitor.row(&ghost_key).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the monitor never saw it"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let resolution = monitor
+        .coordinated_delete(&ghost_key, "admin")
+        .await
+        .unwrap();
+    assert!(
+        resolution
+            .steps
+            .iter()
+            .any(|s| s.contains("cleared kubefed's finalizer")),
+        "{resolution:?}"
+    );
+    assert!(federated.get_opt("ghost").await.unwrap().is_none());
+}
