@@ -13,7 +13,6 @@ use futures_util::StreamExt;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{FederatedKind, FederationView, HostLinks, MemberLink, ObjectKey, ObjectRow};
@@ -26,8 +25,6 @@ const LIST_TIMEOUT: Duration = Duration::from_secs(4);
 
 pub(crate) struct Shared {
     pub(crate) view: Mutex<FederationView>,
-    /// Bumped on every change, for live pages.
-    version: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -35,7 +32,6 @@ impl Shared {
         if let Ok(mut view) = self.view.lock() {
             change(&mut view);
         }
-        self.version.send_modify(|v| *v += 1);
     }
 }
 
@@ -51,10 +47,8 @@ pub struct FederationMonitor {
 impl FederationMonitor {
     /// Starts the watches; the first state arrives as soon as the hosts answer.
     pub fn start(hosts: Vec<(String, Client)>) -> Self {
-        let (version, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             view: Mutex::new(FederationView::default()),
-            version,
         });
         let hosts = Arc::new(hosts);
         let mut tasks = JoinSet::new();
@@ -106,16 +100,6 @@ impl FederationMonitor {
             .lock()
             .map(|v| v.templates(key))
             .unwrap_or_default()
-    }
-
-    /// When the member copy of `key` last changed writer (for the detection bench).
-    pub fn last_alternation(&self, key: &ObjectKey) -> Option<SystemTime> {
-        self.shared.view.lock().ok()?.last_alternation(key)
-    }
-
-    /// A receiver that changes whenever the state may have.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.shared.version.subscribe()
     }
 
     pub fn host_names(&self) -> Vec<String> {

@@ -61,20 +61,6 @@ impl MemberTimeline {
             .map(|v| (v.fingerprint.as_ref(), v.writer.as_deref(), v.at))
     }
 
-    /// When the writer last changed (the newest alternation), for detection latency.
-    pub fn last_alternation(&self) -> Option<SystemTime> {
-        let with_writer: Vec<&Version> = self
-            .versions
-            .iter()
-            .filter(|v| v.writer.is_some())
-            .collect();
-        with_writer
-            .windows(2)
-            .rev()
-            .find(|w| w[0].writer != w[1].writer)
-            .map(|w| w[1].at)
-    }
-
     pub fn present(&self) -> bool {
         self.versions
             .back()

@@ -306,15 +306,6 @@ impl FederationView {
             .collect()
     }
 
-    /// When the member copy of `key` last changed writer, on any member.
-    pub fn last_alternation(&self, key: &ObjectKey) -> Option<SystemTime> {
-        self.timelines
-            .iter()
-            .filter(|((_, k), _)| k == key)
-            .filter_map(|(_, t)| t.last_alternation())
-            .max()
-    }
-
     fn row_of(
         &self,
         key: &ObjectKey,
