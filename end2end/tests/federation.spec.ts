@@ -57,8 +57,32 @@ test("a flapping user is shown with both hosts' versions, and keeping one stops 
   await expect(form).toContainText("tick the box");
   await form.getByTestId("pick-confirm").check();
   await form.getByRole("button", { name: "Keep this version" }).click();
-  await expect(form.getByTestId("resolution")).toContainText("every host now federates the same", { timeout: 70_000 });
+  // The repair runs in the background; the page follows it step by step.
+  const progress = page.getByTestId("repair-progress");
+  await expect(progress).toContainText("Keeping host2's version");
+  await expect(progress).toHaveAttribute("data-state", "done", { timeout: 70_000 });
+  await expect(progress).toContainText("host now carries host2's version");
+  await expect(progress).toContainText("Every host now federates the same version");
   await expect(page.getByTestId("no-differences")).toBeVisible({ timeout: 15_000 });
   await expect(page.getByTestId("state-badge").first()).toContainText("In sync", { timeout: 15_000 });
   await expect(page.getByTestId("audit-log")).toContainText("pick-winner");
+});
+
+test("deleting a stuck user everywhere frees it on every host and member", async ({ page }) => {
+  test.setTimeout(120_000);
+  await logIn(page);
+  await openHydrated(page, "/federation?object=user/zzp");
+  const form = page.getByTestId("delete-everywhere-form");
+  const button = form.getByRole("button", { name: "Delete everywhere" });
+  await expect(button).toBeDisabled();
+  await form.getByLabel("Type zzp to confirm").fill("zzp");
+  await button.click();
+  const progress = page.getByTestId("repair-progress");
+  await expect(progress).toContainText("Deleting from every host");
+  await expect(progress).toHaveAttribute("data-state", "done", { timeout: 70_000 });
+  await expect(progress).toContainText("No host or member holds it any more");
+  await expect(page.getByTestId("audit-log")).toContainText("coordinated-delete");
+  await expect(page.getByTestId("object-gone")).toBeVisible();
+  await openHydrated(page, "/federation?q=zzp");
+  await expect(page.locator("[data-object='user/zzp']")).toHaveCount(0);
 });

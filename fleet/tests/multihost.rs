@@ -6,7 +6,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use fleet::multihost::{FederatedKind, FederatedState, FederationMonitor, ObjectKey, audit};
+use fleet::multihost::{
+    FederatedKind, FederatedState, FederationMonitor, ObjectKey, RepairAction, RepairOutcome,
+    RepairRefused, RepairStep, audit,
+};
 use futures_util::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
@@ -115,7 +118,10 @@ async fn conflicts_are_detected_and_repaired() {
     // Pick the winner: host2's xxp. The member copy must then stay as it is.
     let resolution = monitor.pick_winner(&xxp, "host2", "admin").await.unwrap();
     assert!(
-        resolution.steps.iter().any(|s| s.starts_with("host:")),
+        resolution
+            .steps
+            .iter()
+            .any(|s| matches!(s, RepairStep::Copied { host, winner } if host == "host" && winner == "host2")),
         "{resolution:?}"
     );
     let member_client = common::client(cluster(&fleet, "member")).await;
@@ -152,15 +158,36 @@ async fn conflicts_are_detected_and_repaired() {
     );
     assert_eq!(state_of(&monitor, &xxp).await, Some(FederatedState::InSync));
 
-    // Coordinated delete of the stuck user: nothing remains anywhere, nothing is stuck.
-    let resolution = monitor.coordinated_delete(&zzp, "admin").await.unwrap();
+    // Coordinated delete of the stuck user, in the background as the console runs it: one
+    // repair at a time per object; then nothing remains anywhere, nothing is stuck.
+    monitor
+        .start_repair(&zzp, RepairAction::DeleteEverywhere, "admin")
+        .unwrap();
     assert!(
-        resolution
+        matches!(
+            monitor.start_repair(&zzp, RepairAction::DeleteEverywhere, "someone"),
+            Err(RepairRefused::Busy { actor, .. }) if actor == "admin"
+        ),
+        "a second repair of the same object must wait"
+    );
+    let started = Instant::now();
+    let repair = loop {
+        let repair = monitor.repair(&zzp).expect("the repair is readable");
+        if !repair.running() {
+            break repair;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "{repair:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(matches!(repair.outcome, RepairOutcome::Done), "{repair:?}");
+    assert!(
+        repair
             .steps
             .iter()
-            .any(|s| s.starts_with("host2: deleted")),
-        "{resolution:?}"
+            .any(|s| matches!(s, RepairStep::Deleted { host } if host == "host2")),
+        "{repair:?}"
     );
+    assert_eq!(repair.steps.last(), Some(&RepairStep::Gone), "{repair:?}");
     tokio::time::sleep(Duration::from_secs(12)).await; // longer than a kubefed resync
     for (host, client) in &hosts {
         for resource in [
@@ -252,7 +279,7 @@ async fn a_finalizer_nobody_releases_is_cleared_once_members_are_clean() {
         resolution
             .steps
             .iter()
-            .any(|s| s.contains("cleared kubefed's finalizer")),
+            .any(|s| matches!(s, RepairStep::FinalizerCleared { .. })),
         "{resolution:?}"
     );
     assert!(federated.get_opt("ghost").await.unwrap().is_none());

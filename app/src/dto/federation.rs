@@ -31,6 +31,30 @@ pub struct FederatedRowView {
     pub members: Vec<MemberCellView>,
 }
 
+impl FederatedRowView {
+    /// State key of an object no host holds any more (shown while its repair is readable).
+    pub const GONE: &str = "gone";
+
+    /// The row of an object deleted from every host.
+    pub fn gone(kind: String, name: String) -> Self {
+        Self {
+            kind,
+            name,
+            state: StateView {
+                key: Self::GONE.into(),
+                hosts: Vec::new(),
+                reason: None,
+            },
+            hosts: Vec::new(),
+            members: Vec::new(),
+        }
+    }
+
+    pub fn is_gone(&self) -> bool {
+        self.state.key == Self::GONE
+    }
+}
+
 /// A state with what it names: the hosts taking turns, the host stuck deleting or failing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StateView {
@@ -105,6 +129,8 @@ pub struct FederatedObjectView {
     pub may_manage: bool,
     /// Recent repairs of this object.
     pub audit: Vec<AuditEntryView>,
+    /// The repair running now, or the last one if it ended a short while ago.
+    pub repair: Option<super::repair::RepairView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,12 +150,6 @@ pub struct AuditEntryView {
     pub hosts: Vec<String>,
     pub detail: String,
     pub succeeded: bool,
-}
-
-/// What a repair did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResolutionView {
-    pub steps: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]

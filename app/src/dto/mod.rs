@@ -148,5 +148,6 @@ pub fn propagation_view(
 
 pub mod clusters;
 pub mod federation;
+pub mod repair;
 pub mod users;
 pub mod workspaces;

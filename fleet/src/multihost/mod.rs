@@ -12,6 +12,7 @@ pub mod diff;
 mod fingerprint;
 mod kinds;
 mod monitor;
+mod repair;
 mod resolve;
 mod timeline;
 mod view;
@@ -19,6 +20,10 @@ mod view;
 pub use fingerprint::{Fingerprint, propagated_fingerprint};
 pub use kinds::FederatedKind;
 pub use monitor::{FederationMonitor, TOPOLOGY_INTERVAL};
+pub use repair::{
+    HostTask, REPAIR_KEPT_FOR, RepairAction, RepairOutcome, RepairRecord, RepairRefused,
+    RepairStep, Unsettled,
+};
 pub use resolve::{Resolution, ResolveError, SETTLE_TIMEOUT, SYNC_FINALIZER};
 pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
 pub use view::{

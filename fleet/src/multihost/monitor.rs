@@ -5,7 +5,7 @@
 //!
 //! Watches, not polling: the losing version of a flapping object can last under a second.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -15,6 +15,7 @@ use kube::api::{Api, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::task::JoinSet;
 
+use super::repair::RepairRecord;
 use super::{FederatedKind, FederationView, HostLinks, MemberLink, ObjectKey, ObjectRow};
 use crate::clusters::objects::cluster_resource;
 use crate::member_reach::{MemberClients, stored_kubeconfig};
@@ -25,6 +26,8 @@ const LIST_TIMEOUT: Duration = Duration::from_secs(4);
 
 pub(crate) struct Shared {
     pub(crate) view: Mutex<FederationView>,
+    /// The running or recently ended repair of each object.
+    pub(crate) repairs: Mutex<HashMap<ObjectKey, RepairRecord>>,
 }
 
 impl Shared {
@@ -49,6 +52,7 @@ impl FederationMonitor {
     pub fn start(hosts: Vec<(String, Client)>) -> Self {
         let shared = Arc::new(Shared {
             view: Mutex::new(FederationView::default()),
+            repairs: Mutex::default(),
         });
         let hosts = Arc::new(hosts);
         let mut tasks = JoinSet::new();

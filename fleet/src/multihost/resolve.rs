@@ -5,6 +5,7 @@
 //! - coordinated delete: delete on every host, wait until the members are clean, and only
 //!   then clear a kubefed finalizer that still holds a federated object.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use kube::Client;
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use super::audit::{self, AuditEntry};
 use super::fingerprint::NOT_PROPAGATED;
+use super::repair::{HostTask, RepairStep, Unsettled};
 use super::{FederationMonitor, ObjectKey};
 
 /// kubefed's finalizer on federated objects.
@@ -22,7 +24,8 @@ pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A member must stay clean this long before a finalizer is cleared by hand.
 const CLEAN_FOR: Duration = Duration::from_secs(3);
 
-#[derive(Debug, thiserror::Error)]
+/// Why a repair stopped. Clone, so a repair running in the background can keep it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ResolveError {
     #[error("host {0} is not one of this console's hosts")]
     UnknownHost(String),
@@ -32,29 +35,59 @@ pub enum ResolveError {
         name: String,
         host: String,
     },
-    #[error("{host} refused or did not answer while {doing}: {source}")]
+    #[error("{host} refused or did not answer while {task}: {source}")]
     Host {
         host: String,
-        doing: String,
+        task: HostTask,
         #[source]
-        source: kube::Error,
+        source: Arc<kube::Error>,
     },
-    #[error("after {waited} s {what}; what was done so far is in the audit log")]
-    NotSettled { waited: u64, what: String },
+    #[error("after {waited} s {unsettled}; what was done so far is in the audit log")]
+    NotSettled { waited: u64, unsettled: Unsettled },
 }
 
-/// What a repair did, step by step, in sentences.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Who hears of a repair's steps as they happen.
+type StepObserver = Box<dyn Fn(&RepairStep) + Send + Sync>;
+
+/// What a repair did, step by step; each step is also handed to the repair's observer as it
+/// happens (the console shows repairs live).
+#[derive(Default)]
 pub struct Resolution {
-    pub steps: Vec<String>,
+    pub steps: Vec<RepairStep>,
+    observer: Option<StepObserver>,
 }
 
-fn host_error(host: &str, doing: impl Into<String>) -> impl FnOnce(kube::Error) -> ResolveError {
-    let (host, doing) = (host.to_string(), doing.into());
+impl std::fmt::Debug for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolution")
+            .field("steps", &self.steps)
+            .finish()
+    }
+}
+
+impl Resolution {
+    /// A resolution whose steps are also reported to `observer`.
+    pub fn observed(observer: impl Fn(&RepairStep) + Send + Sync + 'static) -> Self {
+        Self {
+            steps: Vec::new(),
+            observer: Some(Box::new(observer)),
+        }
+    }
+
+    fn push(&mut self, step: RepairStep) {
+        if let Some(observer) = &self.observer {
+            observer(&step);
+        }
+        self.steps.push(step);
+    }
+}
+
+fn host_error(host: &str, task: HostTask) -> impl FnOnce(kube::Error) -> ResolveError {
+    let host = host.to_string();
     move |source| ResolveError::Host {
         host,
-        doing,
-        source,
+        task,
+        source: Arc::new(source),
     }
 }
 
@@ -72,6 +105,19 @@ impl FederationMonitor {
         actor: &str,
     ) -> Result<Resolution, ResolveError> {
         let mut resolution = Resolution::default();
+        self.pick_winner_observed(key, winner, actor, &mut resolution)
+            .await
+            .map(|()| resolution)
+    }
+
+    /// `pick_winner`, reporting into `resolution` as it goes.
+    pub async fn pick_winner_observed(
+        &self,
+        key: &ObjectKey,
+        winner: &str,
+        actor: &str,
+        resolution: &mut Resolution,
+    ) -> Result<(), ResolveError> {
         let losers: Vec<String> = self
             .shared
             .view
@@ -81,7 +127,7 @@ impl FederationMonitor {
             .into_iter()
             .filter(|h| h != winner)
             .collect();
-        let result = self.equalize(key, winner, &losers, &mut resolution).await;
+        let result = self.equalize(key, winner, &losers, resolution).await;
         let detail = match &result {
             Ok(()) => format!("{winner}'s version now on {}", losers.join(", ")),
             Err(e) => e.to_string(),
@@ -95,7 +141,7 @@ impl FederationMonitor {
             result.is_ok(),
         )
         .await;
-        result.map(|()| resolution)
+        result
     }
 
     async fn equalize(
@@ -110,7 +156,7 @@ impl FederationMonitor {
         let winning = Api::<DynamicObject>::all_with(self.client_of(winner)?.clone(), &source)
             .get_opt(&key.name)
             .await
-            .map_err(host_error(winner, format!("reading {kind} {}", key.name)))?
+            .map_err(host_error(winner, HostTask::Reading))?
             .ok_or_else(|| ResolveError::NotOnHost {
                 kind,
                 name: key.name.clone(),
@@ -119,38 +165,35 @@ impl FederationMonitor {
         let winning = serde_json::to_value(&winning).unwrap_or_default();
         for host in losers {
             let api = Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &source);
-            let doing = format!("writing {kind} {} there", key.name);
             let Some(losing) = api
                 .get_opt(&key.name)
                 .await
-                .map_err(host_error(host, doing.clone()))?
+                .map_err(host_error(host, HostTask::Reading))?
             else {
                 continue; // nothing there to fight with
             };
             let mut next = serde_json::to_value(&losing).unwrap_or_default();
             copy_content(&winning, &mut next);
             let object: DynamicObject = serde_json::from_value(next.clone())
-                .map_err(|e| host_error(host, doing.clone())(kube::Error::SerdeError(e)))?;
+                .map_err(|e| host_error(host, HostTask::Writing)(kube::Error::SerdeError(e)))?;
             let written = api
                 .replace(&key.name, &PostParams::default(), &object)
                 .await
-                .map_err(host_error(host, doing.clone()))?;
+                .map_err(host_error(host, HostTask::Writing))?;
             if let Some(status) = winning.get("status").filter(|s| !s.is_null()) {
                 let mut with_status = serde_json::to_value(&written).unwrap_or_default();
                 with_status["status"] = status.clone();
-                let body: DynamicObject = serde_json::from_value(with_status)
-                    .map_err(|e| host_error(host, doing.clone())(kube::Error::SerdeError(e)))?;
+                let body: DynamicObject = serde_json::from_value(with_status).map_err(|e| {
+                    host_error(host, HostTask::WritingStatus)(kube::Error::SerdeError(e))
+                })?;
                 api.replace_status(&key.name, &PostParams::default(), &body)
                     .await
-                    .map_err(host_error(
-                        host,
-                        format!("writing the status of {kind} {}", key.name),
-                    ))?;
+                    .map_err(host_error(host, HostTask::WritingStatus))?;
             }
-            resolution.steps.push(format!(
-                "{host}: {kind} {} now carries {winner}'s version",
-                key.name
-            ));
+            resolution.push(RepairStep::Copied {
+                host: host.clone(),
+                winner: winner.to_string(),
+            });
         }
         // The hosts' controllers regenerate their federated objects from what was written.
         let started = Instant::now();
@@ -167,16 +210,13 @@ impl FederationMonitor {
                 })
                 .unwrap_or_default();
             if fingerprints.windows(2).all(|w| w[0] == w[1]) {
-                resolution.steps.push(format!(
-                    "every host now federates the same {kind} {}",
-                    key.name
-                ));
+                resolution.push(RepairStep::HostsAgree);
                 return Ok(());
             }
             if started.elapsed() > SETTLE_TIMEOUT {
                 return Err(ResolveError::NotSettled {
                     waited: SETTLE_TIMEOUT.as_secs(),
-                    what: "the hosts' federated objects still differ".into(),
+                    unsettled: Unsettled::HostsDiffer,
                 });
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -191,10 +231,25 @@ impl FederationMonitor {
         actor: &str,
     ) -> Result<Resolution, ResolveError> {
         let mut resolution = Resolution::default();
+        self.coordinated_delete_observed(key, actor, &mut resolution)
+            .await
+            .map(|()| resolution)
+    }
+
+    /// `coordinated_delete`, reporting into `resolution` as it goes.
+    pub async fn coordinated_delete_observed(
+        &self,
+        key: &ObjectKey,
+        actor: &str,
+        resolution: &mut Resolution,
+    ) -> Result<(), ResolveError> {
         let hosts = self.host_names();
-        let result = self.delete_everywhere(key, &hosts, &mut resolution).await;
+        let result = self.delete_everywhere(key, &hosts, resolution).await;
         let detail = match &result {
-            Ok(()) => format!("deleted everywhere: {}", resolution.steps.join("; ")),
+            Ok(()) => {
+                let steps: Vec<String> = resolution.steps.iter().map(|s| s.to_string()).collect();
+                format!("deleted everywhere: {}", steps.join("; "))
+            }
             Err(e) => e.to_string(),
         };
         self.audit(
@@ -206,7 +261,7 @@ impl FederationMonitor {
             result.is_ok(),
         )
         .await;
-        result.map(|()| resolution)
+        result
     }
 
     async fn delete_everywhere(
@@ -215,22 +270,18 @@ impl FederationMonitor {
         hosts: &[String],
         resolution: &mut Resolution,
     ) -> Result<(), ResolveError> {
-        let kind = key.kind.kind_name();
         for host in hosts {
             let api =
                 Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &key.kind.source());
-            let doing = format!("deleting {kind} {}", key.name);
             let existing = api
                 .get_opt(&key.name)
                 .await
-                .map_err(host_error(host, doing.clone()))?;
+                .map_err(host_error(host, HostTask::Reading))?;
             if existing.is_some_and(|o| o.metadata.deletion_timestamp.is_none()) {
                 api.delete(&key.name, &DeleteParams::default())
                     .await
-                    .map_err(host_error(host, doing))?;
-                resolution
-                    .steps
-                    .push(format!("{host}: deleted {kind} {}", key.name));
+                    .map_err(host_error(host, HostTask::Deleting))?;
+                resolution.push(RepairStep::Deleted { host: host.clone() });
             }
         }
         let started = Instant::now();
@@ -243,10 +294,7 @@ impl FederationMonitor {
                 .map(|v| (v.holders(key), v.members_holding(key)))
                 .unwrap_or_default();
             if holders.is_empty() && members.is_empty() {
-                resolution.steps.push(format!(
-                    "no host or member holds {kind} {} any more",
-                    key.name
-                ));
+                resolution.push(RepairStep::Gone);
                 return Ok(());
             }
             clean_since = match (members.is_empty(), clean_since) {
@@ -260,17 +308,12 @@ impl FederationMonitor {
                 }
             }
             if started.elapsed() > SETTLE_TIMEOUT {
-                let mut what = Vec::new();
-                if !holders.is_empty() {
-                    let names: Vec<&str> = holders.iter().map(|(h, _)| h.as_str()).collect();
-                    what.push(format!("federated objects remain on {}", names.join(", ")));
-                }
-                if !members.is_empty() {
-                    what.push(format!("{} member(s) still hold a copy", members.len()));
-                }
                 return Err(ResolveError::NotSettled {
                     waited: SETTLE_TIMEOUT.as_secs(),
-                    what: what.join(" and "),
+                    unsettled: Unsettled::StillHeld {
+                        hosts: holders.into_iter().map(|(h, _)| h).collect(),
+                        members: members.len(),
+                    },
                 });
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -285,11 +328,10 @@ impl FederationMonitor {
     ) -> Result<(), ResolveError> {
         let api =
             Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &key.kind.federated());
-        let doing = format!("clearing kubefed's finalizer on {}", key.name);
         let Some(mut object) = api
             .get_opt(&key.name)
             .await
-            .map_err(host_error(host, doing.clone()))?
+            .map_err(host_error(host, HostTask::ClearingFinalizer))?
         else {
             return Ok(());
         };
@@ -308,12 +350,10 @@ impl FederationMonitor {
         object.metadata.managed_fields = None;
         api.replace(&key.name, &PostParams::default(), &object)
             .await
-            .map_err(host_error(host, doing))?;
-        resolution.steps.push(format!(
-            "{host}: cleared kubefed's finalizer on {} {} (every member was clean)",
-            key.kind.federated().kind,
-            key.name
-        ));
+            .map_err(host_error(host, HostTask::ClearingFinalizer))?;
+        resolution.push(RepairStep::FinalizerCleared {
+            host: host.to_string(),
+        });
         Ok(())
     }
 

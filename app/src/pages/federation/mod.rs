@@ -3,6 +3,7 @@
 //! Filters live in the address, so a view can be shared.
 
 mod object;
+mod repair;
 mod table;
 mod topology;
 

@@ -1,22 +1,26 @@
 //! One federated object opened up: its state on every member, the hosts' competing versions
-//! side by side (person-made differences first, generated ones after), and the repairs —
-//! keep one host's version, or delete it everywhere — each confirmed and written to the
-//! audit log.
+//! side by side (person-made differences first, generated ones after), the repairs
+//! (`repair.rs`) and the audit log.
 
-use leptos::form::ActionForm;
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::kind_label;
+use super::repair::Repairs;
 use super::table::{StateBadge, ago, short};
 use crate::components::live::live_refresh;
-use crate::components::problem::{ChangeRefused, ErrorNotice};
-use crate::dto::federation::{FederatedObjectView, ResolutionView};
+use crate::components::problem::ErrorNotice;
+use crate::dto::federation::FederatedObjectView;
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
 #[cfg(feature = "ssr")]
-fn object_key(kind: &str, name: &str) -> Result<fleet::multihost::ObjectKey, ConsoleError> {
+pub(super) fn object_key(
+    kind: &str,
+    name: &str,
+) -> Result<fleet::multihost::ObjectKey, ConsoleError> {
     let kind = fleet::multihost::FederatedKind::from_key(kind).ok_or_else(|| {
         crate::auth::set_status(http::StatusCode::NOT_FOUND);
         ConsoleError::FederationRefused(format!(
@@ -27,12 +31,6 @@ fn object_key(kind: &str, name: &str) -> Result<fleet::multihost::ObjectKey, Con
         kind,
         name: name.to_string(),
     })
-}
-
-#[cfg(feature = "ssr")]
-fn refused(error: fleet::multihost::ResolveError) -> ConsoleError {
-    crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-    ConsoleError::FederationRefused(error.to_string())
 }
 
 /// One object across hosts and members, with the hosts' versions compared.
@@ -48,12 +46,22 @@ pub async fn federated_object(
     let principal = crate::auth::require(fleet::iam::Action::ViewFederation)?;
     let console = crate::state::ConsoleState::current()?;
     let key = object_key(&kind, &name)?;
-    let Some(row) = console.federation.row(&key) else {
-        crate::auth::set_status(http::StatusCode::NOT_FOUND);
-        return Err(ConsoleError::FederationRefused(format!(
-            "no host federates {} `{name}` (any more)",
-            key.kind.kind_name()
-        )));
+    let now = std::time::SystemTime::now();
+    let repair = console
+        .federation
+        .repair(&key)
+        .map(|r| crate::dto::repair::RepairView::from_record(&r, now));
+    let row = match console.federation.row(&key) {
+        Some(row) => FederatedRowView::from_row(&row, now),
+        // Deleted everywhere a moment ago: the page still shows how.
+        None if repair.is_some() => FederatedRowView::gone(kind.clone(), name.clone()),
+        None => {
+            crate::auth::set_status(http::StatusCode::NOT_FOUND);
+            return Err(ConsoleError::FederationRefused(format!(
+                "no host federates {} `{name}` (any more)",
+                key.kind.kind_name()
+            )));
+        }
     };
     let diff = diff_versions(&console.federation.templates(&key));
     let audit = console
@@ -66,7 +74,7 @@ pub async fn federated_object(
         .map(AuditEntryView::from)
         .collect();
     Ok(FederatedObjectView {
-        row: FederatedRowView::from_row(&row, std::time::SystemTime::now()),
+        row,
         differences: diff
             .differences
             .into_iter()
@@ -79,62 +87,8 @@ pub async fn federated_object(
         equal_fields: diff.equal_fields,
         may_manage: principal.may(fleet::iam::Action::ManageFederation),
         audit,
+        repair,
     })
-}
-
-/// Keeps `winner`'s version: every other host of its members gets it, generated fields
-/// included. `confirm` is the confirmation checkbox.
-#[server(prefix = "/api", endpoint = "pick_winner")]
-#[cfg_attr(feature = "ssr", tracing::instrument)]
-pub async fn pick_winner(
-    kind: String,
-    name: String,
-    winner: String,
-    confirm: Option<String>,
-) -> Result<ResolutionView, ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
-    let console = crate::state::ConsoleState::current()?;
-    let key = object_key(&kind, &name)?;
-    if confirm.as_deref() != Some("on") {
-        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ConsoleError::FederationRefused(
-            "tick the box to confirm that the other hosts' versions will be replaced".into(),
-        ));
-    }
-    let done = console
-        .federation
-        .pick_winner(&key, &winner, &principal.username)
-        .await
-        .map_err(refused)?;
-    tracing::info!(by = %principal.username, kind, name, winner, "picked the winning version");
-    Ok(ResolutionView { steps: done.steps })
-}
-
-/// Deletes the object from every host, waits for the members, clears a stuck finalizer.
-/// `confirm` must repeat the name.
-#[server(prefix = "/api", endpoint = "delete_everywhere")]
-#[cfg_attr(feature = "ssr", tracing::instrument)]
-pub async fn delete_everywhere(
-    kind: String,
-    name: String,
-    confirm: String,
-) -> Result<ResolutionView, ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
-    let console = crate::state::ConsoleState::current()?;
-    let key = object_key(&kind, &name)?;
-    if confirm.trim() != name {
-        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ConsoleError::FederationRefused(format!(
-            "type the name, `{name}`, to confirm deleting it from every host"
-        )));
-    }
-    let done = console
-        .federation
-        .coordinated_delete(&key, &principal.username)
-        .await
-        .map_err(refused)?;
-    tracing::info!(by = %principal.username, kind, name, "deleted on every host");
-    Ok(ResolutionView { steps: done.steps })
 }
 
 #[component]
@@ -162,6 +116,14 @@ pub fn FederatedObjectPage() -> impl IntoView {
                     Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
                     Ok(initial) => {
                         let object = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
+                        // A running repair is followed every second, not every five.
+                        Effect::new(move |_| {
+                            if object.with(|o| o.repair.as_ref().is_some_and(|r| r.running())) {
+                                set_timeout(move || changes.update(|c| *c += 1), Duration::from_secs(1));
+                            }
+                        });
+                        let repair = Signal::derive(move || object.with(|o| o.repair.clone()));
+                        let gone = Memo::new(move |_| object.with(|o| o.row.is_gone()));
                         let (kind, name, hosts, may_manage) = object.with_untracked(|o| (
                             o.row.kind.clone(),
                             o.row.name.clone(),
@@ -174,11 +136,14 @@ pub fn FederatedObjectPage() -> impl IntoView {
                                     <span class="mr-2 rounded bg-slate-100 px-2 py-0.5 align-middle text-sm font-normal text-slate-600">{kind_label(i18n, &kind)}</span>
                                     {name.clone()}
                                 </h1>
-                                {move || object.with(|o| view! { <StateBadge state=o.row.state.clone() /> })}
+                                {move || if gone.get() {
+                                    view! { <span class="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-600 ring-1 ring-inset ring-slate-300" data-testid="object-gone">{t!(i18n, object_gone)}</span> }.into_any()
+                                } else {
+                                    object.with(|o| view! { <StateBadge state=o.row.state.clone() /> }).into_any()
+                                }}
                             </div>
-                            <Members object />
-                            <Versions object />
-                            {may_manage.then(|| view! { <Repairs kind name hosts changes /> })}
+                            {move || (!gone.get()).then(|| view! { <Members object /> <Versions object /> })}
+                            {may_manage.then(|| view! { <Repairs kind name hosts changes repair /> })}
                             <AuditTrail object />
                         }
                         .into_any()
@@ -266,92 +231,6 @@ fn Versions(object: Memo<FederatedObjectView>) -> impl IntoView {
                 }.into_any()
             })}
         </section>
-    }
-    .into_any()
-}
-
-#[component]
-fn Repairs(
-    kind: String,
-    name: String,
-    hosts: Vec<String>,
-    changes: RwSignal<u64>,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    let pick = ServerAction::<PickWinner>::new();
-    let delete = ServerAction::<DeleteEverywhere>::new();
-    let typed = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if pick.value().with(|v| v.is_some()) || delete.value().with(|v| v.is_some()) {
-            changes.update(|c| *c += 1);
-        }
-    });
-    let button = "rounded-md px-3 py-1.5 text-sm font-semibold shadow-sm disabled:opacity-50";
-    let name_for_check = name.clone();
-    let confirm_label = t_string!(i18n, object_delete_confirm).replace("{name}", &name);
-    let (kind2, name2) = (kind.clone(), name.clone());
-    view! {
-        <section class="mt-6 grid gap-4 lg:grid-cols-2" aria-labelledby="repairs">
-            <h2 id="repairs" class="sr-only">{t!(i18n, object_repairs)}</h2>
-            <ActionForm action=pick attr:class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" attr:data-testid="pick-winner-form">
-                <h3 class="text-sm font-semibold text-slate-800">{t!(i18n, object_pick_title)}</h3>
-                <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_pick_help)}</p>
-                <input type="hidden" name="kind" value=kind.clone() />
-                <input type="hidden" name="name" value=name.clone() />
-                <fieldset class="mt-3 flex flex-wrap gap-3 text-sm">
-                    <legend class="sr-only">{t!(i18n, object_pick_title)}</legend>
-                    {hosts.iter().enumerate().map(|(i, h)| view! {
-                        <label class="flex items-center gap-1.5">
-                            <input type="radio" name="winner" value=h.clone() checked=i == 0 />
-                            {t_string!(i18n, object_keep_version).replace("{host}", h)}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                <label class="mt-3 flex items-start gap-2 text-xs text-slate-700">
-                    <input type="checkbox" name="confirm" class="mt-0.5" data-testid="pick-confirm" />
-                    {t!(i18n, object_pick_confirm)}
-                </label>
-                <button type="submit" class=format!("{button} mt-3 bg-sky-600 text-white hover:bg-sky-700") disabled=move || pick.pending().get()>
-                    {move || if pick.pending().get() { t_string!(i18n, object_working) } else { t_string!(i18n, object_pick) }}
-                </button>
-                <Outcome action=Signal::derive(move || pick.value().get()) />
-            </ActionForm>
-            <ActionForm action=delete attr:class="rounded-lg border border-red-200 bg-white p-4 shadow-sm" attr:data-testid="delete-everywhere-form">
-                <h3 class="text-sm font-semibold text-red-800">{t!(i18n, object_delete_title)}</h3>
-                <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_delete_help)}</p>
-                <input type="hidden" name="kind" value=kind2 />
-                <input type="hidden" name="name" value=name2 />
-                <label class="mt-3 block text-xs font-medium text-slate-700">
-                    {confirm_label}
-                    <input name="confirm" autocomplete="off" spellcheck="false" on:input=move |ev| typed.set(event_target_value(&ev))
-                        class="mt-1 block w-64 rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm" />
-                </label>
-                <button type="submit" class=format!("{button} mt-3 bg-red-600 text-white hover:bg-red-700")
-                    disabled=move || delete.pending().get() || typed.get().trim() != name_for_check>
-                    {move || if delete.pending().get() { t_string!(i18n, object_working) } else { t_string!(i18n, object_delete) }}
-                </button>
-                <Outcome action=Signal::derive(move || delete.value().get()) />
-            </ActionForm>
-        </section>
-    }
-    .into_any()
-}
-
-#[component]
-fn Outcome(action: Signal<Option<Result<ResolutionView, ConsoleError>>>) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div aria-live="polite" class="mt-3">
-            {move || action.get().map(|result| match result {
-                Err(error) => view! { <ChangeRefused error /> }.into_any(),
-                Ok(done) => view! {
-                    <div class="rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="resolution">
-                        <p class="font-medium">{t!(i18n, object_done)}</p>
-                        <ol class="mt-1 list-decimal pl-5 text-xs">{done.steps.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ol>
-                    </div>
-                }.into_any(),
-            })}
-        </div>
     }
     .into_any()
 }

@@ -1,0 +1,285 @@
+//! The repairs of one federated object — keep one host's version, or delete it everywhere.
+//! Each is confirmed, then runs in the background (it waits up to a minute for the hosts'
+//! controllers and kubefed) while every open page of the object follows it step by step.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use super::table::ago;
+use crate::components::problem::ChangeRefused;
+use crate::dto::repair::{RepairFailureView, RepairStepView, RepairView};
+use crate::error::ConsoleError;
+use crate::i18n::{Locale, t, t_string, use_i18n};
+
+#[cfg(feature = "ssr")]
+fn refused(error: fleet::multihost::RepairRefused) -> ConsoleError {
+    use fleet::multihost::RepairRefused;
+    let status = match error {
+        RepairRefused::Busy { .. } => http::StatusCode::CONFLICT,
+        _ => http::StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    crate::auth::set_status(status);
+    ConsoleError::FederationRefused(error.to_string())
+}
+
+/// Starts keeping `winner`'s version: every other host of its members gets it, generated
+/// fields included. `confirm` is the confirmation checkbox.
+#[server(prefix = "/api", endpoint = "pick_winner")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn pick_winner(
+    kind: String,
+    name: String,
+    winner: String,
+    confirm: Option<String>,
+) -> Result<(), ConsoleError> {
+    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
+    let console = crate::state::ConsoleState::current()?;
+    let key = super::object::object_key(&kind, &name)?;
+    if confirm.as_deref() != Some("on") {
+        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ConsoleError::FederationRefused(
+            "tick the box to confirm that the other hosts' versions will be replaced".into(),
+        ));
+    }
+    console
+        .federation
+        .start_repair(
+            &key,
+            fleet::multihost::RepairAction::PickWinner {
+                winner: winner.clone(),
+            },
+            &principal.username,
+        )
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, kind, name, winner, "keeping one host's version");
+    Ok(())
+}
+
+/// Starts deleting the object from every host: wait for the members, clear a stuck
+/// finalizer. `confirm` must repeat the name.
+#[server(prefix = "/api", endpoint = "delete_everywhere")]
+#[cfg_attr(feature = "ssr", tracing::instrument)]
+pub async fn delete_everywhere(
+    kind: String,
+    name: String,
+    confirm: String,
+) -> Result<(), ConsoleError> {
+    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
+    let console = crate::state::ConsoleState::current()?;
+    let key = super::object::object_key(&kind, &name)?;
+    if confirm.trim() != name {
+        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ConsoleError::FederationRefused(format!(
+            "type the name, `{name}`, to confirm deleting it from every host"
+        )));
+    }
+    console
+        .federation
+        .start_repair(
+            &key,
+            fleet::multihost::RepairAction::DeleteEverywhere,
+            &principal.username,
+        )
+        .map_err(refused)?;
+    tracing::info!(by = %principal.username, kind, name, "deleting on every host");
+    Ok(())
+}
+
+#[component]
+pub fn Repairs(
+    kind: String,
+    name: String,
+    hosts: Vec<String>,
+    changes: RwSignal<u64>,
+    repair: Signal<Option<RepairView>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let pick = ServerAction::<PickWinner>::new();
+    let delete = ServerAction::<DeleteEverywhere>::new();
+    let typed = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if pick.value().with(|v| v.is_some()) || delete.value().with(|v| v.is_some()) {
+            changes.update(|c| *c += 1);
+        }
+    });
+    let busy = move || {
+        pick.pending().get()
+            || delete.pending().get()
+            || repair.with(|r| r.as_ref().is_some_and(RepairView::running))
+    };
+    let button = "rounded-md px-3 py-1.5 text-sm font-semibold shadow-sm disabled:opacity-50";
+    let name_for_check = name.clone();
+    let confirm_label = t_string!(i18n, object_delete_confirm).replace("{name}", &name);
+    let (kind2, name2) = (kind.clone(), name.clone());
+    view! {
+        <section class="mt-6 grid gap-4 lg:grid-cols-2" aria-labelledby="repairs">
+            <h2 id="repairs" class="sr-only">{t!(i18n, object_repairs)}</h2>
+            <ActionForm action=pick attr:class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" attr:data-testid="pick-winner-form">
+                <h3 class="text-sm font-semibold text-slate-800">{t!(i18n, object_pick_title)}</h3>
+                <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_pick_help)}</p>
+                <input type="hidden" name="kind" value=kind.clone() />
+                <input type="hidden" name="name" value=name.clone() />
+                <fieldset class="mt-3 flex flex-wrap gap-3 text-sm">
+                    <legend class="sr-only">{t!(i18n, object_pick_title)}</legend>
+                    {hosts.iter().enumerate().map(|(i, h)| view! {
+                        <label class="flex items-center gap-1.5">
+                            <input type="radio" name="winner" value=h.clone() checked=i == 0 />
+                            {t_string!(i18n, object_keep_version).replace("{host}", h)}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <label class="mt-3 flex items-start gap-2 text-xs text-slate-700">
+                    <input type="checkbox" name="confirm" class="mt-0.5" data-testid="pick-confirm" />
+                    {t!(i18n, object_pick_confirm)}
+                </label>
+                <button type="submit" class=format!("{button} mt-3 bg-sky-600 text-white hover:bg-sky-700") disabled=busy>
+                    {t!(i18n, object_pick)}
+                </button>
+                <Refusal action=Signal::derive(move || pick.value().get()) />
+            </ActionForm>
+            <ActionForm action=delete attr:class="rounded-lg border border-red-200 bg-white p-4 shadow-sm" attr:data-testid="delete-everywhere-form">
+                <h3 class="text-sm font-semibold text-red-800">{t!(i18n, object_delete_title)}</h3>
+                <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_delete_help)}</p>
+                <input type="hidden" name="kind" value=kind2 />
+                <input type="hidden" name="name" value=name2 />
+                <label class="mt-3 block text-xs font-medium text-slate-700">
+                    {confirm_label}
+                    <input name="confirm" autocomplete="off" spellcheck="false" on:input=move |ev| typed.set(event_target_value(&ev))
+                        class="mt-1 block w-64 rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm" />
+                </label>
+                <button type="submit" class=format!("{button} mt-3 bg-red-600 text-white hover:bg-red-700")
+                    disabled=move || busy() || typed.get().trim() != name_for_check>
+                    {t!(i18n, object_delete)}
+                </button>
+                <Refusal action=Signal::derive(move || delete.value().get()) />
+            </ActionForm>
+            <div class="lg:col-span-2" aria-live="polite">
+                {move || repair.get().map(|r| view! { <RepairProgress repair=r /> })}
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Refusal(action: Signal<Option<Result<(), ConsoleError>>>) -> impl IntoView {
+    view! {
+        <div class="mt-3">
+            {move || action.get().and_then(Result::err).map(|error| view! { <ChangeRefused error /> })}
+        </div>
+    }
+    .into_any()
+}
+
+/// A repair's steps so far, what it waits for, and how it ended.
+#[component]
+fn RepairProgress(repair: RepairView) -> impl IntoView {
+    let i18n = use_i18n();
+    let title = match &repair.winner {
+        Some(winner) => t_string!(i18n, repair_title_pick).replace("{winner}", winner),
+        None => t_string!(i18n, repair_title_delete).to_string(),
+    };
+    let started = t_string!(i18n, repair_started_by)
+        .replace("{actor}", &repair.actor)
+        .replace("{ago}", &ago(Some(repair.started_secs_ago)));
+    let (tone, state) = match repair.state.as_str() {
+        "running" => (
+            "border-sky-200 bg-sky-50 text-sky-950",
+            t_string!(i18n, repair_running),
+        ),
+        "done" => (
+            "border-emerald-200 bg-emerald-50 text-emerald-950",
+            t_string!(i18n, repair_done),
+        ),
+        _ => (
+            "border-red-200 bg-red-50 text-red-950",
+            t_string!(i18n, repair_failed),
+        ),
+    };
+    let waiting = repair.running().then(|| {
+        if repair.winner.is_some() {
+            t_string!(i18n, repair_waiting_pick)
+        } else {
+            t_string!(i18n, repair_waiting_delete)
+        }
+    });
+    view! {
+        <div class=format!("rounded-lg border p-4 text-sm {tone}") data-testid="repair-progress" data-state=repair.state.clone()>
+            <p class="flex flex-wrap items-baseline gap-x-2">
+                <span class="font-semibold">{title}</span>
+                <span class="text-xs font-semibold uppercase tracking-wide">{state}</span>
+                <span class="text-xs opacity-75">{started}</span>
+            </p>
+            <ol class="mt-2 space-y-1">
+                {repair.steps.iter().map(|s| view! {
+                    <li class="flex gap-2"><span aria-hidden="true">"✓"</span>{step_text(i18n, s)}</li>
+                }).collect_view()}
+                {waiting.map(|w| view! {
+                    <li class="flex gap-2 text-sky-800">
+                        <span class="inline-block animate-spin motion-reduce:animate-none" aria-hidden="true">"◌"</span>{w}
+                    </li>
+                })}
+            </ol>
+            {repair.failure.as_ref().map(|f| view! {
+                <p class="mt-2 font-medium" data-testid="repair-failure">{failure_text(i18n, f)}</p>
+                <p class="mt-1 text-xs">{t!(i18n, repair_see_audit)}</p>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+type I18n = leptos_i18n::I18nContext<Locale>;
+
+fn step_text(i18n: I18n, step: &RepairStepView) -> String {
+    let host = step.host.clone().unwrap_or_default();
+    let text = match step.key.as_str() {
+        "copied" => t_string!(i18n, repair_step_copied)
+            .replace("{winner}", step.winner.as_deref().unwrap_or_default()),
+        "hosts-agree" => t_string!(i18n, repair_step_hosts_agree).to_string(),
+        "deleted" => t_string!(i18n, repair_step_deleted).to_string(),
+        "finalizer-cleared" => t_string!(i18n, repair_step_finalizer_cleared).to_string(),
+        _ => t_string!(i18n, repair_step_gone).to_string(),
+    };
+    text.replace("{host}", &host)
+}
+
+fn failure_text(i18n: I18n, failure: &RepairFailureView) -> String {
+    let host = failure.host.clone().unwrap_or_default();
+    let waited = failure.waited_secs.to_string();
+    let text = match failure.key.as_str() {
+        "unknown-host" => t_string!(i18n, repair_failed_unknown_host).to_string(),
+        "not-on-host" => t_string!(i18n, repair_failed_not_on_host).to_string(),
+        "host" => {
+            let task = match failure.task.as_deref() {
+                Some("reading") => t_string!(i18n, repair_task_reading),
+                Some("writing") => t_string!(i18n, repair_task_writing),
+                Some("writing-status") => t_string!(i18n, repair_task_writing_status),
+                Some("deleting") => t_string!(i18n, repair_task_deleting),
+                _ => t_string!(i18n, repair_task_clearing_finalizer),
+            };
+            t_string!(i18n, repair_failed_host)
+                .replace("{task}", task)
+                .replace("{detail}", failure.detail.as_deref().unwrap_or_default())
+        }
+        "hosts-differ" => t_string!(i18n, repair_failed_hosts_differ).to_string(),
+        "still-held" => {
+            let mut parts = vec![t_string!(i18n, repair_failed_still_held).to_string()];
+            if !failure.hosts.is_empty() {
+                parts.push(
+                    t_string!(i18n, repair_failed_on_hosts)
+                        .replace("{hosts}", &failure.hosts.join(", ")),
+                );
+            }
+            if failure.members > 0 {
+                parts.push(
+                    t_string!(i18n, repair_failed_on_members)
+                        .replace("{members}", &failure.members.to_string()),
+                );
+            }
+            parts.join(" ")
+        }
+        _ => t_string!(i18n, repair_failed_crashed).to_string(),
+    };
+    text.replace("{host}", &host).replace("{waited}", &waited)
+}

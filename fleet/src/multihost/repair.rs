@@ -1,0 +1,282 @@
+//! Repairs run in the background, one at a time per object: they wait up to a minute for
+//! the hosts' controllers and kubefed, and every open page of the object follows them step by
+//! step. What a repair did stays readable for a while after it ends, for whoever looks.
+//!
+//! Steps and failures are typed, so the console can say them in the reader's language; their
+//! English `Display` is what the audit log records.
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::resolve::{Resolution, ResolveError};
+use super::{FederationMonitor, ObjectKey};
+
+/// How long a finished repair can still be read.
+pub const REPAIR_KEPT_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// One thing a repair did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepairStep {
+    /// `host`'s object now carries `winner`'s version.
+    Copied { host: String, winner: String },
+    /// Every host federates the same content.
+    HostsAgree,
+    /// Deleted on `host`.
+    Deleted { host: String },
+    /// kubefed's finalizer cleared on `host`'s federated object, every member being clean.
+    FinalizerCleared { host: String },
+    /// No host or member holds the object any more.
+    Gone,
+}
+
+impl fmt::Display for RepairStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Copied { host, winner } => write!(f, "{host}: now carries {winner}'s version"),
+            Self::HostsAgree => f.write_str("every host now federates the same version"),
+            Self::Deleted { host } => write!(f, "{host}: deleted"),
+            Self::FinalizerCleared { host } => write!(
+                f,
+                "{host}: cleared kubefed's finalizer (every member was clean)"
+            ),
+            Self::Gone => f.write_str("no host or member holds it any more"),
+        }
+    }
+}
+
+/// What a repair was doing on a host when the host refused or did not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostTask {
+    Reading,
+    Writing,
+    WritingStatus,
+    Deleting,
+    ClearingFinalizer,
+}
+
+impl HostTask {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Reading => "reading",
+            Self::Writing => "writing",
+            Self::WritingStatus => "writing-status",
+            Self::Deleting => "deleting",
+            Self::ClearingFinalizer => "clearing-finalizer",
+        }
+    }
+}
+
+impl fmt::Display for HostTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Reading => "reading it",
+            Self::Writing => "writing it",
+            Self::WritingStatus => "writing its status",
+            Self::Deleting => "deleting it",
+            Self::ClearingFinalizer => "clearing kubefed's finalizer",
+        })
+    }
+}
+
+/// What had still not happened when a repair gave up waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsettled {
+    /// The hosts' federated objects still differ.
+    HostsDiffer,
+    /// Federated objects remain on `hosts`; `members` members still hold a copy.
+    StillHeld { hosts: Vec<String>, members: usize },
+}
+
+impl fmt::Display for Unsettled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HostsDiffer => f.write_str("the hosts' federated objects still differ"),
+            Self::StillHeld { hosts, members } => {
+                let mut what = Vec::new();
+                if !hosts.is_empty() {
+                    what.push(format!("federated objects remain on {}", hosts.join(", ")));
+                }
+                if *members > 0 {
+                    what.push(format!("{members} member(s) still hold a copy"));
+                }
+                f.write_str(&what.join(" and "))
+            }
+        }
+    }
+}
+
+/// Which repair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepairAction {
+    PickWinner { winner: String },
+    DeleteEverywhere,
+}
+
+#[derive(Debug, Clone)]
+pub enum RepairOutcome {
+    Running,
+    Done,
+    Failed(ResolveError),
+    /// The repair stopped on an internal error.
+    Crashed,
+}
+
+/// A repair of one object, running or recently ended.
+#[derive(Debug, Clone)]
+pub struct RepairRecord {
+    pub action: RepairAction,
+    pub actor: String,
+    pub started: SystemTime,
+    pub steps: Vec<RepairStep>,
+    pub outcome: RepairOutcome,
+    finished: Option<Instant>,
+}
+
+impl RepairRecord {
+    pub fn running(&self) -> bool {
+        matches!(self.outcome, RepairOutcome::Running)
+    }
+}
+
+/// Why a repair was not started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepairRefused {
+    #[error("no host federates {kind} `{name}` (any more)")]
+    Unknown { kind: &'static str, name: String },
+    #[error("{host} holds no version of {kind} `{name}` to keep")]
+    WinnerLacks {
+        host: String,
+        kind: &'static str,
+        name: String,
+    },
+    #[error("a repair of {kind} `{name}` started by {actor} is still running; wait for it")]
+    Busy {
+        kind: &'static str,
+        name: String,
+        actor: String,
+    },
+}
+
+impl FederationMonitor {
+    /// Starts `action` on `key` in the background for `actor`; `repair(key)` follows it.
+    pub fn start_repair(
+        &self,
+        key: &ObjectKey,
+        action: RepairAction,
+        actor: &str,
+    ) -> Result<(), RepairRefused> {
+        let kind = key.kind.kind_name();
+        let name = key.name.clone();
+        let row = self.row(key).ok_or_else(|| RepairRefused::Unknown {
+            kind,
+            name: name.clone(),
+        })?;
+        if let RepairAction::PickWinner { winner } = &action
+            && !row
+                .hosts
+                .iter()
+                .any(|h| &h.host == winner && h.fingerprint.is_some())
+        {
+            return Err(RepairRefused::WinnerLacks {
+                host: winner.clone(),
+                kind,
+                name,
+            });
+        }
+        {
+            let mut repairs = self
+                .shared
+                .repairs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            repairs.retain(|_, r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR));
+            if let Some(running) = repairs.get(key).filter(|r| r.running()) {
+                return Err(RepairRefused::Busy {
+                    kind,
+                    name,
+                    actor: running.actor.clone(),
+                });
+            }
+            repairs.insert(
+                key.clone(),
+                RepairRecord {
+                    action: action.clone(),
+                    actor: actor.to_string(),
+                    started: SystemTime::now(),
+                    steps: Vec::new(),
+                    outcome: RepairOutcome::Running,
+                    finished: None,
+                },
+            );
+        }
+        let monitor = self.clone();
+        let (key, actor) = (key.clone(), actor.to_string());
+        let watched = (self.clone(), key.clone());
+        let work = tokio::spawn(async move {
+            let observer = {
+                let (shared, key) = (monitor.shared.clone(), key.clone());
+                move |step: &RepairStep| {
+                    if let Some(r) = shared
+                        .repairs
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_mut(&key)
+                    {
+                        r.steps.push(step.clone());
+                    }
+                }
+            };
+            let mut resolution = Resolution::observed(observer);
+            let result = match &action {
+                RepairAction::PickWinner { winner } => {
+                    monitor
+                        .pick_winner_observed(&key, winner, &actor, &mut resolution)
+                        .await
+                }
+                RepairAction::DeleteEverywhere => {
+                    monitor
+                        .coordinated_delete_observed(&key, &actor, &mut resolution)
+                        .await
+                }
+            };
+            let outcome = match result {
+                Ok(()) => RepairOutcome::Done,
+                Err(e) => RepairOutcome::Failed(e),
+            };
+            finish(&monitor, &key, outcome);
+        });
+        // A repair that died (a bug) must not stay "running" and block the object.
+        tokio::spawn(async move {
+            if let Err(crash) = work.await {
+                tracing::error!(%crash, "a repair stopped on an internal error");
+                let (monitor, key) = watched;
+                finish(&monitor, &key, RepairOutcome::Crashed);
+            }
+        });
+        Ok(())
+    }
+
+    /// The object's running or recently ended repair.
+    pub fn repair(&self, key: &ObjectKey) -> Option<RepairRecord> {
+        self.shared
+            .repairs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .filter(|r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR))
+            .cloned()
+    }
+}
+
+fn finish(monitor: &FederationMonitor, key: &ObjectKey, outcome: RepairOutcome) {
+    if let Some(r) = monitor
+        .shared
+        .repairs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_mut(key)
+    {
+        r.outcome = outcome;
+        r.finished = Some(Instant::now());
+    }
+}
