@@ -24,7 +24,7 @@ pub use repair::{
     HostTask, REPAIR_KEPT_FOR, RepairAction, RepairOutcome, RepairRecord, RepairRefused,
     RepairStep, Unsettled,
 };
-pub use resolve::{Resolution, ResolveError, SETTLE_TIMEOUT, SYNC_FINALIZER};
+pub use resolve::{SETTLE_TIMEOUT, SYNC_FINALIZER};
 pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
 pub use view::{
     FederationView, HostCell, HostLinks, HostObject, MemberCell, MemberLink, ObjectKey, ObjectRow,

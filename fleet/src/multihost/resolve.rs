@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::audit::{self, AuditEntry};
 use super::fingerprint::NOT_PROPAGATED;
-use super::repair::{HostTask, RepairStep, Unsettled};
+use super::repair::{HostTask, RepairStep, Resolution, ResolveError, Unsettled};
 use super::{FederationMonitor, ObjectKey};
 
 /// kubefed's finalizer on federated objects.
@@ -23,64 +23,6 @@ pub const SYNC_FINALIZER: &str = "kubefed.io/sync-controller";
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A member must stay clean this long before a finalizer is cleared by hand.
 const CLEAN_FOR: Duration = Duration::from_secs(3);
-
-/// Why a repair stopped. Clone, so a repair running in the background can keep it.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ResolveError {
-    #[error("host {0} is not one of this console's hosts")]
-    UnknownHost(String),
-    #[error("{kind} {name} does not exist on {host}")]
-    NotOnHost {
-        kind: &'static str,
-        name: String,
-        host: String,
-    },
-    #[error("{host} refused or did not answer while {task}: {source}")]
-    Host {
-        host: String,
-        task: HostTask,
-        #[source]
-        source: Arc<kube::Error>,
-    },
-    #[error("after {waited} s {unsettled}; what was done so far is in the audit log")]
-    NotSettled { waited: u64, unsettled: Unsettled },
-}
-
-/// Who hears of a repair's steps as they happen.
-type StepObserver = Box<dyn Fn(&RepairStep) + Send + Sync>;
-
-/// What a repair did, step by step; each step is also handed to the repair's observer as it
-/// happens (the console shows repairs live).
-#[derive(Default)]
-pub struct Resolution {
-    pub steps: Vec<RepairStep>,
-    observer: Option<StepObserver>,
-}
-
-impl std::fmt::Debug for Resolution {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Resolution")
-            .field("steps", &self.steps)
-            .finish()
-    }
-}
-
-impl Resolution {
-    /// A resolution whose steps are also reported to `observer`.
-    pub fn observed(observer: impl Fn(&RepairStep) + Send + Sync + 'static) -> Self {
-        Self {
-            steps: Vec::new(),
-            observer: Some(Box::new(observer)),
-        }
-    }
-
-    fn push(&mut self, step: RepairStep) {
-        if let Some(observer) = &self.observer {
-            observer(&step);
-        }
-        self.steps.push(step);
-    }
-}
 
 fn host_error(host: &str, task: HostTask) -> impl FnOnce(kube::Error) -> ResolveError {
     let host = host.to_string();
