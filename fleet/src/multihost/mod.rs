@@ -22,7 +22,7 @@ pub use kinds::FederatedKind;
 pub use monitor::{FederationMonitor, TOPOLOGY_INTERVAL};
 pub use repair::{
     HostTask, REPAIR_KEPT_FOR, RepairAction, RepairOutcome, RepairRecord, RepairRefused,
-    RepairStep, Unsettled,
+    RepairStep, Resolution, ResolveError, Unsettled,
 };
 pub use resolve::{SETTLE_TIMEOUT, SYNC_FINALIZER};
 pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
