@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
-import { expect, test } from "@playwright/test";
-import { clusterGet, demoDir, logIn, openHydrated } from "./session";
+import { clusterGet, demoDir, expect, logIn, openHydrated, test } from "./session";
 
 const STEPS = [
   "kubeconfig",

@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { logIn, openHydrated } from "./session";
+import { expect, logIn, openHydrated, test } from "./session";
 
 // The suite's server runs the demo fleet with `--scenario conflicts`: user xxp differs between
 // host and host2 and flips on the member, host2's second platform role for xxr cannot sync,

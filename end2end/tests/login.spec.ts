@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { adminPassword, logIn, openHydrated } from "./session";
+import { adminPassword, expect, logIn, openHydrated, test } from "./session";
 
 test.afterEach(async ({ context }) => {
   await context.clearCookies();

@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
 import { resolve } from "node:path";
-import { demoDir, logIn, openHydrated } from "./session";
+import { demoDir, expect, logIn, openHydrated, test } from "./session";
 
 // `make screenshot` only: refreshes the README's pictures of the console.
 test.skip(!process.env.TANDEM_SCREENSHOT, "set TANDEM_SCREENSHOT=1 (make screenshot)");

@@ -1,6 +1,27 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page } from "@playwright/test";
+
+export { expect };
+
+/**
+ * Every test's pages run under the console's Content-Security-Policy: a script or style the
+ * policy blocks (an inline script without the response's nonce, say) fails the test, since
+ * the page would be broken for real users too.
+ */
+export const test = base.extend<{ cspViolations: string[] }>({
+  cspViolations: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on("console", (message) => {
+        if (message.text().includes("Content Security Policy")) violations.push(message.text());
+      });
+      await use(violations);
+      expect(violations, "the Content-Security-Policy blocked something").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 /** The demo fleet's data directory: playwright.config.ts starts the server on it. */
 export const demoDir = resolve(__dirname, "../../target/e2e-demo");

@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { logIn, openHydrated } from "./session";
+import { expect, logIn, openHydrated, test } from "./session";
 
 test.beforeEach(async ({ page }) => {
   await logIn(page);
@@ -87,4 +86,16 @@ test("server functions refuse cross-site calls", async ({ request }) => {
     data: "",
   });
   expect(response.status()).toBe(403);
+});
+
+test("pages carry a strict Content-Security-Policy with a fresh nonce", async ({ page }) => {
+  const policy = async () => (await page.goto("/"))?.headers()["content-security-policy"] ?? "";
+  const first = await policy();
+  expect(first).toMatch(/script-src 'nonce-[A-Za-z0-9_-]{22}' 'strict-dynamic' 'wasm-unsafe-eval'/);
+  expect(first).toContain("frame-ancestors 'none'");
+  expect(first).not.toContain("unsafe-inline");
+  const nonce = (p: string) => p.match(/'nonce-([^']+)'/)?.[1];
+  expect(nonce(await policy())).not.toEqual(nonce(first));
+  // The page still hydrates under it (the fixture fails the test on any blocked script).
+  await openHydrated(page, "/users");
 });

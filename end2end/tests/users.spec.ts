@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { clusterGet, logIn, logOut, openHydrated } from "./session";
+import type { Page } from "@playwright/test";
+import { clusterGet, expect, logIn, logOut, openHydrated, test } from "./session";
 
 test.afterEach(async ({ context }) => {
   await context.clearCookies();

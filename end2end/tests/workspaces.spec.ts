@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { logIn, logOut, openHydrated } from "./session";
+import { expect, logIn, logOut, openHydrated, test } from "./session";
 
 test.afterEach(async ({ context }) => {
   await context.clearCookies();
