@@ -8,6 +8,7 @@ pub mod clusters;
 pub mod config;
 pub mod health;
 pub mod iam;
+pub mod kept_data;
 pub mod kubeconfig_check;
 pub mod kubesphere;
 pub mod member_checks;

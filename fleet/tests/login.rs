@@ -16,7 +16,7 @@ const SECRET: &str = "login-test-jwt-secret";
 const ADMIN_PASSWORD: &str = "Admin-Pass-1";
 
 struct Host {
-    _cluster: SandboxCluster,
+    cluster: SandboxCluster,
     _dir: tempfile::TempDir,
     client: Client,
     iam: Iam,
@@ -34,7 +34,7 @@ async fn host() -> Host {
     let (dir, iam) = common::iam_on(&cluster).await;
     Host {
         client: common::client(&cluster).await,
-        _cluster: cluster,
+        cluster,
         _dir: dir,
         iam,
     }
@@ -208,7 +208,9 @@ async fn disabled_users_and_ended_sessions_are_refused() {
         .login("host", attempt("alice", "Alice-Pass-1"))
         .await
         .unwrap();
-    h.iam.revoke(&session.token, session.expires_at);
+    h.iam
+        .revoke("host", &session.token, session.expires_at)
+        .await;
     let ended = h
         .iam
         .authenticate("host", &session.token, SystemTime::now())
@@ -219,6 +221,30 @@ async fn disabled_users_and_ended_sessions_are_refused() {
         .authenticate("host", &second.token, SystemTime::now())
         .await;
     assert!(other.is_ok(), "the other session goes on: {other:?}");
+
+    // The ended session is kept on the host: a console started afresh (a restart, another
+    // replica) refuses it too, and a logout there is refused here as soon as the host has it.
+    let (_dir, restarted) = common::iam_on(&h.cluster).await;
+    let ended_there = restarted
+        .authenticate("host", &session.token, SystemTime::now())
+        .await;
+    assert!(
+        matches!(ended_there, Err(SessionError::Revoked)),
+        "{ended_there:?}"
+    );
+    restarted
+        .revoke("host", &second.token, second.expires_at)
+        .await;
+    common::eventually(10, async || {
+        matches!(
+            h.iam
+                .authenticate("host", &second.token, SystemTime::now())
+                .await,
+            Err(SessionError::Revoked)
+        )
+        .then_some(())
+    })
+    .await;
 
     // A token signed with another secret never passes, whatever it claims.
     let forged = JwtSecret::new("not-the-host-secret").unwrap().issue(

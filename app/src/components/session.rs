@@ -28,7 +28,10 @@ pub async fn logout() -> Result<String, ConsoleError> {
             .as_ref()
             .and_then(|p| p.extensions.get::<crate::auth::SessionToken>().cloned()),
     ) {
-        state.iam.revoke(&token.0, principal.expires_at);
+        state
+            .iam
+            .revoke(&principal.host, &token.0, principal.expires_at)
+            .await;
         tracing::info!(user = %principal.username, host = %principal.host, "logged out");
     }
     if let Some(response) = use_context::<ResponseOptions>() {

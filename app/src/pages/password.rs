@@ -50,7 +50,10 @@ pub async fn change_password(
         .as_ref()
         .and_then(|p| p.extensions.get::<crate::auth::SessionToken>())
     {
-        state.iam.revoke(&old.0, principal.expires_at);
+        state
+            .iam
+            .revoke(&principal.host, &old.0, principal.expires_at)
+            .await;
     }
     let settings = host.settings().await.map_err(unavailable)?;
     let now = std::time::SystemTime::now();

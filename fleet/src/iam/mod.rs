@@ -8,6 +8,7 @@ pub mod login;
 pub mod passwords;
 pub mod propagation;
 pub mod resources;
+pub mod revocations;
 pub mod settings;
 pub mod token;
 pub mod user_admin;
@@ -15,12 +16,12 @@ pub mod users;
 pub mod workspace_access;
 pub mod workspaces;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{Api, Client};
+use tokio::task::JoinSet;
 
 pub use authorize::{Action, Permissions};
 pub use cache::IamCache;
@@ -29,6 +30,7 @@ pub use settings::{AuthSettings, SettingsError};
 pub use token::{Claims, JwtSecret, TokenError};
 
 use crate::ConsoleConfig;
+use revocations::EndedSessions;
 
 /// How long a host's authentication settings are trusted before they are read again.
 const SETTINGS_TTL: Duration = Duration::from_secs(60);
@@ -124,7 +126,9 @@ impl HostIam {
 #[derive(Clone)]
 pub struct Iam {
     hosts: Arc<Vec<HostIam>>,
-    revoked: Arc<Mutex<HashMap<[u8; 32], u64>>>,
+    ended: EndedSessions,
+    /// The watches on each host's ended sessions; they stop with the last clone.
+    _follow: Arc<JoinSet<()>>,
 }
 
 impl Iam {
@@ -144,9 +148,17 @@ impl Iam {
                 settings: Mutex::new(None),
             });
         }
+        let ended = EndedSessions::default();
+        let mut follow = JoinSet::new();
+        for host in &hosts {
+            if let Ok(client) = &host.client {
+                follow.spawn(ended.clone().follow(host.name.clone(), client.clone()));
+            }
+        }
         Self {
             hosts: Arc::new(hosts),
-            revoked: Arc::default(),
+            ended,
+            _follow: Arc::new(follow),
         }
     }
 
@@ -196,7 +208,10 @@ impl Iam {
     ) -> Result<Principal, SessionError> {
         let host = self.host(host_name)?;
         let claims = host.settings().await?.jwt_secret.verify(token, now)?;
-        if self.is_revoked(token) {
+        if let Ok(client) = host.client() {
+            self.ended.read_once(&host.name, client).await;
+        }
+        if self.ended.contains(&revocations::print(token)) {
             return Err(SessionError::Revoked);
         }
         let cache = host.cache()?;
@@ -222,21 +237,15 @@ impl Iam {
         })
     }
 
-    /// Ends the session carried by `token`: it is refused from now until it would have
-    /// expired anyway.
-    pub fn revoke(&self, token: &str, expires_at: SystemTime) {
-        let now = token::unix(SystemTime::now());
-        if let Ok(mut revoked) = self.revoked.lock() {
-            revoked.retain(|_, exp| *exp > now);
-            revoked.insert(fingerprint(token), token::unix(expires_at));
-        }
-    }
-
-    fn is_revoked(&self, token: &str) -> bool {
-        self.revoked
-            .lock()
-            .map(|r| r.contains_key(&fingerprint(token)))
-            .unwrap_or(true)
+    /// Ends the session carried by `token` on `host`: it is refused from now until it would
+    /// have expired anyway, by this console at once and by every console of the fleet once
+    /// the host has it.
+    pub async fn revoke(&self, host: &str, token: &str, expires_at: SystemTime) {
+        let client = self.host(host).ok().and_then(|h| h.client().ok());
+        let _ = self
+            .ended
+            .end(host, client, revocations::print(token), expires_at)
+            .await;
     }
 
     /// Creates a user on `host` — refused when a user of that name exists on another host of
@@ -340,9 +349,4 @@ async fn shares_a_member(a: &HostIam, b: &HostIam) -> bool {
 
 fn host_error(e: SessionError) -> user_admin::UserError {
     user_admin::UserError::HostUnavailable(e.to_string())
-}
-
-fn fingerprint(token: &str) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes()).into()
 }
