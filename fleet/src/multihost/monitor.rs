@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use super::repair::RepairRecord;
 use super::{FederatedKind, FederationView, HostLinks, MemberLink, ObjectKey, ObjectRow};
@@ -174,10 +174,10 @@ async fn watch_member(shared: Arc<Shared>, uid: String, client: Client, kind: Fe
 }
 
 /// Reads every host's `Cluster`s on an interval and starts the watches of members not
-/// watched yet, with the kubeconfig a host keeps for each.
+/// watched yet, with the kubeconfig a host keeps for each; stops those of members that left.
 async fn follow_topology(shared: Arc<Shared>, hosts: Arc<Vec<(String, Client)>>) {
     let clients = MemberClients::default();
-    let mut watched: HashSet<String> = HashSet::new();
+    let mut watched: HashMap<String, Vec<AbortHandle>> = HashMap::new();
     // Owned here: dropping this task (the monitor) stops the member watches too.
     let mut member_tasks = JoinSet::new();
     loop {
@@ -226,23 +226,43 @@ async fn follow_topology(shared: Arc<Shared>, hosts: Arc<Vec<(String, Client)>>)
                 members,
             });
         }
+        let every_host_answered = topology.iter().all(|h| h.reachable);
+        let present: HashSet<String> = topology
+            .iter()
+            .flat_map(|h| h.members.iter().map(|m| m.uid.clone()))
+            .collect();
         shared.update(|v| v.set_topology(topology));
+        // Only when every host answered is a member missing from all of them really gone.
+        if every_host_answered {
+            watched.retain(|uid, tasks| {
+                if present.contains(uid) {
+                    return true;
+                }
+                tasks.iter().for_each(AbortHandle::abort);
+                shared.update(|v| v.forget_member(uid));
+                false
+            });
+            while member_tasks.try_join_next().is_some() {}
+        }
         for (uid, host, name, kubeconfig) in kubeconfigs {
-            if watched.contains(&uid) {
+            if watched.contains_key(&uid) {
                 continue;
             }
             let Ok(client) = clients.client(&host, &name, &kubeconfig).await else {
                 continue; // tried again next round
             };
-            for kind in FederatedKind::ALL {
-                member_tasks.spawn(watch_member(
-                    shared.clone(),
-                    uid.clone(),
-                    client.clone(),
-                    kind,
-                ));
-            }
-            watched.insert(uid);
+            let tasks = FederatedKind::ALL
+                .into_iter()
+                .map(|kind| {
+                    member_tasks.spawn(watch_member(
+                        shared.clone(),
+                        uid.clone(),
+                        client.clone(),
+                        kind,
+                    ))
+                })
+                .collect();
+            watched.insert(uid, tasks);
         }
         tokio::time::sleep(TOPOLOGY_INTERVAL).await;
     }

@@ -137,3 +137,41 @@ fn deletes_failures_differences_and_missing_copies() {
     );
     assert_eq!(FederatedState::InSync.key(), "in-sync");
 }
+
+#[test]
+fn a_member_that_left_the_fleet_holds_nothing() {
+    let link = |uid: &str| MemberLink {
+        uid: uid.into(),
+        name: format!("member-{uid}"),
+        ready: true,
+    };
+    let hosts = |members: Vec<MemberLink>| {
+        vec![HostLinks {
+            host: "host".into(),
+            reachable: true,
+            members,
+        }]
+    };
+    let key = ObjectKey {
+        kind: FederatedKind::User,
+        name: "xxp".into(),
+    };
+    let mut view = FederationView::default();
+    view.set_topology(hosts(vec![link("a"), link("b")]));
+    let copy = user("xxp@163.com", "1", "true");
+    view.member_changed("a", FederatedKind::User, "xxp", Some(&copy), at(0));
+    view.member_changed("b", FederatedKind::User, "xxp", Some(&copy), at(0));
+    let mut holding = view.members_holding(&key);
+    holding.sort();
+    assert_eq!(holding, vec!["a".to_string(), "b".to_string()]);
+    // Unjoined from every host: kubefed will never clean it, a delete must not wait for it.
+    view.set_topology(hosts(vec![link("a")]));
+    assert_eq!(view.members_holding(&key), vec!["a".to_string()]);
+    view.forget_member("b");
+    view.set_topology(hosts(vec![link("a"), link("b")]));
+    assert_eq!(
+        view.members_holding(&key),
+        vec!["a".to_string()],
+        "what was seen on b is gone"
+    );
+}

@@ -266,13 +266,22 @@ impl FederationView {
             .unwrap_or_default()
     }
 
-    /// The members (by UID) whose copy of `key` was last seen present.
+    /// The members (by UID) of the fleet whose copy of `key` was last seen present. A
+    /// member no host manages any more does not count: kubefed no longer cleans it up.
     pub fn members_holding(&self, key: &ObjectKey) -> Vec<String> {
+        let members = self.members();
         self.timelines
             .iter()
-            .filter(|((_, k), t)| k == key && t.present())
+            .filter(|((uid, k), t)| {
+                k == key && t.present() && members.iter().any(|(m, _)| m == uid)
+            })
             .map(|((uid, _), _)| uid.clone())
             .collect()
+    }
+
+    /// Drops what was seen on member `uid` (it left the fleet).
+    pub fn forget_member(&mut self, uid: &str) {
+        self.timelines.retain(|(member, _), _| member != uid);
     }
 
     /// The hosts that share at least one member with `host` (itself included).
