@@ -52,8 +52,8 @@ test("a flapping user is shown with both hosts' versions, and keeping one stops 
 
   const form = page.getByTestId("pick-winner-form");
   await form.getByLabel("keep host2's").check();
-  await form.getByRole("button", { name: "Keep this version" }).click();
-  await expect(form).toContainText("tick the box");
+  // Nothing happens before the replacement is confirmed (the server refuses it too).
+  await expect(form.getByRole("button", { name: "Keep this version" })).toBeDisabled();
   await form.getByTestId("pick-confirm").check();
   await form.getByRole("button", { name: "Keep this version" }).click();
   // The repair runs in the background; the page follows it step by step.

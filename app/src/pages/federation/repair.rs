@@ -97,6 +97,11 @@ pub fn Repairs(
     let pick = ServerAction::<PickWinner>::new();
     let delete = ServerAction::<DeleteEverywhere>::new();
     let typed = RwSignal::new(String::new());
+    let ticked = RwSignal::new(false);
+    // The buttons wait for their confirmation only once the page runs: a browser without
+    // script posts the form and gets the server's refusal instead.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
     Effect::new(move |_| {
         if pick.value().with(|v| v.is_some()) || delete.value().with(|v| v.is_some()) {
             changes.update(|c| *c += 1);
@@ -129,10 +134,10 @@ pub fn Repairs(
                     }).collect_view()}
                 </fieldset>
                 <label class="mt-3 flex items-start gap-2 text-xs text-slate-700">
-                    <input type="checkbox" name="confirm" class="mt-0.5" data-testid="pick-confirm" />
+                    <input type="checkbox" name="confirm" class="mt-0.5" data-testid="pick-confirm" on:change=move |ev| ticked.set(event_target_checked(&ev)) />
                     {t!(i18n, object_pick_confirm)}
                 </label>
-                <button type="submit" class=format!("{button} mt-3 bg-sky-600 text-white hover:bg-sky-700") disabled=busy>
+                <button type="submit" class=format!("{button} mt-3 bg-sky-600 text-white hover:bg-sky-700") disabled=move || busy() || (live.get() && !ticked.get())>
                     {t!(i18n, object_pick)}
                 </button>
                 <Refusal action=Signal::derive(move || pick.value().get()) />
@@ -148,7 +153,7 @@ pub fn Repairs(
                         class="mt-1 block w-64 rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm" />
                 </label>
                 <button type="submit" class=format!("{button} mt-3 bg-red-600 text-white hover:bg-red-700")
-                    disabled=move || busy() || typed.get().trim() != name_for_check>
+                    disabled=move || busy() || (live.get() && typed.get().trim() != name_for_check)>
                     {t!(i18n, object_delete)}
                 </button>
                 <Refusal action=Signal::derive(move || delete.value().get()) />
