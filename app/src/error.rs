@@ -31,9 +31,38 @@ pub enum ConsoleError {
     /// (what is wrong and what to do).
     #[error("{0}")]
     ClusterRefused(String),
-    /// A multi-host repair that was refused or did not finish, in the domain's words.
-    #[error("{0}")]
-    FederationRefused(String),
+    /// A federated object that cannot be shown, or a repair that was not started, and why.
+    #[error("the repair was refused: {0:?}")]
+    FederationRefused(FederationProblem),
+}
+
+/// Why a federated object or a repair of it was refused; each has its own translated message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FederationProblem {
+    /// Not one of the kinds the console follows across hosts.
+    UnknownKind { kind: String },
+    /// No host federates it (any more).
+    NotFederated { name: String },
+    /// Keeping one version was not confirmed.
+    Unconfirmed,
+    /// Deleting everywhere was not confirmed by typing the name.
+    NameNotTyped { name: String },
+    /// The chosen host has no version of it.
+    WinnerLacks { host: String, name: String },
+    /// Another repair of it is running.
+    Busy { name: String, actor: String },
+}
+
+#[cfg(feature = "ssr")]
+impl From<fleet::multihost::RepairRefused> for FederationProblem {
+    fn from(e: fleet::multihost::RepairRefused) -> Self {
+        use fleet::multihost::RepairRefused as E;
+        match e {
+            E::Unknown { name, .. } => Self::NotFederated { name },
+            E::WinnerLacks { host, name, .. } => Self::WinnerLacks { host, name },
+            E::Busy { name, actor, .. } => Self::Busy { name, actor },
+        }
+    }
 }
 
 /// Why a change to a workspace was refused; each has its own translated message and fix.

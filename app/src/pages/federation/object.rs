@@ -8,12 +8,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::kind_label;
-use super::repair::Repairs;
+use super::repair::{Repairs, federation_problem};
 use super::table::{StateBadge, ago, short};
 use crate::components::live::live_refresh;
 use crate::components::problem::ErrorNotice;
 use crate::dto::federation::FederatedObjectView;
-use crate::error::ConsoleError;
+use crate::error::{ConsoleError, FederationProblem};
 use crate::i18n::{t, t_string, use_i18n};
 
 #[cfg(feature = "ssr")]
@@ -23,9 +23,9 @@ pub(super) fn object_key(
 ) -> Result<fleet::multihost::ObjectKey, ConsoleError> {
     let kind = fleet::multihost::FederatedKind::from_key(kind).ok_or_else(|| {
         crate::auth::set_status(http::StatusCode::NOT_FOUND);
-        ConsoleError::FederationRefused(format!(
-            "`{kind}` is not a kind the console follows across hosts"
-        ))
+        ConsoleError::FederationRefused(FederationProblem::UnknownKind {
+            kind: kind.to_string(),
+        })
     })?;
     Ok(fleet::multihost::ObjectKey {
         kind,
@@ -57,10 +57,9 @@ pub async fn federated_object(
         None if repair.is_some() => FederatedRowView::gone(kind.clone(), name.clone()),
         None => {
             crate::auth::set_status(http::StatusCode::NOT_FOUND);
-            return Err(ConsoleError::FederationRefused(format!(
-                "no host federates {} `{name}` (any more)",
-                key.kind.kind_name()
-            )));
+            return Err(ConsoleError::FederationRefused(
+                FederationProblem::NotFederated { name },
+            ));
         }
     };
     let diff = diff_versions(&console.federation.templates(&key));
@@ -113,6 +112,11 @@ pub fn FederatedObjectPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">{"…"}</p> }>
             {move || Suspend::new(async move {
                 match first.await {
+                    Err(ConsoleError::FederationRefused(problem)) => view! {
+                        <p role="alert" data-testid="error-notice" class="mt-4 rounded-lg border border-amber-200 bg-amber-50 p-6 text-sm text-amber-900">
+                            {federation_problem(i18n, &problem)}
+                        </p>
+                    }.into_any(),
                     Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
                     Ok(initial) => {
                         let object = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::table::ago;
 use crate::components::problem::ChangeRefused;
 use crate::dto::repair::{RepairFailureView, RepairStepView, RepairView};
-use crate::error::ConsoleError;
+use crate::error::{ConsoleError, FederationProblem};
 use crate::i18n::{Locale, t, t_string, use_i18n};
 
 #[cfg(feature = "ssr")]
@@ -19,7 +19,7 @@ fn refused(error: fleet::multihost::RepairRefused) -> ConsoleError {
         _ => http::StatusCode::UNPROCESSABLE_ENTITY,
     };
     crate::auth::set_status(status);
-    ConsoleError::FederationRefused(error.to_string())
+    ConsoleError::FederationRefused(error.into())
 }
 
 /// Starts keeping `winner`'s version: every other host of its members gets it, generated
@@ -38,7 +38,7 @@ pub async fn pick_winner(
     if confirm.as_deref() != Some("on") {
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         return Err(ConsoleError::FederationRefused(
-            "tick the box to confirm that the other hosts' versions will be replaced".into(),
+            FederationProblem::Unconfirmed,
         ));
     }
     console
@@ -69,9 +69,9 @@ pub async fn delete_everywhere(
     let key = super::object::object_key(&kind, &name)?;
     if confirm.trim() != name {
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ConsoleError::FederationRefused(format!(
-            "type the name, `{name}`, to confirm deleting it from every host"
-        )));
+        return Err(ConsoleError::FederationRefused(
+            FederationProblem::NameNotTyped { name },
+        ));
     }
     console
         .federation
@@ -168,12 +168,41 @@ pub fn Repairs(
 
 #[component]
 fn Refusal(action: Signal<Option<Result<(), ConsoleError>>>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="mt-3">
-            {move || action.get().and_then(Result::err).map(|error| view! { <ChangeRefused error /> })}
+            {move || action.get().and_then(Result::err).map(|error| match error {
+                ConsoleError::FederationRefused(problem) => view! {
+                    <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+                        {federation_problem(i18n, &problem)}
+                    </p>
+                }.into_any(),
+                error => view! { <ChangeRefused error /> }.into_any(),
+            })}
         </div>
     }
     .into_any()
+}
+
+/// A refused federation request in the reader's language.
+pub(super) fn federation_problem(i18n: I18n, problem: &FederationProblem) -> String {
+    use FederationProblem as P;
+    match problem {
+        P::UnknownKind { kind } => t_string!(i18n, problem_federation_kind).replace("{kind}", kind),
+        P::NotFederated { name } => {
+            t_string!(i18n, problem_federation_missing).replace("{name}", name)
+        }
+        P::Unconfirmed => t_string!(i18n, problem_federation_unconfirmed).to_string(),
+        P::NameNotTyped { name } => {
+            t_string!(i18n, problem_federation_name).replace("{name}", name)
+        }
+        P::WinnerLacks { host, name } => t_string!(i18n, problem_federation_winner)
+            .replace("{host}", host)
+            .replace("{name}", name),
+        P::Busy { name, actor } => t_string!(i18n, problem_federation_busy)
+            .replace("{name}", name)
+            .replace("{actor}", actor),
+    }
 }
 
 /// A repair's steps so far, what it waits for, and how it ended.
