@@ -64,7 +64,7 @@ test("a flapping user is shown with both hosts' versions, and keeping one stops 
   await expect(progress).toContainText("Every host now federates the same version");
   await expect(page.getByTestId("no-differences")).toBeVisible({ timeout: 15_000 });
   await expect(page.getByTestId("state-badge").first()).toContainText("In sync", { timeout: 15_000 });
-  await expect(page.getByTestId("audit-log")).toContainText("pick-winner");
+  await expect(page.getByTestId("audit-log").locator("[data-action=pick-winner]")).toContainText("kept one host's version");
 });
 
 test("deleting a stuck user everywhere frees it on every host and member", async ({ page }) => {
@@ -80,7 +80,7 @@ test("deleting a stuck user everywhere frees it on every host and member", async
   await expect(progress).toContainText("Deleting from every host");
   await expect(progress).toHaveAttribute("data-state", "done", { timeout: 70_000 });
   await expect(progress).toContainText("No host or member holds it any more");
-  await expect(page.getByTestId("audit-log")).toContainText("coordinated-delete");
+  await expect(page.getByTestId("audit-log").locator("[data-action=coordinated-delete]")).toContainText("deleted on every host");
   await expect(page.getByTestId("object-gone")).toBeVisible();
   await openHydrated(page, "/federation?q=zzp");
   await expect(page.locator("[data-object='user/zzp']")).toHaveCount(0);

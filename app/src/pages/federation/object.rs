@@ -252,10 +252,14 @@ fn AuditTrail(object: Memo<FederatedObjectView>) -> impl IntoView {
                 view! {
                     <ol class="mt-2 space-y-1 text-xs" data-testid="audit-log">
                         {o.audit.iter().map(|e| view! {
-                            <li class="flex flex-wrap gap-x-2">
+                            <li class="flex flex-wrap gap-x-2" data-action=e.action.clone()>
                                 <span class="tabular-nums text-slate-400">{e.at.clone()}</span>
                                 <span class="font-medium">{e.actor.clone()}</span>
-                                <span>{e.action.clone()}</span>
+                                <span>{match e.action.as_str() {
+                                    "pick-winner" => t_string!(i18n, object_audit_pick).to_string(),
+                                    "coordinated-delete" => t_string!(i18n, object_audit_delete).to_string(),
+                                    other => other.to_string(),
+                                }}</span>
                                 <span class=if e.succeeded { "text-emerald-800" } else { "text-red-800" }>{e.detail.clone()}</span>
                             </li>
                         }).collect_view()}
