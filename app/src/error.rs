@@ -5,6 +5,8 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+// The problems' own messages are the pages' (translated); `Display` names only the kind of
+// refusal, so that no `Debug` formatting of them is shipped to the browser.
 pub enum ConsoleError {
     /// The request never got a proper answer (network down, server restarting, bad encoding).
     #[error("the console server did not answer: {0}")]
@@ -19,20 +21,20 @@ pub enum ConsoleError {
     #[error("your role does not allow this: {0}")]
     Forbidden(String),
     /// A login attempt that did not succeed, and why.
-    #[error("login failed: {0:?}")]
+    #[error("login failed")]
     LoginRefused(LoginProblem),
     /// A change to a user that was refused, and why.
-    #[error("the change was refused: {0:?}")]
+    #[error("the change to the user was refused")]
     UserRefused(UserProblem),
     /// A change to a workspace that was refused, and why.
-    #[error("the change was refused: {0:?}")]
+    #[error("the change to the workspace was refused")]
     WorkspaceRefused(WorkspaceProblem),
     /// An add-cluster, update or removal request that was refused, in the domain's words
     /// (what is wrong and what to do).
     #[error("{0}")]
     ClusterRefused(String),
     /// A federated object that cannot be shown, or a repair that was not started, and why.
-    #[error("the repair was refused: {0:?}")]
+    #[error("the federation request was refused")]
     FederationRefused(FederationProblem),
 }
 

@@ -140,11 +140,11 @@ pub fn FederatedObjectPage() -> impl IntoView {
                                     <span class="mr-2 rounded bg-slate-100 px-2 py-0.5 align-middle text-sm font-normal text-slate-600">{kind_label(i18n, &kind)}</span>
                                     {name.clone()}
                                 </h1>
-                                {move || if gone.get() {
+                                {move || object.with(|o| if o.row.is_gone() {
                                     view! { <span class="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-600 ring-1 ring-inset ring-slate-300" data-testid="object-gone">{t!(i18n, object_gone)}</span> }.into_any()
                                 } else {
-                                    object.with(|o| view! { <StateBadge state=o.row.state.clone() /> }).into_any()
-                                }}
+                                    view! { <StateBadge state=o.row.state.clone() /> }.into_any()
+                                })}
                             </div>
                             {move || (!gone.get()).then(|| view! { <Members object /> <Versions object /> })}
                             {may_manage.then(|| view! { <Repairs kind name hosts changes repair /> })}
