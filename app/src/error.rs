@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 // The problems' own messages are the pages' (translated); `Display` names only the kind of
-// refusal, so that no `Debug` formatting of them is shipped to the browser.
+// refusal, so that no `Debug` formatting of them is shipped to the browser. Problems carry
+// their values as newtype variants, not struct variants: serde_json builds a whole struct
+// deserializer per struct variant, and all of it lands in the first download.
 pub enum ConsoleError {
     /// The request never got a proper answer (network down, server restarting, bad encoding).
     #[error("the console server did not answer: {0}")]
@@ -39,20 +41,21 @@ pub enum ConsoleError {
 }
 
 /// Why a federated object or a repair of it was refused; each has its own translated message.
+/// The page knows which object it asked about, so only what it cannot know travels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FederationProblem {
     /// Not one of the kinds the console follows across hosts.
-    UnknownKind { kind: String },
+    UnknownKind,
     /// No host federates it (any more).
-    NotFederated { name: String },
+    NotFederated,
     /// Keeping one version was not confirmed.
     Unconfirmed,
     /// Deleting everywhere was not confirmed by typing the name.
-    NameNotTyped { name: String },
-    /// The chosen host has no version of it.
-    WinnerLacks { host: String, name: String },
-    /// Another repair of it is running.
-    Busy { name: String, actor: String },
+    NameNotTyped,
+    /// The chosen host (named) has no version of it.
+    WinnerLacks(String),
+    /// Another repair of it, started by the named user, is running.
+    Busy(String),
 }
 
 #[cfg(feature = "ssr")]
@@ -60,9 +63,9 @@ impl From<fleet::multihost::RepairRefused> for FederationProblem {
     fn from(e: fleet::multihost::RepairRefused) -> Self {
         use fleet::multihost::RepairRefused as E;
         match e {
-            E::Unknown { name, .. } => Self::NotFederated { name },
-            E::WinnerLacks { host, name, .. } => Self::WinnerLacks { host, name },
-            E::Busy { name, actor, .. } => Self::Busy { name, actor },
+            E::Unknown { .. } => Self::NotFederated,
+            E::WinnerLacks { host, .. } => Self::WinnerLacks(host),
+            E::Busy { actor, .. } => Self::Busy(actor),
         }
     }
 }
@@ -71,14 +74,18 @@ impl From<fleet::multihost::RepairRefused> for FederationProblem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkspaceProblem {
     InvalidName,
-    NameTaken { name: String },
-    ExistsOnOtherHost { name: String, host: String },
-    UnknownUser { name: String },
+    NameTaken(String),
+    /// (name, the other host).
+    ExistsOnOtherHost((String, String)),
+    /// The user's name.
+    UnknownUser(String),
     UnknownRole,
-    UnknownCluster { name: String },
-    NotFound { name: String },
+    /// The cluster's name.
+    UnknownCluster(String),
+    NotFound(String),
     TooLong,
-    HostUnavailable { detail: String },
+    /// What the host said.
+    HostUnavailable(String),
 }
 
 #[cfg(feature = "ssr")]
@@ -87,17 +94,15 @@ impl From<fleet::iam::workspaces::WorkspaceError> for WorkspaceProblem {
         use fleet::iam::workspaces::WorkspaceError as E;
         match e {
             E::InvalidName(_) => Self::InvalidName,
-            E::NameTaken(name) => Self::NameTaken { name },
-            E::ExistsOnOtherHost { name, host } => Self::ExistsOnOtherHost { name, host },
-            E::UnknownUser(name) => Self::UnknownUser { name },
+            E::NameTaken(name) => Self::NameTaken(name),
+            E::ExistsOnOtherHost { name, host } => Self::ExistsOnOtherHost((name, host)),
+            E::UnknownUser(name) => Self::UnknownUser(name),
             E::UnknownRole(_) => Self::UnknownRole,
-            E::UnknownCluster(name) => Self::UnknownCluster { name },
-            E::NotFound(name) => Self::NotFound { name },
+            E::UnknownCluster(name) => Self::UnknownCluster(name),
+            E::NotFound(name) => Self::NotFound(name),
             E::TooLong => Self::TooLong,
-            E::Cluster(e) => Self::HostUnavailable {
-                detail: e.to_string(),
-            },
-            E::HostUnavailable(detail) => Self::HostUnavailable { detail },
+            E::Cluster(e) => Self::HostUnavailable(e.to_string()),
+            E::HostUnavailable(detail) => Self::HostUnavailable(detail),
         }
     }
 }
@@ -109,15 +114,18 @@ pub enum UserProblem {
     InvalidEmail,
     WeakPassword,
     DescriptionTooLong,
-    UnknownRole { role: String },
-    NameTaken { name: String },
-    EmailTaken { owner: String },
-    ExistsOnOtherHost { name: String, host: String },
-    NotFound { name: String },
+    UnknownRole(String),
+    NameTaken(String),
+    /// The user who has that email.
+    EmailTaken(String),
+    /// (name, the other host).
+    ExistsOnOtherHost((String, String)),
+    NotFound(String),
     OwnAccount,
     IncorrectCurrentPassword,
     PasswordMismatch,
-    HostUnavailable { detail: String },
+    /// What the host said.
+    HostUnavailable(String),
 }
 
 #[cfg(feature = "ssr")]
@@ -129,18 +137,16 @@ impl From<fleet::iam::user_admin::UserError> for UserProblem {
             E::InvalidEmail => Self::InvalidEmail,
             E::WeakPassword(_) => Self::WeakPassword,
             E::DescriptionTooLong => Self::DescriptionTooLong,
-            E::UnknownRole(role) => Self::UnknownRole { role },
-            E::NameTaken(name) => Self::NameTaken { name },
-            E::EmailTaken(owner) => Self::EmailTaken { owner },
-            E::ExistsOnOtherHost { name, host } => Self::ExistsOnOtherHost { name, host },
-            E::NotFound(name) => Self::NotFound { name },
+            E::UnknownRole(role) => Self::UnknownRole(role),
+            E::NameTaken(name) => Self::NameTaken(name),
+            E::EmailTaken(owner) => Self::EmailTaken(owner),
+            E::ExistsOnOtherHost { name, host } => Self::ExistsOnOtherHost((name, host)),
+            E::NotFound(name) => Self::NotFound(name),
             E::OwnAccount(_) => Self::OwnAccount,
             E::IncorrectCurrentPassword => Self::IncorrectCurrentPassword,
             E::PasswordMismatch => Self::PasswordMismatch,
-            E::Cluster(e) => Self::HostUnavailable {
-                detail: e.to_string(),
-            },
-            E::HostUnavailable(detail) => Self::HostUnavailable { detail },
+            E::Cluster(e) => Self::HostUnavailable(e.to_string()),
+            E::HostUnavailable(detail) => Self::HostUnavailable(detail),
         }
     }
 }
@@ -148,22 +154,16 @@ impl From<fleet::iam::user_admin::UserError> for UserProblem {
 /// Why a login was refused; each has its own translated message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum LoginProblem {
-    /// Wrong username or password (never told apart). `locked_now`: this attempt locked it.
-    IncorrectPassword {
-        locked_now: bool,
-    },
+    /// Wrong username or password (never told apart).
+    IncorrectPassword,
+    /// Wrong again, and this attempt locked the account.
+    LockedNow,
     Disabled,
     /// Too many failures; minutes until the lock ends, when known.
-    Locked {
-        minutes: Option<u64>,
-    },
+    Locked(Option<u64>),
     /// The host cluster did not answer, or has no usable KubeSphere settings.
-    HostUnavailable {
-        host: String,
-    },
-    UnknownHost {
-        host: String,
-    },
+    HostUnavailable(String),
+    UnknownHost(String),
 }
 
 impl LoginProblem {
@@ -171,23 +171,23 @@ impl LoginProblem {
     /// themselves (before the page's script runs) and get the page back with the error.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::IncorrectPassword { locked_now: false } => "incorrect",
-            Self::IncorrectPassword { locked_now: true } => "locked-now",
+            Self::IncorrectPassword => "incorrect",
+            Self::LockedNow => "locked-now",
             Self::Disabled => "disabled",
-            Self::Locked { .. } => "locked",
-            Self::HostUnavailable { .. } => "host-unavailable",
-            Self::UnknownHost { .. } => "unknown-host",
+            Self::Locked(_) => "locked",
+            Self::HostUnavailable(_) => "host-unavailable",
+            Self::UnknownHost(_) => "unknown-host",
         }
     }
 
     pub fn from_code(code: &str, host: String) -> Option<Self> {
         Some(match code {
-            "incorrect" => Self::IncorrectPassword { locked_now: false },
-            "locked-now" => Self::IncorrectPassword { locked_now: true },
+            "incorrect" => Self::IncorrectPassword,
+            "locked-now" => Self::LockedNow,
             "disabled" => Self::Disabled,
-            "locked" => Self::Locked { minutes: None },
-            "host-unavailable" => Self::HostUnavailable { host },
-            "unknown-host" => Self::UnknownHost { host },
+            "locked" => Self::Locked(None),
+            "host-unavailable" => Self::HostUnavailable(host),
+            "unknown-host" => Self::UnknownHost(host),
             _ => return None,
         })
     }

@@ -51,16 +51,16 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
             P::InvalidEmail => t!(i18n, problem_invalid_email).into_any(),
             P::WeakPassword => t!(i18n, problem_weak_password).into_any(),
             P::DescriptionTooLong => t!(i18n, problem_description_long).into_any(),
-            P::UnknownRole { role } => {
+            P::UnknownRole(role) => {
                 t!(i18n, problem_unknown_role, role = move || role.clone()).into_any()
             }
-            P::NameTaken { name } => {
+            P::NameTaken(name) => {
                 t!(i18n, problem_name_taken, name = move || name.clone()).into_any()
             }
-            P::EmailTaken { owner } => {
+            P::EmailTaken(owner) => {
                 t!(i18n, problem_email_taken, owner = move || owner.clone()).into_any()
             }
-            P::ExistsOnOtherHost { name, host } => {
+            P::ExistsOnOtherHost((name, host)) => {
                 let link = other_object_link(i18n, "user", &name);
                 view! {
                     {t!(
@@ -74,13 +74,13 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
                 }
                 .into_any()
             }
-            P::NotFound { name } => {
+            P::NotFound(name) => {
                 t!(i18n, problem_not_found, name = move || name.clone()).into_any()
             }
             P::OwnAccount => t!(i18n, problem_own_account).into_any(),
             P::IncorrectCurrentPassword => t!(i18n, problem_current_password).into_any(),
             P::PasswordMismatch => t!(i18n, problem_password_mismatch).into_any(),
-            P::HostUnavailable { detail } => t!(
+            P::HostUnavailable(detail) => t!(
                 i18n,
                 problem_host_unavailable,
                 detail = move || detail.clone()
@@ -106,10 +106,10 @@ fn workspace_problem(
     use crate::error::WorkspaceProblem as P;
     match problem {
         P::InvalidName => t!(i18n, ws_problem_invalid_name).into_any(),
-        P::NameTaken { name } => {
+        P::NameTaken(name) => {
             t!(i18n, ws_problem_name_taken, name = move || name.clone()).into_any()
         }
-        P::ExistsOnOtherHost { name, host } => {
+        P::ExistsOnOtherHost((name, host)) => {
             let link = other_object_link(i18n, "workspace", &name);
             view! {
                 {t!(
@@ -123,21 +123,19 @@ fn workspace_problem(
             }
             .into_any()
         }
-        P::UnknownUser { name } => {
+        P::UnknownUser(name) => {
             t!(i18n, ws_problem_unknown_user, name = move || name.clone()).into_any()
         }
         P::UnknownRole => t!(i18n, ws_problem_unknown_role).into_any(),
-        P::UnknownCluster { name } => t!(
+        P::UnknownCluster(name) => t!(
             i18n,
             ws_problem_unknown_cluster,
             name = move || name.clone()
         )
         .into_any(),
-        P::NotFound { name } => {
-            t!(i18n, ws_problem_not_found, name = move || name.clone()).into_any()
-        }
+        P::NotFound(name) => t!(i18n, ws_problem_not_found, name = move || name.clone()).into_any(),
         P::TooLong => t!(i18n, ws_problem_too_long).into_any(),
-        P::HostUnavailable { detail } => t!(
+        P::HostUnavailable(detail) => t!(
             i18n,
             problem_host_unavailable,
             detail = move || detail.clone()

@@ -40,17 +40,20 @@ pub struct ManagedClusterView {
 
 /// Why a host is unreachable; each variant has its own translated explanation and fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Values ride in newtype variants: a struct variant costs a whole serde_json struct
+/// deserializer in the first download.
 pub enum ProbeFailureView {
-    Timeout { secs: u64 },
+    /// Seconds waited.
+    Timeout(u64),
     Refused,
     UnknownCa,
     CertificateExpired,
     HostnameMismatch,
-    Tls { detail: String },
+    Tls(String),
     Unauthorized,
     Forbidden,
-    Client { detail: String },
-    Other { detail: String },
+    Client(String),
+    Other(String),
 }
 
 impl HostStatus {
@@ -108,22 +111,16 @@ mod from_fleet {
     impl From<&ProbeFailure> for ProbeFailureView {
         fn from(failure: &ProbeFailure) -> Self {
             match failure {
-                ProbeFailure::Timeout(d) => Self::Timeout { secs: d.as_secs() },
+                ProbeFailure::Timeout(d) => Self::Timeout(d.as_secs()),
                 ProbeFailure::Refused => Self::Refused,
                 ProbeFailure::UnknownCa => Self::UnknownCa,
                 ProbeFailure::CertificateExpired => Self::CertificateExpired,
                 ProbeFailure::HostnameMismatch => Self::HostnameMismatch,
-                ProbeFailure::Tls(detail) => Self::Tls {
-                    detail: detail.clone(),
-                },
+                ProbeFailure::Tls(detail) => Self::Tls(detail.clone()),
                 ProbeFailure::Unauthorized => Self::Unauthorized,
                 ProbeFailure::Forbidden => Self::Forbidden,
-                ProbeFailure::Client(detail) => Self::Client {
-                    detail: detail.clone(),
-                },
-                ProbeFailure::Other(detail) => Self::Other {
-                    detail: detail.clone(),
-                },
+                ProbeFailure::Client(detail) => Self::Client(detail.clone()),
+                ProbeFailure::Other(detail) => Self::Other(detail.clone()),
             }
         }
     }

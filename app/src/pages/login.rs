@@ -61,20 +61,23 @@ pub async fn login(
             LoginFailure::Login(_) => http::StatusCode::UNAUTHORIZED,
         });
         ConsoleError::LoginRefused(match failure {
-            LoginFailure::Login(LoginError::IncorrectPassword { locked_now }) => {
-                LoginProblem::IncorrectPassword { locked_now }
+            LoginFailure::Login(LoginError::IncorrectPassword { locked_now: false }) => {
+                LoginProblem::IncorrectPassword
+            }
+            LoginFailure::Login(LoginError::IncorrectPassword { locked_now: true }) => {
+                LoginProblem::LockedNow
             }
             LoginFailure::Login(LoginError::NotActive) => LoginProblem::Disabled,
-            LoginFailure::Login(LoginError::Locked { until }) => LoginProblem::Locked {
-                minutes: until
+            LoginFailure::Login(LoginError::Locked { until }) => LoginProblem::Locked(
+                until
                     .and_then(|u| u.duration_since(std::time::SystemTime::now()).ok())
                     .map(|d| d.as_secs().div_ceil(60)),
-            },
+            ),
             LoginFailure::Session(SessionError::UnknownHost(host)) => {
-                LoginProblem::UnknownHost { host }
+                LoginProblem::UnknownHost(host)
             }
             LoginFailure::Login(LoginError::Cluster(_)) | LoginFailure::Session(_) => {
-                LoginProblem::HostUnavailable { host: host.clone() }
+                LoginProblem::HostUnavailable(host.clone())
             }
         })
     });
@@ -242,23 +245,23 @@ fn HostChoice(hosts: Vec<String>) -> impl IntoView {
 fn LoginErrorMessage(error: ConsoleError) -> impl IntoView {
     let i18n = use_i18n();
     let text = match error {
-        ConsoleError::LoginRefused(LoginProblem::IncorrectPassword { locked_now: false }) => {
+        ConsoleError::LoginRefused(LoginProblem::IncorrectPassword) => {
             t!(i18n, login_incorrect).into_any()
         }
-        ConsoleError::LoginRefused(LoginProblem::IncorrectPassword { locked_now: true }) => {
+        ConsoleError::LoginRefused(LoginProblem::LockedNow) => {
             t!(i18n, login_locked_now).into_any()
         }
         ConsoleError::LoginRefused(LoginProblem::Disabled) => t!(i18n, login_disabled).into_any(),
-        ConsoleError::LoginRefused(LoginProblem::Locked { minutes: Some(m) }) => {
+        ConsoleError::LoginRefused(LoginProblem::Locked(Some(m))) => {
             t!(i18n, login_locked, minutes = m).into_any()
         }
-        ConsoleError::LoginRefused(LoginProblem::Locked { minutes: None }) => {
+        ConsoleError::LoginRefused(LoginProblem::Locked(None)) => {
             t!(i18n, login_locked_unknown).into_any()
         }
-        ConsoleError::LoginRefused(LoginProblem::HostUnavailable { host }) => {
+        ConsoleError::LoginRefused(LoginProblem::HostUnavailable(host)) => {
             t!(i18n, login_host_unavailable, host = move || host.clone()).into_any()
         }
-        ConsoleError::LoginRefused(LoginProblem::UnknownHost { host }) => {
+        ConsoleError::LoginRefused(LoginProblem::UnknownHost(host)) => {
             t!(i18n, login_unknown_host, host = move || host.clone()).into_any()
         }
         other => other.to_string().into_any(),

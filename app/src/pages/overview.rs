@@ -300,16 +300,16 @@ fn ManagedClusters(clusters: Option<Vec<ManagedClusterView>>) -> impl IntoView {
 fn FailureText(failure: ProbeFailureView) -> impl IntoView {
     let i18n = use_i18n();
     match failure {
-        ProbeFailureView::Timeout { secs } => t!(i18n, failure_timeout, secs = secs).into_any(),
+        ProbeFailureView::Timeout(secs) => t!(i18n, failure_timeout, secs = secs).into_any(),
         ProbeFailureView::Refused => t!(i18n, failure_refused).into_any(),
         ProbeFailureView::UnknownCa => t!(i18n, failure_unknown_ca).into_any(),
         ProbeFailureView::CertificateExpired => t!(i18n, failure_cert_expired).into_any(),
         ProbeFailureView::HostnameMismatch => t!(i18n, failure_hostname).into_any(),
-        ProbeFailureView::Tls { detail } => t!(i18n, failure_tls, detail = detail).into_any(),
+        ProbeFailureView::Tls(detail) => t!(i18n, failure_tls, detail = detail).into_any(),
         ProbeFailureView::Unauthorized => t!(i18n, failure_unauthorized).into_any(),
         ProbeFailureView::Forbidden => t!(i18n, failure_forbidden).into_any(),
-        ProbeFailureView::Client { detail } => t!(i18n, failure_client, detail = detail).into_any(),
-        ProbeFailureView::Other { detail } => t!(i18n, failure_other, detail = detail).into_any(),
+        ProbeFailureView::Client(detail) => t!(i18n, failure_client, detail = detail).into_any(),
+        ProbeFailureView::Other(detail) => t!(i18n, failure_other, detail = detail).into_any(),
     }
 }
 

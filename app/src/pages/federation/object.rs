@@ -13,7 +13,7 @@ use super::table::{StateBadge, ago, short};
 use crate::components::live::live_refresh;
 use crate::components::problem::ErrorNotice;
 use crate::dto::federation::FederatedObjectView;
-use crate::error::{ConsoleError, FederationProblem};
+use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
 #[cfg(feature = "ssr")]
@@ -23,9 +23,7 @@ pub(super) fn object_key(
 ) -> Result<fleet::multihost::ObjectKey, ConsoleError> {
     let kind = fleet::multihost::FederatedKind::from_key(kind).ok_or_else(|| {
         crate::auth::set_status(http::StatusCode::NOT_FOUND);
-        ConsoleError::FederationRefused(FederationProblem::UnknownKind {
-            kind: kind.to_string(),
-        })
+        ConsoleError::FederationRefused(crate::error::FederationProblem::UnknownKind)
     })?;
     Ok(fleet::multihost::ObjectKey {
         kind,
@@ -58,7 +56,7 @@ pub async fn federated_object(
         None => {
             crate::auth::set_status(http::StatusCode::NOT_FOUND);
             return Err(ConsoleError::FederationRefused(
-                FederationProblem::NotFederated { name },
+                crate::error::FederationProblem::NotFederated,
             ));
         }
     };
@@ -114,7 +112,7 @@ pub fn FederatedObjectPage() -> impl IntoView {
                 match first.await {
                     Err(ConsoleError::FederationRefused(problem)) => view! {
                         <p role="alert" data-testid="error-notice" class="mt-4 rounded-lg border border-amber-200 bg-amber-50 p-6 text-sm text-amber-900">
-                            {federation_problem(i18n, &problem)}
+                            {key.with_untracked(|(kind, name)| federation_problem(i18n, &problem, kind, name))}
                         </p>
                     }.into_any(),
                     Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),

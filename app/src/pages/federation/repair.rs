@@ -70,7 +70,7 @@ pub async fn delete_everywhere(
     if confirm.trim() != name {
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         return Err(ConsoleError::FederationRefused(
-            FederationProblem::NameNotTyped { name },
+            FederationProblem::NameNotTyped,
         ));
     }
     console
@@ -116,6 +116,7 @@ pub fn Repairs(
     let name_for_check = name.clone();
     let confirm_label = t_string!(i18n, object_delete_confirm).replace("{name}", &name);
     let (kind2, name2) = (kind.clone(), name.clone());
+    let (kind3, name3) = (kind.clone(), name.clone());
     view! {
         <section class="mt-6 grid gap-4 lg:grid-cols-2" aria-labelledby="repairs">
             <h2 id="repairs" class="sr-only">{t!(i18n, object_repairs)}</h2>
@@ -140,7 +141,7 @@ pub fn Repairs(
                 <button type="submit" class=format!("{button} mt-3 bg-sky-600 text-white hover:bg-sky-700") disabled=move || busy() || (live.get() && !ticked.get())>
                     {t!(i18n, object_pick)}
                 </button>
-                <Refusal action=Signal::derive(move || pick.value().get()) />
+                <Refusal action=Signal::derive(move || pick.value().get()) kind=kind.clone() name=name.clone() />
             </ActionForm>
             <ActionForm action=delete attr:class="rounded-lg border border-red-200 bg-white p-4 shadow-sm" attr:data-testid="delete-everywhere-form">
                 <h3 class="text-sm font-semibold text-red-800">{t!(i18n, object_delete_title)}</h3>
@@ -156,7 +157,7 @@ pub fn Repairs(
                     disabled=move || busy() || (live.get() && typed.get().trim() != name_for_check)>
                     {t!(i18n, object_delete)}
                 </button>
-                <Refusal action=Signal::derive(move || delete.value().get()) />
+                <Refusal action=Signal::derive(move || delete.value().get()) kind=kind3 name=name3 />
             </ActionForm>
             <div class="lg:col-span-2" aria-live="polite">
                 {move || repair.get().map(|r| view! { <RepairProgress repair=r /> })}
@@ -167,14 +168,18 @@ pub fn Repairs(
 }
 
 #[component]
-fn Refusal(action: Signal<Option<Result<(), ConsoleError>>>) -> impl IntoView {
+fn Refusal(
+    action: Signal<Option<Result<(), ConsoleError>>>,
+    kind: String,
+    name: String,
+) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="mt-3">
             {move || action.get().and_then(Result::err).map(|error| match error {
                 ConsoleError::FederationRefused(problem) => view! {
                     <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
-                        {federation_problem(i18n, &problem)}
+                        {federation_problem(i18n, &problem, &kind, &name)}
                     </p>
                 }.into_any(),
                 error => view! { <ChangeRefused error /> }.into_any(),
@@ -184,25 +189,23 @@ fn Refusal(action: Signal<Option<Result<(), ConsoleError>>>) -> impl IntoView {
     .into_any()
 }
 
-/// A refused federation request in the reader's language.
-pub(super) fn federation_problem(i18n: I18n, problem: &FederationProblem) -> String {
+/// A refused federation request about `kind`/`name`, in the reader's language.
+pub(super) fn federation_problem(
+    i18n: I18n,
+    problem: &FederationProblem,
+    kind: &str,
+    name: &str,
+) -> String {
     use FederationProblem as P;
-    match problem {
-        P::UnknownKind { kind } => t_string!(i18n, problem_federation_kind).replace("{kind}", kind),
-        P::NotFederated { name } => {
-            t_string!(i18n, problem_federation_missing).replace("{name}", name)
-        }
+    let text = match problem {
+        P::UnknownKind => t_string!(i18n, problem_federation_kind).to_string(),
+        P::NotFederated => t_string!(i18n, problem_federation_missing).to_string(),
         P::Unconfirmed => t_string!(i18n, problem_federation_unconfirmed).to_string(),
-        P::NameNotTyped { name } => {
-            t_string!(i18n, problem_federation_name).replace("{name}", name)
-        }
-        P::WinnerLacks { host, name } => t_string!(i18n, problem_federation_winner)
-            .replace("{host}", host)
-            .replace("{name}", name),
-        P::Busy { name, actor } => t_string!(i18n, problem_federation_busy)
-            .replace("{name}", name)
-            .replace("{actor}", actor),
-    }
+        P::NameNotTyped => t_string!(i18n, problem_federation_name).to_string(),
+        P::WinnerLacks(host) => t_string!(i18n, problem_federation_winner).replace("{host}", host),
+        P::Busy(actor) => t_string!(i18n, problem_federation_busy).replace("{actor}", actor),
+    };
+    text.replace("{kind}", kind).replace("{name}", name)
 }
 
 /// A repair's steps so far, what it waits for, and how it ended.
