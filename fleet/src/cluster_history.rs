@@ -1,16 +1,22 @@
-//! How each managed cluster's state changed while this console watched: ready, not ready
+//! How each managed cluster's state changed while the console watched: ready, not ready
 //! (KubeSphere's condition) or unreachable (the console's own call), with when and why. A
 //! `Cluster` only keeps its latest conditions; people chasing a flaky member want the
-//! sequence.
+//! sequence. Kept on each host too (ConfigMap `tandem-cluster-history`, a key per cluster),
+//! so a restarted console, or another replica, goes on from where it was.
 
-use std::collections::{HashMap, VecDeque};
-use std::time::SystemTime;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, SystemTime};
+
+use kube::Client;
+
+use crate::kept_data;
 
 use crate::health::{HostHealth, HostState, ManagedCluster};
 use crate::member_reach::MemberReach;
 
 /// Changes kept per cluster, newest last.
 pub const KEEP: usize = 20;
+pub const HISTORY_CONFIGMAP: &str = "tandem-cluster-history";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateChange {
@@ -43,9 +49,74 @@ fn state_of(cluster: &ManagedCluster) -> (&'static str, Option<String>) {
     }
 }
 
+/// A change as the host keeps it: one JSON object a line.
+fn to_line(change: &StateChange) -> String {
+    let at = change
+        .at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    serde_json::json!({"at": at, "state": change.state, "reason": change.reason}).to_string()
+}
+
+/// The changes a host kept; lines that are not one are skipped.
+fn parse(text: &str) -> VecDeque<StateChange> {
+    text.lines()
+        .filter_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            let state = ["ready", "not-ready", "unreachable"]
+                .into_iter()
+                .find(|s| v["state"] == *s)?;
+            Some(StateChange {
+                at: SystemTime::UNIX_EPOCH + Duration::from_secs(v["at"].as_u64()?),
+                state,
+                reason: v["reason"].as_str().map(str::to_string),
+            })
+        })
+        .collect()
+}
+
+/// What `client`'s host kept, per cluster name.
+pub async fn load(client: &Client) -> Result<BTreeMap<String, String>, kube::Error> {
+    kept_data::read_all(client, HISTORY_CONFIGMAP).await
+}
+
+/// Adds `change` to what `client`'s host keeps for `cluster`, unless the last kept change
+/// already says the same (another console saw it first).
+pub async fn keep(client: &Client, cluster: &str, change: &StateChange) -> Result<(), kube::Error> {
+    kept_data::update(client, HISTORY_CONFIGMAP, cluster, |old| {
+        let mut changes = parse(old);
+        if changes
+            .back()
+            .is_none_or(|last| last.state != change.state || last.reason != change.reason)
+        {
+            changes.push_back(change.clone());
+        }
+        while changes.len() > KEEP {
+            changes.pop_front();
+        }
+        changes.iter().map(|c| to_line(c) + "\n").collect()
+    })
+    .await
+}
+
 impl ClusterHistory {
-    /// Records what changed in this round of probes and gives every cluster its history.
-    pub fn record(&mut self, round: &mut [HostHealth]) {
+    /// Starts from what `host` kept (`load`), per cluster name.
+    pub fn seed(&mut self, host: &str, kept: &BTreeMap<String, String>) {
+        for (cluster, text) in kept {
+            let mut changes = parse(text);
+            while changes.len() > KEEP {
+                changes.pop_front();
+            }
+            self.changes
+                .insert((host.to_string(), cluster.clone()), changes);
+        }
+    }
+
+    /// Records what changed in this round of probes and gives every cluster its history;
+    /// returns the new changes as (host, cluster, change), for the hosts to keep.
+    pub fn record(&mut self, round: &mut [HostHealth]) -> Vec<(String, String, StateChange)> {
+        let mut new = Vec::new();
         for host in round.iter_mut() {
             let at = host.checked_at.unwrap_or_else(SystemTime::now);
             let HostState::Reachable {
@@ -65,7 +136,9 @@ impl ClusterHistory {
                     .back()
                     .is_none_or(|last| last.state != state || last.reason != reason);
                 if changed {
-                    changes.push_back(StateChange { at, state, reason });
+                    let change = StateChange { at, state, reason };
+                    new.push((host.name.clone(), cluster.name.clone(), change.clone()));
+                    changes.push_back(change);
                     if changes.len() > KEEP {
                         changes.pop_front();
                     }
@@ -73,6 +146,7 @@ impl ClusterHistory {
                 cluster.history = changes.iter().cloned().collect();
             }
         }
+        new
     }
 }
 
@@ -80,7 +154,6 @@ impl ClusterHistory {
 mod tests {
     use super::*;
     use crate::health::ProbeFailure;
-    use std::time::Duration;
 
     fn round(at: u64, ready: bool, reach: Option<MemberReach>) -> Vec<HostHealth> {
         vec![HostHealth {
@@ -120,6 +193,26 @@ mod tests {
                 .collect(),
             _ => unreachable!(),
         }
+    }
+
+    #[test]
+    fn kept_changes_read_back_the_same_and_bad_lines_are_skipped() {
+        let change = StateChange {
+            at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            state: "not-ready",
+            reason: Some("join failed".into()),
+        };
+        let text = format!(
+            "{}\nnot json\n{{\"at\":1,\"state\":\"gone\"}}\n",
+            to_line(&change)
+        );
+        assert_eq!(parse(&text), VecDeque::from([change.clone()]));
+        // Seeded, the same state seen again is not a change.
+        let mut h = ClusterHistory::default();
+        h.seed("host", &BTreeMap::from([("member".to_string(), text)]));
+        let mut r = round(1_800_000_100, false, None);
+        assert!(h.record(&mut r).is_empty());
+        assert_eq!(history(&r), vec![(1_800_000_000, "not-ready")]);
     }
 
     #[test]

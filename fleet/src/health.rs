@@ -199,12 +199,37 @@ impl HostMonitor {
                 }
                 out
             };
+            // Start from what the hosts kept (a previous run, another replica).
+            for (host, client) in hosts.iter().zip(&clients) {
+                if let Ok(client) = client
+                    && let Ok(Ok(kept)) =
+                        tokio::time::timeout(PROBE_TIMEOUT, crate::cluster_history::load(client))
+                            .await
+                {
+                    history.seed(&host.name, &kept);
+                }
+            }
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
                 let mut results = probe_all(&hosts, &clients, &members).await;
-                history.record(&mut results);
+                for (host, cluster, change) in history.record(&mut results) {
+                    let client = hosts
+                        .iter()
+                        .zip(&clients)
+                        .find(|(h, _)| h.name == host)
+                        .and_then(|(_, c)| c.as_ref().ok().cloned());
+                    if let Some(client) = client {
+                        tokio::spawn(async move {
+                            if let Err(error) =
+                                crate::cluster_history::keep(&client, &cluster, &change).await
+                            {
+                                tracing::debug!(%host, %cluster, %error, "cluster history not kept on the host");
+                            }
+                        });
+                    }
+                }
                 if tx.send(Arc::new(results)).is_err() {
                     return; // every reader is gone: the console is shutting down
                 }

@@ -25,6 +25,19 @@ pub async fn read(client: &Client, name: &str, key: &str) -> Result<String, kube
         .unwrap_or_default())
 }
 
+/// Every key of ConfigMap `name` with its text (none when it does not exist).
+pub async fn read_all(
+    client: &Client,
+    name: &str,
+) -> Result<BTreeMap<String, String>, kube::Error> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), KEPT_NAMESPACE);
+    Ok(api
+        .get_opt(name)
+        .await?
+        .and_then(|m| m.data)
+        .unwrap_or_default())
+}
+
 /// Replaces the text under `key` of ConfigMap `name` with `change(current text)`, creating
 /// the ConfigMap when it does not exist yet.
 pub async fn update(

@@ -150,6 +150,25 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
         ["ready", "unreachable"],
         "the change is kept, in order"
     );
+    // The host keeps it too: a console started afresh (a restart, another replica) shows the
+    // same history, and seeing the member unreachable again is no new change.
+    let mut restarted = HostMonitor::start(&ConsoleConfig::load(&file).unwrap());
+    let mut kept = Vec::new();
+    for _ in 0..10 {
+        tokio::time::timeout(Duration::from_secs(10), restarted.changed())
+            .await
+            .unwrap();
+        if let HostState::Reachable {
+            clusters: Some(list),
+            ..
+        } = &restarted.snapshot()[0].state
+            && let Some(member) = list.iter().find(|c| c.name == "member")
+        {
+            kept = member.history.iter().map(|h| h.state).collect();
+            break;
+        }
+    }
+    assert_eq!(kept, ["ready", "unreachable"], "read back from the host");
 
     // The host's kubefed notices too, at its own pace (every 10 s), in the KubeFedCluster.
     let federation = |monitor: &HostMonitor| match &monitor.snapshot()[0].state {
