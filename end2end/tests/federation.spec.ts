@@ -9,6 +9,8 @@ test.afterEach(async ({ context }) => {
 });
 
 test("the topology shows both hosts over the shared member", async ({ page }) => {
+  // Flapping needs three alternations, about 30 s after the fleet starts when run first.
+  test.setTimeout(60_000);
   await logIn(page);
   await page.getByRole("navigation").getByRole("link", { name: "Federation" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Federated objects");
@@ -20,7 +22,7 @@ test("the topology shows both hosts over the shared member", async ({ page }) =>
   await expect(picture.locator("[data-link=host2-member]")).toBeVisible();
   // The Overview counts the same states, each a link to its objects.
   await openHydrated(page, "/");
-  await expect(page.getByTestId("overview-federation").locator("[data-state=flapping]")).not.toContainText(/^0/);
+  await expect(page.getByTestId("overview-federation").locator("[data-state=flapping]")).not.toContainText(/^0/, { timeout: 40_000 });
 });
 
 test("a flapping user is shown with both hosts' versions, and keeping one stops it", async ({ page }) => {
@@ -82,6 +84,7 @@ test("deleting a stuck user everywhere frees it on every host and member", async
   await expect(progress).toContainText("No host or member holds it any more");
   await expect(page.getByTestId("audit-log").locator("[data-action=coordinated-delete]")).toContainText("deleted on every host");
   await expect(page.getByTestId("object-gone")).toBeVisible();
+  await expect(form).toBeHidden(); // nothing left to repair
   await openHydrated(page, "/federation?q=zzp");
   await expect(page.locator("[data-object='user/zzp']")).toHaveCount(0);
 });

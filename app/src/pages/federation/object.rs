@@ -145,7 +145,7 @@ pub fn FederatedObjectPage() -> impl IntoView {
                                 })}
                             </div>
                             {move || (!gone.get()).then(|| view! { <Members object /> <Versions object /> })}
-                            {may_manage.then(|| view! { <Repairs kind name hosts changes repair /> })}
+                            {may_manage.then(|| view! { <Repairs kind name hosts changes repair gone /> })}
                             <AuditTrail object />
                         }
                         .into_any()

@@ -92,6 +92,8 @@ pub fn Repairs(
     hosts: Vec<String>,
     changes: RwSignal<u64>,
     repair: Signal<Option<RepairView>>,
+    /// No host holds it any more: nothing left to repair, only the last repair to show.
+    gone: Memo<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let pick = ServerAction::<PickWinner>::new();
@@ -120,7 +122,7 @@ pub fn Repairs(
     view! {
         <section class="mt-6 grid gap-4 lg:grid-cols-2" aria-labelledby="repairs">
             <h2 id="repairs" class="sr-only">{t!(i18n, object_repairs)}</h2>
-            <ActionForm action=pick attr:class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" attr:data-testid="pick-winner-form">
+            <ActionForm action=pick attr:class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" attr:data-testid="pick-winner-form" class:hidden=move || gone.get()>
                 <h3 class="text-sm font-semibold text-slate-800">{t!(i18n, object_pick_title)}</h3>
                 <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_pick_help)}</p>
                 <input type="hidden" name="kind" value=kind.clone() />
@@ -143,7 +145,7 @@ pub fn Repairs(
                 </button>
                 <Refusal action=Signal::derive(move || pick.value().get()) kind=kind.clone() name=name.clone() />
             </ActionForm>
-            <ActionForm action=delete attr:class="rounded-lg border border-red-200 bg-white p-4 shadow-sm" attr:data-testid="delete-everywhere-form">
+            <ActionForm action=delete attr:class="rounded-lg border border-red-200 bg-white p-4 shadow-sm" attr:data-testid="delete-everywhere-form" class:hidden=move || gone.get()>
                 <h3 class="text-sm font-semibold text-red-800">{t!(i18n, object_delete_title)}</h3>
                 <p class="mt-1 text-xs text-slate-600">{t!(i18n, object_delete_help)}</p>
                 <input type="hidden" name="kind" value=kind2 />
