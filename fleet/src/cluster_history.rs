@@ -100,6 +100,11 @@ pub async fn keep(client: &Client, cluster: &str, change: &StateChange) -> Resul
     .await
 }
 
+/// Forgets what `client`'s host kept for `cluster` (it was removed from the host).
+pub async fn forget(client: &Client, cluster: &str) -> Result<(), kube::Error> {
+    kept_data::remove_key(client, HISTORY_CONFIGMAP, cluster).await
+}
+
 impl ClusterHistory {
     /// Starts from what `host` kept (`load`), per cluster name.
     pub fn seed(&mut self, host: &str, kept: &BTreeMap<String, String>) {

@@ -46,11 +46,32 @@ pub async fn update(
     key: &str,
     change: impl Fn(&str) -> String,
 ) -> Result<(), kube::Error> {
+    edit(client, name, key, |old| {
+        Some(change(old.unwrap_or_default()))
+    })
+    .await
+}
+
+/// Removes `key` from ConfigMap `name`, if it is there.
+pub async fn remove_key(client: &Client, name: &str, key: &str) -> Result<(), kube::Error> {
+    edit(client, name, key, |_| None).await
+}
+
+/// Sets `key` to `change(current text)`, or removes it when that is `None`.
+async fn edit(
+    client: &Client,
+    name: &str,
+    key: &str,
+    change: impl Fn(Option<&str>) -> Option<String>,
+) -> Result<(), kube::Error> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), KEPT_NAMESPACE);
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
         let result = match api.get_opt(name).await? {
             None => {
+                let Some(text) = change(None) else {
+                    return Ok(());
+                };
                 let map = ConfigMap {
                     metadata: ObjectMeta {
                         name: Some(name.into()),
@@ -60,15 +81,20 @@ pub async fn update(
                         )])),
                         ..Default::default()
                     },
-                    data: Some(BTreeMap::from([(key.to_string(), change(""))])),
+                    data: Some(BTreeMap::from([(key.to_string(), text)])),
                     ..Default::default()
                 };
                 api.create(&PostParams::default(), &map).await.map(drop)
             }
             Some(mut map) => {
                 let data = map.data.get_or_insert_with(BTreeMap::new);
-                let next = change(data.get(key).map(String::as_str).unwrap_or_default());
-                data.insert(key.into(), next);
+                match change(data.get(key).map(String::as_str)) {
+                    Some(text) => {
+                        data.insert(key.into(), text);
+                    }
+                    None if data.remove(key).is_none() => return Ok(()),
+                    None => {}
+                }
                 api.replace(name, &PostParams::default(), &map)
                     .await
                     .map(drop)

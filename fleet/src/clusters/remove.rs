@@ -127,6 +127,10 @@ pub async fn remove_cluster(
         }
         actions.report("host", object, ActionResult::Deleted);
     }
+    // Best effort: a history left behind only takes a few hundred bytes on the host.
+    if let Err(error) = crate::cluster_history::forget(&host.client, name).await {
+        tracing::debug!(cluster = name, %error, "the cluster's state history stays on the host");
+    }
     Ok(RemoveOutcome {
         actions: actions.reports,
         member_reached,
