@@ -242,10 +242,14 @@ impl Iam {
     /// the host has it.
     pub async fn revoke(&self, host: &str, token: &str, expires_at: SystemTime) {
         let client = self.host(host).ok().and_then(|h| h.client().ok());
-        let _ = self
+        // A host that does not answer must not hold up a log-out: this console refuses the
+        // token at once either way.
+        let end = self
             .ended
-            .end(host, client, revocations::print(token), expires_at)
-            .await;
+            .end(host, client, revocations::print(token), expires_at);
+        if tokio::time::timeout(LOGIN_TIMEOUT, end).await.is_err() {
+            tracing::warn!(%host, "the ended session is refused by this console only (host too slow)");
+        }
     }
 
     /// Creates a user on `host` — refused when a user of that name exists on another host of
