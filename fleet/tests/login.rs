@@ -68,7 +68,7 @@ async fn add_user(client: &Client, name: &str, password: &str, state: &str) {
     .unwrap();
     users.create(&PostParams::default(), &user).await.unwrap();
     users
-        .patch_status(
+        .patch(
             name,
             &PatchParams::default(),
             &Patch::Merge(serde_json::json!({"status": {"state": state}})),

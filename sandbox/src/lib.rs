@@ -21,6 +21,7 @@ mod rest;
 mod selector;
 mod store;
 mod tls;
+mod type_meta;
 mod watch;
 
 use std::io::Write;

@@ -138,12 +138,16 @@ pub fn is_deleting(object: &Value) -> bool {
     str_field(object, "deletionTimestamp").is_some()
 }
 
-/// Everything but metadata and status: a change here bumps `metadata.generation`.
-pub fn spec_part(object: &Value) -> Value {
+/// The part of an object whose change bumps `metadata.generation`: all but the metadata,
+/// and the status too where the kind has a status subresource (kube-apiserver's rule: a CRD
+/// without one, such as v3.4.1's `User` and `Cluster`, counts a status change).
+pub fn spec_part(kind: &crate::kinds::ResourceKind, object: &Value) -> Value {
     let mut copy = object.clone();
     if let Some(map) = copy.as_object_mut() {
         map.remove("metadata");
-        map.remove("status");
+        if kind.status_subresource {
+            map.remove("status");
+        }
     }
     copy
 }

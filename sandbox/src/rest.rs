@@ -18,6 +18,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::kinds::ResourceKind;
 use crate::patch::{self, PatchType};
 use crate::selector::{FieldSelector, LabelSelector};
+use crate::type_meta::{self, BodyUse};
 
 /// Largest request body accepted, as kube-apiserver's 3 MiB limit.
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -175,11 +176,13 @@ async fn handle(
         }
         (Method::POST, None) => {
             let object = json_body(&read_body().await?)?;
+            type_meta::check(&target.kind, version, &object, BodyUse::Write)?;
             let created = lock()?.create(&target.kind, version, ns, object, dry_run)?;
             Ok((StatusCode::CREATED, axum::Json(created)).into_response())
         }
         (Method::PUT, Some(name)) => {
             let object = json_body(&read_body().await?)?;
+            type_meta::check(&target.kind, version, &object, BodyUse::Write)?;
             Ok(ok(lock()?.update(
                 &target.kind,
                 version,
@@ -314,6 +317,7 @@ fn patch_object(
                 "the applied configuration must be an object",
             ));
         }
+        type_meta::check(kind, version, &applied, BodyUse::Apply)?;
         return match db.get(kind, version, ns, name) {
             Err(e) if e.code == StatusCode::NOT_FOUND => {
                 let mut object = applied;

@@ -196,3 +196,114 @@ async fn json_patch_applies_atomically() {
         400
     );
 }
+
+/// Where a real API server is stricter than a permissive model: custom objects must name
+/// their type, and KubeSphere 3.4.1's `Cluster` and `User` have no status subresource.
+#[tokio::test]
+async fn as_strict_as_a_real_api_server_for_kubesphere_objects() {
+    let (cluster, client) = cluster().await;
+    cluster
+        .install_kubesphere(&sandbox::KubeSphereInstall {
+            role: sandbox::ClusterRole::Host,
+            jwt_secret: "secret".into(),
+            admin_password: Some("Admin-Pass-1".into()),
+        })
+        .unwrap();
+    let bindings = "/apis/iam.kubesphere.io/v1alpha2/globalrolebindings";
+    let untyped = serde_json::json!({
+        "metadata": {"name": "alice-platform-regular"},
+        "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}],
+        "roleRef": {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": "platform-regular"},
+    });
+    assert_eq!(
+        send(
+            &client,
+            "POST",
+            bindings,
+            "application/json",
+            untyped.to_string().into_bytes()
+        )
+        .await
+        .unwrap_err(),
+        (400, "BadRequest".into()),
+        "a custom object without apiVersion/kind"
+    );
+    let mut typed = untyped.clone();
+    typed["apiVersion"] = "iam.kubesphere.io/v1alpha2".into();
+    typed["kind"] = "GlobalRoleBinding".into();
+    send(
+        &client,
+        "POST",
+        bindings,
+        "application/json",
+        typed.to_string().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut wrong = typed.clone();
+    wrong["kind"] = "GlobalRole".into();
+    wrong["metadata"]["name"] = "other".into();
+    assert_eq!(
+        send(
+            &client,
+            "POST",
+            bindings,
+            "application/json",
+            wrong.to_string().into_bytes()
+        )
+        .await
+        .unwrap_err()
+        .0,
+        400
+    );
+    // A built-in object without them takes the URL's type, as kube-apiserver does.
+    send(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/json",
+        br#"{"metadata": {"name": "plain"}}"#.to_vec(),
+    )
+    .await
+    .unwrap();
+
+    // No status subresource on Cluster and User: `/status` is not found, and status travels
+    // in the object itself.
+    let status = br#"{"status": {"state": "Disabled"}}"#.to_vec();
+    assert_eq!(
+        send(
+            &client,
+            "PATCH",
+            "/apis/iam.kubesphere.io/v1alpha2/users/admin/status",
+            "application/merge-patch+json",
+            status.clone(),
+        )
+        .await
+        .unwrap_err()
+        .0,
+        404
+    );
+    let patched = send(
+        &client,
+        "PATCH",
+        "/apis/iam.kubesphere.io/v1alpha2/users/admin",
+        "application/merge-patch+json",
+        status,
+    )
+    .await
+    .unwrap();
+    assert!(patched.contains("Disabled"), "{patched}");
+    assert_eq!(
+        send(
+            &client,
+            "PATCH",
+            "/apis/cluster.kubesphere.io/v1alpha1/clusters/host/status",
+            "application/merge-patch+json",
+            br#"{"status": {}}"#.to_vec(),
+        )
+        .await
+        .unwrap_err()
+        .0,
+        404
+    );
+}

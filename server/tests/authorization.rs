@@ -134,7 +134,7 @@ async fn user(client: &Client, name: &str, password: &str, role: &str) {
     .await;
     let users: Api<DynamicObject> = Api::all_with(client.clone(), &iam("User", "users"));
     users
-        .patch_status(
+        .patch(
             name,
             &PatchParams::default(),
             &Patch::Merge(serde_json::json!({"status": {"state": "Active"}})),

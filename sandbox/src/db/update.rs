@@ -65,7 +65,7 @@ impl Db {
                 None => new_meta.remove(field),
             };
         }
-        if !status_only && meta::spec_part(&next) != meta::spec_part(&current) {
+        if !status_only && meta::spec_part(kind, &next) != meta::spec_part(kind, &current) {
             let generation = old_meta
                 .get("generation")
                 .and_then(Value::as_i64)

@@ -43,8 +43,16 @@ pub const KUBEFED_TYPES: &str = "types.kubefed.io";
 
 /// ks-core's CRDs (ks-installer `roles/ks-core/prepare/files/ks-init/`).
 pub const KUBESPHERE: &[CrdSpec] = &[
-    crd(CLUSTER, "v1alpha1", "Cluster", "clusters", false, &[], true),
-    crd(IAM, "v1alpha2", "User", "users", false, &[], true),
+    crd(
+        CLUSTER,
+        "v1alpha1",
+        "Cluster",
+        "clusters",
+        false,
+        &[],
+        false,
+    ),
+    crd(IAM, "v1alpha2", "User", "users", false, &[], false),
     crd(
         IAM,
         "v1alpha2",
@@ -107,7 +115,7 @@ pub const KUBESPHERE: &[CrdSpec] = &[
         "workspaces",
         false,
         &[],
-        true,
+        false,
     ),
     crd(
         "installer.kubesphere.io",

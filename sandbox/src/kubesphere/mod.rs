@@ -130,28 +130,29 @@ impl KubeSphereInstall {
 
 /// Creates every object of `install` that is not there yet; a second run changes nothing.
 pub(crate) fn install(db: &mut Db, install: &KubeSphereInstall) -> Result<(), ApiError> {
-    for object in install.objects()? {
+    for mut object in install.objects()? {
+        // KubeSphere's user controller marks a user with a password Active.
+        if object["kind"] == "User" {
+            object["status"] = json!({"state": "Active"});
+        }
         let status = object.get("status").cloned();
         let (stored, created) = db.ensure(object)?;
         let (kind, version) = db.kind_of(&stored)?;
-        // Status is the controllers' to write, through the status subresource.
-        if created && kind.status_subresource {
-            let state = if kind.kind == "User" {
-                Some(json!({"state": "Active"}))
-            } else {
-                status
-            };
-            if let Some(status) = state {
-                let name = crate::meta::str_field(&stored, "name")
-                    .unwrap_or_default()
-                    .to_string();
-                let ns = stored
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .map(String::from);
-                let body = json!({"metadata": {"name": name}, "status": status});
-                db.update(&kind, &version, ns.as_deref(), &name, body, true, false)?;
-            }
+        // Where the CRD has a status subresource, a create drops the status: the controllers
+        // write it there. Without one (User, Cluster in v3.4.1) the create kept it.
+        if created
+            && kind.status_subresource
+            && let Some(status) = status
+        {
+            let name = crate::meta::str_field(&stored, "name")
+                .unwrap_or_default()
+                .to_string();
+            let ns = stored
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(String::from);
+            let body = json!({"metadata": {"name": name}, "status": status});
+            db.update(&kind, &version, ns.as_deref(), &name, body, true, false)?;
         }
     }
     Ok(())
