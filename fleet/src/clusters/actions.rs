@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
 
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::Patch;
 use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -88,7 +88,7 @@ impl<'a> Actions<'a> {
         let name = desired.meta().name.clone().unwrap_or_default();
         let outcome = match api.get_opt(&name).await {
             Err(e) => Err(e),
-            Ok(None) => match api.create(&PostParams::default(), desired).await {
+            Ok(None) => match crate::writes::create_self_typed(api, desired).await {
                 Ok(created) => {
                     let api = api.clone();
                     let undo_name = name.clone();
@@ -112,7 +112,7 @@ impl<'a> Actions<'a> {
             Ok(Some(existing)) => match update(&existing) {
                 None => Ok((existing, ActionResult::Unchanged)),
                 Some(patch) => api
-                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .patch(&name, &crate::writes::patch_params(), &Patch::Merge(&patch))
                     .await
                     .map(|updated| (updated, ActionResult::Updated)),
             },

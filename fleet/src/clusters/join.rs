@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch};
 use serde_json::json;
 
 use super::actions::{ActionReport, Actions, Callback};
@@ -359,10 +359,12 @@ async fn write_join(
     let object = format!("Cluster {name} status");
     let nodes = status::node_count(member).await;
     let status = status::joined_status(facts, nodes, now);
+    // v3.4.1's Cluster CRD has no status subresource: status is written in the object, as
+    // KubeSphere's cluster controller writes it.
     clusters
-        .patch_status(
+        .patch(
             name,
-            &PatchParams::default(),
+            &crate::writes::patch_params(),
             &Patch::Merge(&json!({"status": status})),
         )
         .await

@@ -5,7 +5,7 @@
 
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -100,31 +100,17 @@ pub async fn remove_cluster(
     delete(&mut actions, "host", &secrets, &object, &host_secret(name))
         .await
         .map_err(|message| RemoveError::Host { object, message })?;
-    if let Some(cluster) = cluster {
+    if cluster.is_some() {
         let object = format!("Cluster {name}");
         clusters
             .delete(name, &DeleteParams::default())
             .await
             .map_err(host_err(&object))?;
-        // Tandem did the controller's clean-up; let the deletion finish.
-        let finalizers: Vec<String> = cluster
-            .metadata
-            .finalizers
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|f| f != CLUSTER_FINALIZER)
-            .collect();
-        match clusters
-            .patch(
-                name,
-                &PatchParams::default(),
-                &Patch::Merge(&json!({"metadata": {"finalizers": finalizers}})),
-            )
+        // Tandem did the controller's clean-up; let the deletion finish (KubeSphere's
+        // controller may be removing its finalizer at the same time: checked by version).
+        release_cluster(&clusters, name)
             .await
-        {
-            Ok(_) | Err(kube::Error::Api(_)) => {}
-            Err(e) => return Err(host_err(&object)(e)),
-        }
+            .map_err(host_err(&object))?;
         actions.report("host", object, ActionResult::Deleted);
     }
     // Best effort: a history left behind only takes a few hundred bytes on the host.
@@ -271,4 +257,36 @@ where
             Err(e.to_string())
         }
     }
+}
+
+/// Removes KubeSphere's finalizer from the deleted `Cluster`, at the resourceVersion read;
+/// done when the object is gone or holds no such finalizer any more.
+async fn release_cluster(clusters: &Api<DynamicObject>, name: &str) -> Result<(), kube::Error> {
+    for _ in 0..4 {
+        let Some(cluster) = clusters.get_opt(name).await? else {
+            return Ok(());
+        };
+        let finalizers = cluster.metadata.finalizers.unwrap_or_default();
+        if !finalizers.iter().any(|f| f == CLUSTER_FINALIZER) {
+            return Ok(());
+        }
+        let rest: Vec<&String> = finalizers
+            .iter()
+            .filter(|f| *f != CLUSTER_FINALIZER)
+            .collect();
+        let patch = json!({"metadata": {
+            "finalizers": rest,
+            "resourceVersion": cluster.metadata.resource_version,
+        }});
+        match clusters
+            .patch(name, &crate::writes::patch_params(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch};
 use serde_json::json;
 
 use super::actions::{ActionReport, ActionResult};
@@ -13,6 +13,7 @@ use super::connect;
 use super::objects::*;
 use super::steps::{CheckStep, StepReport};
 use super::{HostLink, checks_kubesphere as ks, status};
+use crate::certificate_expiry::CertificateExpiry;
 use crate::kubesphere::HOST_CLUSTER_LABEL;
 use crate::member_checks::kube_system_uid;
 
@@ -137,7 +138,7 @@ pub async fn update_kubeconfig(
     });
     let object = format!("Cluster {name}");
     clusters
-        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(name, &crate::writes::patch_params(), &Patch::Merge(&patch))
         .await
         .map_err(write_err(&object))?;
     actions.push(ActionReport {
@@ -153,7 +154,7 @@ pub async fn update_kubeconfig(
         "caBundle": if facts.insecure { String::new() } else { checked.certificate_authority_data().unwrap_or_default() },
         "disabledTLSValidations": if facts.insecure { json!(["*"]) } else { json!(null) },
     }});
-    kfcs.patch(name, &PatchParams::default(), &Patch::Merge(&spec))
+    kfcs.patch(name, &crate::writes::patch_params(), &Patch::Merge(&spec))
         .await
         .map_err(write_err(&object))?;
     actions.push(ActionReport {
@@ -163,25 +164,7 @@ pub async fn update_kubeconfig(
     });
 
     let object = format!("Cluster {name} status");
-    let mut conditions: Vec<serde_json::Value> = cluster
-        .data
-        .pointer("/status/conditions")
-        .and_then(|c| c.as_array())
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c["type"] != "KubeConfigCertExpiresInSevenDays")
-        .collect();
-    conditions.push(status::certificate_condition(
-        facts.certificate.as_ref(),
-        now,
-    ));
-    clusters
-        .patch_status(
-            name,
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"status": {"conditions": conditions}})),
-        )
+    write_certificate_condition(&clusters, name, facts.certificate.as_ref(), now)
         .await
         .map_err(write_err(&object))?;
     actions.push(ActionReport {
@@ -239,18 +222,54 @@ pub async fn edit_cluster(
         "labels": {GROUP_LABEL: or_null(group)},
     }});
     clusters
-        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(name, &crate::writes::patch_params(), &Patch::Merge(&patch))
         .await
         .map_err(write_err(format!("Cluster {name}")))?;
     let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
     let labels = json!({"metadata": {"labels": {GROUP_LABEL: or_null(group)}}});
     match kfcs
-        .patch(name, &PatchParams::default(), &Patch::Merge(&labels))
+        .patch(name, &crate::writes::patch_params(), &Patch::Merge(&labels))
         .await
     {
         Ok(_) => Ok(()),
         // A join that never got its KubeFedCluster: the Cluster alone carries the group.
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
         Err(e) => Err(write_err(format!("KubeFedCluster {name}"))(e)),
+    }
+}
+
+/// Replaces the certificate condition of the `Cluster` (v3.4.1 keeps status in the object: no
+/// status subresource), at the resourceVersion just read so that a condition KubeSphere's
+/// controller wrote meanwhile is never dropped; retried on a conflict.
+async fn write_certificate_condition(
+    clusters: &Api<DynamicObject>,
+    name: &str,
+    certificate: Option<&CertificateExpiry>,
+    now: SystemTime,
+) -> Result<(), kube::Error> {
+    let mut attempts = 0;
+    loop {
+        let cluster = clusters.get(name).await?;
+        let mut conditions: Vec<serde_json::Value> = cluster
+            .data
+            .pointer("/status/conditions")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c["type"] != "KubeConfigCertExpiresInSevenDays")
+            .collect();
+        conditions.push(status::certificate_condition(certificate, now));
+        let patch = json!({
+            "metadata": {"resourceVersion": cluster.metadata.resource_version},
+            "status": {"conditions": conditions},
+        });
+        match clusters
+            .patch(name, &crate::writes::patch_params(), &Patch::Merge(&patch))
+            .await
+        {
+            Err(kube::Error::Api(s)) if s.code == 409 && attempts < 3 => attempts += 1,
+            other => return other.map(drop),
+        }
     }
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{ListParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, ObjectMeta};
+
+use crate::writes::StatusLocation;
 use kube::{Api, Client};
 
 use super::resources::{
@@ -178,7 +180,7 @@ async fn record(
             reason: reason.into(),
         },
     };
-    records.create(&PostParams::default(), &record).await?;
+    crate::writes::create(records, &record).await?;
     Ok(())
 }
 
@@ -237,20 +239,10 @@ async fn set_state(
         last_transition_time: Timestamp::try_from(now).ok().map(Time),
         last_login_time: None,
     };
-    let patch = serde_json::json!({"status": status});
-    match users
-        .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+    let status = serde_json::to_value(status).map_err(kube::Error::SerdeError)?;
+    crate::writes::patch_status(users, name, StatusLocation::InObject, status)
         .await
-    {
-        // A User CRD installed without the status subresource takes status in the object.
-        Err(kube::Error::Api(e)) if e.code == 404 => {
-            users
-                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await?;
-            Ok(())
-        }
-        other => other.map(|_| ()),
-    }
+        .map(drop)
 }
 
 /// `10m0s`, as Go prints a duration in KubeSphere's reason.

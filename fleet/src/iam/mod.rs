@@ -9,6 +9,7 @@ pub mod passwords;
 pub mod propagation;
 pub mod resources;
 pub mod revocations;
+pub mod role_change;
 pub mod settings;
 pub mod token;
 pub mod user_admin;

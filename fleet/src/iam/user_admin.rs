@@ -5,14 +5,16 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::rbac::v1::RoleRef;
-use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ObjectMeta, Patch};
 use kube::{Api, Client};
 
 use super::cache::IamCache;
 use super::resources::{
     DESCRIPTION_ANNOTATION, GlobalRoleBinding, LAST_PASSWORD_CHANGE_ANNOTATION, USER_REF_LABEL,
-    User, UserSpec, binds_user,
+    User, UserSpec,
 };
+use super::role_change::{RoleChangeError, give_only_role};
+use crate::writes::StatusLocation;
 
 /// What the create-user form sends.
 #[derive(Clone)]
@@ -50,10 +52,23 @@ pub enum UserError {
     IncorrectCurrentPassword,
     #[error("the new password and its confirmation differ")]
     PasswordMismatch,
+    #[error(transparent)]
+    RoleChange(#[from] RoleChangeError),
     #[error("the host cluster refused or did not answer: {0}")]
     Cluster(#[from] kube::Error),
     #[error("{0}")]
     HostUnavailable(String),
+}
+
+impl UserError {
+    /// Whether the host refused or failed (logged as a warning), rather than the request
+    /// being wrong.
+    pub fn from_host(&self) -> bool {
+        matches!(
+            self,
+            Self::Cluster(_) | Self::RoleChange(_) | Self::HostUnavailable(_)
+        )
+    }
 }
 
 /// KubeSphere's `PATTERN_USER_NAME`, at most 32 characters.
@@ -182,8 +197,7 @@ pub async fn create_user(
         },
         status: None,
     };
-    users
-        .create(&PostParams::default(), &user)
+    crate::writes::create(&users, &user)
         .await
         .map_err(|e| match e {
             kube::Error::Api(ref s) if s.code == 409 => UserError::NameTaken(new.name.clone()),
@@ -212,20 +226,9 @@ pub async fn assign_global_role(
 
 async fn bind_global_role(client: &Client, user: &str, role: &str) -> Result<(), UserError> {
     let api: Api<GlobalRoleBinding> = Api::all(client.clone());
-    let name = format!("{user}-{role}");
-    for existing in api.list(&Default::default()).await?.items {
-        let existing_name = existing.metadata.name.clone().unwrap_or_default();
-        let only_this_user = existing.subjects.len() == 1 && binds_user(&existing.subjects, user);
-        if only_this_user && existing_name != name {
-            api.delete(&existing_name, &DeleteParams::default()).await?;
-        }
-    }
-    if api.get_opt(&name).await?.is_some() {
-        return Ok(());
-    }
-    let binding = GlobalRoleBinding {
+    let wanted = GlobalRoleBinding {
         metadata: ObjectMeta {
-            name: Some(name),
+            name: Some(format!("{user}-{role}")),
             labels: Some(BTreeMap::from([(USER_REF_LABEL.into(), user.into())])),
             ..Default::default()
         },
@@ -236,7 +239,8 @@ async fn bind_global_role(client: &Client, user: &str, role: &str) -> Result<(),
             name: role.into(),
         },
     };
-    api.create(&PostParams::default(), &binding).await?;
+    let current = api.list(&Default::default()).await?.items;
+    give_only_role(&api, current, user, wanted).await?;
     Ok(())
 }
 
@@ -277,7 +281,7 @@ pub async fn update_user(
         "spec": {"email": email},
     });
     users
-        .patch(user, &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(user, &crate::writes::patch_params(), &Patch::Merge(&patch))
         .await?;
     Ok(())
 }
@@ -296,24 +300,12 @@ pub async fn set_enabled(
     if users.get_opt(user).await?.is_none() {
         return Err(UserError::NotFound(user.into()));
     }
-    let patch = serde_json::json!({"status": {
+    let status = serde_json::json!({
         "state": if enabled { "Active" } else { "Disabled" },
         "reason": null,
         "lastTransitionTime": now_rfc3339(),
-    }});
-    match users
-        .patch_status(user, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-    {
-        Err(kube::Error::Api(e)) if e.code == 404 => {
-            users
-                .patch(user, &PatchParams::default(), &Patch::Merge(&patch))
-                .await?;
-        }
-        other => {
-            other?;
-        }
-    }
+    });
+    crate::writes::patch_status(&users, user, StatusLocation::InObject, status).await?;
     Ok(())
 }
 

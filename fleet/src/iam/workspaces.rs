@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use k8s_openapi::api::rbac::v1::RoleRef;
-use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::api::{DeleteParams, ListParams, ObjectMeta};
 use kube::{Api, Client, ResourceExt};
 
 use super::cache::IamCache;
@@ -17,6 +17,7 @@ use super::resources::{
     USER_REF_LABEL, WORKSPACE_LABEL, WorkspaceRoleBinding, WorkspaceSpec, WorkspaceTemplate,
     WorkspaceTemplateBody, WorkspaceTemplateSpec,
 };
+use super::role_change::{RoleChangeError, give_only_role};
 
 /// The workspace roles every workspace gets, least privileged last.
 pub const WORKSPACE_ROLES: [&str; 4] = ["admin", "self-provisioner", "regular", "viewer"];
@@ -70,10 +71,23 @@ pub enum WorkspaceError {
     NotFound(String),
     #[error("the alias or description is too long (63 and 256 characters at most)")]
     TooLong,
+    #[error(transparent)]
+    RoleChange(#[from] RoleChangeError),
     #[error("the host cluster refused or did not answer: {0}")]
     Cluster(#[from] kube::Error),
     #[error("{0}")]
     HostUnavailable(String),
+}
+
+impl WorkspaceError {
+    /// Whether the host refused or failed (logged as a warning), rather than the request
+    /// being wrong.
+    pub fn from_host(&self) -> bool {
+        matches!(
+            self,
+            Self::Cluster(_) | Self::RoleChange(_) | Self::HostUnavailable(_)
+        )
+    }
 }
 
 /// ks-console's `PATTERN_NAME` (a DNS-1123 label, at most 63), and not `workspaces`.
@@ -208,7 +222,7 @@ pub async fn create_workspace(
             },
         },
     };
-    api.create(&PostParams::default(), &template)
+    crate::writes::create(&api, &template)
         .await
         .map_err(|e| match e {
             kube::Error::Api(ref s) if s.code == 409 => WorkspaceError::NameTaken(new.name.clone()),
@@ -237,20 +251,10 @@ pub async fn set_workspace_member(
         return Err(WorkspaceError::NotFound(workspace.into()));
     }
     let role_name = format!("{workspace}-{role}");
-    let name = format!("{user}-{role_name}");
     let api: Api<WorkspaceRoleBinding> = Api::all(client.clone());
-    for existing in user_bindings(&api, workspace, user).await? {
-        let existing_name = existing.name_any();
-        if existing_name != name && existing.subjects.len() == 1 {
-            api.delete(&existing_name, &DeleteParams::default()).await?;
-        }
-    }
-    if api.get_opt(&name).await?.is_some() {
-        return Ok(());
-    }
-    let binding = WorkspaceRoleBinding {
+    let wanted = WorkspaceRoleBinding {
         metadata: ObjectMeta {
-            name: Some(name),
+            name: Some(format!("{user}-{role_name}")),
             labels: Some(BTreeMap::from([
                 (USER_REF_LABEL.to_string(), user.to_string()),
                 (WORKSPACE_LABEL.to_string(), workspace.to_string()),
@@ -264,7 +268,8 @@ pub async fn set_workspace_member(
             name: role_name,
         },
     };
-    api.create(&PostParams::default(), &binding).await?;
+    let current = user_bindings(&api, workspace, user).await?;
+    give_only_role(&api, current, user, wanted).await?;
     Ok(())
 }
 

@@ -49,7 +49,6 @@ impl fmt::Display for RepairStep {
 pub enum HostTask {
     Reading,
     Writing,
-    WritingStatus,
     Deleting,
     ClearingFinalizer,
 }
@@ -59,7 +58,6 @@ impl HostTask {
         match self {
             Self::Reading => "reading",
             Self::Writing => "writing",
-            Self::WritingStatus => "writing-status",
             Self::Deleting => "deleting",
             Self::ClearingFinalizer => "clearing-finalizer",
         }
@@ -71,7 +69,6 @@ impl fmt::Display for HostTask {
         f.write_str(match self {
             Self::Reading => "reading it",
             Self::Writing => "writing it",
-            Self::WritingStatus => "writing its status",
             Self::Deleting => "deleting it",
             Self::ClearingFinalizer => "clearing kubefed's finalizer",
         })

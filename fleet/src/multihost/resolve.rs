@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use kube::Client;
-use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
+use kube::api::{Api, DeleteParams, DynamicObject};
 use serde_json::Value;
 
 use super::audit::{self, AuditEntry};
@@ -116,22 +116,22 @@ impl FederationMonitor {
             };
             let mut next = serde_json::to_value(&losing).unwrap_or_default();
             copy_content(&winning, &mut next);
-            let object: DynamicObject = serde_json::from_value(next.clone())
+            // None of the six kinds has a status subresource in v3.4.1 (a `/status` write is
+            // a 404 there): the winner's status goes in the same replace, which carries the
+            // losing object's resourceVersion, so a write made meanwhile is a 409.
+            match winning.get("status").filter(|s| !s.is_null()) {
+                Some(status) => next["status"] = status.clone(),
+                None => {
+                    if let Some(map) = next.as_object_mut() {
+                        map.remove("status");
+                    }
+                }
+            }
+            let object: DynamicObject = serde_json::from_value(next)
                 .map_err(|e| host_error(host, HostTask::Writing)(kube::Error::SerdeError(e)))?;
-            let written = api
-                .replace(&key.name, &PostParams::default(), &object)
+            api.replace(&key.name, &crate::writes::post_params(), &object)
                 .await
                 .map_err(host_error(host, HostTask::Writing))?;
-            if let Some(status) = winning.get("status").filter(|s| !s.is_null()) {
-                let mut with_status = serde_json::to_value(&written).unwrap_or_default();
-                with_status["status"] = status.clone();
-                let body: DynamicObject = serde_json::from_value(with_status).map_err(|e| {
-                    host_error(host, HostTask::WritingStatus)(kube::Error::SerdeError(e))
-                })?;
-                api.replace_status(&key.name, &PostParams::default(), &body)
-                    .await
-                    .map_err(host_error(host, HostTask::WritingStatus))?;
-            }
             resolution.push(RepairStep::Copied {
                 host: host.clone(),
                 winner: winner.to_string(),
@@ -290,7 +290,7 @@ impl FederationMonitor {
                 .collect(),
         );
         object.metadata.managed_fields = None;
-        api.replace(&key.name, &PostParams::default(), &object)
+        api.replace(&key.name, &crate::writes::post_params(), &object)
             .await
             .map_err(host_error(host, HostTask::ClearingFinalizer))?;
         resolution.push(RepairStep::FinalizerCleared {

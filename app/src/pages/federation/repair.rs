@@ -293,7 +293,6 @@ fn failure_text(i18n: I18n, failure: &RepairFailureView) -> String {
             let task = match failure.task.as_deref() {
                 Some("reading") => t_string!(i18n, repair_task_reading),
                 Some("writing") => t_string!(i18n, repair_task_writing),
-                Some("writing-status") => t_string!(i18n, repair_task_writing_status),
                 Some("deleting") => t_string!(i18n, repair_task_deleting),
                 _ => t_string!(i18n, repair_task_clearing_finalizer),
             };

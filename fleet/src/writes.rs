@@ -1,0 +1,245 @@
+//! The one way Tandem writes Kubernetes objects.
+//!
+//! - Every body carries `apiVersion` and `kind`. Tandem reads KubeSphere's kinds through
+//!   partial types that do not hold them, and a real API server refuses a custom object
+//!   without them (400 "Object 'Kind' is missing"); kube's `Api::create` sends the value as
+//!   it is, so the type is added here, once, for every write.
+//! - Objects Tandem makes are created under field manager `tandem`; fields Tandem owns on
+//!   objects others made are server-side applied (`tandem`, forced: a person asked for it).
+//! - Whole-object replaces of others' objects go with the resourceVersion that was read, so a
+//!   controller's write in between is a 409, never silently undone.
+//! - Status is written through `/status` only where the CRD has that subresource; v3.4.1's
+//!   `Cluster` and `User` have none, and their controllers write status in the object.
+
+use std::fmt::Debug;
+
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::{Client, Resource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The field manager of every write Tandem makes.
+pub const FIELD_MANAGER: &str = "tandem";
+
+/// `object` as JSON with its `apiVersion` and `kind`.
+pub fn typed_body<K>(object: &K) -> Result<Value, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Serialize,
+{
+    let mut value = serde_json::to_value(object).map_err(kube::Error::SerdeError)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("apiVersion".into(), K::api_version(&()).into());
+        map.insert("kind".into(), K::kind(&()).into());
+    }
+    Ok(value)
+}
+
+/// Parameters of a merge or JSON patch made by Tandem.
+pub fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    }
+}
+
+/// Parameters of a create or replace made by Tandem.
+pub fn post_params() -> PostParams {
+    PostParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    }
+}
+
+/// Creates `object` (409 when the name is taken).
+pub async fn create<K>(api: &Api<K>, object: &K) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Serialize + DeserializeOwned + Clone + Debug,
+{
+    let body = serde_json::to_vec(&typed_body(object)?).map_err(kube::Error::SerdeError)?;
+    let request = kube::core::Request::new(api.resource_url())
+        .create(&post_params(), body)
+        .map_err(kube::Error::BuildRequest)?;
+    Client::from(api.clone()).request::<K>(request).await
+}
+
+/// Creates `object`, a value that names its own type (a `DynamicObject`, a `k8s-openapi` type
+/// or a derived `CustomResource`); refused before sending when it does not.
+pub async fn create_self_typed<K>(api: &Api<K>, object: &K) -> Result<K, kube::Error>
+where
+    K: Resource + Serialize + DeserializeOwned + Clone + Debug,
+{
+    let body = serde_json::to_value(object).map_err(kube::Error::SerdeError)?;
+    let names = |field: &str| {
+        body.get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.is_empty())
+    };
+    if !names("apiVersion") || !names("kind") {
+        return Err(kube::Error::BuildRequest(
+            kube::core::request::Error::Validation(format!(
+                "{} carries no apiVersion/kind, which a real API server needs",
+                api.resource_url()
+            )),
+        ));
+    }
+    let bytes = serde_json::to_vec(&body).map_err(kube::Error::SerdeError)?;
+    let request = kube::core::Request::new(api.resource_url())
+        .create(&post_params(), bytes)
+        .map_err(kube::Error::BuildRequest)?;
+    Client::from(api.clone()).request::<K>(request).await
+}
+
+/// Replaces the object with `object`, which must carry the resourceVersion it was read at:
+/// a write by anyone else since then makes this a 409 instead of undoing theirs.
+pub async fn replace_checked<K>(api: &Api<K>, name: &str, object: &K) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Serialize + DeserializeOwned + Clone + Debug,
+{
+    if object
+        .meta()
+        .resource_version
+        .as_deref()
+        .is_none_or(str::is_empty)
+    {
+        return Err(kube::Error::BuildRequest(
+            kube::core::request::Error::Validation(format!(
+                "replacing {} {name} needs the resourceVersion it was read at",
+                K::kind(&())
+            )),
+        ));
+    }
+    let body = serde_json::to_vec(&typed_body(object)?).map_err(kube::Error::SerdeError)?;
+    let request = kube::core::Request::new(api.resource_url())
+        .replace(name, &post_params(), body)
+        .map_err(kube::Error::BuildRequest)?;
+    Client::from(api.clone()).request::<K>(request).await
+}
+
+/// Server-side applies the fields in `fields` (a partial object of type `K`, without
+/// `apiVersion`/`kind`, which are added) as field manager `tandem`.
+pub async fn apply<K>(api: &Api<K>, name: &str, fields: Value) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug,
+{
+    let mut body = fields;
+    if let Some(map) = body.as_object_mut() {
+        map.insert("apiVersion".into(), K::api_version(&()).into());
+        map.insert("kind".into(), K::kind(&()).into());
+        let metadata = map
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(metadata) = metadata.as_object_mut() {
+            metadata.insert("name".into(), name.into());
+        }
+    }
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await
+}
+
+/// Where a kind keeps its status on a real KubeSphere 3.4.1 host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusLocation {
+    /// The CRD has a status subresource: status goes through `/status`.
+    Subresource,
+    /// No status subresource (v3.4.1's `Cluster`, `User`, `Workspace`): status is a field of
+    /// the object, written like any other.
+    InObject,
+}
+
+/// Merge-patches `status` of the object where its kind keeps it.
+pub async fn patch_status<K>(
+    api: &Api<K>,
+    name: &str,
+    location: StatusLocation,
+    status: Value,
+) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug,
+{
+    let patch = serde_json::json!({ "status": status });
+    let params = patch_params();
+    match location {
+        StatusLocation::Subresource => api.patch_status(name, &params, &Patch::Merge(&patch)).await,
+        StatusLocation::InObject => api.patch(name, &params, &Patch::Merge(&patch)).await,
+    }
+}
+
+/// How a host answered a write it did not carry out, for a message people can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostRefusal {
+    /// Someone else wrote the object meanwhile (409).
+    Conflict(String),
+    /// The console's credentials may not do this (403).
+    Forbidden(String),
+    /// The object is not there (any more) (404).
+    Gone(String),
+    /// The API server refused the object itself (400, 422): a bug in what Tandem sent.
+    Rejected(String),
+    /// Any other answer, or none (connection refused, timeout, 5xx).
+    Unavailable(String),
+}
+
+impl HostRefusal {
+    pub fn of(error: &kube::Error) -> Self {
+        match error {
+            kube::Error::Api(status) => {
+                let message = status.message.clone();
+                match status.code {
+                    409 => Self::Conflict(message),
+                    403 => Self::Forbidden(message),
+                    404 => Self::Gone(message),
+                    400 | 422 => Self::Rejected(message),
+                    _ => Self::Unavailable(format!("{} ({})", message, status.code)),
+                }
+            }
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::resources::GlobalRoleBinding;
+
+    #[test]
+    fn partial_types_are_written_with_their_type() {
+        let mut binding = GlobalRoleBinding::default();
+        binding.metadata.name = Some("alice-platform-regular".into());
+        let body = typed_body(&binding).unwrap();
+        assert_eq!(body["apiVersion"], "iam.kubesphere.io/v1alpha2");
+        assert_eq!(body["kind"], "GlobalRoleBinding");
+        assert_eq!(body["metadata"]["name"], "alice-platform-regular");
+    }
+
+    #[test]
+    fn refusals_are_told_by_what_to_do() {
+        let api = |code: u16| {
+            kube::Error::Api(
+                kube::core::Status::failure("the message", "Reason")
+                    .with_code(code)
+                    .boxed(),
+            )
+        };
+        assert_eq!(
+            HostRefusal::of(&api(409)),
+            HostRefusal::Conflict("the message".into())
+        );
+        assert_eq!(
+            HostRefusal::of(&api(403)),
+            HostRefusal::Forbidden("the message".into())
+        );
+        assert_eq!(
+            HostRefusal::of(&api(422)),
+            HostRefusal::Rejected("the message".into())
+        );
+        assert!(
+            matches!(HostRefusal::of(&api(503)), HostRefusal::Unavailable(m) if m.contains("503"))
+        );
+    }
+}
