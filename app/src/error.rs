@@ -84,14 +84,64 @@ pub enum WorkspaceProblem {
     UnknownCluster(String),
     NotFound(String),
     TooLong,
-    /// What the host said.
+    /// The console could not reach the host (what it knows).
     HostUnavailable(String),
+    /// The host refused the write.
+    HostRefused(HostAnswer),
+    /// A member's new role was not given; the previous one is kept.
+    RoleNotGiven(HostAnswer),
+    /// (the previous role's binding) The new role was given, the old binding stayed.
+    OldRoleKept((String, HostAnswer)),
+}
+
+/// Logs a refused change: a warning with the host and the object when the host refused or
+/// failed, information when the request itself was wrong.
+#[cfg(feature = "ssr")]
+pub fn log_refusal(
+    host: &str,
+    object: &str,
+    by: &str,
+    from_host: bool,
+    reason: &dyn std::fmt::Display,
+) {
+    if from_host {
+        tracing::warn!(%host, %object, %by, %reason, "the host refused the change");
+    } else {
+        tracing::info!(%host, %object, %by, %reason, "change refused");
+    }
+}
+
+/// How a host answered a write it did not carry out (`fleet::writes::HostRefusal`), each with
+/// its own translated message and fix; the API server's own words ride along.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HostAnswer {
+    Conflict(String),
+    Forbidden(String),
+    Gone(String),
+    Rejected(String),
+    Unavailable(String),
+}
+
+#[cfg(feature = "ssr")]
+impl From<fleet::writes::HostRefusal> for HostAnswer {
+    fn from(refusal: fleet::writes::HostRefusal) -> Self {
+        use fleet::writes::HostRefusal as R;
+        match refusal {
+            R::Conflict(m) => Self::Conflict(m),
+            R::Forbidden(m) => Self::Forbidden(m),
+            R::Gone(m) => Self::Gone(m),
+            R::Rejected(m) => Self::Rejected(m),
+            R::Unavailable(m) => Self::Unavailable(m),
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
 impl From<fleet::iam::workspaces::WorkspaceError> for WorkspaceProblem {
     fn from(e: fleet::iam::workspaces::WorkspaceError) -> Self {
+        use fleet::iam::role_change::RoleChangeError as R;
         use fleet::iam::workspaces::WorkspaceError as E;
+        use fleet::writes::HostRefusal;
         match e {
             E::InvalidName(_) => Self::InvalidName,
             E::NameTaken(name) => Self::NameTaken(name),
@@ -101,7 +151,11 @@ impl From<fleet::iam::workspaces::WorkspaceError> for WorkspaceProblem {
             E::UnknownCluster(name) => Self::UnknownCluster(name),
             E::NotFound(name) => Self::NotFound(name),
             E::TooLong => Self::TooLong,
-            E::Cluster(e) => Self::HostUnavailable(e.to_string()),
+            E::RoleChange(R::NotGiven(e)) => Self::RoleNotGiven(HostRefusal::of(&e).into()),
+            E::RoleChange(R::OldKept { binding, source }) => {
+                Self::OldRoleKept((binding, HostRefusal::of(&source).into()))
+            }
+            E::Cluster(e) => Self::HostRefused(HostRefusal::of(&e).into()),
             E::HostUnavailable(detail) => Self::HostUnavailable(detail),
         }
     }
@@ -124,14 +178,22 @@ pub enum UserProblem {
     OwnAccount,
     IncorrectCurrentPassword,
     PasswordMismatch,
-    /// What the host said.
+    /// The console could not reach the host (what it knows).
     HostUnavailable(String),
+    /// The host refused the write.
+    HostRefused(HostAnswer),
+    /// The new platform role was not given; the previous one is kept.
+    RoleNotGiven(HostAnswer),
+    /// (the previous role's binding) The new role was given, the old binding stayed.
+    OldRoleKept((String, HostAnswer)),
 }
 
 #[cfg(feature = "ssr")]
 impl From<fleet::iam::user_admin::UserError> for UserProblem {
     fn from(e: fleet::iam::user_admin::UserError) -> Self {
+        use fleet::iam::role_change::RoleChangeError as R;
         use fleet::iam::user_admin::UserError as E;
+        use fleet::writes::HostRefusal;
         match e {
             E::InvalidName(_) => Self::InvalidName,
             E::InvalidEmail => Self::InvalidEmail,
@@ -145,7 +207,11 @@ impl From<fleet::iam::user_admin::UserError> for UserProblem {
             E::OwnAccount(_) => Self::OwnAccount,
             E::IncorrectCurrentPassword => Self::IncorrectCurrentPassword,
             E::PasswordMismatch => Self::PasswordMismatch,
-            E::Cluster(e) => Self::HostUnavailable(e.to_string()),
+            E::RoleChange(R::NotGiven(e)) => Self::RoleNotGiven(HostRefusal::of(&e).into()),
+            E::RoleChange(R::OldKept { binding, source }) => {
+                Self::OldRoleKept((binding, HostRefusal::of(&source).into()))
+            }
+            E::Cluster(e) => Self::HostRefused(HostRefusal::of(&e).into()),
             E::HostUnavailable(detail) => Self::HostUnavailable(detail),
         }
     }

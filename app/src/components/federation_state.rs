@@ -8,9 +8,12 @@ pub fn state_label(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, key: &st
         "flapping" => t_string!(i18n, state_flapping),
         "stuck-deleting" => t_string!(i18n, state_stuck_deleting),
         "sync-failing" => t_string!(i18n, state_sync_failing),
+        "not-on-member" => t_string!(i18n, state_not_on_member),
         "differs" => t_string!(i18n, state_differs),
         "missing" => t_string!(i18n, state_missing),
-        _ => t_string!(i18n, state_in_sync),
+        "in-sync" => t_string!(i18n, state_in_sync),
+        // Never shown as good: a state this build does not know.
+        _ => t_string!(i18n, state_unknown),
     }
 }
 
@@ -21,7 +24,10 @@ pub fn state_tone(key: &str, count: usize) -> &'static str {
     }
     match key {
         "flapping" | "stuck-deleting" => "bg-red-50 text-red-800 ring-red-600/20",
-        "sync-failing" | "differs" | "missing" => "bg-amber-50 text-amber-900 ring-amber-600/20",
-        _ => "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
+        "sync-failing" | "not-on-member" | "differs" | "missing" => {
+            "bg-amber-50 text-amber-900 ring-amber-600/20"
+        }
+        "in-sync" => "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
+        _ => "bg-slate-100 text-slate-700 ring-slate-400/20",
     }
 }

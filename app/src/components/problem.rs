@@ -86,6 +86,9 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
                 detail = move || detail.clone()
             )
             .into_any(),
+            P::HostRefused(answer) => host_answer(i18n, answer),
+            P::RoleNotGiven(answer) => role_not_given(i18n, answer),
+            P::OldRoleKept((binding, answer)) => old_role_kept(i18n, binding, answer),
         },
         ConsoleError::WorkspaceRefused(problem) => workspace_problem(i18n, problem),
         ConsoleError::SignedOut => t!(i18n, signed_out).into_any(),
@@ -141,7 +144,44 @@ fn workspace_problem(
             detail = move || detail.clone()
         )
         .into_any(),
+        P::HostRefused(answer) => host_answer(i18n, answer),
+        P::RoleNotGiven(answer) => role_not_given(i18n, answer),
+        P::OldRoleKept((binding, answer)) => old_role_kept(i18n, binding, answer),
     }
+}
+
+type I18n = leptos_i18n::I18nContext<crate::i18n::Locale>;
+
+/// How the host answered a write it refused, with what to do about it.
+fn host_answer(i18n: I18n, answer: crate::error::HostAnswer) -> AnyView {
+    use crate::error::HostAnswer as A;
+    match answer {
+        A::Conflict(detail) => t!(i18n, host_conflict, detail = move || detail.clone()).into_any(),
+        A::Forbidden(detail) => {
+            t!(i18n, host_forbidden, detail = move || detail.clone()).into_any()
+        }
+        A::Gone(detail) => t!(i18n, host_gone, detail = move || detail.clone()).into_any(),
+        A::Rejected(detail) => t!(i18n, host_rejected, detail = move || detail.clone()).into_any(),
+        A::Unavailable(detail) => t!(
+            i18n,
+            problem_host_unavailable,
+            detail = move || detail.clone()
+        )
+        .into_any(),
+    }
+}
+
+fn role_not_given(i18n: I18n, answer: crate::error::HostAnswer) -> AnyView {
+    view! { {t!(i18n, role_not_given)} " " {host_answer(i18n, answer)} }.into_any()
+}
+
+fn old_role_kept(i18n: I18n, binding: String, answer: crate::error::HostAnswer) -> AnyView {
+    view! {
+        {t!(i18n, old_role_kept, binding = move || binding.clone())}
+        " "
+        {host_answer(i18n, answer)}
+    }
+    .into_any()
 }
 
 /// A link to the same-name object as every host holds it, on the federation page.

@@ -174,7 +174,9 @@ mod from_fleet {
                 FederatedState::SyncFailing { host, reason } => {
                     (vec![host.clone()], Some(reason.clone()))
                 }
-                FederatedState::DiffersBetweenHosts | FederatedState::InSync => (Vec::new(), None),
+                FederatedState::NotOnMember
+                | FederatedState::DiffersBetweenHosts
+                | FederatedState::InSync => (Vec::new(), None),
             };
             Self {
                 key: state.key().to_string(),

@@ -42,6 +42,8 @@ pub struct HostCopy {
     pub deleting: bool,
     /// kubefed's failure reason for the member in `status.clusters[]`, if any.
     pub sync_failure: Option<String>,
+    /// The host's placement names the member (or selects every cluster).
+    pub placed: bool,
 }
 
 /// What the object is across the hosts and the member, worst first.
@@ -60,6 +62,9 @@ pub enum FederatedState {
         host: String,
         reason: String,
     },
+    /// A host places it on the member, but the member holds no copy (kubefed has not
+    /// propagated it, or could not; kubefed's own status may still say nothing).
+    NotOnMember,
     /// The hosts' templates differ (the member follows whichever wrote last).
     DiffersBetweenHosts,
     /// Some hosts of the member do not have it.
@@ -76,6 +81,7 @@ impl FederatedState {
             Self::Flapping { .. } => "flapping",
             Self::StuckDeleting { .. } => "stuck-deleting",
             Self::SyncFailing { .. } => "sync-failing",
+            Self::NotOnMember => "not-on-member",
             Self::DiffersBetweenHosts => "differs",
             Self::MissingOnHost { .. } => "missing",
             Self::InSync => "in-sync",
@@ -88,17 +94,19 @@ impl FederatedState {
             Self::Flapping { .. } => 0,
             Self::StuckDeleting { .. } => 1,
             Self::SyncFailing { .. } => 2,
-            Self::DiffersBetweenHosts => 3,
-            Self::MissingOnHost { .. } => 4,
-            Self::InSync => 5,
+            Self::NotOnMember => 3,
+            Self::DiffersBetweenHosts => 4,
+            Self::MissingOnHost { .. } => 5,
+            Self::InSync => 6,
         }
     }
 
     /// Every key, worst first.
-    pub const KEYS: [&'static str; 6] = [
+    pub const KEYS: [&'static str; 7] = [
         "flapping",
         "stuck-deleting",
         "sync-failing",
+        "not-on-member",
         "differs",
         "missing",
         "in-sync",
@@ -139,6 +147,9 @@ pub fn classify(hosts: &[HostCopy], member: &MemberTimeline) -> FederatedState {
         .iter()
         .filter(|h| h.fingerprint.is_some() && !h.deleting)
         .collect();
+    if !member.present() && present.iter().any(|h| h.placed) {
+        return FederatedState::NotOnMember;
+    }
     if present
         .windows(2)
         .any(|w| w[0].fingerprint != w[1].fingerprint)

@@ -42,6 +42,7 @@ fn host(name: &str, fingerprint: Option<&str>) -> HostCopy {
         fingerprint: fingerprint.map(|f| Fingerprint(f.into())),
         deleting: false,
         sync_failure: None,
+        placed: true,
     }
 }
 
@@ -136,6 +137,41 @@ fn deletes_failures_differences_and_missing_copies() {
         FederatedState::InSync
     );
     assert_eq!(FederatedState::InSync.key(), "in-sync");
+}
+
+#[test]
+fn an_object_the_member_never_received_is_not_in_sync() {
+    // kubefed's status says nothing for the member, and the member holds no copy: on a real
+    // rig every such row once read "In sync".
+    let never_seen = MemberTimeline::default();
+    let hosts = [host("host", Some("aaa")), host("host2", Some("aaa"))];
+    assert_eq!(classify(&hosts, &never_seen), FederatedState::NotOnMember);
+    let mut deleted_there = MemberTimeline::default();
+    deleted_there.observe(at(0), Some(Fingerprint("aaa".into())), Some("host".into()));
+    deleted_there.observe(at(5), None, None);
+    assert_eq!(
+        classify(&hosts, &deleted_there),
+        FederatedState::NotOnMember
+    );
+    // Not placed on this member by any host: its absence is right.
+    let mut elsewhere = hosts.clone();
+    for h in &mut elsewhere {
+        h.placed = false;
+    }
+    assert_eq!(classify(&elsewhere, &never_seen), FederatedState::InSync);
+}
+
+#[test]
+fn placement_follows_kubefed() {
+    use super::view::Placement;
+    let named =
+        json!({"spec": {"placement": {"clusters": [{"name": "member"}], "clusterSelector": {}}}});
+    assert!(Placement::of(&named).includes("member"));
+    assert!(!Placement::of(&named).includes("other"));
+    let everywhere = json!({"spec": {"placement": {"clusterSelector": {}}}});
+    assert!(Placement::of(&everywhere).includes("other"));
+    let nowhere = json!({"spec": {"placement": {}}});
+    assert!(!Placement::of(&nowhere).includes("member"));
 }
 
 #[test]

@@ -34,8 +34,47 @@ pub struct HostObject {
     pub deleting_since: Option<SystemTime>,
     /// kubefed's status for each member, by the name this host gives it ("" = propagated).
     pub statuses: BTreeMap<String, String>,
+    /// Where kubefed places it (`spec.placement`).
+    pub placement: Placement,
     /// When this console saw its content change (or first saw it).
     pub changed_at: SystemTime,
+}
+
+/// kubefed's placement of a federated object: `clusters` when given (even empty), else
+/// `clusterSelector` (taken as every cluster: the console does not evaluate label selectors
+/// against the hosts' cluster labels), else nowhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    Named(BTreeSet<String>),
+    Selector,
+}
+
+impl Placement {
+    pub fn of(federated: &Value) -> Self {
+        let placement = federated.pointer("/spec/placement");
+        if let Some(clusters) = placement
+            .and_then(|p| p.get("clusters"))
+            .and_then(Value::as_array)
+        {
+            return Self::Named(
+                clusters
+                    .iter()
+                    .filter_map(|c| c["name"].as_str().map(String::from))
+                    .collect(),
+            );
+        }
+        match placement.and_then(|p| p.get("clusterSelector")) {
+            Some(selector) if !selector.is_null() => Self::Selector,
+            _ => Self::Named(BTreeSet::new()),
+        }
+    }
+
+    pub fn includes(&self, member: &str) -> bool {
+        match self {
+            Self::Named(names) => names.contains(member),
+            Self::Selector => true,
+        }
+    }
 }
 
 /// A member a host manages: its identity (kube-system UID) and the host's name for it.
@@ -125,6 +164,7 @@ impl FederationView {
             .cloned()
             .unwrap_or(Value::Null);
         let fingerprint = propagated_fingerprint(&template);
+        let placement = Placement::of(&object.data);
         let statuses = object
             .data
             .pointer("/status/clusters")
@@ -155,6 +195,7 @@ impl FederationView {
                 template,
                 deleting_since,
                 statuses,
+                placement,
                 changed_at,
             },
         );
@@ -395,5 +436,6 @@ fn host_copy(host: &str, object: Option<&HostObject>, member: &str, now: SystemT
             .and_then(|o| o.statuses.get(member))
             .filter(|s| !s.is_empty() && s.as_str() != MANAGED_LABEL_FALSE)
             .cloned(),
+        placed: object.is_some_and(|o| o.placement.includes(member)),
     }
 }

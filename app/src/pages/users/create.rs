@@ -33,7 +33,13 @@ pub async fn create_user(
         .create_user(&principal.host, &new)
         .await
         .map_err(|e| {
-            tracing::info!(by = %principal.username, user = %new.name, reason = %e, "create user refused");
+            crate::error::log_refusal(
+                &principal.host,
+                &format!("User {}", new.name),
+                &principal.username,
+                e.from_host(),
+                &e,
+            );
             crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
             ConsoleError::UserRefused(e.into())
         })?;

@@ -20,10 +20,23 @@ fn unavailable(e: fleet::iam::SessionError) -> ConsoleError {
     ConsoleError::ServerUnavailable(e.to_string())
 }
 
+/// A refused change to user `name`, logged (a warning when the host refused) and told.
 #[cfg(feature = "ssr")]
-fn refused(e: fleet::iam::user_admin::UserError) -> ConsoleError {
-    crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-    ConsoleError::UserRefused(e.into())
+fn refused(
+    principal: &fleet::iam::Principal,
+    name: &str,
+) -> impl FnOnce(fleet::iam::user_admin::UserError) -> ConsoleError {
+    move |e| {
+        crate::error::log_refusal(
+            &principal.host,
+            &format!("User {name}"),
+            &principal.username,
+            e.from_host(),
+            &e,
+        );
+        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        ConsoleError::UserRefused(e.into())
+    }
 }
 
 #[server(prefix = "/api", endpoint = "set_user_enabled")]
@@ -34,7 +47,7 @@ pub async fn set_user_enabled(name: String, enabled: bool) -> Result<(), Console
     let client = host.client().map_err(unavailable)?;
     fleet::iam::user_admin::set_enabled(client, &principal.username, &name, enabled)
         .await
-        .map_err(refused)?;
+        .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, enabled, "user state changed");
     Ok(())
 }
@@ -48,7 +61,7 @@ pub async fn set_user_role(name: String, role: String) -> Result<(), ConsoleErro
     let cache = host.cache().map_err(unavailable)?;
     fleet::iam::user_admin::assign_global_role(client, cache, &name, &role)
         .await
-        .map_err(refused)?;
+        .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, %role, "user role changed");
     Ok(())
 }
@@ -61,7 +74,7 @@ pub async fn delete_user(name: String) -> Result<(), ConsoleError> {
     let client = host.client().map_err(unavailable)?;
     fleet::iam::user_admin::delete_user(client, &principal.username, &name)
         .await
-        .map_err(refused)?;
+        .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, "user deleted");
     Ok(())
 }
@@ -79,7 +92,7 @@ pub async fn update_user(
     let cache = host.cache().map_err(unavailable)?;
     fleet::iam::user_admin::update_user(client, cache, &name, email.trim(), &description)
         .await
-        .map_err(refused)?;
+        .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, "user edited");
     Ok(())
 }
@@ -92,7 +105,7 @@ pub async fn set_user_password(name: String, password: String) -> Result<(), Con
     let client = host.client().map_err(unavailable)?;
     fleet::iam::passwords::set_password(client, &name, &password)
         .await
-        .map_err(refused)?;
+        .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, "password set");
     Ok(())
 }

@@ -30,13 +30,19 @@ pub async fn create_workspace(
         clusters,
         creator: principal.username.clone(),
     };
-    let known = super::member_clusters(&state, &principal.host);
+    let known = super::placement_clusters(&state, &principal.host);
     state
         .iam
         .create_workspace(&principal.host, &new, &known)
         .await
         .map_err(|e| {
-            tracing::info!(by = %principal.username, workspace = %new.name, reason = %e, "create workspace refused");
+            crate::error::log_refusal(
+                &principal.host,
+                &format!("WorkspaceTemplate {}", new.name),
+                &principal.username,
+                e.from_host(),
+                &e,
+            );
             crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
             ConsoleError::WorkspaceRefused(e.into())
         })?;

@@ -39,7 +39,13 @@ async fn manage<T>(
         )));
     }
     act(client, cache).await.map_err(|e| {
-        tracing::info!(by = %principal.username, reason = %e, "workspace change refused");
+        crate::error::log_refusal(
+            &principal.host,
+            &format!("workspace {workspace}"),
+            &principal.username,
+            e.from_host(),
+            &e,
+        );
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         ConsoleError::WorkspaceRefused(e.into())
     })

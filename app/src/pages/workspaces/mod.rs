@@ -56,13 +56,14 @@ pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
         may_create: principal.may(Action::CreateWorkspaces),
         me: principal.username.clone(),
         users,
-        clusters: member_clusters(&state, &principal.host),
+        clusters: placement_clusters(&state, &principal.host),
     })
 }
 
-/// The member clusters `host` manages, from its last probe (the host itself left out).
+/// The clusters a workspace of `host` may be placed on, from its last probe: the members it
+/// manages and the host itself (KubeSphere places workspaces on the host too).
 #[cfg(feature = "ssr")]
-pub(crate) fn member_clusters(state: &crate::state::ConsoleState, host: &str) -> Vec<String> {
+pub(crate) fn placement_clusters(state: &crate::state::ConsoleState, host: &str) -> Vec<String> {
     state
         .hosts
         .snapshot()
@@ -73,7 +74,6 @@ pub(crate) fn member_clusters(state: &crate::state::ConsoleState, host: &str) ->
             _ => None,
         })
         .flatten()
-        .filter(|c| !c.is_host)
         .map(|c| c.name)
         .collect()
 }
