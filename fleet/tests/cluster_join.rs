@@ -266,7 +266,7 @@ async fn two_hosts_keep_their_own_tokens_and_removal_from_one_leaves_the_other_w
     assert!(token_works(&member, &t1).await && token_works(&member, &t2).await);
 
     let mut actions = Vec::new();
-    let removed = remove_cluster(&h, "member", &mut |a| actions.push(a.clone()))
+    let removed = remove_cluster(&h, &[], "member", &mut |a| actions.push(a.clone()))
         .await
         .unwrap();
     assert!(
@@ -314,7 +314,9 @@ async fn two_hosts_keep_their_own_tokens_and_removal_from_one_leaves_the_other_w
     );
 
     // The last host out takes the account and its full-rights role with it.
-    remove_cluster(&h2, "member", &mut |_| {}).await.unwrap();
+    remove_cluster(&h2, &[], "member", &mut |_| {})
+        .await
+        .unwrap();
     assert!(!token_works(&member, &t2).await);
     assert!(
         !exists(
@@ -350,7 +352,7 @@ async fn a_cluster_whose_member_is_gone_is_removed_from_the_host() {
             .unwrap();
     }
     drop(member);
-    let removed = remove_cluster(&h, "gone", &mut |_| {}).await.unwrap();
+    let removed = remove_cluster(&h, &[], "gone", &mut |_| {}).await.unwrap();
     let kept = fleet::cluster_history::load(&h.client).await.unwrap();
     assert_eq!(kept.keys().collect::<Vec<_>>(), ["other"]);
     assert!(!removed.member_reached);
@@ -369,7 +371,9 @@ async fn a_cluster_whose_member_is_gone_is_removed_from_the_host() {
         )
         .await
     );
-    let host_itself = remove_cluster(&h, "host", &mut |_| {}).await.unwrap_err();
+    let host_itself = remove_cluster(&h, &[], "host", &mut |_| {})
+        .await
+        .unwrap_err();
     assert!(host_itself.to_string().contains("host cluster itself"));
 }
 

@@ -92,6 +92,8 @@ pub struct SandboxCluster {
     /// The host controllers (user controller, kubefed sync), once KubeSphere is installed as
     /// a host.
     controllers: Mutex<Option<JoinHandle<()>>>,
+    /// KubeSphere's cluster controller, when asked for (`run_cluster_controller`).
+    cluster_controller: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl SandboxCluster {
@@ -202,6 +204,7 @@ impl SandboxCluster {
             server,
             stop,
             controllers: Mutex::new(None),
+            cluster_controller: Mutex::new(None),
         })
     }
 
@@ -224,6 +227,20 @@ impl SandboxCluster {
             *controllers = Some(tokio::spawn(kubefed::run(self.state.clone())));
         }
         Ok(())
+    }
+
+    /// Runs KubeSphere's cluster controller on this host, as ks-controller-manager does on a
+    /// real one: it joins every `Cluster` with `joinFederation: true` itself and re-runs the
+    /// join every `resync` (two minutes on a real host).
+    pub fn run_cluster_controller(&self, resync: std::time::Duration) {
+        if let Ok(mut task) = self.cluster_controller.lock()
+            && task.is_none()
+        {
+            *task = Some(tokio::spawn(kubesphere::cluster_controller::run(
+                self.state.clone(),
+                resync,
+            )));
+        }
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, db::Db>, SandboxError> {
@@ -363,10 +380,12 @@ impl SandboxCluster {
 
 impl Drop for SandboxCluster {
     fn drop(&mut self) {
-        if let Ok(mut controllers) = self.controllers.lock()
-            && let Some(task) = controllers.take()
-        {
-            task.abort();
+        for tasks in [&self.controllers, &self.cluster_controller] {
+            if let Ok(mut task) = tasks.lock()
+                && let Some(task) = task.take()
+            {
+                task.abort();
+            }
         }
         self.server.abort();
         let _ = self.stop.send(true);

@@ -181,6 +181,7 @@ fn print_action(action: &ActionReport) {
         ActionResult::Kept(why) => format!("kept: {why}"),
         ActionResult::Failed(why) => format!("FAILED: {why}"),
         ActionResult::RolledBack => "rolled back".to_string(),
+        ActionResult::MadeByKubeSphere => "made by KubeSphere's cluster controller".to_string(),
     };
     println!("  {:<6} {} — {result}", action.side, action.object);
 }
@@ -266,14 +267,14 @@ async fn join(args: JoinArgs) -> Result<(), String> {
 }
 
 async fn remove(args: RemoveArgs) -> Result<(), String> {
-    let (host, _) = hosts(&args.host).await?;
+    let (host, others) = hosts(&args.host).await?;
     let json = args.host.json;
     let mut show = |a: &ActionReport| {
         if !json {
             print_action(a)
         }
     };
-    let outcome = remove_cluster(&host, &args.name, &mut show)
+    let outcome = remove_cluster(&host, &others, &args.name, &mut show)
         .await
         .map_err(|e| e.to_string())?;
     if json {

@@ -207,6 +207,7 @@ mod from_fleet {
                 ActionResult::Kept(why) => ("kept", Some(why.clone())),
                 ActionResult::Failed(why) => ("failed", Some(why.clone())),
                 ActionResult::RolledBack => ("rolled-back", None),
+                ActionResult::MadeByKubeSphere => ("made-by-kubesphere", None),
             };
             Self {
                 side: a.side.into(),

@@ -36,6 +36,8 @@ pub enum ActionResult {
     Failed(String),
     /// Created by this attempt and removed again after a later failure.
     RolledBack,
+    /// Made by KubeSphere's own cluster controller (read back after its join).
+    MadeByKubeSphere,
 }
 
 pub(crate) type Callback<'a> = &'a mut (dyn FnMut(&ActionReport) + Send);

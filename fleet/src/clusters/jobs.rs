@@ -75,6 +75,15 @@ impl ClusterJobs {
         self.hosts.iter().find(|h| h.name == name)
     }
 
+    /// Every host but `name`.
+    pub fn others(&self, name: &str) -> Vec<HostLink> {
+        self.hosts
+            .iter()
+            .filter(|h| h.name != name)
+            .cloned()
+            .collect()
+    }
+
     /// Starts checking (or checking and joining) `candidate` on `host` for `owner`.
     pub fn start(
         &self,
@@ -87,12 +96,7 @@ impl ClusterJobs {
             .host(host)
             .cloned()
             .ok_or_else(|| JobError::UnknownHost(host.into()))?;
-        let others: Vec<HostLink> = self
-            .hosts
-            .iter()
-            .filter(|h| h.name != host)
-            .cloned()
-            .collect();
+        let others = self.others(host);
         let id = job_id();
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use super::actions::{ActionReport, Actions, Callback};
 use super::checks::{CheckOutcome, MemberFacts, check_cluster};
+use super::kubesphere_join::{self, KUBESPHERE_JOIN_WAIT, KubeSphereJoin};
 use super::objects::*;
 use super::steps::StepReport;
 use super::{Candidate, HostLink, status};
@@ -136,6 +137,49 @@ async fn write_join(
     now: SystemTime,
 ) -> Result<(), Failure> {
     let name = candidate.name.as_str();
+    // The `Cluster` first, as ks-console creates it: on a host that runs KubeSphere's
+    // cluster controller, that controller does the join (see `kubesphere_join`).
+    let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
+    let object = format!("Cluster {name}");
+    let cluster = candidate.cluster_object(checked, facts);
+    let spec = cluster.data["spec"].clone();
+    let wanted_meta = (
+        cluster.metadata.labels.clone(),
+        cluster.metadata.annotations.clone(),
+    );
+    actions.ensure("host", object.clone(), &clusters, &cluster, |existing| {
+        let same = existing.data["spec"] == spec && (existing.metadata.labels.clone(), existing.metadata.annotations.clone()) == wanted_meta;
+        (!same).then(|| json!({"metadata": {"labels": wanted_meta.0, "annotations": wanted_meta.1}, "spec": spec}))
+    }).await.map_err(at("host", &object))?;
+    let grace = kubesphere_join::controller_grace(&clusters, name)
+        .await
+        .map_err(at("host", &object))?;
+    if kubesphere_join::controller_took_it(&clusters, name, grace)
+        .await
+        .map_err(at("host", &object))?
+    {
+        return match kubesphere_join::wait_for_kubesphere(&clusters, name, KUBESPHERE_JOIN_WAIT)
+            .await
+            .map_err(at("host", &object))?
+        {
+            KubeSphereJoin::Joined => {
+                kubesphere_join::report_what_kubesphere_made(actions, &host.client, member, name)
+                    .await
+                    .map_err(at("member", "KubeSphere's join objects"))?;
+                Ok(())
+            }
+            KubeSphereJoin::Failed(reason) => Err((
+                "host",
+                object,
+                kube::Error::Service(format!("KubeSphere's cluster controller could not join it: {reason}").into()),
+            )),
+            KubeSphereJoin::NoVerdict => Err((
+                "host",
+                object,
+                kube::Error::Service(format!("KubeSphere's cluster controller took the Cluster up but gave no verdict within {} s; see `kubectl get cluster {name} -o yaml` and ks-controller-manager's log on the host", KUBESPHERE_JOIN_WAIT.as_secs()).into()),
+            )),
+        };
+    }
     let sa = service_account(name);
     let role = join_role(name);
     let host_uid = kube_system_uid(&host.client)
@@ -344,18 +388,6 @@ async fn write_join(
         }))
     }).await.map_err(at("host", &object))?;
 
-    let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
-    let object = format!("Cluster {name}");
-    let cluster = candidate.cluster_object(checked, facts);
-    let spec = cluster.data["spec"].clone();
-    let wanted_meta = (
-        cluster.metadata.labels.clone(),
-        cluster.metadata.annotations.clone(),
-    );
-    actions.ensure("host", object.clone(), &clusters, &cluster, |existing| {
-        let same = existing.data["spec"] == spec && (existing.metadata.labels.clone(), existing.metadata.annotations.clone()) == wanted_meta;
-        (!same).then(|| json!({"metadata": {"labels": wanted_meta.0, "annotations": wanted_meta.1}, "spec": spec}))
-    }).await.map_err(at("host", &object))?;
     let object = format!("Cluster {name} status");
     let nodes = status::node_count(member).await;
     let status = status::joined_status(facts, nodes, now);

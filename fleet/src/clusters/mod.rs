@@ -7,6 +7,7 @@ mod checks_kubesphere;
 mod connect;
 pub mod jobs;
 mod join;
+pub mod kubesphere_join;
 pub mod objects;
 mod permissions;
 mod remove;
@@ -144,7 +145,6 @@ impl Candidate {
             name: Some(self.name.clone()),
             labels: Some(self.labels()),
             annotations: Some(self.annotations(facts.insecure)),
-            finalizers: Some(vec![objects::CLUSTER_FINALIZER.into()]),
             ..Default::default()
         };
         object.data = json!({"spec": {

@@ -35,8 +35,12 @@ pub struct RemoveOutcome {
     pub left_on_member: Vec<String>,
 }
 
+/// Removes cluster `name` from `host`. `others` are the console's other hosts: a credential
+/// KubeSphere's join shares between hosts is revoked only when none of them still manages the
+/// member under this name.
 pub async fn remove_cluster(
     host: &HostLink,
+    others: &[HostLink],
     name: &str,
     on_action: Callback<'_>,
 ) -> Result<RemoveOutcome, RemoveError> {
@@ -87,7 +91,10 @@ pub async fn remove_cluster(
         ]
     };
     let (member_reached, left_on_member) = match &member {
-        Some(member) => (true, clean_member(&mut actions, host, member, name).await),
+        Some(member) => (
+            true,
+            clean_member(&mut actions, host, others, member, name).await,
+        ),
         None => (false, expected_on_member()),
     };
 
@@ -133,11 +140,15 @@ async fn reach_member(kubeconfig: &str) -> Option<Client> {
         .map(|_| client)
 }
 
-/// Deletes this host's token and, when no other host's token is left, the account and its
-/// role. Returns what stays on the member because it could not be deleted.
+/// Deletes this host's token and, when no other host uses the account, the account, its
+/// tokens and its role. Another host uses it when a token of Tandem's for that host is left,
+/// or, for the token KubeSphere's own join made (shared by every host that joined the member
+/// under this name), when another of the console's hosts manages the member as `name`.
+/// Returns what stays on the member because it could not be deleted.
 async fn clean_member(
     actions: &mut Actions<'_>,
     host: &HostLink,
+    others: &[HostLink],
     member: &Client,
     name: &str,
 ) -> Vec<String> {
@@ -163,7 +174,7 @@ async fn clean_member(
     {
         left.push(own_object);
     }
-    let others = match secrets.list(&Default::default()).await {
+    let tokens: Vec<Secret> = match secrets.list(&Default::default()).await {
         Ok(list) => list
             .items
             .into_iter()
@@ -176,7 +187,7 @@ async fn clean_member(
                         == Some(&sa)
                     && s.metadata.name.as_deref() != Some(own.as_str())
             })
-            .count(),
+            .collect(),
         Err(e) => {
             actions.report(
                 "member",
@@ -187,11 +198,39 @@ async fn clean_member(
             return left;
         }
     };
-    if others > 0 {
-        let why =
-            format!("{others} other token(s) of this account remain: another host's join uses it");
+    let (tandem_tokens, kubesphere_tokens): (Vec<Secret>, Vec<Secret>) =
+        tokens.into_iter().partition(|s| {
+            s.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.contains_key(JOINED_BY_HOST_LABEL))
+        });
+    let keep_for = if !tandem_tokens.is_empty() {
+        Some(format!(
+            "{} other host token(s) of Tandem's remain: another host's join uses it",
+            tandem_tokens.len()
+        ))
+    } else if kubesphere_tokens.is_empty() {
+        None
+    } else {
+        other_managers(others, member, name)
+            .await
+            .map(|hosts| format!("KubeSphere's join made one token for every host that joined it as `{name}`, and {} still manage(s) it", hosts.join(", ")))
+    };
+    if let Some(why) = keep_for {
         actions.report("member", format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}, ClusterRole and ClusterRoleBinding {role}"), ActionResult::Kept(why));
         return left;
+    }
+    // The token KubeSphere's join made: nobody else uses it any more, so it is revoked.
+    for token in kubesphere_tokens {
+        let token_name = token.metadata.name.unwrap_or_default();
+        let object = format!("Secret {FEDERATION_NAMESPACE}/{token_name}");
+        if delete(actions, "member", &secrets, &object, &token_name)
+            .await
+            .is_err()
+        {
+            left.push(object);
+        }
     }
     let bindings: Api<ClusterRoleBinding> = Api::all(member.clone());
     let roles: Api<ClusterRole> = Api::all(member.clone());
@@ -262,6 +301,23 @@ where
 /// Removes KubeSphere's finalizer from the deleted `Cluster`, at the resourceVersion read;
 /// done when the object is gone or holds no such finalizer any more.
 async fn release_cluster(clusters: &Api<DynamicObject>, name: &str) -> Result<(), kube::Error> {
+    // KubeSphere's controller, where it runs, finishes its own clean-up and removes its
+    // finalizer within a second or two; give it that before doing it for it.
+    for _ in 0..25 {
+        match clusters.get_opt(name).await? {
+            None => return Ok(()),
+            Some(c)
+                if !c
+                    .metadata
+                    .finalizers
+                    .as_ref()
+                    .is_some_and(|f| f.iter().any(|f| f == CLUSTER_FINALIZER)) =>
+            {
+                return Ok(());
+            }
+            Some(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
     for _ in 0..4 {
         let Some(cluster) = clusters.get_opt(name).await? else {
             return Ok(());
@@ -289,4 +345,25 @@ async fn release_cluster(clusters: &Api<DynamicObject>, name: &str) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The console's other hosts that manage the member (same kube-system UID) under `name`; an
+/// unanswering host counts, since revoking its credential could not be undone.
+async fn other_managers(others: &[HostLink], member: &Client, name: &str) -> Option<Vec<String>> {
+    let uid = kube_system_uid(member).await.ok();
+    let mut managers = Vec::new();
+    for other in others {
+        match super::list_host_clusters(&other.client).await {
+            Ok(clusters) => {
+                if clusters
+                    .iter()
+                    .any(|c| c.name == name && (uid.is_none() || c.uid == uid))
+                {
+                    managers.push(other.name.clone());
+                }
+            }
+            Err(_) => managers.push(format!("{} (did not answer)", other.name)),
+        }
+    }
+    (!managers.is_empty()).then_some(managers)
 }

@@ -1,7 +1,8 @@
 //! What KubeSphere 3.4's cluster controller creates when a host joins a member
 //! (KUBESPHERE.md 2.5 and "Join, observed"): on the member a service account with a
 //! full-rights token; on the host a `Cluster`, the token in `<name>-secret` and a
-//! `KubeFedCluster` kubefed reaches the member with.
+//! `KubeFedCluster` kubefed reaches the member with. (Used to set up the demo's joins at
+//! start; the controller's finalizer and its later re-joins are `cluster_controller`'s.)
 
 use base64::Engine;
 use serde_json::json;
@@ -120,7 +121,7 @@ pub(crate) fn register_on_host(
         )?;
     }
     let cluster = host.ensure(json!({"apiVersion": "cluster.kubesphere.io/v1alpha1", "kind": "Cluster",
-               "metadata": {"name": join_name, "labels": labels, "finalizers": ["finalizer.cluster.kubesphere.io"], "annotations": {"kubesphere.io/creator": "admin"}},
+               "metadata": {"name": join_name, "labels": labels, "annotations": {"kubesphere.io/creator": "admin"}},
                "spec": {"joinFederation": true, "provider": "tandem sandbox",
                         "connection": {"type": "direct", "kubeconfig": b64(kubeconfig.as_bytes()), "kubernetesAPIEndpoint": api_endpoint}}}),
     )?.0;

@@ -2,6 +2,7 @@
 //! the `ks-installer` ClusterConfiguration, the ks-apiserver Service, the KubeSphere and kubefed
 //! CRDs, the built-in roles and, on a host, the `admin` user.
 
+pub(crate) mod cluster_controller;
 pub mod crds;
 pub(crate) mod platform_role;
 pub mod proxy;
