@@ -67,6 +67,14 @@ pub async fn start_demo_fleet(dir: &Path, scenario: Scenario) -> Result<DemoFlee
             admin_password: Some(admin_password.clone()),
         })?;
     }
+    // Each host runs KubeSphere's cluster controller, as ks-controller-manager does on a real
+    // host (re-joining every two minutes): a cluster added in the console is joined by it.
+    for (host, _) in clusters
+        .iter()
+        .filter(|(c, _)| DEMO_HOSTS.contains(&c.name()))
+    {
+        host.run_cluster_controller(std::time::Duration::from_secs(120));
+    }
     // Both hosts manage the member under the same name, as in the seed's experiments.
     if let Some((member, _)) = clusters.iter().find(|(c, _)| c.name() == "member") {
         for (host, _) in clusters

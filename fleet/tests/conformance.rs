@@ -1,0 +1,424 @@
+//! Every write path of Tandem, end to end, against one fleet of two hosts and a member:
+//! joins (as first and second host), a kubeconfig update, users, workspaces, the repairs of a
+//! fight between hosts, removals. Each step is checked by reading the clusters back.
+//!
+//! The fleet is the sandbox's (hosts running the model of KubeSphere's cluster controller)
+//! unless `TANDEM_REAL_RIG` names a directory holding `host.kubeconfig`, `host2.kubeconfig`
+//! and `member.kubeconfig` (and optionally `member-front.kubeconfig`, the member as the
+//! add-cluster checks reach it) of real kube-apiservers running KubeSphere 3.4.1 and kubefed:
+//! then the same steps run there. The sandbox is a model; the real rig is the truth
+//! (README, "Real KubeSphere").
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use fleet::clusters::{Candidate, HostLink, join_cluster, remove_cluster, update_kubeconfig};
+use fleet::iam::resources::{GlobalRoleBinding, User, WorkspaceTemplate, binds_user};
+use fleet::iam::user_admin::{self, NewUser};
+use fleet::iam::workspaces::{self, NewWorkspace};
+use fleet::iam::{Iam, passwords};
+use fleet::kubesphere::Cluster;
+use fleet::multihost::{FederatedKind, FederatedState, FederationMonitor, ObjectKey};
+use kube::{Api, Client, ResourceExt};
+use sandbox::{ClusterRole as Role, SandboxCluster};
+
+/// The fleet under test: the clients, and what keeps a sandbox fleet running.
+struct Fleet {
+    real: bool,
+    host: HostLink,
+    host2: HostLink,
+    member: Client,
+    /// The member's kubeconfig as the add-cluster checks use it.
+    member_kubeconfig: String,
+    config: tempfile::TempDir,
+    _sandbox: Vec<SandboxCluster>,
+}
+
+async fn client_from(yaml: &str) -> Client {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(yaml).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    Client::try_from(config).unwrap()
+}
+
+async fn fleet() -> Fleet {
+    let config = tempfile::tempdir().unwrap();
+    if let Some(dir) = std::env::var_os("TANDEM_REAL_RIG").map(PathBuf::from) {
+        eprintln!("conformance: against the real rig in {}", dir.display());
+        let read = |name: &str| std::fs::read_to_string(dir.join(name));
+        let yaml = |name: &str| read(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for name in ["host", "host2"] {
+            std::fs::write(
+                config.path().join(format!("{name}.kubeconfig")),
+                yaml(&format!("{name}.kubeconfig")),
+            )
+            .unwrap();
+        }
+        let link = async |name: &str| HostLink {
+            name: name.into(),
+            client: client_from(&yaml(&format!("{name}.kubeconfig"))).await,
+        };
+        return Fleet {
+            real: true,
+            host: link("host").await,
+            host2: link("host2").await,
+            member: client_from(&yaml("member.kubeconfig")).await,
+            member_kubeconfig: read("member-front.kubeconfig")
+                .unwrap_or_else(|_| yaml("member.kubeconfig")),
+            config,
+            _sandbox: Vec::new(),
+        };
+    }
+    eprintln!("conformance: against the sandbox (set TANDEM_REAL_RIG to run it on a real rig)");
+    // As on a real host, `admin` exists (ks-installer makes it).
+    let start = async |name: &str, role: Role| {
+        let cluster = SandboxCluster::start(name).await.unwrap();
+        cluster
+            .install_kubesphere(&sandbox::KubeSphereInstall {
+                role,
+                jwt_secret: "shared".into(),
+                admin_password: Some("Admin-Pass-1".into()),
+            })
+            .unwrap();
+        cluster
+    };
+    let host = start("host", Role::Host).await;
+    let host2 = start("host2", Role::Host).await;
+    let member = start("member", Role::Member).await;
+    for h in [&host, &host2] {
+        h.run_cluster_controller(Duration::from_secs(120));
+        h.write_kubeconfig(config.path()).unwrap();
+    }
+    Fleet {
+        real: false,
+        host: common::host_link(&host).await,
+        host2: common::host_link(&host2).await,
+        member: common::client(&member).await,
+        member_kubeconfig: member.kubeconfig_yaml(),
+        config,
+        _sandbox: vec![host, host2, member],
+    }
+}
+
+impl Fleet {
+    /// Tandem's IAM over both hosts.
+    async fn iam(&self) -> Iam {
+        let file = self.config.path().join("tandem.yaml");
+        let hosts: String = ["host", "host2"]
+            .iter()
+            .map(|h| {
+                format!(
+                    "  - name: {h}\n    kubeconfig: {}\n",
+                    self.config.path().join(format!("{h}.kubeconfig")).display()
+                )
+            })
+            .collect();
+        std::fs::write(&file, format!("hosts:\n{hosts}")).unwrap();
+        let iam = Iam::start(&fleet::ConsoleConfig::load(&file).unwrap()).await;
+        tokio::time::timeout(Duration::from_secs(20), iam.ready())
+            .await
+            .expect("IAM caches ready");
+        iam
+    }
+
+    fn candidate(&self, second_host: bool) -> Candidate {
+        Candidate {
+            name: "member".into(),
+            kubeconfig: self.member_kubeconfig.clone(),
+            second_host,
+            creator: Some("admin".into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// A name no earlier run on a long-lived rig used.
+fn fresh(prefix: &str) -> String {
+    let stamp = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        % 1_000_000;
+    format!("{prefix}{stamp}")
+}
+
+async fn platform_roles(client: &Client, user: &str) -> Vec<String> {
+    let mut roles: Vec<String> = Api::<GlobalRoleBinding>::all(client.clone())
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|b| binds_user(&b.subjects, user))
+        .map(|b| b.role_ref.name)
+        .collect();
+    roles.sort();
+    roles
+}
+
+async fn cluster_ready(host: &HostLink, name: &str) -> bool {
+    Api::<Cluster>::all(host.client.clone())
+        .get_opt(name)
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|c| c.is_ready())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_path_ends_as_kubesphere_would_leave_it() {
+    let f = fleet().await;
+    let now = SystemTime::now;
+
+    // Clusters: the member joins both hosts (the second on purpose), its kubeconfig is
+    // replaced. On hosts running KubeSphere's cluster controller, that controller joins.
+    for (host, others, second) in [
+        (&f.host, vec![], false),
+        (&f.host2, vec![f.host.clone()], true),
+    ] {
+        let outcome = join_cluster(
+            host,
+            &others,
+            &f.candidate(second),
+            now(),
+            &mut |_| {},
+            &mut |_| {},
+        )
+        .await
+        .unwrap_or_else(|e| panic!("join to {}: {e}", host.name));
+        assert!(!outcome.actions.is_empty());
+        common::eventually(60, async || {
+            cluster_ready(host, "member").await.then_some(())
+        })
+        .await;
+    }
+    update_kubeconfig(
+        &f.host,
+        "member",
+        &f.member_kubeconfig,
+        None,
+        now(),
+        &mut |_| {},
+    )
+    .await
+    .expect("kubeconfig update");
+    assert!(cluster_ready(&f.host, "member").await);
+
+    let iam = f.iam().await;
+    let cache = iam.host("host").unwrap().cache().unwrap().clone();
+    let c = f.host.client.clone();
+
+    // Users: create, edit, disable and enable, set the password, keep and change the role,
+    // delete.
+    let alice = fresh("conf-alice-");
+    iam.create_user(
+        "host",
+        &NewUser {
+            name: alice.clone(),
+            email: format!("{alice}@example.com"),
+            password: "Conf-Pass-1".into(),
+            global_role: "platform-regular".into(),
+            description: "conformance".into(),
+        },
+    )
+    .await
+    .expect("create user");
+    common::eventually(20, async || cache.user(&alice)).await;
+    user_admin::update_user(
+        &c,
+        &cache,
+        &alice,
+        &format!("{alice}@example.org"),
+        "edited",
+    )
+    .await
+    .expect("edit user");
+    for enabled in [false, true] {
+        user_admin::set_enabled(&c, "admin", &alice, enabled)
+            .await
+            .expect("disable/enable");
+        let state = Api::<User>::all(c.clone())
+            .get(&alice)
+            .await
+            .unwrap()
+            .status
+            .and_then(|s| s.state);
+        assert_eq!(
+            state.as_deref(),
+            Some(if enabled { "Active" } else { "Disabled" })
+        );
+    }
+    passwords::set_password(&c, &alice, "Conf-Pass-2")
+        .await
+        .expect("set password");
+    let stored = Api::<User>::all(c.clone()).get(&alice).await.unwrap();
+    assert!(bcrypt::verify("Conf-Pass-2", stored.spec.password.as_deref().unwrap()).unwrap());
+    assert_eq!(
+        stored.spec.email.as_deref(),
+        Some(format!("{alice}@example.org").as_str())
+    );
+    user_admin::assign_global_role(&c, &cache, &alice, "platform-regular")
+        .await
+        .expect("same role");
+    assert_eq!(platform_roles(&c, &alice).await, ["platform-regular"]);
+    user_admin::assign_global_role(&c, &cache, &alice, "platform-self-provisioner")
+        .await
+        .expect("change role");
+    assert_eq!(
+        platform_roles(&c, &alice).await,
+        ["platform-self-provisioner"]
+    );
+    // admin's own role saved unchanged keeps ks-installer's binding.
+    user_admin::assign_global_role(&c, &cache, "admin", "platform-admin")
+        .await
+        .expect("admin's role");
+    assert_eq!(platform_roles(&c, "admin").await, ["platform-admin"]);
+
+    // Workspaces: placed on the host itself and the member, a member added, their role
+    // changed, removed, the workspace deleted.
+    let own_cluster = Api::<Cluster>::all(c.clone())
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|c| c.is_host())
+        .map(|c| c.name_any())
+        .expect("the host's own Cluster");
+    let ws = fresh("conf-ws-");
+    iam.create_workspace(
+        "host",
+        &NewWorkspace {
+            name: ws.clone(),
+            alias: String::new(),
+            manager: "admin".into(),
+            description: String::new(),
+            clusters: vec![own_cluster.clone(), "member".into()],
+            creator: "admin".into(),
+        },
+        &[own_cluster, "member".into()],
+    )
+    .await
+    .expect("create workspace");
+    common::eventually(30, async || {
+        let roles = Api::<fleet::iam::resources::WorkspaceRole>::all(c.clone());
+        roles.get_opt(&format!("{ws}-viewer")).await.ok().flatten()
+    })
+    .await;
+    for role in ["viewer", "regular"] {
+        workspaces::set_workspace_member(&c, &cache, &ws, &alice, role)
+            .await
+            .unwrap_or_else(|e| panic!("member as {role}: {e}"));
+    }
+    workspaces::remove_workspace_member(&c, &ws, &alice)
+        .await
+        .expect("remove member");
+    workspaces::delete_workspace(&c, &ws)
+        .await
+        .expect("delete workspace");
+    common::eventually(30, async || {
+        Api::<WorkspaceTemplate>::all(c.clone())
+            .get_opt(&ws)
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    user_admin::delete_user(&c, "admin", &alice)
+        .await
+        .expect("delete user");
+
+    // Repairs: one user made on each host with other emails (as two consoles would) fights
+    // on the member; keep host's version, then delete it everywhere.
+    let monitor = FederationMonitor::start(vec![
+        ("host".into(), f.host.client.clone()),
+        ("host2".into(), f.host2.client.clone()),
+    ]);
+    let fought = fresh("conf-x-");
+    for (client, email) in [(&f.host.client, "a"), (&f.host2.client, "b")] {
+        let user: User = serde_json::from_value(serde_json::json!({
+            "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
+            "metadata": {"name": fought},
+            "spec": {"email": format!("{fought}-{email}@example.com"),
+                     "password": bcrypt::hash("Conf-Pass-1", 4).unwrap()},
+        }))
+        .unwrap();
+        fleet::writes::create(&Api::<User>::all(client.clone()), &user)
+            .await
+            .unwrap();
+    }
+    let key = ObjectKey {
+        kind: FederatedKind::User,
+        name: fought.clone(),
+    };
+    common::eventually(60, async || {
+        monitor
+            .row(&key)
+            .filter(|r| r.hosts.iter().all(|h| h.fingerprint.is_some()))
+    })
+    .await;
+    monitor
+        .pick_winner(&key, "host", "admin")
+        .await
+        .expect("keep host's version");
+    let emails: Vec<Option<String>> =
+        futures_util::future::join_all([&f.host.client, &f.host2.client].map(|c| async {
+            Api::<User>::all((*c).clone())
+                .get(&fought)
+                .await
+                .unwrap()
+                .spec
+                .email
+        }))
+        .await;
+    assert_eq!(emails[0], emails[1], "both hosts hold host's version");
+    monitor
+        .coordinated_delete(&key, "admin")
+        .await
+        .expect("delete everywhere");
+    for client in [&f.host.client, &f.host2.client, &f.member] {
+        assert!(
+            Api::<User>::all(client.clone())
+                .get_opt(&fought)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert!(
+        !matches!(
+            monitor.row(&key).map(|r| r.state),
+            Some(FederatedState::StuckDeleting { .. })
+        ),
+        "nothing is left stuck"
+    );
+
+    // Removal: from host2 (host still manages the member: the shared credential stays),
+    // then from host (the last one: the member's join objects go).
+    remove_cluster(&f.host2, &[f.host.clone()], "member", &mut |_| {})
+        .await
+        .expect("remove from host2");
+    remove_cluster(&f.host, &[f.host2.clone()], "member", &mut |_| {})
+        .await
+        .expect("remove from host");
+    let accounts = Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(
+        f.member.clone(),
+        "kube-federation-system",
+    );
+    assert!(
+        accounts
+            .get_opt("member-kubesphere")
+            .await
+            .unwrap()
+            .is_none(),
+        "the member's full-rights account is gone with the last host"
+    );
+    eprintln!(
+        "conformance: passed ({})",
+        if f.real { "real rig" } else { "sandbox" }
+    );
+}
