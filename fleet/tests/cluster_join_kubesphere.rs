@@ -158,3 +158,57 @@ async fn kubesphere_joins_tandem_checks_and_removal_revokes_its_credential() {
     );
     let _ = seen;
 }
+
+#[tokio::test]
+async fn a_failed_kubesphere_join_leaves_nothing_behind() {
+    let host = common::kubesphere("host", Role::Host, "shared").await;
+    host.run_cluster_controller(RESYNC);
+    let member = common::kubesphere("member", Role::Member, "shared").await;
+    let (h, m) = (
+        common::host_link(&host).await,
+        common::client(&member).await,
+    );
+    common::eventually(10, async || {
+        let own = Api::<Cluster>::all(h.client.clone())
+            .get("host")
+            .await
+            .ok()?;
+        own.metadata.finalizers.filter(|f| !f.is_empty())
+    })
+    .await;
+    // The member refuses the controller's role binding: KubeSphere reports Federated=False.
+    member.fail_next("POST", "/clusterrolebindings");
+    let failed = join_cluster(
+        &h,
+        &[],
+        &candidate(&member),
+        SystemTime::now(),
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        failed
+            .to_string()
+            .contains("KubeSphere's cluster controller could not join it"),
+        "{failed}"
+    );
+    common::eventually(10, async || {
+        Api::<Cluster>::all(h.client.clone())
+            .get_opt("member")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    assert!(
+        Api::<ServiceAccount>::namespaced(m.clone(), FEDERATION_NAMESPACE)
+            .get_opt("member-kubesphere")
+            .await
+            .unwrap()
+            .is_none(),
+        "what KubeSphere made on the member is cleaned"
+    );
+}

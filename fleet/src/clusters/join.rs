@@ -87,6 +87,7 @@ pub async fn join_cluster(
     let written = write_join(
         &mut actions,
         host,
+        other_hosts,
         &member,
         &checked,
         candidate,
@@ -127,9 +128,11 @@ fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn write_join(
     actions: &mut Actions<'_>,
     host: &HostLink,
+    other_hosts: &[HostLink],
     member: &Client,
     checked: &CheckedKubeconfig,
     candidate: &Candidate,
@@ -151,6 +154,10 @@ async fn write_join(
         let same = existing.data["spec"] == spec && (existing.metadata.labels.clone(), existing.metadata.annotations.clone()) == wanted_meta;
         (!same).then(|| json!({"metadata": {"labels": wanted_meta.0, "annotations": wanted_meta.1}, "spec": spec}))
     }).await.map_err(at("host", &object))?;
+    let created_here = actions
+        .reports
+        .last()
+        .is_some_and(|r| r.result == super::actions::ActionResult::Created);
     let grace = kubesphere_join::controller_grace(&clusters, name)
         .await
         .map_err(at("host", &object))?;
@@ -168,16 +175,24 @@ async fn write_join(
                     .map_err(at("member", "KubeSphere's join objects"))?;
                 Ok(())
             }
-            KubeSphereJoin::Failed(reason) => Err((
-                "host",
-                object,
-                kube::Error::Service(format!("KubeSphere's cluster controller could not join it: {reason}").into()),
-            )),
-            KubeSphereJoin::NoVerdict => Err((
-                "host",
-                object,
-                kube::Error::Service(format!("KubeSphere's cluster controller took the Cluster up but gave no verdict within {} s; see `kubectl get cluster {name} -o yaml` and ks-controller-manager's log on the host", KUBESPHERE_JOIN_WAIT.as_secs()).into()),
-            )),
+            failed => {
+                // KubeSphere never removes what its join made on the member; a failed join
+                // that Tandem started does not leave it behind (unless another host uses it).
+                if created_here {
+                    let _ = clusters.delete(name, &Default::default()).await;
+                    super::remove::clean_member(actions, host, other_hosts, member, name).await;
+                }
+                let message = match failed {
+                    KubeSphereJoin::Failed(reason) => {
+                        format!("KubeSphere's cluster controller could not join it: {reason}")
+                    }
+                    _ => format!(
+                        "KubeSphere's cluster controller took the Cluster up but gave no verdict within {} s; see `kubectl get cluster {name} -o yaml` and ks-controller-manager's log on the host",
+                        KUBESPHERE_JOIN_WAIT.as_secs()
+                    ),
+                };
+                Err(("host", object, kube::Error::Service(message.into())))
+            }
         };
     }
     let sa = service_account(name);

@@ -145,7 +145,7 @@ async fn reach_member(kubeconfig: &str) -> Option<Client> {
 /// or, for the token KubeSphere's own join made (shared by every host that joined the member
 /// under this name), when another of the console's hosts manages the member as `name`.
 /// Returns what stays on the member because it could not be deleted.
-async fn clean_member(
+pub(super) async fn clean_member(
     actions: &mut Actions<'_>,
     host: &HostLink,
     others: &[HostLink],
