@@ -4,10 +4,11 @@
 //!   partial types that do not hold them, and a real API server refuses a custom object
 //!   without them (400 "Object 'Kind' is missing"); kube's `Api::create` sends the value as
 //!   it is, so the type is added here, once, for every write.
-//! - Objects Tandem makes are created under field manager `tandem`; fields Tandem owns on
-//!   objects others made are server-side applied (`tandem`, forced: a person asked for it).
-//! - Whole-object replaces of others' objects go with the resourceVersion that was read, so a
-//!   controller's write in between is a 409, never silently undone.
+//! - Every write is made as field manager `tandem`. A person's edit of a few fields of an
+//!   object others made (a description, an email) is a merge patch of just those fields (a
+//!   cleared field is removed, which server-side apply cannot do for fields another manager
+//!   set); whole-object replaces go with the resourceVersion that was read, so a controller's
+//!   write in between is a 409, never silently undone.
 //! - Status is written through `/status` only where the CRD has that subresource; v3.4.1's
 //!   `Cluster` and `User` have none, and their controllers write status in the object.
 
@@ -90,83 +91,20 @@ where
     Client::from(api.clone()).request::<K>(request).await
 }
 
-/// Replaces the object with `object`, which must carry the resourceVersion it was read at:
-/// a write by anyone else since then makes this a 409 instead of undoing theirs.
-pub async fn replace_checked<K>(api: &Api<K>, name: &str, object: &K) -> Result<K, kube::Error>
-where
-    K: Resource<DynamicType = ()> + Serialize + DeserializeOwned + Clone + Debug,
-{
-    if object
-        .meta()
-        .resource_version
-        .as_deref()
-        .is_none_or(str::is_empty)
-    {
-        return Err(kube::Error::BuildRequest(
-            kube::core::request::Error::Validation(format!(
-                "replacing {} {name} needs the resourceVersion it was read at",
-                K::kind(&())
-            )),
-        ));
-    }
-    let body = serde_json::to_vec(&typed_body(object)?).map_err(kube::Error::SerdeError)?;
-    let request = kube::core::Request::new(api.resource_url())
-        .replace(name, &post_params(), body)
-        .map_err(kube::Error::BuildRequest)?;
-    Client::from(api.clone()).request::<K>(request).await
-}
-
-/// Server-side applies the fields in `fields` (a partial object of type `K`, without
-/// `apiVersion`/`kind`, which are added) as field manager `tandem`.
-pub async fn apply<K>(api: &Api<K>, name: &str, fields: Value) -> Result<K, kube::Error>
-where
-    K: Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug,
-{
-    let mut body = fields;
-    if let Some(map) = body.as_object_mut() {
-        map.insert("apiVersion".into(), K::api_version(&()).into());
-        map.insert("kind".into(), K::kind(&()).into());
-        let metadata = map
-            .entry("metadata")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Some(metadata) = metadata.as_object_mut() {
-            metadata.insert("name".into(), name.into());
-        }
-    }
-    api.patch(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(body),
-    )
-    .await
-}
-
-/// Where a kind keeps its status on a real KubeSphere 3.4.1 host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusLocation {
-    /// The CRD has a status subresource: status goes through `/status`.
-    Subresource,
-    /// No status subresource (v3.4.1's `Cluster`, `User`, `Workspace`): status is a field of
-    /// the object, written like any other.
-    InObject,
-}
-
-/// Merge-patches `status` of the object where its kind keeps it.
-pub async fn patch_status<K>(
+/// Merge-patches `status` of an object whose CRD has no status subresource (v3.4.1's
+/// `User`, `Cluster`, `Workspace`): there, status is a field of the object, written like any
+/// other, and a `/status` write is a 404.
+pub async fn patch_status_in_object<K>(
     api: &Api<K>,
     name: &str,
-    location: StatusLocation,
     status: Value,
 ) -> Result<K, kube::Error>
 where
     K: Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug,
 {
     let patch = serde_json::json!({ "status": status });
-    let params = patch_params();
-    match location {
-        StatusLocation::Subresource => api.patch_status(name, &params, &Patch::Merge(&patch)).await,
-        StatusLocation::InObject => api.patch(name, &params, &Patch::Merge(&patch)).await,
-    }
+    api.patch(name, &patch_params(), &Patch::Merge(&patch))
+        .await
 }
 
 /// How a host answered a write it did not carry out, for a message people can act on.

@@ -10,7 +10,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{ListParams, ObjectMeta};
 
-use crate::writes::StatusLocation;
 use kube::{Api, Client};
 
 use super::resources::{
@@ -240,7 +239,7 @@ async fn set_state(
         last_login_time: None,
     };
     let status = serde_json::to_value(status).map_err(kube::Error::SerdeError)?;
-    crate::writes::patch_status(users, name, StatusLocation::InObject, status)
+    crate::writes::patch_status_in_object(users, name, status)
         .await
         .map(drop)
 }

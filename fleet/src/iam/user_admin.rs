@@ -14,7 +14,6 @@ use super::resources::{
     User, UserSpec,
 };
 use super::role_change::{RoleChangeError, give_only_role};
-use crate::writes::StatusLocation;
 
 /// What the create-user form sends.
 #[derive(Clone)]
@@ -305,7 +304,7 @@ pub async fn set_enabled(
         "reason": null,
         "lastTransitionTime": now_rfc3339(),
     });
-    crate::writes::patch_status(&users, user, StatusLocation::InObject, status).await?;
+    crate::writes::patch_status_in_object(&users, user, status).await?;
     Ok(())
 }
 
