@@ -32,7 +32,7 @@ unit: ## all Rust tests (unit and integration, against sandbox clusters)
 build: ## release build of the server and the hydrate bundle (target/site)
 	cargo leptos build --release --split
 
-kubectl: ## kubectl 1.37 (from PyPI) against a sandbox cluster: get, apply, watch, delete
+kubectl: ## kubectl 1.33 and 1.37 against a sandbox cluster: typed create (protobuf), get, apply, patch, watch, delete
 	scripts/kubectl-check.sh target/release/tandem
 
 e2e: ## Playwright suite in Debian chromium against the release build

@@ -17,6 +17,7 @@ mod kubesphere;
 mod meta;
 mod patch;
 mod persist;
+mod protobuf;
 mod rest;
 mod selector;
 mod store;

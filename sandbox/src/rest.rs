@@ -17,6 +17,7 @@ use crate::db::{Db, ListQuery};
 use crate::errors::{ApiError, ApiResult};
 use crate::kinds::ResourceKind;
 use crate::patch::{self, PatchType};
+use crate::protobuf;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::type_meta::{self, BodyUse};
 
@@ -42,9 +43,10 @@ async fn core(
     if let Some((ns, service, path)) = crate::kubesphere::proxy::parse(&rest) {
         return crate::kubesphere::proxy::serve(&state, ns, service, &path);
     }
-    handle(&state, "", "v1", &rest, method, q, &headers, body)
+    let response = handle(&state, "", "v1", &rest, method, q, &headers, body)
         .await
-        .unwrap_or_else(IntoResponse::into_response)
+        .unwrap_or_else(IntoResponse::into_response);
+    in_accepted_type(&headers, response).await
 }
 
 async fn grouped(
@@ -55,9 +57,19 @@ async fn grouped(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    handle(&state, &group, &version, &rest, method, q, &headers, body)
+    let response = handle(&state, &group, &version, &rest, method, q, &headers, body)
         .await
-        .unwrap_or_else(IntoResponse::into_response)
+        .unwrap_or_else(IntoResponse::into_response);
+    in_accepted_type(&headers, response).await
+}
+
+/// Protobuf for a client that accepts only that (see [`protobuf`]), JSON otherwise.
+async fn in_accepted_type(headers: &HeaderMap, response: Response) -> Response {
+    if protobuf::wants_protobuf(headers) {
+        protobuf::respond(response).await
+    } else {
+        response
+    }
 }
 
 /// Which collection or object a path names.
@@ -155,6 +167,7 @@ async fn handle(
             "application/yaml" => serde_norway::from_slice(bytes).map_err(|e| {
                 ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
             }),
+            protobuf::MEDIA_TYPE => protobuf::decode_body(bytes, &target.kind, version),
             other => Err(ApiError::unsupported_media_type(other)),
         }
     };
