@@ -399,12 +399,22 @@ async fn every_write_path_ends_as_kubesphere_would_leave_it() {
 
     // Removal: from host2 (host still manages the member: the shared credential stays),
     // then from host (the last one: the member's join objects go).
-    remove_cluster(&f.host2, std::slice::from_ref(&f.host), "member", &mut |_| {})
-        .await
-        .expect("remove from host2");
-    remove_cluster(&f.host, std::slice::from_ref(&f.host2), "member", &mut |_| {})
-        .await
-        .expect("remove from host");
+    remove_cluster(
+        &f.host2,
+        std::slice::from_ref(&f.host),
+        "member",
+        &mut |_| {},
+    )
+    .await
+    .expect("remove from host2");
+    remove_cluster(
+        &f.host,
+        std::slice::from_ref(&f.host2),
+        "member",
+        &mut |_| {},
+    )
+    .await
+    .expect("remove from host");
     let accounts = Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(
         f.member.clone(),
         "kube-federation-system",
