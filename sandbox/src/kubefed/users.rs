@@ -95,17 +95,19 @@ fn reconcile_user(
     } else {
         user
     };
-    let state = if stored["spec"]["password"]
+    // `syncUserStatus`: a disabled user is left alone; a user without a password is
+    // disabled; one with a (hashed) password and no state yet becomes active.
+    let has_password = stored["spec"]["password"]
         .as_str()
-        .is_some_and(|p| !p.is_empty())
-    {
-        "Active"
-    } else {
-        "Disabled"
+        .is_some_and(|p| !p.is_empty());
+    let current = stored["status"]["state"].as_str().unwrap_or_default();
+    let state = match (current, has_password) {
+        ("Disabled", _) => None,
+        (_, false) => Some("Disabled"),
+        ("", true) => Some("Active"),
+        _ => None,
     };
-    let stored = if stored["status"]["state"].is_null()
-        || (stored["status"]["state"] != state && stored["status"]["state"] != "AuthLimitExceeded")
-    {
+    let stored = if let Some(state) = state {
         let body = json!({"metadata": {"name": name}, "status": {"state": state, "lastTransitionTime": meta::now_rfc3339()}});
         db.update(users, "v1alpha2", None, name, body, true, false)?
     } else {
