@@ -99,7 +99,7 @@ async fn admin_logs_in_by_name_or_email_and_gets_a_kubesphere_token() {
     assert_eq!(record.len(), 1);
     assert!(record[0].spec.success);
     assert_eq!(record[0].spec.kind, "Token");
-    assert_eq!(record[0].spec.source_ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(record[0].spec.source_ip, "127.0.0.1");
 
     let by_email = h
         .iam

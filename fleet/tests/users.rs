@@ -254,3 +254,44 @@ async fn same_name_users_are_refused_only_between_hosts_of_one_member() {
         "{refused:?}"
     );
 }
+
+/// Tandem's password rule is the `User` CRD's (v3.4.1 `spec.password`: 8 to 64 characters,
+/// the pattern): a password the form takes is never a 422 from the host, and one the host
+/// would refuse is refused by the form with its own message.
+#[tokio::test]
+async fn the_password_rule_is_the_user_crds() {
+    let host = common::kubesphere("host", sandbox::ClusterRole::Host, "secret").await;
+    // Written as raw objects, so the password reaches the host exactly as given.
+    let users: Api<kube::api::DynamicObject> = Api::all_with(
+        common::client(&host).await,
+        &kube::api::ApiResource::erase::<User>(&()),
+    );
+    let candidates = [
+        "P@88w0rd".to_string(),
+        "Aa1aaaaa".into(),
+        "Aa1aaaa".into(),
+        "password1".into(),
+        "PASSWORD1".into(),
+        "Password".into(),
+        "Pässw0rd".into(),
+        "Pass w0rd".into(),
+        "Passw0rd\nnext".into(),
+        "\tPassw0rd".into(),
+        format!("Aa1{}", "x".repeat(61)),
+        format!("Aa1{}", "x".repeat(62)),
+    ];
+    for (i, password) in candidates.iter().enumerate() {
+        let user: kube::api::DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
+            "metadata": {"name": format!("u{i}")},
+            "spec": {"email": "u@example.com", "password": password},
+        }))
+        .unwrap();
+        let host_takes = users.create(&Default::default(), &user).await.is_ok();
+        assert_eq!(
+            user_admin::check_password(password).is_ok(),
+            host_takes,
+            "{password:?}"
+        );
+    }
+}

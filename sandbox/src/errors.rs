@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::kinds::ResourceKind;
+use crate::schema::FieldError;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,16 @@ fn details(kind: &ResourceKind, name: &str) -> Value {
         d["group"] = json!(kind.group);
     }
     d
+}
+
+/// `User.iam.kubesphere.io`, or `Namespace` in the core group: how kube-apiserver names a
+/// kind in an Invalid message.
+fn group_kind(kind: &ResourceKind) -> String {
+    if kind.group.is_empty() {
+        kind.kind.clone()
+    } else {
+        format!("{}.{}", kind.kind, kind.group)
+    }
 }
 
 impl ApiError {
@@ -84,6 +95,33 @@ impl ApiError {
         }
     }
 
+    /// 422 with every rule a custom object breaks against its CRD's schema, worded as
+    /// kube-apiserver words it: `User.iam.kubesphere.io "bob" is invalid: [a: …, b: …]`.
+    pub fn invalid_fields(kind: &ResourceKind, name: &str, causes: &[FieldError]) -> Self {
+        let mut d = details(kind, name);
+        d["kind"] = json!(kind.kind);
+        d["causes"] = causes
+            .iter()
+            .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+            .collect();
+        let listed: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        let summary = match listed.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        Self {
+            details: Some(d),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid",
+                format!("{} \"{name}\" is invalid: {summary}", group_kind(kind)),
+            )
+        }
+    }
+
     /// 422: the object breaks a validation rule; `field` names where.
     pub fn invalid(kind: &ResourceKind, name: &str, field: &str, why: &str) -> Self {
         let mut d = details(kind, name);
@@ -94,7 +132,7 @@ impl ApiError {
             ..Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Invalid",
-                format!("{} \"{name}\" is invalid: {field}: {why}", kind.kind),
+                format!("{} \"{name}\" is invalid: {field}: {why}", group_kind(kind)),
             )
         }
     }

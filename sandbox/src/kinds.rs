@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+
+use crate::schema::Schema;
 
 /// One served resource type (a REST collection such as `/api/v1/namespaces/{ns}/secrets`).
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +25,9 @@ pub struct ResourceKind {
     pub status_subresource: bool,
     /// The CRD that defines this kind, `None` for built-ins.
     pub crd: Option<String>,
+    /// The storage version's structural schema, applied to every write of a custom object
+    /// (`None` for built-ins, whose types the server knows).
+    pub schema: Option<Arc<Schema>>,
 }
 
 impl ResourceKind {
@@ -96,6 +103,7 @@ fn builtin(
         namespaced,
         status_subresource: status,
         crd: None,
+        schema: None,
     }
 }
 
@@ -265,6 +273,11 @@ pub fn kind_from_crd(crd: &Value) -> Result<ResourceKind, String> {
                 .into(),
         );
     }
+    let schema = match storage[0].pointer("/schema/openAPIV3Schema") {
+        Some(node) => Schema::parse(node).map_err(|e| format!("spec.versions[0].schema.{e}"))?,
+        // apiextensions/v1 requires a schema; a CRD without one keeps everything.
+        None => Schema::open(),
+    };
     let mut served: Vec<String> = Vec::new();
     let mut status_subresource = false;
     for v in storage
@@ -306,6 +319,7 @@ pub fn kind_from_crd(crd: &Value) -> Result<ResourceKind, String> {
         namespaced,
         status_subresource,
         crd: Some(name),
+        schema: Some(Arc::new(schema)),
     })
 }
 

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::ClusterState;
 use crate::db::{Db, ListQuery};
 use crate::errors::{ApiError, ApiResult};
+use crate::field_validation::{FieldValidation, with_warnings};
 use crate::kinds::ResourceKind;
 use crate::patch::{self, PatchType};
 use crate::protobuf;
@@ -147,6 +148,7 @@ async fn handle(
     };
     let ns = target.namespace.as_deref();
     let dry_run = q.get("dryRun").is_some_and(|v| v == "All");
+    let fields = FieldValidation::from_query(&q)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -190,13 +192,16 @@ async fn handle(
         (Method::POST, None) => {
             let object = json_body(&read_body().await?)?;
             type_meta::check(&target.kind, version, &object, BodyUse::Write)?;
+            let warnings = fields.check(&target.kind, &object)?;
             let created = lock()?.create(&target.kind, version, ns, object, dry_run)?;
-            Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+            let response = (StatusCode::CREATED, axum::Json(created)).into_response();
+            Ok(with_warnings(response, &warnings))
         }
         (Method::PUT, Some(name)) => {
             let object = json_body(&read_body().await?)?;
             type_meta::check(&target.kind, version, &object, BodyUse::Write)?;
-            Ok(ok(lock()?.update(
+            let warnings = fields.check(&target.kind, &object)?;
+            let updated = lock()?.update(
                 &target.kind,
                 version,
                 ns,
@@ -204,7 +209,8 @@ async fn handle(
                 object,
                 target.status,
                 dry_run,
-            )?))
+            )?;
+            Ok(with_warnings(ok(updated), &warnings))
         }
         (Method::PATCH, Some(name)) => {
             let bytes = read_body().await?;
@@ -216,7 +222,7 @@ async fn handle(
                 &content_type,
                 &bytes,
                 &q,
-                dry_run,
+                (dry_run, fields),
             )
         }
         (Method::DELETE, Some(name)) => {
@@ -306,7 +312,7 @@ fn patch_object(
     content_type: &str,
     bytes: &[u8],
     q: &HashMap<String, String>,
-    dry_run: bool,
+    (dry_run, fields): (bool, FieldValidation),
 ) -> ApiResult<Response> {
     let media = content_type.split(';').next().unwrap_or("").trim();
     let ns = target.namespace.as_deref();
@@ -336,8 +342,10 @@ fn patch_object(
                 let mut object = applied;
                 crate::meta::metadata_mut(&mut object)
                     .insert("name".into(), Value::String(name.to_string()));
+                let warnings = fields.check(kind, &object)?;
                 let created = db.create(kind, version, ns, object, dry_run)?;
-                Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+                let response = (StatusCode::CREATED, axum::Json(created)).into_response();
+                Ok(with_warnings(response, &warnings))
             }
             Err(e) => Err(e),
             Ok(mut current) => {
@@ -349,15 +357,10 @@ fn patch_object(
                         .cloned()
                         .unwrap_or(status_before.unwrap_or(Value::Null));
                 }
-                Ok(ok(db.update(
-                    kind,
-                    version,
-                    ns,
-                    name,
-                    current,
-                    target.status,
-                    dry_run,
-                )?))
+                let warnings = fields.check(kind, &current)?;
+                let updated =
+                    db.update(kind, version, ns, name, current, target.status, dry_run)?;
+                Ok(with_warnings(ok(updated), &warnings))
             }
         };
     }
@@ -387,13 +390,7 @@ fn patch_object(
         crate::meta::metadata_mut(&mut body)
             .insert("resourceVersion".into(), Value::String(rv.to_string()));
     }
-    Ok(ok(db.update(
-        kind,
-        version,
-        ns,
-        name,
-        body,
-        target.status,
-        dry_run,
-    )?))
+    let warnings = fields.check(kind, &body)?;
+    let updated = db.update(kind, version, ns, name, body, target.status, dry_run)?;
+    Ok(with_warnings(ok(updated), &warnings))
 }

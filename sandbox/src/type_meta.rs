@@ -75,6 +75,7 @@ mod tests {
             namespaced: false,
             status_subresource: false,
             crd: Some("globalrolebindings.iam.kubesphere.io".into()),
+            schema: None,
         }
     }
 

@@ -173,7 +173,7 @@ async fn record(
         spec: LoginRecordSpec {
             kind: "Token".into(),
             provider: String::new(),
-            source_ip: attempt.source_ip.clone(),
+            source_ip: attempt.source_ip.clone().unwrap_or_default(),
             user_agent: attempt.user_agent.clone(),
             success,
             reason: reason.into(),

@@ -97,8 +97,10 @@ pub struct LoginRecordSpec {
     pub kind: String,
     #[serde(default)]
     pub provider: String,
-    #[serde(rename = "sourceIP", default, skip_serializing_if = "Option::is_none")]
-    pub source_ip: Option<String>,
+    /// Required by the CRD (`""` when unknown, as ks-apiserver writes it): a record without
+    /// it is a 422 on a real cluster.
+    #[serde(rename = "sourceIP", default)]
+    pub source_ip: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     pub success: bool,

@@ -105,6 +105,11 @@ pub fn check_password(password: &str) -> Result<(), UserError> {
             "needs a lowercase letter, an uppercase letter and a digit",
         ));
     }
+    // The CRD's pattern is RE2 without the `s` flag: `.` stops at a line feed, so a real API
+    // server refuses a password holding one (422) that the letters above would let through.
+    if password.contains('\n') {
+        return Err(UserError::WeakPassword("may not contain a line break"));
+    }
     Ok(())
 }
 

@@ -78,6 +78,7 @@ impl Db {
         {
             map.remove("status");
         }
+        conform_to_schema(kind, &name, &mut object)?;
         self.on_create(kind, ns, &mut object)?;
         if dry_run {
             return Ok(Self::present(kind, version, object));

@@ -188,6 +188,22 @@ impl Db {
     }
 }
 
+/// What kube-apiserver does to a custom object with its CRD's structural schema: unknown
+/// fields and non-nullable nulls are dropped, then every rule is checked (422 listing each
+/// broken one). Built-in kinds pass unchanged.
+fn conform_to_schema(kind: &ResourceKind, name: &str, object: &mut Value) -> ApiResult<()> {
+    let Some(schema) = kind.schema.as_deref() else {
+        return Ok(());
+    };
+    crate::schema::prune(schema, object);
+    let broken = crate::schema::validate(schema, object);
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_fields(kind, name, &broken))
+    }
+}
+
 /// A create or update body must be a JSON object of this kind and version.
 fn check_type(kind: &ResourceKind, version: &str, body: Value) -> ApiResult<Value> {
     if !body.is_object() {

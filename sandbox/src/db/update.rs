@@ -47,6 +47,7 @@ impl Db {
             }
             next
         };
+        conform_to_schema(kind, name, &mut next)?;
         // Fields only the server sets survive any client write.
         let keep = [
             "uid",

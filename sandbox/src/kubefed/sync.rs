@@ -154,12 +154,17 @@ pub(crate) async fn sync_all(state: &ClusterState, sync: &mut SyncState) {
             .unwrap_or_default()
             .to_string();
         let key = (kind.plural.clone(), name.clone());
-        let requeued = sync
-            .requeued
-            .lock()
-            .ok()
-            .and_then(|q| q.get(&key).copied())
-            .is_some_and(|at| at <= Instant::now());
+        // An object being deleted is rechecked on the resync period only, not on member
+        // events: another host recreates the member copy (8 s after its deletion) before this
+        // host looks again (10 s), which is why such a delete sticks on real hosts
+        // (KUBESPHERE.md) — and without a race between the two hosts' ticks here.
+        let requeued = !meta::is_deleting(&object)
+            && sync
+                .requeued
+                .lock()
+                .ok()
+                .and_then(|q| q.get(&key).copied())
+                .is_some_and(|at| at <= Instant::now());
         let due = requeued
             || match sync.last.get(&key) {
                 Some((seen, at)) => *seen != rv || at.elapsed() >= RESYNC,

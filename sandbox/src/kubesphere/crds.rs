@@ -1,6 +1,5 @@
 //! The CustomResourceDefinitions KubeSphere 3.4 and kubefed install, with the names, scopes,
-//! short names and subresources of the real ones (schemas are left open: the sandbox stores
-//! what it is given, as a permissive CRD does).
+//! short names, subresources and schemas (`crd_schemas`) of the real ones.
 
 use serde_json::{Value, json};
 
@@ -307,7 +306,7 @@ impl CrdSpec {
             "name": self.version,
             "served": true,
             "storage": true,
-            "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+            "schema": {"openAPIV3Schema": super::crd_schemas::schema_of(self.kind)},
         });
         if self.status {
             version["subresources"] = json!({"status": {}});

@@ -3,6 +3,7 @@
 //! CRDs, the built-in roles and, on a host, the `admin` user.
 
 pub(crate) mod cluster_controller;
+pub(crate) mod crd_schemas;
 pub mod crds;
 pub(crate) mod platform_role;
 pub mod proxy;

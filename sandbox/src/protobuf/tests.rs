@@ -236,6 +236,7 @@ fn arbitrary_bytes_never_panic() {
 fn kinds_without_a_protobuf_form_are_unsupported_media_types() {
     let widget = ResourceKind {
         crd: Some("widgets.example.io".into()),
+        schema: None,
         group: "example.io".into(),
         kind: "Widget".into(),
         ..kind("", "configmaps")
