@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { clusterGet, demoDir, expect, logIn, openHydrated, test } from "./session";
 
@@ -85,4 +86,25 @@ test("a member with another jwtSecret fails that step, with the fix", async ({ p
   await expect(jwt).toContainText("patch clusterconfiguration ks-installer");
   await expect(page.getByTestId("job-outcome")).toContainText("jwtSecret");
   expect((await clusterGet("host", "/apis/cluster.kubesphere.io/v1alpha1/clusters/stranger")).status).toBe(404);
+});
+
+test("a kubeconfig aimed at the cloud metadata service is refused before connecting, in English and 中文", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/clusters/add");
+  const form = page.getByTestId("add-cluster-form");
+  await form.getByLabel("Cluster name").fill("metadata");
+  const spare = readFileSync(resolve(demoDir, "spare.kubeconfig"), "utf8");
+  const hostile = spare.replace(/server: \S+/, "server: https://169.254.169.254/latest/meta-data/");
+  await form.getByLabel("Kubeconfig", { exact: true }).fill(hostile);
+  await page.getByTestId("run-checks").click();
+  const step = page.locator("[data-testid=check-step][data-step=kubeconfig]");
+  await expect(step).toHaveAttribute("data-verdict", "failed");
+  await expect(step.getByTestId("address-refusal")).toContainText("169.254.169.254 is a cloud metadata service");
+  await expect(step).toContainText("No setting makes the console connect here.");
+  await expect(page.locator("[data-testid=check-step][data-step=connection]")).toHaveAttribute("data-verdict", "skipped");
+
+  await page.getByRole("button", { name: "中文" }).click();
+  await expect(step.getByTestId("address-refusal")).toContainText("169.254.169.254 是云平台的元数据服务");
+  await expect(step).toContainText("任何设置都不会让控制台连接此地址");
+  await page.getByRole("button", { name: "English" }).click();
 });

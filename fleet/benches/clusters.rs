@@ -27,10 +27,7 @@ async fn host_link(cluster: &SandboxCluster) -> HostLink {
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .unwrap();
-    HostLink {
-        name: cluster.name().into(),
-        client: kube::Client::try_from(config).unwrap(),
-    }
+    HostLink::new(cluster.name(), kube::Client::try_from(config).unwrap())
 }
 
 async fn timed_check(

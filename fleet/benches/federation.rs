@@ -76,7 +76,7 @@ async fn main() {
             })
         };
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let monitor = FederationMonitor::start(hosts.clone());
+        let monitor = FederationMonitor::start(hosts.clone(), Default::default());
         // Until the monitor knows both hosts' versions it cannot tell who wrote the member's:
         // alternations count from then on.
         let ready_wait = Instant::now();

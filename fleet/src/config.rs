@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kube::config::Kubeconfig;
+
+use crate::clusters::MemberAddressPolicy;
 use serde::Deserialize;
 
 /// Where the console listens when the file does not say.
@@ -26,6 +28,8 @@ pub struct ConsoleConfig {
     /// `secureCookies`: mark session cookies `Secure`. Unset means: yes, unless the console
     /// listens on loopback only (a developer's plain-HTTP machine).
     pub secure_cookies: Option<bool>,
+    /// `memberAddresses`: where members may be; see [`Self::member_address_policy`].
+    pub member_addresses: MemberAddressPolicy,
 }
 
 impl ConsoleConfig {
@@ -33,6 +37,15 @@ impl ConsoleConfig {
     pub fn cookies_secure(&self) -> bool {
         self.secure_cookies
             .unwrap_or(!self.listen.ip().is_loopback())
+    }
+
+    /// Where the console may connect to reach members: the file's `memberAddresses`, and
+    /// never the console's own listening address.
+    pub fn member_address_policy(&self) -> MemberAddressPolicy {
+        MemberAddressPolicy {
+            console: vec![self.listen],
+            ..self.member_addresses.clone()
+        }
     }
 }
 
@@ -116,6 +129,7 @@ struct RawConfig {
     probe_interval_seconds: Option<u64>,
     hosts: Option<Vec<RawHost>>,
     secure_cookies: Option<bool>,
+    member_addresses: Option<member_addresses::RawMemberAddresses>,
 }
 
 #[derive(Deserialize)]
@@ -259,11 +273,17 @@ impl ConsoleConfig {
             hosts.push(HostSpec { name, credentials });
         }
 
+        let member_addresses = raw
+            .member_addresses
+            .unwrap_or_default()
+            .parse()
+            .map_err(|(field, problem, fix)| field_err(&field, problem, fix))?;
         Ok(Self {
             listen,
             probe_interval,
             secure_cookies: raw.secure_cookies,
             hosts,
+            member_addresses,
         })
     }
 }
@@ -386,5 +406,6 @@ fn check_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<(), (S
     }
 }
 
+mod member_addresses;
 #[cfg(test)]
 mod tests;

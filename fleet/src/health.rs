@@ -165,6 +165,9 @@ pub enum ProbeFailure {
     Client(String),
     #[error("{0}")]
     Other(String),
+    /// The member address policy forbids connecting there (`clusters::address_policy`).
+    #[error("the console does not connect there: {0}")]
+    AddressRefused(crate::clusters::AddressRefusal),
 }
 
 /// Probes every host on an interval and publishes the results.
@@ -189,7 +192,9 @@ impl HostMonitor {
         let (tx, rx) = watch::channel(Arc::new(initial));
         let hosts = config.hosts.clone();
         let interval = config.probe_interval;
-        let members = Arc::new(crate::member_reach::MemberClients::default());
+        let members = Arc::new(crate::member_reach::MemberClients::new(Arc::new(
+            config.member_address_policy(),
+        )));
         let mut history = crate::cluster_history::ClusterHistory::default();
         tokio::spawn(async move {
             let clients: Vec<Result<Client, ProbeFailure>> = {
@@ -355,25 +360,16 @@ async fn probe_all(
         .collect()
 }
 
-/// One `/version` round trip to the cluster a checked kubeconfig points at: the add-cluster
-/// wizard's connectivity step. `insecure-skip-tls-verify: true` is honoured, never a crash.
-pub async fn probe_kubeconfig(checked: &crate::kubeconfig_check::CheckedKubeconfig) -> HostState {
-    let options = KubeConfigOptions {
-        context: Some(checked.context.clone()),
-        ..Default::default()
-    };
-    let config =
-        match kube::Config::from_custom_kubeconfig(checked.kubeconfig().clone(), &options).await {
-            Ok(mut config) => {
-                config.connect_timeout = Some(PROBE_TIMEOUT);
-                config.read_timeout = Some(PROBE_TIMEOUT);
-                config
-            }
-            Err(e) => return HostState::Unreachable(ProbeFailure::Client(e.to_string())),
-        };
-    match Client::try_from(config) {
+/// One `/version` round trip to the cluster a checked kubeconfig points at, through the
+/// member client the wizard uses (so the member address policy holds).
+/// `insecure-skip-tls-verify: true` is honoured, never a crash.
+pub async fn probe_kubeconfig(
+    checked: &crate::kubeconfig_check::CheckedKubeconfig,
+    policy: &Arc<crate::clusters::MemberAddressPolicy>,
+) -> HostState {
+    match crate::clusters::member_client(checked, policy).await {
         Ok(client) => probe(&client).await,
-        Err(e) => HostState::Unreachable(ProbeFailure::Client(e.to_string())),
+        Err(failure) => HostState::Unreachable(failure),
     }
 }
 
@@ -437,6 +433,9 @@ pub(crate) fn classify(err: &kube::Error) -> ProbeFailure {
             403 => ProbeFailure::Forbidden,
             _ => ProbeFailure::Other(status.message.clone()),
         };
+    }
+    if let Some(refusal) = crate::clusters::guarded_connect::refusal_in(err) {
+        return ProbeFailure::AddressRefused(refusal);
     }
     // Transport errors nest several layers deep; the innermost cause is the useful one.
     let mut chain = Vec::new();

@@ -41,6 +41,8 @@ pub enum KubeconfigProblem {
     MissingUser { context: String, user: String },
     #[error("cluster `{cluster}` has no server address")]
     NoServer { cluster: String },
+    #[error("cluster `{cluster}` is reached through a proxy (`proxy-url`)")]
+    ProxyUrl { cluster: String },
     #[error("user `{user}` runs a program to get credentials (exec plugin `{command}`)")]
     ExecPlugin { user: String, command: String },
     #[error("user `{user}` uses the `{provider}` auth-provider")]
@@ -75,6 +77,8 @@ impl KubeconfigProblem {
             }
             Self::MissingCluster { .. } | Self::MissingUser { .. } => "export the kubeconfig again with `--minify --flatten`, which keeps what the context needs".into(),
             Self::NoServer { .. } => "set `server:` to the cluster's API address, e.g. https://10.0.0.1:6443".into(),
+            // A proxy would be a second network path, outside the member address policy.
+            Self::ProxyUrl { .. } => "remove `proxy-url`: the console connects to members directly, so that it can check every address it connects to. Make the API server reachable from the console's network (or run the console where it is)".into(),
             Self::ExecPlugin { .. } | Self::AuthProvider { .. } | Self::NoCredentials { .. } => {
                 "use a service-account token or a client certificate instead: a console cannot run your login tool. `kubectl create token` prints a token".into()
             }
@@ -286,6 +290,15 @@ fn find_cluster(
             owner: "cluster",
             name: name.to_string(),
             field: "certificate-authority-data",
+        });
+    }
+    if cluster
+        .proxy_url
+        .as_deref()
+        .is_some_and(|p| !p.trim().is_empty())
+    {
+        return Err(KubeconfigProblem::ProxyUrl {
+            cluster: name.to_string(),
         });
     }
     let server = cluster

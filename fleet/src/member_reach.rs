@@ -9,13 +9,14 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use futures_util::future::join_all;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
 
+use crate::clusters::MemberAddressPolicy;
 use crate::clusters::objects::{FEDERATION_NAMESPACE, KubeFedCluster, cluster_resource};
 use crate::health::{ManagedCluster, PROBE_TIMEOUT, ProbeFailure};
 use crate::kubeconfig_check::check_kubeconfig;
@@ -28,13 +29,23 @@ pub enum MemberReach {
     Unreachable(ProbeFailure),
 }
 
-/// Clients for the members of every host, keyed by host and cluster.
+/// Clients for the members of every host, keyed by host and cluster. The kubeconfigs come
+/// from the hosts' `Cluster`s, which anyone who may edit them chooses: the member address
+/// policy holds for them as for the wizard's.
 #[derive(Default)]
 pub struct MemberClients {
     clients: Mutex<HashMap<(String, String), (u64, Client)>>,
+    policy: Arc<MemberAddressPolicy>,
 }
 
 impl MemberClients {
+    pub fn new(policy: Arc<MemberAddressPolicy>) -> Self {
+        Self {
+            clients: Mutex::default(),
+            policy,
+        }
+    }
+
     /// The clusters `host` manages, from one list of its `Cluster`s, each with whether this
     /// console reaches it (the host's own entry excepted) and kubefed's view; `None` when the
     /// host has no Cluster API or may not list it.
@@ -133,7 +144,7 @@ impl MemberClients {
         let checked = check_kubeconfig(kubeconfig, None).map_err(|p| {
             ProbeFailure::Client(format!("its stored kubeconfig cannot be used: {p}"))
         })?;
-        let client = crate::clusters::member_client(&checked).await?;
+        let client = crate::clusters::member_client(&checked, &self.policy).await?;
         if let Ok(mut clients) = self.clients.lock() {
             clients.insert(key, (fingerprint, client.clone()));
         }

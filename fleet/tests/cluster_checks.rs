@@ -357,3 +357,38 @@ async fn a_member_workspace_the_host_federates_elsewhere_blocks_the_join() {
     let fixed = check(&h, &[], &candidate("other", member.kubeconfig_yaml())).await;
     assert_eq!(step(&fixed, CheckStep::Workspaces).verdict, Verdict::Passed);
 }
+
+/// A kubeconfig pointing at a cloud metadata service fails the kubeconfig step with the
+/// policy's refusal (for the console to word in the reader's language) and nothing after it
+/// runs: no connection is made.
+#[tokio::test]
+async fn a_kubeconfig_aimed_at_the_metadata_service_is_refused_before_connecting() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
+    let yaml = member.kubeconfig_yaml();
+    let server = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .to_string();
+    let hostile = yaml.replace(&server, "https://169.254.169.254/latest/meta-data/");
+    let steps = check(
+        &common::host_link(&host).await,
+        &[],
+        &candidate("member", hostile),
+    )
+    .await;
+    assert_failed(
+        &steps,
+        CheckStep::Kubeconfig,
+        "169.254.169.254 is a cloud metadata service",
+        "never connects here",
+    );
+    assert!(matches!(
+        step(&steps, CheckStep::Kubeconfig).refusal,
+        Some(fleet::clusters::AddressRefusal::Metadata { .. })
+    ));
+    for s in steps.iter().filter(|s| s.step != CheckStep::Kubeconfig) {
+        assert_eq!(s.verdict, Verdict::Skipped, "{s:?}");
+    }
+}

@@ -57,9 +57,11 @@ async fn fleet() -> Fleet {
             )
             .unwrap();
         }
-        let link = async |name: &str| HostLink {
-            name: name.into(),
-            client: client_from(&yaml(&format!("{name}.kubeconfig"))).await,
+        let link = async |name: &str| {
+            HostLink::new(
+                name,
+                client_from(&yaml(&format!("{name}.kubeconfig"))).await,
+            )
         };
         return Fleet {
             real: true,
@@ -334,10 +336,13 @@ async fn every_write_path_ends_as_kubesphere_would_leave_it() {
 
     // Repairs: one user made on each host with other emails (as two consoles would) fights
     // on the member; keep host's version, then delete it everywhere.
-    let monitor = FederationMonitor::start(vec![
-        ("host".into(), f.host.client.clone()),
-        ("host2".into(), f.host2.client.clone()),
-    ]);
+    let monitor = FederationMonitor::start(
+        vec![
+            ("host".into(), f.host.client.clone()),
+            ("host2".into(), f.host2.client.clone()),
+        ],
+        Default::default(),
+    );
     let fought = fresh("conf-x-");
     for (client, email) in [(&f.host.client, "a"), (&f.host2.client, "b")] {
         let user: User = serde_json::from_value(serde_json::json!({

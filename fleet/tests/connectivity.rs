@@ -7,7 +7,7 @@ use fleet::{HostState, ProbeFailure};
 use sandbox::{SandboxCluster, ServingCertificate};
 
 async fn probe_yaml(yaml: &str) -> HostState {
-    probe_kubeconfig(&check_kubeconfig(yaml, None).unwrap()).await
+    probe_kubeconfig(&check_kubeconfig(yaml, None).unwrap(), &Default::default()).await
 }
 
 fn failure(state: HostState) -> ProbeFailure {
@@ -85,7 +85,95 @@ async fn insecure_skip_tls_verify_connects_without_crashing() {
     let checked = check_kubeconfig(&insecure, None).unwrap();
     assert!(checked.insecure_skip_tls_verify);
     assert!(matches!(
-        probe_kubeconfig(&checked).await,
+        probe_kubeconfig(&checked, &Default::default()).await,
         HostState::Reachable { .. }
+    ));
+}
+
+/// The member address policy holds at connect time, on every address a name resolves to:
+/// `localhost` passes the kubeconfig step (a name), and is refused when it resolves into a
+/// denied network — nothing is sent. Only loopback is involved.
+#[tokio::test]
+async fn a_name_resolving_into_a_refused_network_is_refused_at_connect_time() {
+    use fleet::clusters::{AddressRefusal, Cidr, MemberAddressPolicy};
+    use std::sync::Arc;
+
+    let member = SandboxCluster::start("member").await.unwrap();
+    let yaml = member.kubeconfig_yaml();
+    let port = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: https://127.0.0.1:"))
+        .unwrap()
+        .to_string();
+    let by_name = yaml.replace(
+        &format!("server: https://127.0.0.1:{port}"),
+        &format!("server: https://localhost:{port}"),
+    );
+    let checked = check_kubeconfig(&by_name, None).unwrap();
+    let closed = Arc::new(MemberAddressPolicy {
+        deny: vec![
+            Cidr::parse("127.0.0.0/8").unwrap(),
+            Cidr::parse("::1/128").unwrap(),
+        ],
+        ..Default::default()
+    });
+    assert_eq!(
+        closed.check_server(&checked.server),
+        Ok(()),
+        "a name passes the first check"
+    );
+    match failure(probe_kubeconfig(&checked, &closed).await) {
+        ProbeFailure::AddressRefused(AddressRefusal::Denied { ip, .. }) => {
+            assert!(ip.is_loopback())
+        }
+        other => panic!("expected the policy's refusal, got {other:?}"),
+    }
+
+    // The same member by address: refused before any connection when the console listens
+    // there, or when only other networks are allowed.
+    let direct = check_kubeconfig(&yaml, None).unwrap();
+    let itself = Arc::new(MemberAddressPolicy {
+        console: vec![format!("127.0.0.1:{port}").parse().unwrap()],
+        ..Default::default()
+    });
+    assert!(matches!(
+        failure(probe_kubeconfig(&direct, &itself).await),
+        ProbeFailure::AddressRefused(AddressRefusal::Console { .. })
+    ));
+    let elsewhere = Arc::new(MemberAddressPolicy {
+        allow: vec![Cidr::parse("10.20.0.0/16").unwrap()],
+        ..Default::default()
+    });
+    assert!(matches!(
+        failure(probe_kubeconfig(&direct, &elsewhere).await),
+        ProbeFailure::AddressRefused(AddressRefusal::NotAllowed { .. })
+    ));
+    // And by default it is an ordinary member.
+    assert!(matches!(
+        probe_kubeconfig(&direct, &Default::default()).await,
+        HostState::Reachable { .. }
+    ));
+}
+
+/// A metadata address is refused before anything connects (the policy's own tests cover
+/// every rule; this is the wizard's path).
+#[tokio::test]
+async fn a_metadata_address_is_never_connected_to() {
+    let yaml = SandboxCluster::start("member")
+        .await
+        .unwrap()
+        .kubeconfig_yaml();
+    let port = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: https://127.0.0.1:"))
+        .unwrap()
+        .to_string();
+    let hostile = yaml.replace(
+        &format!("https://127.0.0.1:{port}"),
+        "https://169.254.169.254/latest/meta-data/",
+    );
+    assert!(matches!(
+        failure(probe_yaml(&hostile).await),
+        ProbeFailure::AddressRefused(fleet::clusters::AddressRefusal::Metadata { .. })
     ));
 }

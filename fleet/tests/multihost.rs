@@ -68,7 +68,7 @@ async fn conflicts_are_detected_and_repaired() {
             common::client(cluster(&fleet, "host2")).await,
         ),
     ];
-    let monitor = FederationMonitor::start(hosts.clone());
+    let monitor = FederationMonitor::start(hosts.clone(), Default::default());
 
     // Detection: the flapping user and the stuck delete, each with its state.
     let xxp = key(FederatedKind::User, "xxp");
@@ -261,7 +261,7 @@ async fn a_finalizer_nobody_releases_is_cleared_once_members_are_clean() {
         "held by the finalizer"
     );
 
-    let monitor = FederationMonitor::start(vec![("host".to_string(), client)]);
+    let monitor = FederationMonitor::start(vec![("host".to_string(), client)], Default::default());
     let ghost_key = key(FederatedKind::User, "ghost");
     let started = Instant::now();
     while monitor.row(&ghost_key).is_none() {

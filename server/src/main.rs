@@ -17,6 +17,10 @@ const CONFIG_HELP: &str = "\
 CONFIGURATION FILE (YAML):
   listen: 127.0.0.1:3000          # optional; --listen overrides it
   probeIntervalSeconds: 5         # optional; how often each host is probed
+  memberAddresses:                # optional; where members may be (default: anywhere but
+    allow: [10.20.0.0/16]         #   metadata, link-local and this console's address)
+    deny: [10.20.99.0/24]
+    allowPlainHttp: false
   hosts:                          # the KubeSphere host clusters to manage
     - name: prod                  # a DNS label, unique in the file
       kubeconfig: prod.kubeconfig # relative paths start at the file's directory

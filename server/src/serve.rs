@@ -30,7 +30,10 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
         tracing::warn!(%problem, "clusters cannot be added to this host");
     }
     let iam = fleet::iam::Iam::start(&config).await;
-    let federation = fleet::multihost::FederationMonitor::start(iam.host_clients());
+    let federation = fleet::multihost::FederationMonitor::start(
+        iam.host_clients(),
+        std::sync::Arc::new(config.member_address_policy()),
+    );
     let state = ConsoleState {
         hosts: monitor,
         iam,

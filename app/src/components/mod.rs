@@ -1,5 +1,6 @@
 //! Small building blocks shared by the pages.
 
+pub mod address_refusal;
 pub mod federation_state;
 pub mod language;
 pub mod layout;

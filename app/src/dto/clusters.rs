@@ -64,7 +64,29 @@ pub struct StepView {
     pub summary: String,
     pub fix: Option<String>,
     pub elapsed_ms: u64,
+    /// Set when the member address policy is why the step failed: shown translated instead
+    /// of `summary` and `fix`.
+    pub refusal: Option<AddressRefusalView>,
 }
+
+/// The rule of the member address policy that refused an address
+/// (`fleet::clusters::AddressRefusal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AddressRule {
+    Scheme,
+    PlainHttp,
+    Metadata,
+    LinkLocal,
+    NotOneMachine,
+    Console,
+    NotAllowed,
+    Denied,
+}
+
+/// (rule, the address or scheme refused, the networks involved): a tuple struct, which costs
+/// the first download less than a struct with named fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressRefusalView(pub AddressRule, pub String, pub String);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionView {
@@ -192,7 +214,31 @@ mod from_fleet {
                 summary: s.summary.clone(),
                 fix: s.fix.clone(),
                 elapsed_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
+                refusal: s.refusal.as_ref().map(AddressRefusalView::from),
             }
+        }
+    }
+
+    impl From<&fleet::clusters::AddressRefusal> for AddressRefusalView {
+        fn from(refusal: &fleet::clusters::AddressRefusal) -> Self {
+            use fleet::clusters::AddressRefusal as R;
+            let (rule, address, detail) = match refusal {
+                R::Scheme { scheme } => (AddressRule::Scheme, scheme.clone(), String::new()),
+                R::PlainHttp { server } => (AddressRule::PlainHttp, server.clone(), String::new()),
+                R::Metadata { address } => (AddressRule::Metadata, address.clone(), String::new()),
+                R::LinkLocal { ip } => (AddressRule::LinkLocal, ip.to_string(), String::new()),
+                R::NotOneMachine { ip, .. } => {
+                    (AddressRule::NotOneMachine, ip.to_string(), String::new())
+                }
+                R::Console { address } => {
+                    (AddressRule::Console, address.to_string(), String::new())
+                }
+                R::NotAllowed { ip, allowed } => {
+                    (AddressRule::NotAllowed, ip.to_string(), allowed.clone())
+                }
+                R::Denied { ip, cidr } => (AddressRule::Denied, ip.to_string(), cidr.clone()),
+            };
+            Self(rule, address, detail)
         }
     }
 

@@ -54,6 +54,8 @@ pub enum ProbeFailureView {
     Forbidden,
     Client(String),
     Other(String),
+    /// The member address policy forbids connecting there.
+    AddressRefused(clusters::AddressRefusalView),
 }
 
 impl HostStatus {
@@ -121,6 +123,7 @@ mod from_fleet {
                 ProbeFailure::Forbidden => Self::Forbidden,
                 ProbeFailure::Client(detail) => Self::Client(detail.clone()),
                 ProbeFailure::Other(detail) => Self::Other(detail.clone()),
+                ProbeFailure::AddressRefused(refusal) => Self::AddressRefused(refusal.into()),
             }
         }
     }

@@ -60,6 +60,7 @@ pub async fn check_cluster(
         &candidate.kubeconfig,
         candidate.context.as_deref(),
         now,
+        &host.member_addresses,
     )
     .await
     else {
@@ -92,9 +93,17 @@ pub(crate) async fn connect_steps(
     kubeconfig: &str,
     context: Option<&str>,
     now: SystemTime,
+    policy: &std::sync::Arc<super::MemberAddressPolicy>,
 ) -> Option<(CheckedKubeconfig, Client)> {
-    let checked = match check_kubeconfig(kubeconfig, context) {
-        Ok(checked) => {
+    let checked = match check_kubeconfig(kubeconfig, context)
+        .map(|checked| (policy.check_server(&checked.server), checked))
+    {
+        Ok((Err(refusal), _)) => {
+            run.report(StepReport::refused(CheckStep::Kubeconfig, refusal));
+            run.skip_rest("needs an address the console may connect to");
+            return None;
+        }
+        Ok((Ok(()), checked)) => {
             run.report(StepReport::passed(
                 CheckStep::Kubeconfig,
                 describe(&checked),
@@ -115,7 +124,7 @@ pub(crate) async fn connect_steps(
     facts.insecure = checked.insecure_skip_tls_verify;
     facts.certificate = Some(check_certificate_expiry(&checked, now));
 
-    let client = connect::member_client(&checked).await;
+    let client = connect::member_client(&checked, policy).await;
     let answer = match &client {
         Ok(client) => crate::health::probe_version(client).await,
         Err(failure) => Err(failure.clone()),
@@ -132,6 +141,13 @@ pub(crate) async fn connect_steps(
                 failure.to_string(),
                 connection_fix(&failure, &checked.server),
             ));
+            run.skip_rest_but_certificate(facts);
+            return None;
+        }
+        (Err(ProbeFailure::AddressRefused(refusal)), _)
+        | (_, Err(ProbeFailure::AddressRefused(refusal))) => {
+            // A name that resolved to a refused address: nothing was sent to it.
+            run.report(StepReport::refused(CheckStep::Connection, refusal));
             run.skip_rest_but_certificate(facts);
             return None;
         }

@@ -1,10 +1,12 @@
 //! Reaching a candidate member with the kubeconfig the person gave, and explaining failures.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::Client;
 use kube::config::KubeConfigOptions;
 
+use super::address_policy::MemberAddressPolicy;
 use crate::health::ProbeFailure;
 use crate::kubeconfig_check::CheckedKubeconfig;
 
@@ -12,9 +14,16 @@ use crate::kubeconfig_check::CheckedKubeconfig;
 pub const MEMBER_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// A client for the checked kubeconfig's context, with [`MEMBER_TIMEOUT`] on connect and
-/// read. `insecure-skip-tls-verify: true` gives a client that does not verify the server,
-/// never an error.
-pub async fn member_client(checked: &CheckedKubeconfig) -> Result<Client, ProbeFailure> {
+/// read, that connects only where `policy` allows (the kubeconfig's address is checked here,
+/// every address it resolves to at connect time). `insecure-skip-tls-verify: true` gives a
+/// client that does not verify the server, never an error.
+pub async fn member_client(
+    checked: &CheckedKubeconfig,
+    policy: &Arc<MemberAddressPolicy>,
+) -> Result<Client, ProbeFailure> {
+    policy
+        .check_server(&checked.server)
+        .map_err(ProbeFailure::AddressRefused)?;
     let options = KubeConfigOptions {
         context: Some(checked.context.clone()),
         ..Default::default()
@@ -25,7 +34,8 @@ pub async fn member_client(checked: &CheckedKubeconfig) -> Result<Client, ProbeF
     config.connect_timeout = Some(MEMBER_TIMEOUT);
     config.read_timeout = Some(MEMBER_TIMEOUT);
     config.write_timeout = Some(MEMBER_TIMEOUT);
-    Client::try_from(config).map_err(|e| ProbeFailure::Client(e.to_string()))
+    super::guarded_connect::member_client_with_policy(config, policy.clone())
+        .map_err(|e| ProbeFailure::Client(e.to_string()))
 }
 
 /// What to do about a failed connection.
@@ -47,6 +57,7 @@ pub fn connection_fix(failure: &ProbeFailure, server: &str) -> String {
         ProbeFailure::Forbidden => "the credentials were accepted but may not read the cluster (403): use an identity bound to cluster-admin".into(),
         ProbeFailure::Client(_) => "the kubeconfig cannot be turned into a client: export it again with `kubectl config view --raw --minify --flatten`".into(),
         ProbeFailure::Other(_) => format!("check that {server} is a Kubernetes API server"),
+        ProbeFailure::AddressRefused(refusal) => refusal.fix(),
     }
 }
 

@@ -2,9 +2,11 @@
 //! removal. One code path for the wizard and for `tandem clusters`.
 
 mod actions;
+pub mod address_policy;
 mod checks;
 mod checks_kubesphere;
 mod connect;
+pub(crate) mod guarded_connect;
 pub mod jobs;
 mod join;
 pub mod kubesphere_join;
@@ -16,6 +18,7 @@ mod steps;
 mod update;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use kube::Client;
@@ -23,6 +26,7 @@ use kube::api::{Api, DynamicObject, ObjectMeta};
 use serde_json::json;
 
 pub use actions::{ActionReport, ActionResult};
+pub use address_policy::{AddressRefusal, Cidr, MemberAddressPolicy};
 pub use checks::{CheckOutcome, MemberFacts, check_cluster};
 pub use connect::{MEMBER_TIMEOUT, member_client};
 pub use join::{JoinError, JoinOutcome, join_cluster};
@@ -39,19 +43,32 @@ use crate::kubesphere::Cluster;
 pub struct HostLink {
     pub name: String,
     pub client: Client,
+    /// Where this console may connect to reach the members it checks, joins and removes.
+    pub member_addresses: Arc<MemberAddressPolicy>,
 }
 
 impl HostLink {
+    /// A link with the default member address policy (no operator settings).
+    pub fn new(name: impl Into<String>, client: Client) -> Self {
+        Self {
+            name: name.into(),
+            client,
+            member_addresses: Arc::default(),
+        }
+    }
+
     /// One link per configured host that a client could be built for, and the problems of
     /// the others.
     pub async fn from_config(config: &ConsoleConfig) -> (Vec<HostLink>, Vec<String>) {
         let mut links = Vec::new();
         let mut problems = Vec::new();
+        let member_addresses = Arc::new(config.member_address_policy());
         for host in &config.hosts {
             match crate::health::client_for(host, Some(MEMBER_TIMEOUT)).await {
                 Ok(client) => links.push(HostLink {
                     name: host.name.clone(),
                     client,
+                    member_addresses: member_addresses.clone(),
                 }),
                 Err(e) => problems.push(format!("host `{}`: {e}", host.name)),
             }

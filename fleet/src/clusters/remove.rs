@@ -80,7 +80,7 @@ pub async fn remove_cluster(
         .as_ref()
         .and_then(crate::member_reach::stored_kubeconfig)
     {
-        Some(text) => reach_member(&text).await,
+        Some(text) => reach_member(&text, &host.member_addresses).await,
         None => None,
     };
     let expected_on_member = || {
@@ -131,9 +131,12 @@ pub async fn remove_cluster(
     })
 }
 
-async fn reach_member(kubeconfig: &str) -> Option<Client> {
+async fn reach_member(
+    kubeconfig: &str,
+    policy: &std::sync::Arc<super::MemberAddressPolicy>,
+) -> Option<Client> {
     let checked = check_kubeconfig(kubeconfig, None).ok()?;
-    let client = connect::member_client(&checked).await.ok()?;
+    let client = connect::member_client(&checked, policy).await.ok()?;
     crate::health::probe_version(&client)
         .await
         .ok()

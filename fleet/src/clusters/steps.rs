@@ -103,6 +103,10 @@ pub struct StepReport {
     pub fix: Option<String>,
     #[serde(rename = "elapsedMs", serialize_with = "millis")]
     pub elapsed: Duration,
+    /// The member address policy's refusal, when that is why the step failed: the console
+    /// words it in the reader's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<super::AddressRefusal>,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -122,6 +126,14 @@ impl StepReport {
         Self::new(step, Verdict::Failed, summary, Some(fix.into()))
     }
 
+    /// Failed because the member address policy forbids connecting there.
+    pub fn refused(step: CheckStep, refusal: super::AddressRefusal) -> Self {
+        Self {
+            refusal: Some(refusal.clone()),
+            ..Self::failed(step, refusal.to_string(), refusal.fix())
+        }
+    }
+
     pub fn skipped(step: CheckStep, because: impl Into<String>) -> Self {
         Self::new(step, Verdict::Skipped, because, None)
     }
@@ -138,6 +150,7 @@ impl StepReport {
             summary: summary.into(),
             fix,
             elapsed: Duration::ZERO,
+            refusal: None,
         }
     }
 

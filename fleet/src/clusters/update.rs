@@ -83,8 +83,15 @@ pub async fn update_kubeconfig(
     let cluster = joined_cluster(host, name).await?;
     let mut run = Run::new(on_step);
     let mut facts = MemberFacts::default();
-    let Some((checked, client)) =
-        connect_steps(&mut run, &mut facts, kubeconfig, context, now).await
+    let Some((checked, client)) = connect_steps(
+        &mut run,
+        &mut facts,
+        kubeconfig,
+        context,
+        now,
+        &host.member_addresses,
+    )
+    .await
     else {
         return Err(failed(run.finish(facts, None).steps));
     };

@@ -304,3 +304,26 @@ fn secure_cookies_default_follows_the_listen_address() {
     );
     assert!(!forced.unwrap().cookies_secure());
 }
+
+#[test]
+fn member_addresses_are_read_and_bad_blocks_named() {
+    let (_d, config) = load(
+        "listen: 0.0.0.0:3000\nmemberAddresses:\n  allowPlainHttp: true\n  allow: [10.20.0.0/16]\n  deny: [10.20.99.0/24]\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+    );
+    let policy = config.unwrap().member_address_policy();
+    assert!(policy.allow_plain_http);
+    assert_eq!(policy.allow[0].to_string(), "10.20.0.0/16");
+    assert_eq!(policy.deny[0].to_string(), "10.20.99.0/24");
+    assert_eq!(policy.console, ["0.0.0.0:3000".parse().unwrap()]);
+
+    let (_d, defaults) = load("hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n");
+    let defaults = defaults.unwrap().member_address_policy();
+    assert!(!defaults.allow_plain_http && defaults.allow.is_empty());
+
+    let (_d, bad) = load(
+        "memberAddresses:\n  deny: [10.0.0.0/8, 10.1.0.0/99]\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+    );
+    let err = bad.unwrap_err();
+    assert_eq!(err.field(), Some("memberAddresses.deny[1]"));
+    assert!(err.to_string().contains("CIDR block"), "{err}");
+}

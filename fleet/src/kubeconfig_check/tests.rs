@@ -252,3 +252,18 @@ fn fields_that_are_not_base64_are_named() {
     );
     assert!(check_kubeconfig(&wrapped, None).is_ok());
 }
+
+#[test]
+fn a_proxy_url_is_refused_with_why() {
+    let refused = problem(&kubeconfig(
+        &token_user(),
+        "    proxy-url: http://10.0.0.9:3128\n",
+    ));
+    assert_eq!(
+        refused,
+        KubeconfigProblem::ProxyUrl {
+            cluster: "prod".into()
+        }
+    );
+    assert!(refused.fix().contains("connects to members directly"));
+}

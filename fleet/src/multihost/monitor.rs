@@ -48,8 +48,12 @@ pub struct FederationMonitor {
 }
 
 impl FederationMonitor {
-    /// Starts the watches; the first state arrives as soon as the hosts answer.
-    pub fn start(hosts: Vec<(String, Client)>) -> Self {
+    /// Starts the watches; the first state arrives as soon as the hosts answer. Members are
+    /// reached with the kubeconfigs their hosts keep, where `member_addresses` allows.
+    pub fn start(
+        hosts: Vec<(String, Client)>,
+        member_addresses: Arc<crate::clusters::MemberAddressPolicy>,
+    ) -> Self {
         let shared = Arc::new(Shared {
             view: Mutex::new(FederationView::default()),
             repairs: Mutex::default(),
@@ -66,7 +70,11 @@ impl FederationMonitor {
                 ));
             }
         }
-        tasks.spawn(follow_topology(shared.clone(), hosts.clone()));
+        tasks.spawn(follow_topology(
+            shared.clone(),
+            hosts.clone(),
+            member_addresses,
+        ));
         Self {
             shared,
             hosts,
@@ -175,8 +183,12 @@ async fn watch_member(shared: Arc<Shared>, uid: String, client: Client, kind: Fe
 
 /// Reads every host's `Cluster`s on an interval and starts the watches of members not
 /// watched yet, with the kubeconfig a host keeps for each; stops those of members that left.
-async fn follow_topology(shared: Arc<Shared>, hosts: Arc<Vec<(String, Client)>>) {
-    let clients = MemberClients::default();
+async fn follow_topology(
+    shared: Arc<Shared>,
+    hosts: Arc<Vec<(String, Client)>>,
+    member_addresses: Arc<crate::clusters::MemberAddressPolicy>,
+) {
+    let clients = MemberClients::new(member_addresses);
     let mut watched: HashMap<String, Vec<AbortHandle>> = HashMap::new();
     // Owned here: dropping this task (the monitor) stops the member watches too.
     let mut member_tasks = JoinSet::new();

@@ -71,8 +71,5 @@ pub async fn kubesphere(
 
 /// The cluster as a host Tandem writes to, named after it.
 pub async fn host_link(cluster: &SandboxCluster) -> fleet::clusters::HostLink {
-    fleet::clusters::HostLink {
-        name: cluster.name().into(),
-        client: client(cluster).await,
-    }
+    fleet::clusters::HostLink::new(cluster.name(), client(cluster).await)
 }
