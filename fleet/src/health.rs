@@ -431,7 +431,21 @@ pub(crate) fn classify(err: &kube::Error) -> ProbeFailure {
         return match status.code {
             401 => ProbeFailure::Unauthorized,
             403 => ProbeFailure::Forbidden,
-            _ => ProbeFailure::Other(status.message.clone()),
+            // Only the code and a short reason word: the message is the body of whatever
+            // answered at an address someone else chose, never echoed back.
+            code => {
+                let reason: String = status
+                    .reason
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(40)
+                    .collect();
+                ProbeFailure::Other(if reason.is_empty() {
+                    format!("the server answered HTTP {code}")
+                } else {
+                    format!("the server answered HTTP {code} ({reason})")
+                })
+            }
         };
     }
     if let Some(refusal) = crate::clusters::guarded_connect::refusal_in(err) {

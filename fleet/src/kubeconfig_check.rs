@@ -43,6 +43,10 @@ pub enum KubeconfigProblem {
     NoServer { cluster: String },
     #[error("cluster `{cluster}` is reached through a proxy (`proxy-url`)")]
     ProxyUrl { cluster: String },
+    #[error(
+        "cluster `{cluster}` has both `insecure-skip-tls-verify: true` and a CA: they contradict each other (the CA would be ignored)"
+    )]
+    InsecureWithCa { cluster: String },
     #[error("user `{user}` runs a program to get credentials (exec plugin `{command}`)")]
     ExecPlugin { user: String, command: String },
     #[error("user `{user}` uses the `{provider}` auth-provider")]
@@ -78,6 +82,7 @@ impl KubeconfigProblem {
             Self::MissingCluster { .. } | Self::MissingUser { .. } => "export the kubeconfig again with `--minify --flatten`, which keeps what the context needs".into(),
             Self::NoServer { .. } => "set `server:` to the cluster's API address, e.g. https://10.0.0.1:6443".into(),
             // A proxy would be a second network path, outside the member address policy.
+            Self::InsecureWithCa { .. } => "remove `insecure-skip-tls-verify` so that the CA verifies the API server (kubectl refuses this combination too); keep it only without a CA, for a lab".into(),
             Self::ProxyUrl { .. } => "remove `proxy-url`: the console connects to members directly, so that it can check every address it connects to. Make the API server reachable from the console's network (or run the console where it is)".into(),
             Self::ExecPlugin { .. } | Self::AuthProvider { .. } | Self::NoCredentials { .. } => {
                 "use a service-account token or a client certificate instead: a console cannot run your login tool. `kubectl create token` prints a token".into()
@@ -290,6 +295,16 @@ fn find_cluster(
             owner: "cluster",
             name: name.to_string(),
             field: "certificate-authority-data",
+        });
+    }
+    if cluster.insecure_skip_tls_verify == Some(true)
+        && cluster
+            .certificate_authority_data
+            .as_deref()
+            .is_some_and(|d| !d.trim().is_empty())
+    {
+        return Err(KubeconfigProblem::InsecureWithCa {
+            cluster: name.to_string(),
         });
     }
     if cluster

@@ -117,10 +117,16 @@ impl From<ScenarioArg> for sandbox::demo::Scenario {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `tandem clusters` answers in its own lines (or one JSON document): library logs, kube's
+    // included, appear only when RUST_LOG asks for them, never mixed into the answer.
+    let default_filter = match cli.command {
+        Command::Clusters(_) => "off",
+        _ => "info,tandem=info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tandem=info".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -166,3 +166,73 @@ async fn check_join_and_remove_from_the_command_line() {
     .await;
     assert!(String::from_utf8_lossy(&out.stderr).contains("the hosts are: host"));
 }
+
+/// Without RUST_LOG the command prints only its own lines: a member that does not answer and
+/// one the address policy refuses are told as steps, with no library log lines in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_holds_only_the_commands_own_lines() {
+    let host = kubesphere("host", ClusterRole::Host, "shared").await;
+    let member = kubesphere("member", ClusterRole::Member, "shared").await;
+    let dir = tempfile::tempdir().unwrap();
+    host.write_kubeconfig(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("tandem.yaml"),
+        "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+    )
+    .unwrap();
+    let yaml = member.kubeconfig_yaml();
+    let server = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .to_string();
+    // A loopback port nothing listens on, and the cloud metadata address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    for (file, target, says) in [
+        (
+            "down.kubeconfig",
+            format!("https://127.0.0.1:{closed_port}"),
+            "[FAIL] Connection",
+        ),
+        (
+            "metadata.kubeconfig",
+            "https://169.254.169.254".to_string(),
+            "169.254.169.254 is a cloud metadata service",
+        ),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::write(&path, yaml.replace(&server, &target)).unwrap();
+        let list = [
+            "check",
+            "--host",
+            "host",
+            "--kubeconfig",
+            path.to_str().unwrap(),
+        ];
+        let out = tokio::task::spawn_blocking({
+            let args = args(&list, dir.path());
+            move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+                    .arg("clusters")
+                    .args(args)
+                    .env_remove("RUST_LOG")
+                    .output()
+                    .unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        assert!(!out.status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(says), "{stdout}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for level in [" ERROR ", " WARN ", " INFO ", " DEBUG "] {
+            assert!(
+                !stdout.contains(level) && !stderr.contains(level),
+                "a log line in the answer: {stdout}{stderr}"
+            );
+        }
+    }
+}

@@ -267,3 +267,18 @@ fn a_proxy_url_is_refused_with_why() {
     );
     assert!(refused.fix().contains("connects to members directly"));
 }
+
+#[test]
+fn insecure_skip_tls_verify_with_a_ca_is_refused_as_kubectl_refuses_it() {
+    let refused = problem(&kubeconfig(
+        &token_user(),
+        "    insecure-skip-tls-verify: true\n    certificate-authority-data: Y2E=\n",
+    ));
+    assert_eq!(
+        refused,
+        KubeconfigProblem::InsecureWithCa {
+            cluster: "prod".into()
+        }
+    );
+    assert!(refused.fix().contains("remove `insecure-skip-tls-verify`"));
+}
