@@ -8,7 +8,7 @@ MUSL_TARGET := x86_64-unknown-linux-musl
 IMAGE ?= localhost/tandem:dev
 SITE_ENV := LEPTOS_SITE_ROOT=target/site
 
-.PHONY: help run test lint unit kubectl e2e build size bench image screenshot tools tools-test clean
+.PHONY: help run test lint unit kubectl e2e build size bench fuzz image screenshot tools tools-test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -45,6 +45,15 @@ bench: ## benchmarks: sandbox list latency and GET throughput; users page from c
 	cargo bench -p app --features ssr --bench clusters
 	cargo bench -p fleet --bench federation
 	cargo bench -p app --features ssr --bench federation
+
+# Ten targets at FUZZ_SECONDS each (default 360 s: an hour in all), one at a time, in
+# release mode; each prints its executions and distinct failures. A short run of the same
+# targets is part of `make unit`.
+FUZZ_SECONDS ?= 360
+fuzz: ## fuzz kubeconfigs, addresses, config files, tokens, cookies, selectors, patches, protobuf, CRD schemas (an hour)
+	TANDEM_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p sandbox --lib fuzz_ -- --test-threads=1 --nocapture
+	TANDEM_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p fleet --test fuzz -- --test-threads=1 --nocapture
+	TANDEM_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p app --features ssr --lib fuzz_ -- --test-threads=1 --nocapture
 
 size: ## brotli size of the Overview page's initial download, against its 300 KB budget
 	node scripts/size-report.mjs --budget-kb 300

@@ -189,5 +189,39 @@ mod server {
             assert_eq!(safe_next(Some("/\\evil.example")), "/");
             assert_eq!(safe_next(None), "/");
         }
+
+        /// A `Cookie` header and a `next` path come from the browser, which an attacker
+        /// controls: parsing never panics, finds only what was sent, and a followed path
+        /// always stays on this site.
+        #[test]
+        fn fuzz_cookie_headers_and_next_paths() {
+            use sandbox::fuzz::fuzz;
+            use sandbox::fuzz::proptest::prelude::*;
+            let headers = prop_oneof![
+                "[ -~]{0,80}",
+                "((tandem_session|tandem_host|x)=[a-z.=;]{0,8}; ?){0,4}",
+            ];
+            fuzz("cookie headers", headers, |header| {
+                for name in [SESSION_COOKIE, HOST_COOKIE] {
+                    if let Some(value) = cookie(header, name)
+                        && (value.is_empty() || !header.contains(&format!("{name}={value}")))
+                    {
+                        return Err(format!("{name} read as {value:?} from {header:?}"));
+                    }
+                }
+                Ok(())
+            });
+            let paths = prop_oneof!["[ -~]{0,40}", "[/\\\\a-z.:]{0,12}"];
+            fuzz("next paths", paths, |next| {
+                let followed = safe_next(Some(next));
+                if !followed.starts_with('/')
+                    || followed.starts_with("//")
+                    || followed.contains('\\')
+                {
+                    return Err(format!("{next:?} is followed to {followed:?}"));
+                }
+                Ok(())
+            });
+        }
     }
 }

@@ -12,6 +12,10 @@ pub mod demo;
 mod discovery;
 mod errors;
 mod field_validation;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
+#[cfg(test)]
+mod fuzz_targets;
 mod kinds;
 mod kubefed;
 mod kubesphere;
