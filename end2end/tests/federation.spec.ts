@@ -32,6 +32,11 @@ test("a flapping user is shown with both hosts' versions, and keeping one stops 
   const row = page.locator("[data-object='user/xxp']");
   await expect(row).toHaveAttribute("data-state", "flapping", { timeout: 10_000 });
   await expect(row.getByTestId("state-badge")).toContainText("host ⇄ host2");
+  // The users page says the same, not kubefed's "propagated", and links here.
+  await openHydrated(page, "/users?q=xxp");
+  const chip = page.locator("[data-testid=user-row][data-user=xxp] [data-cluster=member]");
+  await expect(chip).toHaveAttribute("data-verdict", "flapping");
+  await expect(chip.getByRole("link", { name: "Flapping" })).toHaveAttribute("href", "/federation?object=user/xxp");
   // The role conflict and the stuck delete have their own states.
   await openHydrated(page, "/federation?state=sync-failing");
   await expect(page.locator("[data-object='globalrolebinding/xxr-platform-regular']")).toContainText("CreationFailed");

@@ -46,7 +46,7 @@ test("the server refuses a weak password and says why", async ({ page }) => {
   await openHydrated(page, "/users");
   await createUser(page, "e2e-weak", "alllowercase1");
   await expect(page.getByTestId("create-user-form").getByRole("alert")).toHaveText(
-    "The password must be 8 to 64 characters long and contain a lowercase letter, an uppercase letter and a digit.",
+    "The password must be 8 to 64 characters long and contain a lowercase letter, an uppercase letter and a digit, and no line break.",
   );
   await expect(page.locator("[data-testid=user-row][data-user=e2e-weak]")).toHaveCount(0);
 });

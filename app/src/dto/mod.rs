@@ -128,22 +128,42 @@ mod from_fleet {
         }
     }
 }
-/// (cluster, kubefed's failure reason if any), as the propagation chips show it.
+/// One member chip: (cluster, kubefed's failure reason if any, the console's own verdict key
+/// when the member's copy is in trouble — `flapping`, `stuck-deleting`, …).
+pub type PropagationEntry = (String, Option<String>, Option<String>);
+
+/// The chips of an object: kubefed's status per member, with the federation monitor's
+/// verdict put ahead of it where the console saw trouble (kubefed says "propagated" while two
+/// hosts fight), and members kubefed does not mention but the monitor does.
 #[cfg(feature = "ssr")]
 pub fn propagation_view(
     propagation: Vec<fleet::iam::propagation::MemberPropagation>,
-) -> Vec<(String, Option<String>)> {
+    troubled: Vec<(String, fleet::multihost::FederatedState)>,
+) -> Vec<PropagationEntry> {
     use fleet::iam::propagation::PropagationStatus;
-    propagation
+    let verdict = |cluster: &str| {
+        troubled
+            .iter()
+            .find(|(member, _)| member == cluster)
+            .map(|(_, state)| state.key().to_string())
+    };
+    let mut entries: Vec<PropagationEntry> = propagation
         .into_iter()
         .map(|p| {
             let failure = match p.status {
                 PropagationStatus::Propagated => None,
                 PropagationStatus::Failed(reason) => Some(reason),
             };
-            (p.cluster, failure)
+            let seen = verdict(&p.cluster);
+            (p.cluster, failure, seen)
         })
-        .collect()
+        .collect();
+    for (member, state) in &troubled {
+        if !entries.iter().any(|(cluster, ..)| cluster == member) {
+            entries.push((member.clone(), None, Some(state.key().to_string())));
+        }
+    }
+    entries
 }
 
 pub mod clusters;
@@ -151,3 +171,47 @@ pub mod federation;
 pub mod repair;
 pub mod users;
 pub mod workspaces;
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use fleet::iam::propagation::{MemberPropagation, PropagationStatus};
+    use fleet::multihost::FederatedState;
+
+    /// kubefed says "propagated" on both members; the console saw one of them flapping and a
+    /// third stuck: the chips say what the console saw.
+    #[test]
+    fn the_consoles_verdict_comes_before_kubefeds_status() {
+        let kubefed = vec![
+            MemberPropagation {
+                cluster: "a".into(),
+                status: PropagationStatus::Propagated,
+            },
+            MemberPropagation {
+                cluster: "b".into(),
+                status: PropagationStatus::Propagated,
+            },
+        ];
+        let troubled = vec![
+            (
+                "b".to_string(),
+                FederatedState::Flapping {
+                    hosts: vec!["host".into(), "host2".into()],
+                },
+            ),
+            (
+                "c".to_string(),
+                FederatedState::StuckDeleting {
+                    host: "host".into(),
+                },
+            ),
+        ];
+        assert_eq!(
+            super::propagation_view(kubefed, troubled),
+            [
+                ("a".to_string(), None, None),
+                ("b".to_string(), None, Some("flapping".to_string())),
+                ("c".to_string(), None, Some("stuck-deleting".to_string())),
+            ]
+        );
+    }
+}

@@ -13,8 +13,8 @@ pub struct UserRowView {
     pub global_role: Option<String>,
     pub last_login_secs_ago: Option<u64>,
     pub created_secs_ago: Option<u64>,
-    /// One entry per member the user is placed on: (cluster, kubefed's failure reason if any).
-    pub propagation: Vec<(String, Option<String>)>,
+    /// One entry per member the user is placed on.
+    pub propagation: Vec<super::PropagationEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,7 +35,12 @@ pub struct UserListView {
 
 #[cfg(feature = "ssr")]
 impl UserRowView {
-    pub fn from_row(row: fleet::iam::users::UserRow, now: std::time::SystemTime) -> Self {
+    /// `troubled`: the federation monitor's verdicts for this user's member copies.
+    pub fn from_row(
+        row: fleet::iam::users::UserRow,
+        now: std::time::SystemTime,
+        troubled: Vec<(String, fleet::multihost::FederatedState)>,
+    ) -> Self {
         let ago = |t: Option<std::time::SystemTime>| {
             t.map(|t| now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0))
         };
@@ -49,7 +54,7 @@ impl UserRowView {
             global_role: row.global_role,
             last_login_secs_ago: ago(row.last_login),
             created_secs_ago: ago(row.created),
-            propagation: super::propagation_view(row.propagation),
+            propagation: super::propagation_view(row.propagation, troubled),
         }
     }
 }

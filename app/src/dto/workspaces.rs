@@ -12,8 +12,7 @@ pub struct WorkspaceRowView {
     pub clusters: Option<Vec<String>>,
     /// (user, workspace role).
     pub members: Vec<(String, String)>,
-    /// (cluster, kubefed's failure reason if any).
-    pub propagation: Vec<(String, Option<String>)>,
+    pub propagation: Vec<super::PropagationEntry>,
     pub deleting: bool,
     /// The signed-in user may add and remove members (platform role or workspace role).
     pub may_manage_members: bool,
@@ -35,9 +34,11 @@ pub struct WorkspaceListView {
 #[cfg(feature = "ssr")]
 impl WorkspaceRowView {
     /// `may(action)` answers for the signed-in user in this workspace.
+    /// `troubled`: the federation monitor's verdicts for this workspace's member copies.
     pub fn from_row(
         row: fleet::iam::workspaces::WorkspaceRow,
         may: impl Fn(&str, fleet::iam::workspace_access::WorkspaceAction) -> bool,
+        troubled: Vec<(String, fleet::multihost::FederatedState)>,
     ) -> Self {
         use fleet::iam::workspace_access::WorkspaceAction;
         let may_manage_members = may(&row.name, WorkspaceAction::ManageMembers);
@@ -49,7 +50,7 @@ impl WorkspaceRowView {
             manager: row.manager,
             clusters: row.clusters,
             members: row.members.into_iter().map(|m| (m.user, m.role)).collect(),
-            propagation: super::propagation_view(row.propagation),
+            propagation: super::propagation_view(row.propagation, troubled),
             deleting: row.deleting,
             may_manage_members,
             may_delete,

@@ -16,7 +16,9 @@ use kube::runtime::{WatchStreamExt, watcher};
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::repair::RepairRecord;
-use super::{FederatedKind, FederationView, HostLinks, MemberLink, ObjectKey, ObjectRow};
+use super::{
+    FederatedKind, FederatedState, FederationView, HostLinks, MemberLink, ObjectKey, ObjectRow,
+};
 use crate::clusters::objects::cluster_resource;
 use crate::member_reach::{MemberClients, stored_kubeconfig};
 
@@ -95,6 +97,34 @@ impl FederationMonitor {
     pub fn row(&self, key: &ObjectKey) -> Option<ObjectRow> {
         let now = SystemTime::now();
         self.shared.view.lock().ok()?.row(key, now)
+    }
+
+    /// The console's own verdict for `kind`/`name` on each member whose copy is in trouble
+    /// (flapping, stuck deleting, sync failing, not on the member, differing between hosts):
+    /// what pages show ahead of kubefed's status, which says "propagated" through a fight.
+    pub fn troubled_members(
+        &self,
+        kind: FederatedKind,
+        name: &str,
+    ) -> Vec<(String, FederatedState)> {
+        let key = ObjectKey {
+            kind,
+            name: name.to_string(),
+        };
+        self.row(&key)
+            .map(|row| {
+                row.members
+                    .into_iter()
+                    .filter(|m| {
+                        !matches!(
+                            m.state,
+                            FederatedState::InSync | FederatedState::MissingOnHost { .. }
+                        )
+                    })
+                    .map(|m| (m.member, m.state))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn topology(&self) -> Vec<HostLinks> {

@@ -79,6 +79,22 @@ pub fn StepList(progress: Signal<Option<JobProgressView>>) -> impl IntoView {
     }
 }
 
+/// What happened to one object, in the reader's language (an unknown result as it came).
+fn action_result(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, result: &str) -> String {
+    match result {
+        "created" => t_string!(i18n, action_created).to_string(),
+        "updated" => t_string!(i18n, action_updated).to_string(),
+        "unchanged" => t_string!(i18n, action_unchanged).to_string(),
+        "deleted" => t_string!(i18n, action_deleted).to_string(),
+        "absent" => t_string!(i18n, action_absent).to_string(),
+        "kept" => t_string!(i18n, action_kept).to_string(),
+        "failed" => t_string!(i18n, action_failed).to_string(),
+        "rolled-back" => t_string!(i18n, action_rolled_back).to_string(),
+        "made-by-kubesphere" => t_string!(i18n, action_made_by_kubesphere).to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// The domain's texts quote names and commands in backticks: show those as code.
 fn with_code(text: &str) -> impl IntoView + use<> {
     text.split('`')
@@ -110,6 +126,7 @@ fn step_title(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, key: &str) ->
 
 #[component]
 pub fn ActionList(actions: Vec<ActionView>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <ul class="mt-2 space-y-0.5 font-mono text-xs" data-testid="join-actions">
             {actions.into_iter().map(|a| {
@@ -120,7 +137,7 @@ pub fn ActionList(actions: Vec<ActionView>) -> impl IntoView {
                 };
                 view! {
                     <li class=tone>
-                        {format!("{:<6} {} — {}", a.side, a.object, a.result)}
+                        {format!("{:<6} {} — {}", a.side, a.object, action_result(i18n, &a.result))}
                         {a.detail.map(|d| format!(": {d}"))}
                     </li>
                 }

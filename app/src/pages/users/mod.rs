@@ -58,7 +58,12 @@ pub async fn list_users(
         rows: result
             .rows
             .into_iter()
-            .map(|r| UserRowView::from_row(r, now))
+            .map(|r| {
+                let troubled = state
+                    .federation
+                    .troubled_members(fleet::multihost::FederatedKind::User, &r.name);
+                UserRowView::from_row(r, now, troubled)
+            })
             .collect(),
         matching: result.matching,
         total: result.total,
@@ -327,7 +332,7 @@ fn UserRow(
             </td>
             <td class="px-4 py-3 font-mono text-xs">{move || role.get().unwrap_or_else(|| "—".into())}</td>
             <td class="px-4 py-3">
-                {move || view! { <PropagationChips entries=row.with(|r| r.as_ref().map(|r| r.propagation.clone()).unwrap_or_default()) /> }}
+                {let object = format!("user/{name}"); move || view! { <PropagationChips object=object.clone() entries=row.with(|r| r.as_ref().map(|r| r.propagation.clone()).unwrap_or_default()) /> }}
             </td>
             <td class="px-4 py-3 text-slate-600 tabular-nums">{last_login}</td>
             {may_manage.then(|| view! {

@@ -51,7 +51,12 @@ pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
             .workspaces()
             .into_iter()
             .filter(|w| sees_all || mine.contains(&w.name))
-            .map(|w| WorkspaceRowView::from_row(w, may))
+            .map(|w| {
+                let troubled = state
+                    .federation
+                    .troubled_members(fleet::multihost::FederatedKind::Workspace, &w.name);
+                WorkspaceRowView::from_row(w, may, troubled)
+            })
             .collect(),
         may_create: principal.may(Action::CreateWorkspaces),
         me: principal.username.clone(),
@@ -177,17 +182,18 @@ fn WorkspaceRow(
     let read = move |f: fn(&WorkspaceRowView) -> Option<String>| {
         move || row.with(|r| r.as_ref().and_then(f))
     };
+    let object = format!("workspace/{name}");
     let placement = move || match row.with(|r| {
         r.as_ref()
             .map(|r| (r.clusters.clone(), r.propagation.clone()))
     }) {
         Some((None, propagation)) => view! {
             <span class="text-xs text-slate-600">{t!(i18n, all_clusters)}</span>
-            <PropagationChips entries=propagation />
+            <PropagationChips object=object.clone() entries=propagation />
         }
         .into_any(),
         Some((Some(_), propagation)) => {
-            view! { <PropagationChips entries=propagation /> }.into_any()
+            view! { <PropagationChips object=object.clone() entries=propagation /> }.into_any()
         }
         None => ().into_any(),
     };
