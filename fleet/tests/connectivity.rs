@@ -177,3 +177,77 @@ async fn a_metadata_address_is_never_connected_to() {
         ProbeFailure::AddressRefused(fleet::clusters::AddressRefusal::Metadata { .. })
     ));
 }
+
+/// Refused means nothing was sent: a loopback listener standing for the console's own address,
+/// and the same listener behind `localhost` in a denied network, see no connection at all;
+/// with the default policy the same kubeconfig reaches it (so the count is real).
+#[tokio::test]
+async fn a_refused_address_is_never_connected_to() {
+    use fleet::clusters::{AddressRefusal, Cidr, MemberAddressPolicy};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let server = tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let yaml = SandboxCluster::start("member")
+        .await
+        .unwrap()
+        .kubeconfig_yaml();
+    let server_line = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .to_string();
+    let by_ip = check_kubeconfig(
+        &yaml.replace(&server_line, &format!("https://127.0.0.1:{port}")),
+        None,
+    )
+    .unwrap();
+    let by_name = check_kubeconfig(
+        &yaml.replace(&server_line, &format!("https://localhost:{port}")),
+        None,
+    )
+    .unwrap();
+
+    let itself = Arc::new(MemberAddressPolicy {
+        console: vec![format!("127.0.0.1:{port}").parse().unwrap()],
+        ..Default::default()
+    });
+    assert!(matches!(
+        failure(probe_kubeconfig(&by_ip, &itself).await),
+        ProbeFailure::AddressRefused(AddressRefusal::Console { .. })
+    ));
+    let closed = Arc::new(MemberAddressPolicy {
+        deny: vec![
+            Cidr::parse("127.0.0.0/8").unwrap(),
+            Cidr::parse("::1/128").unwrap(),
+        ],
+        ..Default::default()
+    });
+    assert!(matches!(
+        failure(probe_kubeconfig(&by_name, &closed).await),
+        ProbeFailure::AddressRefused(AddressRefusal::Denied { .. })
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        0,
+        "a refused address was connected to"
+    );
+
+    // The control: allowed, the same address is reached (the TLS handshake then fails).
+    let _ = probe_kubeconfig(&by_ip, &Default::default()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        accepted.load(Ordering::SeqCst) >= 1,
+        "the listener counts connections"
+    );
+    server.abort();
+}

@@ -90,14 +90,23 @@ pub async fn remove_cluster(
             format!("ClusterRole and ClusterRoleBinding {}", join_role(name)),
         ]
     };
-    let (member_reached, left_on_member) = match &member {
-        Some(member) => (
-            true,
-            clean_member(&mut actions, host, others, member, name).await,
-        ),
-        None => (false, expected_on_member()),
-    };
-
+    // The Cluster goes first: while it exists, KubeSphere's cluster controller re-runs its
+    // join (every 2 minutes on a real host) and would recreate on the member what is cleaned
+    // below. Its finalizer's clean-up may remove the host's objects itself; what is left is
+    // deleted after.
+    if cluster.is_some() {
+        let object = format!("Cluster {name}");
+        clusters
+            .delete(name, &DeleteParams::default())
+            .await
+            .map_err(host_err(&object))?;
+        // KubeSphere's controller may be removing its finalizer at the same time: checked by
+        // version.
+        release_cluster(&clusters, name)
+            .await
+            .map_err(host_err(&object))?;
+        actions.report("host", object, ActionResult::Deleted);
+    }
     let object = format!("KubeFedCluster {FEDERATION_NAMESPACE}/{name}");
     delete(&mut actions, "host", &kfcs, &object, name)
         .await
@@ -107,19 +116,13 @@ pub async fn remove_cluster(
     delete(&mut actions, "host", &secrets, &object, &host_secret(name))
         .await
         .map_err(|message| RemoveError::Host { object, message })?;
-    if cluster.is_some() {
-        let object = format!("Cluster {name}");
-        clusters
-            .delete(name, &DeleteParams::default())
-            .await
-            .map_err(host_err(&object))?;
-        // Tandem did the controller's clean-up; let the deletion finish (KubeSphere's
-        // controller may be removing its finalizer at the same time: checked by version).
-        release_cluster(&clusters, name)
-            .await
-            .map_err(host_err(&object))?;
-        actions.report("host", object, ActionResult::Deleted);
-    }
+    let (member_reached, left_on_member) = match &member {
+        Some(member) => (
+            true,
+            clean_member(&mut actions, host, others, member, name).await,
+        ),
+        None => (false, expected_on_member()),
+    };
     // Best effort: a history left behind only takes a few hundred bytes on the host.
     if let Err(error) = crate::cluster_history::forget(&host.client, name).await {
         tracing::debug!(cluster = name, %error, "the cluster's state history stays on the host");
