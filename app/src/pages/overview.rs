@@ -310,10 +310,6 @@ fn FailureText(failure: ProbeFailureView) -> impl IntoView {
         ProbeFailureView::Forbidden => t!(i18n, failure_forbidden).into_any(),
         ProbeFailureView::Client(detail) => t!(i18n, failure_client, detail = detail).into_any(),
         ProbeFailureView::Other(detail) => t!(i18n, failure_other, detail = detail).into_any(),
-        ProbeFailureView::AddressRefused(refusal) => view! {
-            <crate::components::address_refusal::AddressRefusalText refusal />
-        }
-        .into_any(),
     }
 }
 
