@@ -10,6 +10,14 @@ async fn probe_yaml(yaml: &str) -> HostState {
     probe_kubeconfig(&check_kubeconfig(yaml, None).unwrap(), &Default::default()).await
 }
 
+/// The `server:` address of a sandbox cluster's kubeconfig (`https://127.0.0.1:PORT`).
+fn server_of(yaml: &str) -> String {
+    yaml.lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .to_string()
+}
+
 fn failure(state: HostState) -> ProbeFailure {
     match state {
         HostState::Unreachable(f) => f,
@@ -100,15 +108,9 @@ async fn a_name_resolving_into_a_refused_network_is_refused_at_connect_time() {
 
     let member = SandboxCluster::start("member").await.unwrap();
     let yaml = member.kubeconfig_yaml();
-    let port = yaml
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("server: https://127.0.0.1:"))
-        .unwrap()
-        .to_string();
-    let by_name = yaml.replace(
-        &format!("server: https://127.0.0.1:{port}"),
-        &format!("server: https://localhost:{port}"),
-    );
+    let server = server_of(&yaml);
+    let port = server.trim_start_matches("https://127.0.0.1:").to_string();
+    let by_name = yaml.replace(&server, &format!("https://localhost:{port}"));
     let checked = check_kubeconfig(&by_name, None).unwrap();
     let closed = Arc::new(MemberAddressPolicy {
         deny: vec![
@@ -163,13 +165,8 @@ async fn a_metadata_address_is_never_connected_to() {
         .await
         .unwrap()
         .kubeconfig_yaml();
-    let port = yaml
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("server: https://127.0.0.1:"))
-        .unwrap()
-        .to_string();
     let hostile = yaml.replace(
-        &format!("https://127.0.0.1:{port}"),
+        &server_of(&yaml),
         "https://169.254.169.254/latest/meta-data/",
     );
     assert!(matches!(
@@ -200,11 +197,7 @@ async fn a_refused_address_is_never_connected_to() {
         .await
         .unwrap()
         .kubeconfig_yaml();
-    let server_line = yaml
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("server: "))
-        .unwrap()
-        .to_string();
+    let server_line = server_of(&yaml);
     let by_ip = check_kubeconfig(
         &yaml.replace(&server_line, &format!("https://127.0.0.1:{port}")),
         None,

@@ -201,14 +201,7 @@ async fn json_patch_applies_atomically() {
 /// their type, and KubeSphere 3.4.1's `Cluster` and `User` have no status subresource.
 #[tokio::test]
 async fn as_strict_as_a_real_api_server_for_kubesphere_objects() {
-    let (cluster, client) = cluster().await;
-    cluster
-        .install_kubesphere(&sandbox::KubeSphereInstall {
-            role: sandbox::ClusterRole::Host,
-            jwt_secret: "secret".into(),
-            admin_password: Some("Admin-Pass-1".into()),
-        })
-        .unwrap();
+    let (_cluster, client) = common::kubesphere_host().await;
     let bindings = "/apis/iam.kubesphere.io/v1alpha2/globalrolebindings";
     let untyped = serde_json::json!({
         "metadata": {"name": "alice-platform-regular"},

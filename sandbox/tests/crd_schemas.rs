@@ -4,22 +4,9 @@
 
 mod common;
 
-use common::cluster;
+use common::kubesphere_host as host;
 use kube::Client;
 use serde_json::{Value, json};
-
-/// A KubeSphere host, and its client.
-async fn host() -> (sandbox::SandboxCluster, Client) {
-    let (cluster, client) = cluster().await;
-    cluster
-        .install_kubesphere(&sandbox::KubeSphereInstall {
-            role: sandbox::ClusterRole::Host,
-            jwt_secret: "secret".into(),
-            admin_password: Some("Admin-Pass-1".into()),
-        })
-        .unwrap();
-    (cluster, client)
-}
 
 struct Answer {
     code: u16,

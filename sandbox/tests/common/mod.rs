@@ -19,6 +19,19 @@ pub async fn cluster() -> (SandboxCluster, Client) {
     (cluster, client)
 }
 
+/// A cluster with KubeSphere installed as a host (admin password `Admin-Pass-1`).
+pub async fn kubesphere_host() -> (SandboxCluster, Client) {
+    let (cluster, client) = cluster().await;
+    cluster
+        .install_kubesphere(&sandbox::KubeSphereInstall {
+            role: sandbox::ClusterRole::Host,
+            jwt_secret: "secret".into(),
+            admin_password: Some("Admin-Pass-1".into()),
+        })
+        .unwrap();
+    (cluster, client)
+}
+
 /// The same kubeconfig with another bearer token.
 pub fn with_token(kubeconfig_yaml: &str, token: &str) -> String {
     let line = kubeconfig_yaml
