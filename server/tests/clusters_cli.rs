@@ -167,72 +167,172 @@ async fn check_join_and_remove_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("the hosts are: host"));
 }
 
-/// Without RUST_LOG the command prints only its own lines: a member that does not answer and
-/// one the address policy refuses are told as steps, with no library log lines in between.
+/// A `tandem clusters check` run without RUST_LOG, as a person runs it: no library logs.
+async fn tandem_without_log_filter(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("clusters")
+            .args(args)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// Writes the configuration file and the member's kubeconfig; `check`'s arguments for them.
+fn check_with(dir: &Path, config: &str, kubeconfig: &str) -> Vec<String> {
+    std::fs::write(dir.join("tandem.yaml"), config).unwrap();
+    let path = dir.join("member.kubeconfig");
+    std::fs::write(&path, kubeconfig).unwrap();
+    let list = [
+        "check",
+        "--host",
+        "host",
+        "--kubeconfig",
+        path.to_str().unwrap(),
+    ];
+    args(&list, dir)
+}
+
+/// Whether something connected to `listener` (non-blocking) since the last call.
+fn connected(listener: &std::net::TcpListener) -> bool {
+    match listener.accept() {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+        Err(e) => panic!("the listener failed: {e}"),
+    }
+}
+
+/// One member address the CLI is given: the configuration file's extra lines, the
+/// kubeconfig's `server:`, and what the answer must say.
+struct Case {
+    config: String,
+    server: String,
+    says: Vec<String>,
+}
+
+/// Without RUST_LOG the command prints only its own lines: a member that does not answer, and
+/// each address the member address policy refuses (a metadata address or host name, the
+/// console's own port, a name resolving into a denied network), are told as steps in the
+/// console's own sentences with the fix, with no library log lines in between. The refused
+/// loopback addresses are a listener of the test's that sees no connection at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_holds_only_the_commands_own_lines() {
     let host = kubesphere("host", ClusterRole::Host, "shared").await;
     let member = kubesphere("member", ClusterRole::Member, "shared").await;
     let dir = tempfile::tempdir().unwrap();
     host.write_kubeconfig(dir.path()).unwrap();
-    std::fs::write(
-        dir.path().join("tandem.yaml"),
-        "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
-    )
-    .unwrap();
+    let hosts = "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n";
     let yaml = member.kubeconfig_yaml();
     let server = yaml
         .lines()
         .find_map(|l| l.trim().strip_prefix("server: "))
         .unwrap()
         .to_string();
-    // A loopback port nothing listens on, and the cloud metadata address.
+    // A loopback listener that must see no connection while the policy refuses its address.
+    let watcher = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    watcher.set_nonblocking(true).unwrap();
+    let port = watcher.local_addr().unwrap().port();
+    // A loopback port nothing listens on (bound after the watcher, so not the watcher's).
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();
     drop(closed);
-    for (file, target, says) in [
-        (
-            "down.kubeconfig",
-            format!("https://127.0.0.1:{closed_port}"),
-            "[FAIL] Connection",
-        ),
-        (
-            "metadata.kubeconfig",
-            "https://169.254.169.254".to_string(),
-            "169.254.169.254 is a cloud metadata service",
-        ),
-    ] {
-        let path = dir.path().join(file);
-        std::fs::write(&path, yaml.replace(&server, &target)).unwrap();
-        let list = [
-            "check",
-            "--host",
-            "host",
-            "--kubeconfig",
-            path.to_str().unwrap(),
-        ];
-        let out = tokio::task::spawn_blocking({
-            let args = args(&list, dir.path());
-            move || {
-                std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
-                    .arg("clusters")
-                    .args(args)
-                    .env_remove("RUST_LOG")
-                    .output()
-                    .unwrap()
-            }
-        })
-        .await
-        .unwrap();
-        assert!(!out.status.success());
+    // The refusal names the first address `localhost` resolves to (from the hosts file).
+    let resolved = std::net::ToSocketAddrs::to_socket_addrs(&("localhost", port))
+        .unwrap()
+        .next()
+        .unwrap()
+        .ip();
+    let denied = if resolved.is_ipv4() {
+        "127.0.0.0/8"
+    } else {
+        "::1/128"
+    };
+    let never = "fix: use the address of the member's kube-apiserver (its load balancer or a control-plane node); the console never connects here";
+    let cases = [
+        Case {
+            config: String::new(),
+            server: format!("https://127.0.0.1:{closed_port}"),
+            says: vec!["[FAIL] Connection".into(), "fix: the machine at".into()],
+        },
+        Case {
+            config: String::new(),
+            server: "https://169.254.169.254".into(),
+            says: vec![
+                "[FAIL] Kubeconfig".into(),
+                "169.254.169.254 is a cloud metadata service, which hands out the console machine's own credentials".into(),
+                never.into(),
+            ],
+        },
+        Case {
+            config: String::new(),
+            server: "https://metadata.google.internal/computeMetadata/v1/".into(),
+            says: vec![
+                "[FAIL] Kubeconfig".into(),
+                "metadata.google.internal is a cloud metadata service".into(),
+                never.into(),
+            ],
+        },
+        Case {
+            config: format!("listen: 127.0.0.1:{port}\n"),
+            server: format!("https://127.0.0.1:{port}"),
+            says: vec![
+                "[FAIL] Kubeconfig".into(),
+                format!("127.0.0.1:{port} is this console's own address"),
+                never.into(),
+            ],
+        },
+        Case {
+            // Both loopback blocks, so that whatever `localhost` resolves to is refused.
+            config: "memberAddresses:\n  deny: [\"127.0.0.0/8\", \"::1/128\"]\n".into(),
+            server: format!("https://localhost:{port}"),
+            says: vec![
+                "[ok  ] Kubeconfig".into(),
+                "[FAIL] Connection".into(),
+                format!("{resolved} is in a denied member network ({denied})"),
+                format!("fix: this network is closed to members by the operator ({denied} in memberAddresses.deny)"),
+            ],
+        },
+    ];
+    for case in cases {
+        let config = format!("{}{hosts}", case.config);
+        let kubeconfig = yaml.replace(&server, &case.server);
+        let out = tandem_without_log_filter(check_with(dir.path(), &config, &kubeconfig)).await;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains(says), "{stdout}");
         let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: {stdout}", case.server);
+        for says in &case.says {
+            assert!(
+                stdout.contains(says.as_str()),
+                "{}: no {says:?} in {stdout}",
+                case.server
+            );
+        }
         for level in [" ERROR ", " WARN ", " INFO ", " DEBUG "] {
             assert!(
                 !stdout.contains(level) && !stderr.contains(level),
                 "a log line in the answer: {stdout}{stderr}"
             );
         }
+        assert!(!connected(&watcher), "{} was connected to", case.server);
     }
+
+    // The control: allowed, the same address is connected to (the listener then hangs up).
+    let kubeconfig = yaml.replace(&server, &format!("https://127.0.0.1:{port}"));
+    let run = tokio::spawn(tandem_without_log_filter(check_with(
+        dir.path(),
+        hosts,
+        &kubeconfig,
+    )));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !connected(&watcher) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener saw no connection"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!run.await.unwrap().status.success());
 }
