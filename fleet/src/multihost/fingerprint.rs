@@ -43,13 +43,10 @@ pub fn propagated_fingerprint(object: &serde_json::Value) -> Fingerprint {
     // Every top-level field but identity and status: roles and bindings keep their content
     // in `rules`, `subjects` and `roleRef`, not in `spec`.
     let mut view = serde_json::Map::new();
-    view.insert(
-        "labels".into(),
-        meta.get("labels").cloned().unwrap_or_default(),
-    );
+    view.insert("labels".into(), map_or_nothing(meta.get("labels")));
     view.insert(
         "annotations".into(),
-        meta.get("annotations").cloned().unwrap_or_default(),
+        map_or_nothing(meta.get("annotations")),
     );
     if let Some(fields) = object.as_object() {
         for (key, value) in fields {
@@ -63,6 +60,18 @@ pub fn propagated_fingerprint(object: &serde_json::Value) -> Fingerprint {
     canonical(&view, &mut text);
     let digest = Sha256::digest(text.as_bytes());
     Fingerprint(digest.iter().take(6).map(|b| format!("{b:02x}")).collect())
+}
+
+/// Labels or annotations, with "none" spelled one way: a template without labels and the
+/// member's copy whose only label (`kubefed.io/managed`) was left out are the same content
+/// (a workspace's template has no labels on a real cluster: its CRD prunes them).
+fn map_or_nothing(value: Option<&serde_json::Value>) -> serde_json::Value {
+    match value {
+        Some(serde_json::Value::Object(map)) if !map.is_empty() => {
+            serde_json::Value::Object(map.clone())
+        }
+        _ => serde_json::Value::Null,
+    }
 }
 
 /// JSON with every object's keys sorted, whatever order the maps keep.

@@ -36,6 +36,28 @@ fn fingerprints_ignore_what_each_copy_gets_and_see_what_a_person_changed() {
     assert_eq!(host_copy, propagated_fingerprint(&reordered));
 }
 
+/// A workspace as kubefed propagates it: the FederatedWorkspace's template has no labels (the
+/// WorkspaceTemplate CRD prunes them), the member's `Workspace` only kubefed's mark.
+#[test]
+fn no_labels_and_only_kubefeds_label_are_the_same_content() {
+    let template = json!({"metadata": {}, "spec": {"manager": "fk-a"}});
+    let member = json!({
+        "apiVersion": "tenant.kubesphere.io/v1alpha1", "kind": "Workspace",
+        "metadata": {"name": "fk-ws", "uid": "u", "generation": 4, "annotations": {},
+                     "labels": {"kubefed.io/managed": "true"}},
+        "spec": {"manager": "fk-a"},
+    });
+    assert_eq!(
+        propagated_fingerprint(&template),
+        propagated_fingerprint(&member)
+    );
+    let other_manager = json!({"metadata": {}, "spec": {"manager": "fk-b"}});
+    assert_ne!(
+        propagated_fingerprint(&other_manager),
+        propagated_fingerprint(&member)
+    );
+}
+
 fn host(name: &str, fingerprint: Option<&str>) -> HostCopy {
     HostCopy {
         host: name.into(),
