@@ -56,6 +56,11 @@ fn row(i: usize) -> ClusterRowView {
         } else {
             Vec::new()
         },
+        verdicts: if i % 13 == 5 {
+            vec![("flapping".into(), 1)]
+        } else {
+            Vec::new()
+        },
     }
 }
 

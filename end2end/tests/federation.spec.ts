@@ -37,6 +37,11 @@ test("a flapping user is shown with both hosts' versions, and keeping one stops 
   const chip = page.locator("[data-testid=user-row][data-user=xxp] [data-cluster=member]");
   await expect(chip).toHaveAttribute("data-verdict", "flapping");
   await expect(chip.getByRole("link", { name: "Flapping" })).toHaveAttribute("href", "/federation?object=user/xxp");
+  // So does the clusters page, for the member: the console's verdicts ahead of kubefed's count.
+  await openHydrated(page, "/clusters");
+  const verdict = page.locator("[data-testid=cluster-row][data-cluster=member] [data-testid=cluster-verdicts] [data-verdict=flapping]");
+  await expect(verdict).toContainText("Flapping");
+  await expect(verdict).toHaveAttribute("href", "/federation?state=flapping");
   // The role conflict and the stuck delete have their own states.
   await openHydrated(page, "/federation?state=sync-failing");
   await expect(page.locator("[data-object='globalrolebinding/xxr-platform-regular']")).toContainText("CreationFailed");

@@ -205,4 +205,20 @@ async fn each_federated_kind_in_conflict_is_flagged_flapping_naming_both_hosts()
             kind.key()
         );
     }
+    // What the users, workspaces and clusters pages ask, by each host's name for the member.
+    for host in ["host", "host2"] {
+        let troubles = monitor.troubles_by_member(host);
+        for (kind, name, _, _) in &conflicts {
+            assert!(
+                troubles["member"]
+                    .iter()
+                    .any(|(k, s)| k.kind == *kind && k.name == *name && s == &flapping),
+                "{host}: {troubles:?}"
+            );
+        }
+    }
+    assert_eq!(
+        monitor.troubled_members("host2", FederatedKind::User, "fk-user"),
+        vec![("member".to_string(), flapping)]
+    );
 }

@@ -41,6 +41,9 @@ pub struct ClusterRowView {
     pub propagated: usize,
     /// kubefed's reasons for those that did not, with their counts.
     pub propagation_failures: Vec<(String, usize)>,
+    /// The console's own verdicts on federated objects in trouble on this member (a
+    /// `FederatedState` key, worst first, with its count): shown ahead of kubefed's word.
+    pub verdicts: Vec<(String, usize)>,
     /// State changes seen by this console, oldest first: (RFC 3339 time, state, reason).
     pub history: Vec<(String, String, Option<String>)>,
 }
@@ -185,6 +188,7 @@ mod from_fleet {
                 federation: c.federation.clone(),
                 propagated: 0,
                 propagation_failures: Vec::new(),
+                verdicts: Vec::new(),
                 history: c
                     .history
                     .iter()

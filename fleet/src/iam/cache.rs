@@ -136,21 +136,33 @@ impl IamCache {
     }
 
     /// Per member cluster: how many federated users and workspaces reached it, and the
-    /// kubefed reasons of those that did not (reason → count).
-    pub fn propagation_by_cluster(&self) -> HashMap<String, (usize, HashMap<String, usize>)> {
+    /// kubefed reasons of those that did not (reason → count). An object kubefed calls
+    /// propagated but `in_trouble` says is not (the console saw two hosts fight over it
+    /// there, say) is not counted as reached: kubefed's word is the one that lies then.
+    pub fn propagation_by_cluster(
+        &self,
+        in_trouble: impl Fn(&str, crate::multihost::FederatedKind, &str) -> bool,
+    ) -> HashMap<String, (usize, HashMap<String, usize>)> {
         use super::propagation::{PropagationStatus, status_propagation};
+        use crate::multihost::FederatedKind;
         let mut out: HashMap<String, (usize, HashMap<String, usize>)> = HashMap::new();
         let users = self.federated_users.state();
         let workspaces = self.federated_workspaces.state();
         let statuses = users
             .iter()
-            .map(|u| u.status.as_ref())
-            .chain(workspaces.iter().map(|w| w.status.as_ref()));
-        for status in statuses {
+            .map(|u| (FederatedKind::User, u.name_any(), u.status.as_ref()))
+            .chain(
+                workspaces
+                    .iter()
+                    .map(|w| (FederatedKind::Workspace, w.name_any(), w.status.as_ref())),
+            );
+        for (kind, name, status) in statuses {
             for entry in status_propagation(status) {
+                let troubled = in_trouble(&entry.cluster, kind, &name);
                 let counts = out.entry(entry.cluster).or_default();
                 match entry.status {
-                    PropagationStatus::Propagated => counts.0 += 1,
+                    PropagationStatus::Propagated if !troubled => counts.0 += 1,
+                    PropagationStatus::Propagated => {}
                     PropagationStatus::Failed(reason) => *counts.1.entry(reason).or_default() += 1,
                 }
             }

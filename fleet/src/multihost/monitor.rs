@@ -99,11 +99,13 @@ impl FederationMonitor {
         self.shared.view.lock().ok()?.row(key, now)
     }
 
-    /// The console's own verdict for `kind`/`name` on each member whose copy is in trouble
-    /// (flapping, stuck deleting, sync failing, not on the member, differing between hosts):
-    /// what pages show ahead of kubefed's status, which says "propagated" through a fight.
+    /// The console's own verdict for `kind`/`name` on each member of `host` whose copy is in
+    /// trouble (flapping, stuck deleting, sync failing, not on the member, differing between
+    /// hosts), by `host`'s name for the member: what pages show ahead of kubefed's status,
+    /// which says "propagated" through a fight.
     pub fn troubled_members(
         &self,
+        host: &str,
         kind: FederatedKind,
         name: &str,
     ) -> Vec<(String, FederatedState)> {
@@ -111,20 +113,44 @@ impl FederationMonitor {
             kind,
             name: name.to_string(),
         };
-        self.row(&key)
+        let Ok(view) = self.shared.view.lock() else {
+            return Vec::new();
+        };
+        let names = member_names(&view, host);
+        view.row(&key, SystemTime::now())
             .map(|row| {
                 row.members
                     .into_iter()
-                    .filter(|m| {
-                        !matches!(
-                            m.state,
-                            FederatedState::InSync | FederatedState::MissingOnHost { .. }
-                        )
-                    })
-                    .map(|m| (m.member, m.state))
+                    .filter(|m| in_trouble(&m.state))
+                    .filter_map(|m| Some((names.get(&m.uid)?.clone(), m.state)))
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Every object in trouble on the members `host` manages, by `host`'s name for each
+    /// member: what the clusters page counts ahead of kubefed's "propagated".
+    pub fn troubles_by_member(
+        &self,
+        host: &str,
+    ) -> HashMap<String, Vec<(ObjectKey, FederatedState)>> {
+        let mut out: HashMap<String, Vec<(ObjectKey, FederatedState)>> = HashMap::new();
+        let Ok(view) = self.shared.view.lock() else {
+            return out;
+        };
+        let names = member_names(&view, host);
+        for row in view.rows(SystemTime::now()) {
+            for cell in row.members {
+                if let Some(member) = names.get(&cell.uid)
+                    && in_trouble(&cell.state)
+                {
+                    out.entry(member.clone())
+                        .or_default()
+                        .push((row.key.clone(), cell.state));
+                }
+            }
+        }
+        out
     }
 
     pub fn topology(&self) -> Vec<HostLinks> {
@@ -151,6 +177,25 @@ impl FederationMonitor {
     pub(crate) fn host_client(&self, host: &str) -> Option<&Client> {
         self.hosts.iter().find(|(h, _)| h == host).map(|(_, c)| c)
     }
+}
+
+/// A member copy's state that pages must show instead of kubefed's: everything but "in
+/// sync" and "missing on a host" (another host's own object, not a fault on the member).
+fn in_trouble(state: &FederatedState) -> bool {
+    !matches!(
+        state,
+        FederatedState::InSync | FederatedState::MissingOnHost { .. }
+    )
+}
+
+/// `host`'s name for each member it manages, by the member's kube-system UID.
+fn member_names(view: &FederationView, host: &str) -> HashMap<String, String> {
+    view.topology()
+        .iter()
+        .filter(|h| h.host == host)
+        .flat_map(|h| &h.members)
+        .map(|m| (m.uid.clone(), m.name.clone()))
+        .collect()
 }
 
 async fn watch_host(shared: Arc<Shared>, host: String, client: Client, kind: FederatedKind) {

@@ -81,6 +81,7 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
                     })}</dd>
                     <dt class="text-slate-500">{t!(i18n, cluster_propagation)}</dt>
                     <dd data-testid="cluster-propagation">
+                        {move || row.with(|r| r.as_ref().map(|r| r.verdicts.clone())).map(|verdicts| view! { <super::table::Verdicts verdicts /> })}
                         {move || row.with(|r| r.as_ref().map(|r| (r.propagated, r.propagation_failures.clone()))).map(|(ok, failures)| view! {
                             <span>{t!(i18n, cluster_propagated, count = move || ok)}</span>
                             {failures.into_iter().map(|(reason, count)| view! { <span class="ml-2 text-amber-800">{format!("{reason} × {count}")}</span> }).collect_view()}

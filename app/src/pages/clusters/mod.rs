@@ -34,9 +34,19 @@ pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
         })
         .map(|list| list.iter().map(ClusterRowView::from).collect::<Vec<_>>())
         .map(|mut rows| {
-            // What kubefed reports of the host's users and workspaces, per member.
+            // The console's own verdicts first: what it saw go wrong on each member.
+            let troubles = state.federation.troubles_by_member(&principal.host);
+            for row in rows.iter_mut() {
+                row.verdicts = verdict_counts(troubles.get(&row.name));
+            }
+            // Then what kubefed reports of the host's users and workspaces, per member,
+            // without calling "propagated" what the console saw in trouble there.
             if let Ok(cache) = state.iam.host(&principal.host).and_then(|h| h.cache()) {
-                let mut by_cluster = cache.propagation_by_cluster();
+                let mut by_cluster = cache.propagation_by_cluster(|member, kind, name| {
+                    troubles
+                        .get(member)
+                        .is_some_and(|t| t.iter().any(|(k, _)| k.kind == kind && k.name == name))
+                });
                 for row in rows.iter_mut() {
                     if let Some((ok, failures)) = by_cluster.remove(&row.name) {
                         row.propagated = ok;
@@ -52,6 +62,27 @@ pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
         rows,
         may_manage: principal.may(fleet::iam::Action::ManageClusters),
     })
+}
+
+/// How many objects are in each trouble state, worst first.
+#[cfg(feature = "ssr")]
+fn verdict_counts(
+    troubles: Option<
+        &Vec<(
+            fleet::multihost::ObjectKey,
+            fleet::multihost::FederatedState,
+        )>,
+    >,
+) -> Vec<(String, usize)> {
+    let mut counts: Vec<(u8, String, usize)> = Vec::new();
+    for (_, state) in troubles.into_iter().flatten() {
+        match counts.iter_mut().find(|(_, key, _)| key == state.key()) {
+            Some(entry) => entry.2 += 1,
+            None => counts.push((state.severity(), state.key().to_string(), 1)),
+        }
+    }
+    counts.sort();
+    counts.into_iter().map(|(_, key, n)| (key, n)).collect()
 }
 
 /// The cluster list (`/clusters`) and the add-cluster wizard (`/clusters/add`), loaded in

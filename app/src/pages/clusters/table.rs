@@ -153,6 +153,7 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
                         }.into_any(),
                         None => ().into_any(),
                     }}
+                    {move || row.with(|r| r.as_ref().map(|r| r.verdicts.clone())).map(|verdicts| view! { <Verdicts verdicts /> })}
                     {move || row.with(|r| r.as_ref().map(|r| r.propagation_failures.iter().map(|f| f.1).sum::<usize>())).filter(|n| *n > 0).map(|n| view! {
                         <p class="mt-1 text-xs text-amber-800">{t!(i18n, cluster_not_propagated, count = move || n)}</p>
                     })}
@@ -182,4 +183,25 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
         </tbody>
     }
     .into_any()
+}
+
+/// The console's own verdicts on what it saw in trouble on a member (flapping, stuck
+/// deleting, ...), each with its count and a link to those objects on the federation page.
+#[component]
+pub(super) fn Verdicts(verdicts: Vec<(String, usize)>) -> impl IntoView {
+    let i18n = use_i18n();
+    (!verdicts.is_empty()).then(|| view! {
+        <ul class="mt-1 flex flex-wrap gap-1" data-testid="cluster-verdicts">
+            {verdicts.into_iter().map(|(state, count)| view! {
+                <li>
+                    <a class="inline-flex items-center gap-1 rounded border border-red-200 bg-red-50 px-1.5 py-0.5 text-xs text-red-900 underline"
+                        data-verdict=state.clone() href=format!("/federation?state={state}")>
+                        <span aria-hidden="true">"⚠"</span>
+                        {crate::components::federation_state::state_label(i18n, &state)}
+                        {format!(" × {count}")}
+                    </a>
+                </li>
+            }).collect_view()}
+        </ul>
+    })
 }

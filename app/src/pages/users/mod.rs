@@ -59,9 +59,11 @@ pub async fn list_users(
             .rows
             .into_iter()
             .map(|r| {
-                let troubled = state
-                    .federation
-                    .troubled_members(fleet::multihost::FederatedKind::User, &r.name);
+                let troubled = state.federation.troubled_members(
+                    &principal.host,
+                    fleet::multihost::FederatedKind::User,
+                    &r.name,
+                );
                 UserRowView::from_row(r, now, troubled)
             })
             .collect(),

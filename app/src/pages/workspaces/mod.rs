@@ -52,9 +52,11 @@ pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
             .into_iter()
             .filter(|w| sees_all || mine.contains(&w.name))
             .map(|w| {
-                let troubled = state
-                    .federation
-                    .troubled_members(fleet::multihost::FederatedKind::Workspace, &w.name);
+                let troubled = state.federation.troubled_members(
+                    &principal.host,
+                    fleet::multihost::FederatedKind::Workspace,
+                    &w.name,
+                );
                 WorkspaceRowView::from_row(w, may, troubled)
             })
             .collect(),
