@@ -323,10 +323,12 @@ fn deserialize(file: &Path, text: &str) -> Result<RawConfig, ConfigError> {
             .unwrap_or(problem);
         let fix = if !problem.contains("unknown field") {
             "correct the value's type, see `tandem serve --help` for an example"
+        } else if path.starts_with("memberAddresses.") {
+            "remove it or correct its spelling; `memberAddresses` knows `allowPlainHttp`, `allow` and `deny`"
         } else if path.contains(['.', '[']) {
             "remove it or correct its spelling; a host knows `name`, `kubeconfig`, `context` and `inCluster`"
         } else {
-            "remove it or correct its spelling; the known fields are `listen`, `probeIntervalSeconds` and `hosts`"
+            "remove it or correct its spelling; the known fields are `listen`, `probeIntervalSeconds`, `secureCookies`, `memberAddresses` and `hosts`"
         };
         ConfigError::Field {
             file: file.to_path_buf(),

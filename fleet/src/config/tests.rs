@@ -119,6 +119,17 @@ fn empty_file_asks_for_hosts() {
 #[test]
 fn unknown_top_level_field_is_refused() {
     expect_field_error("hostz: []\n", "hostz", "the known fields are");
+    // The fix lists every setting the file knows.
+    expect_field_error("hostz: []\n", "hostz", "`secureCookies`, `memberAddresses`");
+}
+
+#[test]
+fn unknown_member_addresses_field_says_what_it_knows() {
+    expect_field_error(
+        "memberAddresses:\n  allowHttp: true\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+        "memberAddresses.allowHttp",
+        "`memberAddresses` knows `allowPlainHttp`, `allow` and `deny`",
+    );
 }
 
 #[test]
