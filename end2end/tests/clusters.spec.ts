@@ -108,3 +108,23 @@ test("a kubeconfig aimed at the cloud metadata service is refused before connect
   await expect(step).toContainText("任何设置都不会让控制台连接此地址");
   await page.getByRole("button", { name: "English" }).click();
 });
+
+test("a kubeconfig aimed at a metadata host name or at the console itself is refused before connecting", async ({ page, baseURL }) => {
+  await logIn(page);
+  await openHydrated(page, "/clusters/add");
+  const form = page.getByTestId("add-cluster-form");
+  await form.getByLabel("Cluster name").fill("inward");
+  const spare = readFileSync(resolve(demoDir, "spare.kubeconfig"), "utf8");
+  const console = new URL(baseURL!).host; // 127.0.0.1:<port>, where this console listens
+  for (const [server, says] of [
+    ["https://metadata.google.internal", "metadata.google.internal is a cloud metadata service"],
+    [`https://${console}`, `${console} is this console's own address.`],
+  ]) {
+    await form.getByLabel("Kubeconfig", { exact: true }).fill(spare.replace(/server: \S+/, `server: ${server}`));
+    await page.getByTestId("run-checks").click();
+    const step = page.locator("[data-testid=check-step][data-step=kubeconfig]");
+    await expect(step.getByTestId("address-refusal")).toContainText(says);
+    await expect(step).toHaveAttribute("data-verdict", "failed");
+    await expect(page.locator("[data-testid=check-step][data-step=connection]")).toHaveAttribute("data-verdict", "skipped");
+  }
+});
