@@ -4,9 +4,15 @@
 //! program (exec plugins), call out to an identity provider (auth-provider) or read its local
 //! files (paths), and it must be small. Its secrets never appear in an error, in a log line or
 //! in what is sent back: a problem names the context, cluster or user and the field, never a
-//! value.
+//! value. A field the console does not use (`tls-server-name`, an unknown key) is named in a
+//! [`KubeconfigNote`] rather than dropped in silence.
 
-use kube::config::{AuthInfo, Kubeconfig, NamedCluster};
+use kube::config::Kubeconfig;
+
+mod entries;
+mod notes;
+
+pub use notes::KubeconfigNote;
 
 /// Largest kubeconfig accepted; a real one is a few kilobytes.
 pub const MAX_KUBECONFIG_BYTES: usize = 256 * 1024;
@@ -57,8 +63,17 @@ pub enum KubeconfigProblem {
         name: String,
         field: &'static str,
     },
-    #[error("user `{user}` has no credentials")]
-    NoCredentials { user: String },
+    /// `unknown`: fields of the user that are not kubeconfig fields (a misspelt `token`?).
+    #[error("user `{user}` has no credentials{}", entries::misspelt(unknown))]
+    NoCredentials { user: String, unknown: Vec<String> },
+    #[error(
+        "user `{user}` has both a token and a username and password: one way to sign in is allowed (kubectl refuses this too)"
+    )]
+    TokenAndPassword { user: String },
+    #[error(
+        "user `{user}`: `{field}` holds a line break or another character an HTTP header cannot carry"
+    )]
+    NotAHeader { user: String, field: &'static str },
     #[error("{owner} `{name}`: `{field}` is not valid base64")]
     BadBase64 {
         owner: &'static str,
@@ -84,9 +99,14 @@ impl KubeconfigProblem {
             // A proxy would be a second network path, outside the member address policy.
             Self::InsecureWithCa { .. } => "remove `insecure-skip-tls-verify` so that the CA verifies the API server (kubectl refuses this combination too); keep it only without a CA, for a lab".into(),
             Self::ProxyUrl { .. } => "remove `proxy-url`: the console connects to members directly, so that it can check every address it connects to. Make the API server reachable from the console's network (or run the console where it is)".into(),
+            Self::NoCredentials { unknown, .. } if !unknown.is_empty() => "correct the spelling: a token goes in `token`, a client certificate in `client-certificate-data` and `client-key-data`".into(),
             Self::ExecPlugin { .. } | Self::AuthProvider { .. } | Self::NoCredentials { .. } => {
                 "use a service-account token or a client certificate instead: a console cannot run your login tool. `kubectl create token` prints a token".into()
             }
+            Self::TokenAndPassword { .. } => "keep the token and remove `username` and `password`".into(),
+            Self::NotAHeader { .. } => "write the value on one line, without control characters: it is sent in an HTTP header (a token is one line; copy it again whole)".into(),
+            // `--flatten` embeds certificate files, never a token file.
+            Self::FilePath { field: "tokenFile", .. } => "put the token itself in `token:` instead of the file's path".into(),
             Self::FilePath { .. } => "embed the file's content instead: `kubectl config view --raw --minify --flatten` writes `*-data` fields".into(),
             Self::BadBase64 { .. } => "the `*-data` fields hold base64 of the PEM file: copy them whole (no line breaks or spaces inside), or export again with `kubectl config view --raw --minify --flatten`".into(),
         }
@@ -113,6 +133,9 @@ pub struct CheckedKubeconfig {
     pub insecure_skip_tls_verify: bool,
     /// PEM of the client certificate, when there is one (for the expiry check).
     pub client_certificate_pem: Option<String>,
+    /// What the person should know although the kubeconfig passed: fields ignored, an
+    /// identity impersonated.
+    pub notes: Vec<KubeconfigNote>,
     kubeconfig: Kubeconfig,
 }
 
@@ -124,6 +147,7 @@ impl std::fmt::Debug for CheckedKubeconfig {
             .field("cluster", &self.cluster)
             .field("server", &self.server)
             .field("credentials", &self.credentials)
+            .field("notes", &self.notes)
             .finish_non_exhaustive()
     }
 }
@@ -206,7 +230,7 @@ pub fn check_kubeconfig(
             message: redact(&e.to_string()),
         }
     })?;
-    let kubeconfig: Kubeconfig =
+    let mut kubeconfig: Kubeconfig =
         serde_norway::from_value(value).map_err(|e| KubeconfigProblem::NotAKubeconfig {
             message: redact(&e.to_string()),
         })?;
@@ -232,7 +256,9 @@ pub fn check_kubeconfig(
             available,
         });
     };
-    let cluster = find_cluster(&kubeconfig, &context_name, &context.cluster)?;
+    let mut notes = Vec::new();
+    let (insecure_skip_tls_verify, server) =
+        entries::check_cluster(&mut kubeconfig, &context_name, &context.cluster, &mut notes)?;
     let user_name = context.user.clone().unwrap_or_default();
     let user = kubeconfig
         .auth_infos
@@ -243,151 +269,22 @@ pub fn check_kubeconfig(
             context: context_name.clone(),
             user: user_name.clone(),
         })?;
-    let credentials = check_user(&user_name, &user)?;
+    let credentials = entries::check_user(&user_name, &user, &mut notes)?;
 
     Ok(CheckedKubeconfig {
         context: context_name,
         cluster: context.cluster.clone(),
         user: user_name,
-        server: cluster.1,
+        server,
         credentials,
-        insecure_skip_tls_verify: cluster.0,
+        insecure_skip_tls_verify,
         client_certificate_pem: user
             .client_certificate_data
             .as_deref()
             .and_then(decode_base64),
+        notes,
         kubeconfig,
     })
-}
-
-/// (insecure-skip-tls-verify, server) of the context's cluster, after the file-path policy.
-fn find_cluster(
-    kubeconfig: &Kubeconfig,
-    context: &str,
-    name: &str,
-) -> Result<(bool, String), KubeconfigProblem> {
-    let cluster = kubeconfig
-        .clusters
-        .iter()
-        .find(|c: &&NamedCluster| c.name == name)
-        .and_then(|c| c.cluster.clone())
-        .ok_or_else(|| KubeconfigProblem::MissingCluster {
-            context: context.to_string(),
-            cluster: name.to_string(),
-        })?;
-    if cluster
-        .certificate_authority
-        .as_deref()
-        .is_some_and(|p| !p.is_empty())
-    {
-        return Err(KubeconfigProblem::FilePath {
-            owner: "cluster",
-            name: name.to_string(),
-            field: "certificate-authority",
-        });
-    }
-    if cluster
-        .certificate_authority_data
-        .as_deref()
-        .is_some_and(|d| !is_base64(d))
-    {
-        return Err(KubeconfigProblem::BadBase64 {
-            owner: "cluster",
-            name: name.to_string(),
-            field: "certificate-authority-data",
-        });
-    }
-    if cluster.insecure_skip_tls_verify == Some(true)
-        && cluster
-            .certificate_authority_data
-            .as_deref()
-            .is_some_and(|d| !d.trim().is_empty())
-    {
-        return Err(KubeconfigProblem::InsecureWithCa {
-            cluster: name.to_string(),
-        });
-    }
-    if cluster
-        .proxy_url
-        .as_deref()
-        .is_some_and(|p| !p.trim().is_empty())
-    {
-        return Err(KubeconfigProblem::ProxyUrl {
-            cluster: name.to_string(),
-        });
-    }
-    let server = cluster
-        .server
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| KubeconfigProblem::NoServer {
-            cluster: name.to_string(),
-        })?;
-    Ok((cluster.insecure_skip_tls_verify.unwrap_or(false), server))
-}
-
-fn check_user(name: &str, user: &AuthInfo) -> Result<Credentials, KubeconfigProblem> {
-    if let Some(exec) = &user.exec {
-        return Err(KubeconfigProblem::ExecPlugin {
-            user: name.to_string(),
-            command: exec.command.clone().unwrap_or_default(),
-        });
-    }
-    if let Some(provider) = &user.auth_provider {
-        return Err(KubeconfigProblem::AuthProvider {
-            user: name.to_string(),
-            provider: provider.name.clone(),
-        });
-    }
-    for (field, value) in [
-        ("client-certificate", &user.client_certificate),
-        ("client-key", &user.client_key),
-        ("tokenFile", &user.token_file),
-    ] {
-        if value.as_deref().is_some_and(|p| !p.is_empty()) {
-            return Err(KubeconfigProblem::FilePath {
-                owner: "user",
-                name: name.to_string(),
-                field,
-            });
-        }
-    }
-    use secrecy::ExposeSecret;
-    // The key is looked at only to see that it decodes; it is never kept or shown.
-    let key = user.client_key_data.as_ref().map(|k| k.expose_secret());
-    for (field, value) in [
-        (
-            "client-certificate-data",
-            user.client_certificate_data.as_deref(),
-        ),
-        ("client-key-data", key),
-    ] {
-        if value.is_some_and(|d| !is_base64(d)) {
-            return Err(KubeconfigProblem::BadBase64 {
-                owner: "user",
-                name: name.to_string(),
-                field,
-            });
-        }
-    }
-    if user.token.is_some() {
-        Ok(Credentials::Token)
-    } else if user.client_certificate_data.is_some() && user.client_key_data.is_some() {
-        Ok(Credentials::ClientCertificate)
-    } else if user.username.is_some() && user.password.is_some() {
-        Ok(Credentials::BasicAuth)
-    } else {
-        Err(KubeconfigProblem::NoCredentials {
-            user: name.to_string(),
-        })
-    }
-}
-
-fn is_base64(data: &str) -> bool {
-    use base64::Engine;
-    let compact: String = data.split_whitespace().collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .is_ok()
 }
 
 fn decode_base64(data: &str) -> Option<String> {

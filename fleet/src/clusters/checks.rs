@@ -104,10 +104,7 @@ pub(crate) async fn connect_steps(
             return None;
         }
         Ok((Ok(()), checked)) => {
-            run.report(StepReport::passed(
-                CheckStep::Kubeconfig,
-                describe(&checked),
-            ));
+            run.report(kubeconfig_report(&checked));
             checked
         }
         Err(problem) => {
@@ -175,6 +172,21 @@ pub(crate) async fn connect_steps(
     });
     facts.kubernetes_version = Some(answer.version);
     Some((checked, client))
+}
+
+/// A usable kubeconfig: what it says, and what it says that the console does not do (a
+/// warning, with what to do) or does differently than one might think.
+fn kubeconfig_report(checked: &CheckedKubeconfig) -> StepReport {
+    let mut summary = describe(checked);
+    for note in &checked.notes {
+        summary = format!("{summary}; {note}");
+    }
+    let fixes: Vec<String> = checked.notes.iter().filter_map(|n| n.fix()).collect();
+    if fixes.is_empty() {
+        StepReport::passed(CheckStep::Kubeconfig, summary)
+    } else {
+        StepReport::warning(CheckStep::Kubeconfig, summary, fixes.join("; "))
+    }
 }
 
 fn describe(checked: &CheckedKubeconfig) -> String {

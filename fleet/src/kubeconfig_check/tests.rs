@@ -282,3 +282,7 @@ fn insecure_skip_tls_verify_with_a_ca_is_refused_as_kubectl_refuses_it() {
     );
     assert!(refused.fix().contains("remove `insecure-skip-tls-verify`"));
 }
+
+/// The fields Tandem ignores or refuses with an explanation: `tls-server-name`, unknown
+/// keys, impersonation, basic authentication, header values.
+mod fields;

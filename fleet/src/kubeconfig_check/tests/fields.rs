@@ -1,0 +1,196 @@
+use super::*;
+
+fn notes(text: &str) -> Vec<KubeconfigNote> {
+    let checked = check_kubeconfig(text, None).unwrap();
+    for note in &checked.notes {
+        let shown = format!("{note} {:?}", note.fix());
+        assert!(!shown.contains(SECRET), "a secret leaked into: {shown}");
+    }
+    checked.notes
+}
+
+#[test]
+fn tls_server_name_is_dropped_and_said_so() {
+    let text = kubeconfig(&token_user(), "    tls-server-name: other.example\n");
+    let checked = check_kubeconfig(&text, None).unwrap();
+    assert_eq!(
+        checked.notes,
+        vec![KubeconfigNote::TlsServerNameIgnored {
+            cluster: "prod".into()
+        }]
+    );
+    let note = &checked.notes[0];
+    assert!(note.to_string().contains("`tls-server-name` is not used"));
+    assert!(note.fix().unwrap().contains("remove `tls-server-name`"));
+    // Neither the console's client nor what the host stores checks another name.
+    assert_eq!(
+        checked.kubeconfig().clusters[0]
+            .cluster
+            .as_ref()
+            .unwrap()
+            .tls_server_name,
+        None
+    );
+    assert!(!checked.minified_yaml().contains("tls-server-name"));
+    // A malformed name is dropped too, instead of failing inside the TLS library.
+    let odd = kubeconfig(&token_user(), "    tls-server-name: 'not a name!'\n");
+    assert_eq!(notes(&odd).len(), 1);
+    // The address's own host, or nothing, changes nothing and is not worth a word.
+    for same in ["10.0.0.1", "''"] {
+        let text = kubeconfig(&token_user(), &format!("    tls-server-name: {same}\n"));
+        assert_eq!(notes(&text), vec![], "{same}");
+    }
+}
+
+#[test]
+fn unknown_fields_are_named_and_ignored() {
+    let user = format!("{}    colour: blue\n    shape: round\n", token_user());
+    let found = notes(&kubeconfig(&user, "    foo: bar\n"));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        "cluster `prod`: `foo` is not a kubeconfig field; it is ignored"
+    );
+    assert!(
+        found[0]
+            .fix()
+            .unwrap()
+            .starts_with("remove `foo` or correct its spelling")
+    );
+    assert_eq!(
+        found[1].to_string(),
+        "user `admin`: `colour` and `shape` are not kubeconfig fields; they are ignored"
+    );
+    assert!(
+        found[1]
+            .fix()
+            .unwrap()
+            .starts_with("remove `colour` and `shape` or correct their spelling")
+    );
+}
+
+#[test]
+fn an_unknown_key_that_may_be_a_secret_is_not_repeated() {
+    let user = format!("{}    {SECRET}: x\n", token_user());
+    let found = notes(&kubeconfig(&user, ""));
+    assert_eq!(
+        found[0].to_string(),
+        "user `admin`: a field with a long or unusual name is not a kubeconfig field; it is ignored"
+    );
+}
+
+#[test]
+fn a_misspelt_token_is_named() {
+    let err = problem(&kubeconfig(&format!("    tokn: {SECRET}\n"), ""));
+    assert_eq!(
+        err,
+        KubeconfigProblem::NoCredentials {
+            user: "admin".into(),
+            unknown: vec!["tokn".into()]
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "user `admin` has no credentials (`tokn` is not a kubeconfig field)"
+    );
+    assert!(err.fix().starts_with("correct the spelling"));
+}
+
+#[test]
+fn impersonation_is_said_not_hidden() {
+    let user = format!(
+        "{}    as: alice\n    as-groups: [developers]\n",
+        token_user()
+    );
+    let found = notes(&kubeconfig(&user, ""));
+    assert_eq!(
+        found,
+        vec![KubeconfigNote::Impersonation {
+            user: "admin".into(),
+            fields: vec!["as", "as-groups"]
+        }]
+    );
+    assert!(found[0].to_string().contains("acts as another identity"));
+    assert_eq!(found[0].fix(), None, "only worth knowing");
+}
+
+#[test]
+fn a_username_and_password_pass_with_a_warning() {
+    let text = kubeconfig(
+        &format!("    username: admin\n    password: {SECRET}\n"),
+        "",
+    );
+    assert_eq!(
+        check_kubeconfig(&text, None).unwrap().credentials,
+        Credentials::BasicAuth
+    );
+    let found = notes(&text);
+    assert_eq!(
+        found,
+        vec![KubeconfigNote::BasicAuth {
+            user: "admin".into()
+        }]
+    );
+    assert!(found[0].to_string().contains("removed in Kubernetes 1.19"));
+    assert!(found[0].fix().unwrap().contains("kubectl create token"));
+}
+
+#[test]
+fn a_token_and_a_password_together_are_refused() {
+    let user = format!(
+        "{}    username: admin\n    password: {SECRET}\n",
+        token_user()
+    );
+    let err = problem(&kubeconfig(&user, ""));
+    assert_eq!(
+        err,
+        KubeconfigProblem::TokenAndPassword {
+            user: "admin".into()
+        }
+    );
+    assert!(err.fix().contains("remove `username` and `password`"));
+}
+
+#[test]
+fn values_sent_as_headers_must_be_one_line() {
+    // kube panics on such a token and fails with an internal error on the others.
+    let cases = [
+        (format!("    token: \"{SECRET}\\n\"\n"), "token"),
+        (format!("{}    as: \"alice\\nbob\"\n", token_user()), "as"),
+        (
+            format!("{}    as-uid: \"1\\t2\\r\"\n", token_user()),
+            "as-uid",
+        ),
+        (
+            format!("{}    as-groups: [ok, \"b\\u007fd\"]\n", token_user()),
+            "as-groups",
+        ),
+        (
+            format!(
+                "{}    as-user-extra: {{scopes: [\"a\\nb\"]}}\n",
+                token_user()
+            ),
+            "as-user-extra",
+        ),
+    ];
+    for (user, expected) in cases {
+        let err = problem(&kubeconfig(&user, ""));
+        assert_eq!(
+            err,
+            KubeconfigProblem::NotAHeader {
+                user: "admin".into(),
+                field: expected
+            }
+        );
+        assert!(err.fix().contains("on one line"));
+    }
+}
+
+#[test]
+fn a_token_file_is_told_to_go_in_token() {
+    let err = problem(&kubeconfig("    tokenFile: /var/run/secrets/token\n", ""));
+    assert_eq!(
+        err.fix(),
+        "put the token itself in `token:` instead of the file's path"
+    );
+}
