@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster, ServingCertificate};
 use serde_json::Value;
 
 async fn kubesphere(name: &str, role: ClusterRole, secret: &str) -> SandboxCluster {
@@ -335,4 +335,87 @@ async fn the_answer_holds_only_the_commands_own_lines() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert!(!run.await.unwrap().status.success());
+}
+
+/// `yaml` with `line` added after the first line that starts (indentation aside) with `key`.
+fn with_line(yaml: &str, key: &str, line: &str) -> String {
+    let at = yaml.find(&format!(" {key}")).unwrap();
+    let end = at + yaml[at..].find('\n').unwrap() + 1;
+    format!("{}{line}\n{}", &yaml[..end], &yaml[end..])
+}
+
+/// What a kubeconfig asks for that the console does not do is told at the kubeconfig step,
+/// with the fix: a `tls-server-name` (the certificate is checked against the address, as
+/// kubefed checks it: a certificate naming only the other name fails the connection step), an
+/// unknown field, and a token no HTTP header can carry (a crash before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_fields_the_console_does_not_use_are_explained() {
+    let host = kubesphere("host", ClusterRole::Host, "shared").await;
+    let member = kubesphere("member", ClusterRole::Member, "shared").await;
+    let wrong = SandboxCluster::start_with_certificate("wrong", ServingCertificate::WrongHost)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    host.write_kubeconfig(dir.path()).unwrap();
+    let hosts = "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n";
+    let yaml = member.kubeconfig_yaml();
+    let token = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token: "))
+        .unwrap()
+        .to_string();
+    let other_name = with_line(&yaml, "server:", "    tls-server-name: other.example");
+    let cases = [
+        (
+            with_line(&other_name, "token:", "    foo: bar"),
+            true,
+            vec![
+                "[warn] Kubeconfig",
+                "`tls-server-name` is not used",
+                "`foo` is not a kubeconfig field; it is ignored",
+                "fix: remove `tls-server-name`",
+                "[ok  ] Connection",
+            ],
+        ),
+        (
+            with_line(
+                &wrong.kubeconfig_yaml(),
+                "server:",
+                "    tls-server-name: wrong-host.example",
+            ),
+            false,
+            vec![
+                "`tls-server-name` is not used",
+                "[FAIL] Connection",
+                "the server's certificate is not valid for the address in the kubeconfig",
+                "fix: the API server's certificate does not name https://127.0.0.1:",
+            ],
+        ),
+        (
+            yaml.replace(
+                &format!("token: {token}"),
+                &format!("token: \"{token}\\n\""),
+            ),
+            false,
+            vec![
+                "[FAIL] Kubeconfig",
+                "`token` holds a line break or another character an HTTP header cannot carry",
+                "fix: write the value on one line",
+            ],
+        ),
+    ];
+    for (kubeconfig, passes, says) in cases {
+        let out = tandem_without_log_filter(check_with(dir.path(), hosts, &kubeconfig)).await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.success(), passes, "{stdout}{stderr}");
+        for said in says {
+            assert!(stdout.contains(said), "no {said:?} in {stdout}");
+        }
+        assert!(
+            !stdout.contains(&token) && !stderr.contains(&token),
+            "the token was shown"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }
