@@ -12,6 +12,7 @@ use std::time::Duration;
 use kube::config::Kubeconfig;
 
 use crate::clusters::MemberAddressPolicy;
+use host_kubeconfig::{check_context, read_kubeconfig};
 use serde::Deserialize;
 
 /// Where the console listens when the file does not say.
@@ -367,47 +368,7 @@ pub fn dns1123_label_problem(name: &str) -> Option<&'static str> {
     None
 }
 
-struct KubeconfigProblem {
-    text: String,
-    fix: &'static str,
-}
-
-fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, KubeconfigProblem> {
-    let text = std::fs::read_to_string(path).map_err(|e| KubeconfigProblem {
-        text: format!("cannot read {}: {e}", path.display()),
-        fix: "point it at an existing kubeconfig file; a relative path is taken from the config file's directory",
-    })?;
-    Kubeconfig::from_yaml(&text).map_err(|e| KubeconfigProblem {
-        text: format!("{} is not a valid kubeconfig: {e}", path.display()),
-        fix: "use a kubeconfig as written by kubectl (`kubectl config view --raw --minify` prints one)",
-    })
-}
-
-fn check_context(kubeconfig: &Kubeconfig, wanted: Option<&str>) -> Result<(), (String, String)> {
-    let available: Vec<&str> = kubeconfig
-        .contexts
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    let list = || {
-        if available.is_empty() {
-            "the kubeconfig has no contexts; add one with `kubectl config set-context`".to_string()
-        } else {
-            format!("use one of: {}", available.join(", "))
-        }
-    };
-    match wanted.or(kubeconfig.current_context.as_deref()) {
-        None => Err((
-            "the kubeconfig has no current-context and none is given".into(),
-            format!("set `context:`; {}", list()),
-        )),
-        Some(name) if !available.contains(&name) => {
-            Err((format!("context `{name}` is not in the kubeconfig"), list()))
-        }
-        Some(_) => Ok(()),
-    }
-}
-
+mod host_kubeconfig;
 mod member_addresses;
 #[cfg(test)]
 mod tests;

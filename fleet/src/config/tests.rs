@@ -292,6 +292,29 @@ fn kubeconfig_without_current_context_needs_one() {
     assert!(err.to_string().contains("no current-context"), "{err}");
 }
 
+/// kube would panic sending such a token; the file is refused instead, without the token.
+#[test]
+fn a_host_token_no_header_can_carry_is_refused() {
+    let (dir, _) = load("hosts: []\n");
+    let text = KUBECONFIG.replace(
+        "{token: secret-token-value}",
+        "{token: \"secret-token\\nvalue\"}",
+    );
+    std::fs::write(dir.path().join("broken.kubeconfig"), text).unwrap();
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &file,
+        "hosts:\n  - name: host\n    kubeconfig: broken.kubeconfig\n",
+    )
+    .unwrap();
+    let err = ConsoleConfig::load(&file).unwrap_err();
+    assert_eq!(err.field(), Some("hosts[0].kubeconfig"));
+    let text = err.to_string();
+    assert!(text.contains("token of user `u1`"), "{text}");
+    assert!(text.contains("as one line"), "{text}");
+    assert!(!text.contains("secret-token"), "the token shown: {text}");
+}
+
 #[test]
 fn dns_labels() {
     assert_eq!(dns1123_label_problem("member-1"), None);
