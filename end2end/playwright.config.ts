@@ -5,6 +5,8 @@ import { defineConfig } from "@playwright/test";
 // download cannot work offline (see ../shared/TOOLCHAIN.md).
 const port = process.env.TANDEM_E2E_PORT ?? "3100";
 const baseURL = `http://127.0.0.1:${port}`;
+// wire-recorder.mjs's proxy, which every browser context and API request goes through.
+const recorder = `127.0.0.1:${Number(port) + 1}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -18,6 +20,8 @@ export default defineConfig({
   use: {
     baseURL,
     trace: "off",
+    // Playwright sends loopback through it too (Chromium's implicit bypass is lifted).
+    proxy: { server: `http://${recorder}` },
     launchOptions: {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
       args: [
@@ -31,10 +35,22 @@ export default defineConfig({
       ],
     },
   },
+  // Every spec file runs in `console`; then its teardown, `secrets`, greps what the server
+  // answered and logged during the run for the demo fleet's secrets (tests/secrets.teardown.ts).
+  // A teardown project runs even when the command line picks some spec files only.
+  projects: [
+    { name: "console", testMatch: /.*\.spec\.ts/, teardown: "secrets" },
+    { name: "secrets", testMatch: /secrets\.teardown\.ts/ },
+  ],
   webServer: {
     // A fresh demo fleet every run: tests read its generated admin password from the data dir.
-    command: `rm -rf ../target/e2e-demo && ../target/release/tandem serve --demo --scenario conflicts --data-dir ../target/e2e-demo --listen 127.0.0.1:${port}`,
-    env: { LEPTOS_SITE_ROOT: "../target/site", RUST_LOG: "warn" },
+    // wire-recorder.mjs runs it, keeps its log and, as the tests' proxy, every answer it gives, in
+    // ../target/e2e-wire for the secrets check. RUST_LOG=info (the production default) so the
+    // check sees what production logs; the terminal still gets warnings and errors only.
+    command:
+      `rm -rf ../target/e2e-demo && node wire-recorder.mjs --proxy ${recorder} --record ../target/e2e-wire -- ` +
+      `../target/release/tandem serve --demo --scenario conflicts --data-dir ../target/e2e-demo --listen 127.0.0.1:${port}`,
+    env: { LEPTOS_SITE_ROOT: "../target/site", RUST_LOG: "info" },
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,
