@@ -11,6 +11,7 @@ pub fn state_label(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, key: &st
         "not-on-member" => t_string!(i18n, state_not_on_member),
         "differs" => t_string!(i18n, state_differs),
         "missing" => t_string!(i18n, state_missing),
+        "propagating" => t_string!(i18n, state_propagating),
         "in-sync" => t_string!(i18n, state_in_sync),
         // Never shown as good: a state this build does not know.
         _ => t_string!(i18n, state_unknown),
@@ -27,6 +28,7 @@ pub fn state_tone(key: &str, count: usize) -> &'static str {
         "sync-failing" | "not-on-member" | "differs" | "missing" => {
             "bg-amber-50 text-amber-900 ring-amber-600/20"
         }
+        "propagating" => "bg-sky-50 text-sky-800 ring-sky-600/20",
         "in-sync" => "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
         _ => "bg-slate-100 text-slate-700 ring-slate-400/20",
     }

@@ -176,6 +176,7 @@ mod from_fleet {
                 }
                 FederatedState::NotOnMember
                 | FederatedState::DiffersBetweenHosts
+                | FederatedState::Propagating
                 | FederatedState::InSync => (Vec::new(), None),
             };
             Self {

@@ -44,7 +44,13 @@ pub struct HostCopy {
     pub sync_failure: Option<String>,
     /// The host's placement names the member (or selects every cluster).
     pub placed: bool,
+    /// Its content changed within [`PROPAGATION_GRACE`]: kubefed may not have carried it yet.
+    pub settling: bool,
 }
+
+/// How long kubefed gets to carry a new or changed object to a member before its absence
+/// there is trouble (it takes seconds; a resync is every 10 s on the sandbox, 30 s on KubeSphere).
+pub const PROPAGATION_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the object is across the hosts and the member, worst first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +71,9 @@ pub enum FederatedState {
     /// A host places it on the member, but the member holds no copy (kubefed has not
     /// propagated it, or could not; kubefed's own status may still say nothing).
     NotOnMember,
+    /// Placed on the member, not there yet, and changed on its host(s) moments ago: kubefed
+    /// is carrying it.
+    Propagating,
     /// The hosts' templates differ (the member follows whichever wrote last).
     DiffersBetweenHosts,
     /// Some hosts of the member do not have it.
@@ -82,6 +91,7 @@ impl FederatedState {
             Self::StuckDeleting { .. } => "stuck-deleting",
             Self::SyncFailing { .. } => "sync-failing",
             Self::NotOnMember => "not-on-member",
+            Self::Propagating => "propagating",
             Self::DiffersBetweenHosts => "differs",
             Self::MissingOnHost { .. } => "missing",
             Self::InSync => "in-sync",
@@ -97,18 +107,20 @@ impl FederatedState {
             Self::NotOnMember => 3,
             Self::DiffersBetweenHosts => 4,
             Self::MissingOnHost { .. } => 5,
-            Self::InSync => 6,
+            Self::Propagating => 6,
+            Self::InSync => 7,
         }
     }
 
     /// Every key, worst first.
-    pub const KEYS: [&'static str; 7] = [
+    pub const KEYS: [&'static str; 8] = [
         "flapping",
         "stuck-deleting",
         "sync-failing",
         "not-on-member",
         "differs",
         "missing",
+        "propagating",
         "in-sync",
     ];
 }
@@ -148,6 +160,10 @@ pub fn classify(hosts: &[HostCopy], member: &MemberTimeline) -> FederatedState {
         .filter(|h| h.fingerprint.is_some() && !h.deleting)
         .collect();
     if !member.present() && present.iter().any(|h| h.placed) {
+        // Just created or changed: not there *yet* is no fault.
+        if present.iter().filter(|h| h.placed).all(|h| h.settling) {
+            return FederatedState::Propagating;
+        }
         return FederatedState::NotOnMember;
     }
     if present

@@ -180,11 +180,12 @@ impl FederationMonitor {
 }
 
 /// A member copy's state that pages must show instead of kubefed's: everything but "in
-/// sync" and "missing on a host" (another host's own object, not a fault on the member).
+/// sync", "propagating" (kubefed is at it) and "missing on a host" (another host's own
+/// object, not a fault on the member).
 fn in_trouble(state: &FederatedState) -> bool {
     !matches!(
         state,
-        FederatedState::InSync | FederatedState::MissingOnHost { .. }
+        FederatedState::InSync | FederatedState::Propagating | FederatedState::MissingOnHost { .. }
     )
 }
 

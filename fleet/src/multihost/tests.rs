@@ -65,6 +65,7 @@ fn host(name: &str, fingerprint: Option<&str>) -> HostCopy {
         deleting: false,
         sync_failure: None,
         placed: true,
+        settling: false,
     }
 }
 
@@ -181,6 +182,15 @@ fn an_object_the_member_never_received_is_not_in_sync() {
         h.placed = false;
     }
     assert_eq!(classify(&elsewhere, &never_seen), FederatedState::InSync);
+    // Just created on its host: kubefed is carrying it, which is no fault (yet).
+    let mut new = hosts.clone();
+    for h in &mut new {
+        h.settling = true;
+    }
+    assert_eq!(classify(&new, &never_seen), FederatedState::Propagating);
+    // One host's copy is old news: the member should have had it by now.
+    new[0].settling = false;
+    assert_eq!(classify(&new, &never_seen), FederatedState::NotOnMember);
 }
 
 #[test]

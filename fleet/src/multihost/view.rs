@@ -437,5 +437,8 @@ fn host_copy(host: &str, object: Option<&HostObject>, member: &str, now: SystemT
             .filter(|s| !s.is_empty() && s.as_str() != MANAGED_LABEL_FALSE)
             .cloned(),
         placed: object.is_some_and(|o| o.placement.includes(member)),
+        settling: object.is_some_and(|o| {
+            now.duration_since(o.changed_at).unwrap_or_default() < super::PROPAGATION_GRACE
+        }),
     }
 }

@@ -90,7 +90,7 @@ fn worst_first_filtered_by_state_kind_and_name_in_pages() {
         "worst first"
     );
     assert_eq!(all.counts[0], ("flapping".to_string(), 1));
-    assert_eq!(all.counts[6], ("in-sync".to_string(), 251));
+    assert_eq!(all.counts[7], ("in-sync".to_string(), 251));
     assert_eq!(all.members, vec!["member".to_string()]);
 
     let last = federation_list(
