@@ -140,6 +140,16 @@ impl HostRefusal {
     }
 }
 
+/// How a host's own object that KubeSphere federates is deleted: in the foreground, so its
+/// `Federated*` twin goes first and the object itself last. Deleted in the background, the
+/// object is gone while its twin lives on for a moment, and the host's kubefed — which places
+/// the twin on the host's own cluster too — writes it back from the twin's template (seen on
+/// real KubeSphere 3.4.1: a deleted user back on its host, not deleting, written by
+/// kubefed-controller-manager).
+pub fn source_delete() -> kube::api::DeleteParams {
+    kube::api::DeleteParams::foreground()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

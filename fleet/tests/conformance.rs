@@ -363,7 +363,8 @@ async fn every_write_path_ends_as_kubesphere_would_leave_it() {
     common::eventually(60, async || {
         monitor
             .row(&key)
-            .filter(|r| r.hosts.iter().all(|h| h.fingerprint.is_some()))
+            // Both hosts known (the topology read) and both holding it.
+            .filter(|r| r.hosts.len() == 2 && r.hosts.iter().all(|h| h.fingerprint.is_some()))
     })
     .await;
     monitor
@@ -385,13 +386,19 @@ async fn every_write_path_ends_as_kubesphere_would_leave_it() {
         .coordinated_delete(&key, "admin")
         .await
         .expect("delete everywhere");
-    for client in [&f.host.client, &f.host2.client, &f.member] {
+    for (cluster, client) in [
+        ("host", &f.host.client),
+        ("host2", &f.host2.client),
+        ("member", &f.member),
+    ] {
+        let left = Api::<User>::all(client.clone())
+            .get_opt(&fought)
+            .await
+            .unwrap();
         assert!(
-            Api::<User>::all(client.clone())
-                .get_opt(&fought)
-                .await
-                .unwrap()
-                .is_none()
+            left.is_none(),
+            "user {fought} left on {cluster}: {:?}",
+            left.map(|u| u.metadata)
         );
     }
     assert!(

@@ -271,6 +271,14 @@ async fn a_finalizer_nobody_releases_is_cleared_once_members_are_clean() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // One host: nobody to copy its version to, which is said, not reported as done.
+    assert!(
+        matches!(
+            monitor.pick_winner(&ghost_key, "host", "admin").await,
+            Err(fleet::multihost::ResolveError::NoOtherHost(host)) if host == "host"
+        ),
+        "keeping a version with no other host must fail"
+    );
     let resolution = monitor
         .coordinated_delete(&ghost_key, "admin")
         .await

@@ -227,11 +227,20 @@ async fn handle(
         }
         (Method::DELETE, Some(name)) => {
             let bytes = read_body().await?;
-            let options = if bytes.iter().all(u8::is_ascii_whitespace) {
+            let mut options = if bytes.iter().all(u8::is_ascii_whitespace) {
                 Value::Null
             } else {
                 json_body(&bytes)?
             };
+            // `?propagationPolicy=` counts as the body's field (kube-apiserver takes both).
+            if let Some(policy) = q.get("propagationPolicy")
+                && options.get("propagationPolicy").is_none()
+            {
+                if !options.is_object() {
+                    options = serde_json::json!({});
+                }
+                options["propagationPolicy"] = Value::String(policy.clone());
+            }
             Ok(ok(lock()?.delete(
                 &target.kind,
                 version,

@@ -330,3 +330,63 @@ async fn owned_objects_are_garbage_collected() {
     assert_eq!(status_code(api.get("dependent").await.unwrap_err()), 404);
     api.get("unrelated").await.unwrap();
 }
+
+/// `propagationPolicy: Foreground`: the owner stays, deleting, until its last dependent is
+/// gone (a dependent held by a finalizer holds the owner too), then goes by itself.
+#[tokio::test]
+async fn foreground_deletion_removes_the_owner_last() {
+    let (_c, client) = cluster().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let owner = api
+        .create(&PostParams::default(), &config_map("owner", &[]))
+        .await
+        .unwrap();
+    let mut dependent = config_map("dependent", &[]);
+    dependent.metadata.finalizers = Some(vec!["example.com/hold".into()]);
+    dependent.metadata.owner_references = Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: "owner".into(),
+            uid: owner.metadata.uid.unwrap(),
+            block_owner_deletion: Some(true),
+            ..Default::default()
+        },
+    ]);
+    api.create(&PostParams::default(), &dependent)
+        .await
+        .unwrap();
+    api.delete("owner", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    let waiting = api.get("owner").await.unwrap();
+    assert!(waiting.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        waiting.metadata.finalizers,
+        Some(vec!["foregroundDeletion".to_string()])
+    );
+    let held = api.get("dependent").await.unwrap();
+    assert!(
+        held.metadata.deletion_timestamp.is_some(),
+        "the dependent is deleted first"
+    );
+
+    api.patch(
+        "dependent",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status_code(api.get("dependent").await.unwrap_err()), 404);
+    assert_eq!(status_code(api.get("owner").await.unwrap_err()), 404);
+
+    // Without dependents, a foreground delete is an ordinary one.
+    api.create(&PostParams::default(), &config_map("alone", &[]))
+        .await
+        .unwrap();
+    api.delete("alone", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    assert_eq!(status_code(api.get("alone").await.unwrap_err()), 404);
+}

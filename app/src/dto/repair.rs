@@ -95,6 +95,10 @@ mod from_fleet {
                     host: Some(host.clone()),
                     ..failure("unknown-host")
                 },
+                ResolveError::NoOtherHost(host) => RepairFailureView {
+                    host: Some(host.clone()),
+                    ..failure("no-other-host")
+                },
                 ResolveError::NotOnHost { host, .. } => RepairFailureView {
                     host: Some(host.clone()),
                     ..failure("not-on-host")

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::rbac::v1::RoleRef;
-use kube::api::{DeleteParams, ObjectMeta, Patch};
+use kube::api::{ObjectMeta, Patch};
 use kube::{Api, Client};
 
 use super::cache::IamCache;
@@ -208,7 +208,9 @@ pub async fn create_user(
             other => UserError::Cluster(other),
         })?;
     if let Err(e) = bind_global_role(client, &new.name, &new.global_role).await {
-        let _ = users.delete(&new.name, &DeleteParams::default()).await;
+        let _ = users
+            .delete(&new.name, &crate::writes::source_delete())
+            .await;
         return Err(e);
     }
     Ok(())
@@ -319,7 +321,7 @@ pub async fn delete_user(client: &Client, acting_user: &str, user: &str) -> Resu
         return Err(UserError::OwnAccount("delete"));
     }
     let users: Api<User> = Api::all(client.clone());
-    match users.delete(user, &DeleteParams::default()).await {
+    match users.delete(user, &crate::writes::source_delete()).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 404 => Err(UserError::NotFound(user.into())),
         Err(e) => Err(e.into()),

@@ -122,6 +122,11 @@ pub enum ResolveError {
     },
     #[error("after {waited} s {unsettled}; what was done so far is in the audit log")]
     NotSettled { waited: u64, unsettled: Unsettled },
+    /// No other host is known to share a member with the winner (the console has not read
+    /// the hosts' clusters yet, or they share none): there is nobody to copy to, and saying
+    /// "done" would be a lie.
+    #[error("no other host is known to share a member with {0} yet; try again in a few seconds")]
+    NoOtherHost(String),
 }
 
 /// Who hears of a repair's steps as they happen.

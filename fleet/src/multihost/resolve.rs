@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use kube::Client;
-use kube::api::{Api, DeleteParams, DynamicObject};
+use kube::api::{Api, DynamicObject};
 use serde_json::Value;
 
 use super::audit::{self, AuditEntry};
@@ -69,7 +69,11 @@ impl FederationMonitor {
             .into_iter()
             .filter(|h| h != winner)
             .collect();
-        let result = self.equalize(key, winner, &losers, resolution).await;
+        let result = if losers.is_empty() {
+            Err(ResolveError::NoOtherHost(winner.to_string()))
+        } else {
+            self.equalize(key, winner, &losers, resolution).await
+        };
         let detail = match &result {
             Ok(()) => format!("{winner}'s version now on {}", losers.join(", ")),
             Err(e) => e.to_string(),
@@ -220,7 +224,7 @@ impl FederationMonitor {
                 .await
                 .map_err(host_error(host, HostTask::Reading))?;
             if existing.is_some_and(|o| o.metadata.deletion_timestamp.is_none()) {
-                api.delete(&key.name, &DeleteParams::default())
+                api.delete(&key.name, &crate::writes::source_delete())
                     .await
                     .map_err(host_error(host, HostTask::Deleting))?;
                 resolution.push(RepairStep::Deleted { host: host.clone() });

@@ -46,6 +46,13 @@ impl Db {
             return Ok(Self::present(kind, version, current));
         }
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
+        if foreground::wants_foreground(options) && !is_namespace {
+            let uid = str_field(&current, "uid").unwrap_or_default().to_string();
+            if !self.dependents_of(&uid).is_empty() {
+                let marked = self.delete_in_foreground(kind, &key, current)?;
+                return Ok(Self::present(kind, version, marked));
+            }
+        }
         if finalizers(&current).is_empty() && !is_namespace {
             let gone = self.remove(kind, &key)?;
             return Ok(Self::present(kind, version, gone));
@@ -105,6 +112,7 @@ impl Db {
             self.finish_namespace(&key.namespace)?;
         }
         self.collect_dependents(&gone)?;
+        self.release_owners(&gone)?;
         Ok(gone)
     }
 

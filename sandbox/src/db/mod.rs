@@ -4,6 +4,7 @@
 
 mod create;
 mod delete;
+mod foreground;
 mod update;
 
 use std::collections::HashMap;

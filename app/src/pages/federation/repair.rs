@@ -289,6 +289,7 @@ fn failure_text(i18n: I18n, failure: &RepairFailureView) -> String {
     let text = match failure.key.as_str() {
         "unknown-host" => t_string!(i18n, repair_failed_unknown_host).to_string(),
         "not-on-host" => t_string!(i18n, repair_failed_not_on_host).to_string(),
+        "no-other-host" => t_string!(i18n, repair_failed_no_other_host).to_string(),
         "host" => {
             let task = match failure.task.as_deref() {
                 Some("reading") => t_string!(i18n, repair_task_reading),
