@@ -1,5 +1,6 @@
-//! The resource types a sandbox cluster serves: the built-in kinds Tandem needs, plus every
-//! CustomResourceDefinition created at run time, as kube-apiserver's discovery lists them.
+//! The resource types a sandbox cluster serves: the built-in kinds Tandem and its manifests
+//! need ([`builtin`]), plus every CustomResourceDefinition created at run time, as
+//! kube-apiserver's discovery lists them.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::schema::Schema;
+
+mod builtin;
+
+pub use builtin::{APPS_GROUP, POLICY_GROUP, typed_round_trip};
 
 /// One served resource type (a REST collection such as `/api/v1/namespaces/{ns}/secrets`).
 #[derive(Debug, Clone, PartialEq)]
@@ -84,29 +89,6 @@ impl ResourceKind {
     }
 }
 
-fn builtin(
-    group: &str,
-    kind: &str,
-    plural: &str,
-    short: &[&str],
-    namespaced: bool,
-    status: bool,
-) -> ResourceKind {
-    ResourceKind {
-        group: group.to_string(),
-        versions: vec!["v1".to_string()],
-        kind: kind.to_string(),
-        list_kind: format!("{kind}List"),
-        plural: plural.to_string(),
-        singular: kind.to_lowercase(),
-        short_names: short.iter().map(|s| s.to_string()).collect(),
-        namespaced,
-        status_subresource: status,
-        crd: None,
-        schema: None,
-    }
-}
-
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 pub const CRD_GROUP: &str = "apiextensions.k8s.io";
 
@@ -119,41 +101,7 @@ pub struct Registry {
 impl Registry {
     /// The built-in kinds, before any CRD exists.
     pub fn builtin() -> Self {
-        let kinds = [
-            builtin("", "Namespace", "namespaces", &["ns"], false, true),
-            builtin("", "Node", "nodes", &["no"], false, true),
-            builtin("", "Secret", "secrets", &[], true, false),
-            builtin("", "ConfigMap", "configmaps", &["cm"], true, false),
-            builtin(
-                "",
-                "ServiceAccount",
-                "serviceaccounts",
-                &["sa"],
-                true,
-                false,
-            ),
-            builtin("", "Service", "services", &["svc"], true, true),
-            builtin("", "Event", "events", &["ev"], true, false),
-            builtin(RBAC_GROUP, "ClusterRole", "clusterroles", &[], false, false),
-            builtin(
-                RBAC_GROUP,
-                "ClusterRoleBinding",
-                "clusterrolebindings",
-                &[],
-                false,
-                false,
-            ),
-            builtin(RBAC_GROUP, "Role", "roles", &[], true, false),
-            builtin(RBAC_GROUP, "RoleBinding", "rolebindings", &[], true, false),
-            builtin(
-                CRD_GROUP,
-                "CustomResourceDefinition",
-                "customresourcedefinitions",
-                &["crd", "crds"],
-                false,
-                true,
-            ),
-        ];
+        let kinds = builtin::kinds();
         Self {
             kinds: kinds
                 .into_iter()

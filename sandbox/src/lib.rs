@@ -30,6 +30,7 @@ mod store;
 mod tls;
 mod type_meta;
 mod watch;
+mod workloads;
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -190,17 +190,17 @@ async fn handle(
             Ok(ok(lock()?.list(&target.kind, version, ns, &query)?))
         }
         (Method::POST, None) => {
-            let object = json_body(&read_body().await?)?;
+            let mut object = json_body(&read_body().await?)?;
             type_meta::check(&target.kind, version, &object, BodyUse::Write)?;
-            let warnings = fields.check(&target.kind, &object)?;
+            let warnings = fields.check(&target.kind, &mut object)?;
             let created = lock()?.create(&target.kind, version, ns, object, dry_run)?;
             let response = (StatusCode::CREATED, axum::Json(created)).into_response();
             Ok(with_warnings(response, &warnings))
         }
         (Method::PUT, Some(name)) => {
-            let object = json_body(&read_body().await?)?;
+            let mut object = json_body(&read_body().await?)?;
             type_meta::check(&target.kind, version, &object, BodyUse::Write)?;
-            let warnings = fields.check(&target.kind, &object)?;
+            let warnings = fields.check(&target.kind, &mut object)?;
             let updated = lock()?.update(
                 &target.kind,
                 version,
@@ -351,7 +351,7 @@ fn patch_object(
                 let mut object = applied;
                 crate::meta::metadata_mut(&mut object)
                     .insert("name".into(), Value::String(name.to_string()));
-                let warnings = fields.check(kind, &object)?;
+                let warnings = fields.check(kind, &mut object)?;
                 let created = db.create(kind, version, ns, object, dry_run)?;
                 let response = (StatusCode::CREATED, axum::Json(created)).into_response();
                 Ok(with_warnings(response, &warnings))
@@ -366,7 +366,7 @@ fn patch_object(
                         .cloned()
                         .unwrap_or(status_before.unwrap_or(Value::Null));
                 }
-                let warnings = fields.check(kind, &current)?;
+                let warnings = fields.check(kind, &mut current)?;
                 let updated =
                     db.update(kind, version, ns, name, current, target.status, dry_run)?;
                 Ok(with_warnings(ok(updated), &warnings))
@@ -399,7 +399,7 @@ fn patch_object(
         crate::meta::metadata_mut(&mut body)
             .insert("resourceVersion".into(), Value::String(rv.to_string()));
     }
-    let warnings = fields.check(kind, &body)?;
+    let warnings = fields.check(kind, &mut body)?;
     let updated = db.update(kind, version, ns, name, body, target.status, dry_run)?;
     Ok(with_warnings(ok(updated), &warnings))
 }

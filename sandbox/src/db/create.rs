@@ -1,6 +1,7 @@
 //! Creating objects: names, generated fields, and what namespaces, CRDs and
 //! service-account token secrets get on creation (and, on a KubeSphere member, the
-//! one-platform-role rule for GlobalRoleBindings).
+//! one-platform-role rule for GlobalRoleBindings); Deployments and PodDisruptionBudgets are
+//! validated by [`crate::workloads`], here and on every update.
 
 use super::*;
 
@@ -79,6 +80,7 @@ impl Db {
             map.remove("status");
         }
         conform_to_schema(kind, &name, &mut object)?;
+        crate::workloads::check(kind, &name, &object, None)?;
         self.on_create(kind, ns, &mut object)?;
         if dry_run {
             return Ok(Self::present(kind, version, object));

@@ -48,6 +48,7 @@ impl Db {
             next
         };
         conform_to_schema(kind, name, &mut next)?;
+        crate::workloads::check(kind, name, &next, Some(&current))?;
         // Fields only the server sets survive any client write.
         let keep = [
             "uid",

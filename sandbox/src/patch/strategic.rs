@@ -24,6 +24,19 @@ fn list_strategy(kind: &str, path: &str) -> ListStrategy {
         ("Pod", "spec.containers" | "spec.initContainers" | "spec.volumes") => MergeKey("name"),
         ("Pod", "spec.containers.env" | "spec.initContainers.env") => MergeKey("name"),
         ("Pod", "spec.containers.ports" | "spec.initContainers.ports") => MergeKey("containerPort"),
+        // A Deployment's pod template: what `kubectl apply` of a changed manifest merges.
+        ("Deployment", path) => match path.strip_prefix("spec.template.spec.") {
+            Some("containers" | "initContainers" | "volumes" | "imagePullSecrets") => {
+                MergeKey("name")
+            }
+            Some("containers.env" | "initContainers.env") => MergeKey("name"),
+            Some("containers.ports" | "initContainers.ports") => MergeKey("containerPort"),
+            Some("containers.volumeMounts" | "initContainers.volumeMounts") => {
+                MergeKey("mountPath")
+            }
+            Some("topologySpreadConstraints") => MergeKey("topologyKey"),
+            _ => Replace,
+        },
         _ => Replace,
     }
 }

@@ -186,7 +186,15 @@ fn strategic_merge_lists() {
   {"ok": {"kind": "Node", "status": {"conditions": [{"type": "Ready", "status": "True"}], "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}, {"type": "Hostname", "address": "n1"}]}}}],
 ["Namespace conditions merge by type", {"kind": "Namespace", "status": {"conditions": [{"type": "A", "status": "True"}]}},
   {"status": {"conditions": [{"type": "B", "status": "True"}]}},
-  {"ok": {"kind": "Namespace", "status": {"conditions": [{"type": "A", "status": "True"}, {"type": "B", "status": "True"}]}}}]
+  {"ok": {"kind": "Namespace", "status": {"conditions": [{"type": "A", "status": "True"}, {"type": "B", "status": "True"}]}}}],
+["a Deployment's pod template merges containers, mounts and volumes by their keys",
+  {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "v1", "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}]}],
+    "volumes": [{"name": "config", "configMap": {"name": "c"}}]}}}},
+  {"spec": {"template": {"spec": {"containers": [{"name": "app", "volumeMounts": [{"name": "hosts", "mountPath": "/etc/hosts-dir"}]}],
+    "volumes": [{"name": "hosts", "secret": {"secretName": "h"}}]}}}},
+  {"ok": {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "v1",
+    "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}, {"name": "hosts", "mountPath": "/etc/hosts-dir"}]}],
+    "volumes": [{"name": "config", "configMap": {"name": "c"}}, {"name": "hosts", "secret": {"secretName": "h"}}]}}}}}]
 ]"#,
     );
 }

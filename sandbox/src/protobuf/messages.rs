@@ -1,6 +1,7 @@
 //! The JSON names of every field of the messages the sandbox reads and writes as protobuf:
 //! object and list metadata, Status and DeleteOptions, and the built-in kinds it serves but
-//! Node and CustomResourceDefinition (clients send those as JSON).
+//! Node, CustomResourceDefinition, Deployment and PodDisruptionBudget (Tandem and `kubectl
+//! apply` send those as JSON; a typed `kubectl create deployment` gets a 415 naming JSON).
 
 use k8s_pb::api::core::v1 as core;
 use k8s_pb::api::rbac::v1 as rbac;
