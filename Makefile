@@ -17,7 +17,7 @@ run: tools build ## build in release mode and serve the console on the embedded 
 	@echo "Tandem on http://127.0.0.1:$(PORT) (demo fleet; Ctrl-C stops)"
 	$(SITE_ENV) ./target/release/tandem serve --demo --data-dir target/demo --listen 127.0.0.1:$(PORT)
 
-test: tools-test lint unit build kubectl e2e size ## everything CI checks: format, clippy, Rust tests, kubectl, browser tests, size budget
+test: tools-test lint unit build kubectl e2e size ## everything CI checks: format, clippy, Rust tests, kubectl and manifests, browser tests, size budget
 
 lint: ## rustfmt and clippy (warnings are errors), server and browser halves
 	cargo fmt --all -- --check
@@ -32,8 +32,9 @@ unit: ## all Rust tests (unit and integration, against sandbox clusters)
 build: ## release build of the server and the hydrate bundle (target/site)
 	cargo leptos build --release --split
 
-kubectl: ## kubectl 1.33 and 1.37 against a sandbox cluster: typed create (protobuf), get, apply, patch, watch, delete
+kubectl: ## kubectl 1.33 and 1.37 against sandbox clusters: typed create (protobuf), get, apply, patch, watch, delete; deploy/'s Kustomize base and overlays rendered and dry-run applied
 	scripts/kubectl-check.sh target/release/tandem
+	scripts/kustomize-check.sh target/release/tandem
 
 e2e: ## Playwright suite in Debian chromium against the release build
 	cd end2end && npx playwright test
