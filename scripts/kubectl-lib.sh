@@ -44,3 +44,11 @@ expect() { # description, expected substring, command...
   out=$("$@" 2>&1) || fail "$out"
   [[ $out == *"$want"* ]] && pass || fail "expected '$want' in: $out"
 }
+
+# The sandbox a check started ($pid) and its data directory ($dir), stopped and removed.
+pid= dir=
+stop_sandbox() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  if [ -n "$dir" ]; then rm -rf "$dir"; fi
+  pid= dir=
+}

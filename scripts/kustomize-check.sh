@@ -12,16 +12,11 @@ tandem=${1:-target/release/tandem}
 tools=target/tools
 targets=(base overlays/least-privilege overlays/other-hosts)
 
-# kubectl_1_37 and kubectl_1_33 (install on first use, print the path); step, pass, fail, expect.
+# kubectl_1_37 and kubectl_1_33 (install on first use, print the path); step, pass, fail,
+# expect; stop_sandbox (run on exit) stops the sandbox in $pid and removes $dir.
 source scripts/kubectl-lib.sh
-
-pid= dir=
-stop_sandbox() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  if [ -n "$dir" ]; then rm -rf "$dir"; fi
-  pid= dir=
-}
 trap stop_sandbox EXIT
+
 
 # The demo fleet's `host`: a KubeSphere host, with the kubesphere-system and
 # kube-federation-system namespaces the least-privilege overlay's Roles live in.

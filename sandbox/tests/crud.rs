@@ -302,27 +302,35 @@ async fn deleting_a_namespace_deletes_its_contents() {
     );
 }
 
-#[tokio::test]
-async fn owned_objects_are_garbage_collected() {
-    let (_c, client) = cluster().await;
-    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+/// ConfigMap `owner`, and `dependent` owned by it (blocking its deletion) with `finalizers`.
+async fn owner_and_dependent(api: &Api<ConfigMap>, finalizers: &[&str]) {
     let owner = api
         .create(&PostParams::default(), &config_map("owner", &[]))
         .await
         .unwrap();
     let mut dependent = config_map("dependent", &[]);
+    dependent.metadata.finalizers =
+        (!finalizers.is_empty()).then(|| finalizers.iter().map(|f| f.to_string()).collect());
     dependent.metadata.owner_references = Some(vec![
         k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
             api_version: "v1".into(),
             kind: "ConfigMap".into(),
             name: "owner".into(),
             uid: owner.metadata.uid.unwrap(),
+            block_owner_deletion: Some(true),
             ..Default::default()
         },
     ]);
     api.create(&PostParams::default(), &dependent)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn owned_objects_are_garbage_collected() {
+    let (_c, client) = cluster().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    owner_and_dependent(&api, &[]).await;
     api.create(&PostParams::default(), &config_map("unrelated", &[]))
         .await
         .unwrap();
@@ -337,25 +345,7 @@ async fn owned_objects_are_garbage_collected() {
 async fn foreground_deletion_removes_the_owner_last() {
     let (_c, client) = cluster().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
-    let owner = api
-        .create(&PostParams::default(), &config_map("owner", &[]))
-        .await
-        .unwrap();
-    let mut dependent = config_map("dependent", &[]);
-    dependent.metadata.finalizers = Some(vec!["example.com/hold".into()]);
-    dependent.metadata.owner_references = Some(vec![
-        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
-            api_version: "v1".into(),
-            kind: "ConfigMap".into(),
-            name: "owner".into(),
-            uid: owner.metadata.uid.unwrap(),
-            block_owner_deletion: Some(true),
-            ..Default::default()
-        },
-    ]);
-    api.create(&PostParams::default(), &dependent)
-        .await
-        .unwrap();
+    owner_and_dependent(&api, &["example.com/hold"]).await;
     api.delete("owner", &DeleteParams::foreground())
         .await
         .unwrap();
