@@ -12,6 +12,7 @@ use kube::config::Kubeconfig;
 mod entries;
 mod notes;
 
+pub(crate) use entries::field_no_header_carries;
 pub use notes::KubeconfigNote;
 
 /// Largest kubeconfig accepted; a real one is a few kilobytes.

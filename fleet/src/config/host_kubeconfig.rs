@@ -19,19 +19,25 @@ pub(super) fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, KubeconfigProbl
         text: format!("{} is not a valid kubeconfig: {e}", path.display()),
         fix: "use a kubeconfig as written by kubectl (`kubectl config view --raw --minify` prints one)",
     })?;
-    // kube sends the token as a header and panics on one no header can carry (a line break
-    // pasted into it): refused here, naming the user, never the token.
-    use secrecy::ExposeSecret;
+    // kube sends the token and impersonation as headers and panics on a value no header can
+    // carry (a line break pasted into it): refused here, naming the user, never the value.
     for named in &kubeconfig.auth_infos {
-        let token = named.auth_info.as_ref().and_then(|a| a.token.as_ref());
-        if token.is_some_and(|t| http::HeaderValue::from_str(t.expose_secret()).is_err()) {
+        let field = named
+            .auth_info
+            .as_ref()
+            .and_then(crate::kubeconfig_check::field_no_header_carries);
+        if let Some(field) = field {
             return Err(KubeconfigProblem {
                 text: format!(
-                    "{}: the token of user `{}` holds a line break or another character no HTTP header can carry",
+                    "{}: the {field} of user `{}` holds a line break or another character no HTTP header can carry",
                     path.display(),
                     named.name
                 ),
-                fix: "copy the token again as one line (`kubectl create token` prints one)",
+                fix: if field == "token" {
+                    "copy the token again as one line (`kubectl create token` prints one)"
+                } else {
+                    "write the value on one line, without control characters"
+                },
             });
         }
     }

@@ -204,6 +204,19 @@ fn refused_sources(name: &str, user: &AuthInfo) -> Result<(), KubeconfigProblem>
 /// Fields kube sends as HTTP header values: one it cannot build is a panic (the token) or an
 /// internal error (impersonation) at the first request, so it is refused here, by name.
 fn headers(name: &str, user: &AuthInfo) -> Result<(), KubeconfigProblem> {
+    match field_no_header_carries(user) {
+        Some(field) => Err(KubeconfigProblem::NotAHeader {
+            user: name.to_string(),
+            field,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The first of `user`'s values kube sends as an HTTP header (the token, impersonation) that
+/// no header can carry, by its kubeconfig field name. Host kubeconfigs in the configuration
+/// file are held to the same rule.
+pub(crate) fn field_no_header_carries(user: &AuthInfo) -> Option<&'static str> {
     let mut values: Vec<(&'static str, &str)> = Vec::new();
     if let Some(token) = &user.token {
         values.push(("token", token.expose_secret()));
@@ -225,16 +238,10 @@ fn headers(name: &str, user: &AuthInfo) -> Result<(), KubeconfigProblem> {
     {
         values.push(("as-user-extra", value));
     }
-    match values
+    values
         .into_iter()
         .find(|(_, value)| http::HeaderValue::from_str(value).is_err())
-    {
-        Some((field, _)) => Err(KubeconfigProblem::NotAHeader {
-            user: name.to_string(),
-            field,
-        }),
-        None => Ok(()),
-    }
+        .map(|(field, _)| field)
 }
 
 /// The host in a `server:` address, without brackets around an IPv6 address.
