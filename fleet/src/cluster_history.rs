@@ -18,7 +18,7 @@ use crate::member_reach::MemberReach;
 pub const KEEP: usize = 20;
 pub const HISTORY_CONFIGMAP: &str = "tandem-cluster-history";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StateChange {
     pub at: SystemTime,
     /// `ready`, `not-ready` or `unreachable`.
@@ -34,6 +34,29 @@ impl StateChange {
             .unwrap_or_default()
     }
 }
+
+/// A [`StateChange`] as the leader publishes it (`replicas::shared_health`).
+#[derive(serde::Deserialize)]
+struct StoredChange {
+    at: SystemTime,
+    state: String,
+    reason: Option<String>,
+}
+
+// By hand: a derive would tie the `&'static str` to the input's lifetime.
+impl<'de> serde::Deserialize<'de> for StateChange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let c = StoredChange::deserialize(d)?;
+        Ok(Self {
+            at: c.at,
+            state: crate::replicas::known_str(&c.state, &STATES)
+                .map_err(serde::de::Error::custom)?,
+            reason: c.reason,
+        })
+    }
+}
+
+const STATES: [&str; 3] = ["ready", "not-ready", "unreachable"];
 
 /// The changes seen so far, per host and cluster.
 #[derive(Default)]
@@ -64,9 +87,7 @@ fn parse(text: &str) -> VecDeque<StateChange> {
     text.lines()
         .filter_map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).ok()?;
-            let state = ["ready", "not-ready", "unreachable"]
-                .into_iter()
-                .find(|s| v["state"] == *s)?;
+            let state = STATES.into_iter().find(|s| v["state"] == *s)?;
             Some(StateChange {
                 at: SystemTime::UNIX_EPOCH + Duration::from_secs(v["at"].as_u64()?),
                 state,

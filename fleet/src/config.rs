@@ -19,6 +19,9 @@ use serde::Deserialize;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 /// How often each host is probed when the file does not say.
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// Where replicas coordinate when the file does not say: beside KubeSphere's own settings,
+/// a namespace every KubeSphere host has.
+pub const DEFAULT_REPLICA_NAMESPACE: &str = "kubesphere-system";
 
 /// A loaded, validated configuration.
 #[derive(Debug, Clone)]
@@ -31,6 +34,9 @@ pub struct ConsoleConfig {
     pub secure_cookies: Option<bool>,
     /// `memberAddresses`: where members may be; see [`Self::member_address_policy`].
     pub member_addresses: MemberAddressPolicy,
+    /// `replicaNamespace`: where, on the first host, replicas keep the leader Lease, the
+    /// published host health and the job records (`fleet::replicas`).
+    pub replica_namespace: String,
 }
 
 impl ConsoleConfig {
@@ -131,6 +137,7 @@ struct RawConfig {
     hosts: Option<Vec<RawHost>>,
     secure_cookies: Option<bool>,
     member_addresses: Option<member_addresses::RawMemberAddresses>,
+    replica_namespace: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +193,20 @@ impl ConsoleConfig {
                     format!("{s} is out of range"),
                     "use a number of seconds from 1 to 3600 (default 5)",
                 ));
+            }
+        };
+
+        let replica_namespace = match raw.replica_namespace {
+            None => DEFAULT_REPLICA_NAMESPACE.to_string(),
+            Some(ns) => {
+                if let Some(problem) = dns1123_label_problem(&ns) {
+                    return Err(field_err(
+                        "replicaNamespace",
+                        format!("`{ns}` {problem}"),
+                        "name an existing namespace of the first host (default kubesphere-system)",
+                    ));
+                }
+                ns
             }
         };
 
@@ -285,6 +306,7 @@ impl ConsoleConfig {
             secure_cookies: raw.secure_cookies,
             hosts,
             member_addresses,
+            replica_namespace,
         })
     }
 }
@@ -329,7 +351,7 @@ fn deserialize(file: &Path, text: &str) -> Result<RawConfig, ConfigError> {
         } else if path.contains(['.', '[']) {
             "remove it or correct its spelling; a host knows `name`, `kubeconfig`, `context` and `inCluster`"
         } else {
-            "remove it or correct its spelling; the known fields are `listen`, `probeIntervalSeconds`, `secureCookies`, `memberAddresses` and `hosts`"
+            "remove it or correct its spelling; the known fields are `listen`, `probeIntervalSeconds`, `secureCookies`, `memberAddresses`, `replicaNamespace` and `hosts`"
         };
         ConfigError::Field {
             file: file.to_path_buf(),

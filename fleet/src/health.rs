@@ -17,7 +17,7 @@ use crate::config::{ConsoleConfig, HostCredentials, HostSpec};
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// The last known health of one host.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HostHealth {
     pub name: String,
     /// The API server URL, without credentials.
@@ -27,7 +27,7 @@ pub struct HostHealth {
     pub checked_at: Option<SystemTime>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum HostState {
     /// Not probed yet (the console just started).
     Pending,
@@ -44,7 +44,7 @@ pub enum HostState {
 }
 
 /// A cluster a host manages, as its `Cluster` object says.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ManagedCluster {
     pub name: String,
     pub ready: bool,
@@ -143,7 +143,7 @@ impl ManagedCluster {
 }
 
 /// Why a host did not answer, in terms an operator can act on.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ProbeFailure {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
@@ -177,8 +177,20 @@ pub struct HostMonitor {
 }
 
 impl HostMonitor {
-    /// Starts probing in the background; the first results arrive within [`PROBE_TIMEOUT`].
+    /// Starts probing in the background, as the only console replica; the first results
+    /// arrive within [`PROBE_TIMEOUT`].
     pub fn start(config: &ConsoleConfig) -> Self {
+        Self::start_shared(
+            config,
+            crate::replicas::Leadership::alone(crate::replicas::replica_identity()),
+        )
+    }
+
+    /// Starts probing as one of several replicas: while `leadership` says this replica leads
+    /// it probes, keeps the cluster history and publishes each round on the first host
+    /// ([`crate::replicas::shared_health`]); otherwise it shows the leader's rounds, and
+    /// probes by itself (keeping nothing) only while none arrive.
+    pub fn start_shared(config: &ConsoleConfig, leadership: crate::replicas::Leadership) -> Self {
         let initial: Vec<HostHealth> = config
             .hosts
             .iter()
@@ -192,10 +204,10 @@ impl HostMonitor {
         let (tx, rx) = watch::channel(Arc::new(initial));
         let hosts = config.hosts.clone();
         let interval = config.probe_interval;
+        let namespace = config.replica_namespace.clone();
         let members = Arc::new(crate::member_reach::MemberClients::new(Arc::new(
             config.member_address_policy(),
         )));
-        let mut history = crate::cluster_history::ClusterHistory::default();
         tokio::spawn(async move {
             let clients: Vec<Result<Client, ProbeFailure>> = {
                 let mut out = Vec::with_capacity(hosts.len());
@@ -204,20 +216,48 @@ impl HostMonitor {
                 }
                 out
             };
-            // Start from what the hosts kept (a previous run, another replica).
-            for (host, client) in hosts.iter().zip(&clients) {
-                if let Ok(client) = client
-                    && let Ok(Ok(kept)) =
-                        tokio::time::timeout(PROBE_TIMEOUT, crate::cluster_history::load(client))
-                            .await
-                {
-                    history.seed(&host.name, &kept);
-                }
-            }
+            let home = clients
+                .first()
+                .and_then(|c| c.as_ref().ok().cloned())
+                .filter(|_| leadership.is_shared())
+                .map(|client| (client, namespace));
+            let mut history = crate::cluster_history::ClusterHistory::default();
+            let mut was_leading = false;
+            let mut follow = Following::default();
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
+                let leading = leadership.is_leader();
+                if !leading {
+                    was_leading = false;
+                    let published = match &home {
+                        Some(home) => follow.fresh(home, interval).await,
+                        None => None,
+                    };
+                    let results = match published {
+                        Some(hosts) => hosts,
+                        // No leader publishes: show this replica's own probes, keep nothing.
+                        None => {
+                            let mut results = probe_all(&hosts, &clients, &members).await;
+                            history.record(&mut results);
+                            results
+                        }
+                    };
+                    if tx.send(Arc::new(results)).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                if !was_leading {
+                    // Start from what the hosts kept (a previous run, the previous leader),
+                    // and count rounds on from the last one published.
+                    history = seeded_history(&hosts, &clients).await;
+                    if let Some(home) = &home {
+                        follow.round = read_published(home).await.map(|r| r.round).unwrap_or(0);
+                    }
+                    was_leading = true;
+                }
                 let mut results = probe_all(&hosts, &clients, &members).await;
                 for (host, cluster, change) in history.record(&mut results) {
                     let client = hosts
@@ -233,6 +273,25 @@ impl HostMonitor {
                                 tracing::debug!(%host, %cluster, %error, "cluster history not kept on the host");
                             }
                         });
+                    }
+                }
+                if let Some(home) = &home {
+                    follow.round += 1;
+                    let published = tokio::time::timeout(
+                        PROBE_TIMEOUT,
+                        crate::replicas::shared_health::publish(
+                            &home.0,
+                            &home.1,
+                            follow.round,
+                            leadership.identity(),
+                            &results,
+                        ),
+                    )
+                    .await;
+                    if !matches!(published, Ok(Ok(()))) {
+                        tracing::debug!(
+                            "this round's host health was not published for the other replicas"
+                        );
                     }
                 }
                 if tx.send(Arc::new(results)).is_err() {
@@ -262,6 +321,60 @@ impl HostMonitor {
         if self.rx.changed().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+}
+
+/// The cluster history as the hosts kept it (a previous run, the previous leader).
+async fn seeded_history(
+    hosts: &[HostSpec],
+    clients: &[Result<Client, ProbeFailure>],
+) -> crate::cluster_history::ClusterHistory {
+    let mut history = crate::cluster_history::ClusterHistory::default();
+    for (host, client) in hosts.iter().zip(clients) {
+        if let Ok(client) = client
+            && let Ok(Ok(kept)) =
+                tokio::time::timeout(PROBE_TIMEOUT, crate::cluster_history::load(client)).await
+        {
+            history.seed(&host.name, &kept);
+        }
+    }
+    history
+}
+
+/// The first host's client and the replica namespace on it.
+type Home = (Client, String);
+
+async fn read_published(home: &Home) -> Option<crate::replicas::shared_health::PublishedRound> {
+    tokio::time::timeout(
+        PROBE_TIMEOUT,
+        crate::replicas::shared_health::read(&home.0, &home.1),
+    )
+    .await
+    .ok()?
+    .ok()?
+}
+
+/// A follower's view of the leader's publications.
+#[derive(Default)]
+struct Following {
+    /// The last round seen (or, leading, published) and since when it was the last.
+    round: u64,
+    since: Option<Instant>,
+}
+
+impl Following {
+    /// The leader's latest round, unless it has not moved on for three rounds and a probe's
+    /// wait (the leader stopped, or cannot write).
+    async fn fresh(&mut self, home: &Home, interval: Duration) -> Option<Vec<HostHealth>> {
+        let published = read_published(home).await?;
+        if published.round != self.round || self.since.is_none() {
+            self.round = published.round;
+            self.since = Some(Instant::now());
+        }
+        let patience = interval * 3 + PROBE_TIMEOUT * 2;
+        self.since
+            .is_some_and(|at| at.elapsed() < patience)
+            .then_some(published.hosts)
     }
 }
 

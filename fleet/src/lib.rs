@@ -14,6 +14,7 @@ pub mod kubesphere;
 pub mod member_checks;
 pub mod member_reach;
 pub mod multihost;
+pub mod replicas;
 pub mod writes;
 
 /// The client type the domain functions take, for callers that do not depend on kube.

@@ -23,7 +23,7 @@ use crate::kubeconfig_check::check_kubeconfig;
 use crate::kubesphere::Cluster;
 
 /// What the console saw when it called a member.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum MemberReach {
     Reachable { round_trip_ms: u64 },
     Unreachable(ProbeFailure),

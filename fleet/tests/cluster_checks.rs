@@ -272,7 +272,8 @@ async fn a_background_job_reports_its_steps_to_its_owner_only() {
     use fleet::clusters::jobs::{ClusterJobs, JobKind, JobState};
     let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
     let member = common::kubesphere("member", ClusterRole::Member, SECRET).await;
-    let jobs = ClusterJobs::new(vec![common::host_link(&host).await]);
+    let records = fleet::replicas::JobRecords::new(None, "kubesphere-system", "replica".into());
+    let jobs = ClusterJobs::new(vec![common::host_link(&host).await], records);
     assert!(
         jobs.start(
             JobKind::Check,
@@ -291,11 +292,12 @@ async fn a_background_job_reports_its_steps_to_its_owner_only() {
         )
         .unwrap();
     assert!(
-        jobs.view(&id, "mallory").is_none(),
+        jobs.view(&id, "mallory").await.is_none(),
         "another user cannot read the job"
     );
     let done = common::eventually(10, async || {
         jobs.view(&id, "admin")
+            .await
             .filter(|v| v.state != JobState::Running)
     })
     .await;

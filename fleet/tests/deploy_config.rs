@@ -67,6 +67,42 @@ fn the_base_configuration_is_the_one_the_deployment_runs() {
         Some(u64::from(config.listen.port())),
         "the probes and the Service reach the port the console listens on"
     );
+    // The replicas coordinate in the pods' own namespace, where the least-privilege overlay
+    // lets them hold the Lease and keep job records.
+    let deployment = yaml("base/deployment.yaml");
+    assert_eq!(
+        deployment["metadata"]["namespace"].as_str(),
+        Some(config.replica_namespace.as_str())
+    );
+    let roles = std::fs::read_to_string(deploy("overlays/least-privilege/roles.yaml")).unwrap();
+    let replica_role = roles
+        .split("\n---\n")
+        .map(|doc| serde_norway::from_str::<Value>(doc).unwrap())
+        .find(|doc| {
+            doc["kind"].as_str() == Some("Role")
+                && doc["metadata"]["namespace"].as_str() == Some(config.replica_namespace.as_str())
+        })
+        .expect("a Role in the replica namespace");
+    let grants = |resource: &str, verb: &str| {
+        replica_role["rules"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|rule| {
+                let has = |key: &str, want: &str| {
+                    rule[key]
+                        .as_sequence()
+                        .is_some_and(|l| l.iter().any(|v| v.as_str() == Some(want)))
+                };
+                has("resources", resource) && has("verbs", verb)
+            })
+    };
+    for verb in ["get", "create", "update"] {
+        assert!(grants("leases", verb), "leases: {verb}");
+    }
+    for verb in ["get", "list", "create", "update", "patch", "delete"] {
+        assert!(grants("configmaps", verb), "configmaps: {verb}");
+    }
 }
 
 #[test]
@@ -94,6 +130,7 @@ fn the_other_hosts_configuration_names_the_mounted_kubeconfig() {
     let names: Vec<&str> = config.hosts.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["host", "prod"]);
     assert_eq!(config.probe_interval, Duration::from_secs(10));
+    assert_eq!(config.replica_namespace, "tandem-system");
     match &config.hosts[1].credentials {
         HostCredentials::Kubeconfig { context, .. } => {
             assert_eq!(context.as_deref(), Some("tandem@prod"));

@@ -17,6 +17,8 @@ const CONFIG_HELP: &str = "\
 CONFIGURATION FILE (YAML):
   listen: 127.0.0.1:3000          # optional; --listen overrides it
   probeIntervalSeconds: 5         # optional; how often each host is probed
+  replicaNamespace: kubesphere-system  # optional; where, on the first host, replicas keep
+                                  #   their leader Lease and job records
   memberAddresses:                # optional; where members may be (default: anywhere but
     allow: [10.20.0.0/16]         #   metadata, link-local and this console's address)
     deny: [10.20.99.0/24]

@@ -24,12 +24,32 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
     };
     leptos_options.site_addr = config.listen;
 
-    let monitor = HostMonitor::start(&config);
+    let iam = fleet::iam::Iam::start(&config).await;
+    // Replicas share the fleet's background work through a Lease on the first host, and
+    // their jobs through records beside it.
+    let identity = fleet::replicas::replica_identity();
+    let home = config.hosts.first().and_then(|first| {
+        iam.host_clients()
+            .into_iter()
+            .find(|(name, _)| *name == first.name)
+            .map(|(_, client)| client)
+    });
+    let leadership = match &home {
+        Some(client) => fleet::replicas::Leadership::start(
+            client.clone(),
+            &config.replica_namespace,
+            identity.clone(),
+        ),
+        None => fleet::replicas::Leadership::alone(identity.clone()),
+    };
+    tracing::info!(replica = %identity, "this console replica");
+    let monitor = HostMonitor::start_shared(&config, leadership.clone());
     let (links, problems) = fleet::clusters::HostLink::from_config(&config).await;
     for problem in problems {
         tracing::warn!(%problem, "clusters cannot be added to this host");
     }
-    let iam = fleet::iam::Iam::start(&config).await;
+    let records = fleet::replicas::JobRecords::new(home, &config.replica_namespace, identity);
+    spawn_job_sweeper(records.clone(), leadership.clone());
     let federation = fleet::multihost::FederationMonitor::start(
         iam.host_clients(),
         std::sync::Arc::new(config.member_address_policy()),
@@ -38,7 +58,7 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
         hosts: monitor,
         iam,
         federation,
-        clusters: fleet::clusters::jobs::ClusterJobs::new(links),
+        clusters: fleet::clusters::jobs::ClusterJobs::new(links, records),
         secure_cookies: config.cookies_secure(),
     };
     let router = router(leptos_options, state);
@@ -53,13 +73,60 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
         })?;
     tracing::info!("Tandem console on http://{}", config.listen);
     eprintln!("Tandem console on http://{}", config.listen);
-    axum::serve(
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let signalled = {
+        let (stopping, leadership) = (stopping.clone(), leadership.clone());
+        async move {
+            crate::demo::shutdown_signal().await;
+            tracing::info!("stopping: no new connections; in-flight requests may finish");
+            stopping.notify_one();
+            // Give the Lease up now, not after the last request: another replica takes the
+            // background work over while this one drains.
+            tokio::spawn(async move { leadership.release(RELEASE_WAIT).await });
+        }
+    };
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(crate::demo::shutdown_signal())
-    .await
-    .map_err(|e| format!("server stopped: {e}"))
+    .with_graceful_shutdown(signalled);
+    let result = tokio::select! {
+        served = server => served.map_err(|e| format!("server stopped: {e}")),
+        _ = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running at the end of the grace period were cut off");
+            Ok(())
+        }
+    };
+    // Released already unless the signal never came (the server failed); idempotent.
+    leadership.release(RELEASE_WAIT).await;
+    result
+}
+
+/// How long in-flight requests may run after SIGTERM (the manifests give the pod 30 s).
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+/// Longest wait for the Lease release to be written.
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// On the leader, every few seconds: jobs of replicas that stopped are marked abandoned,
+/// old records deleted.
+fn spawn_job_sweeper(
+    records: fleet::replicas::JobRecords,
+    leadership: fleet::replicas::Leadership,
+) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3));
+        loop {
+            ticker.tick().await;
+            if leadership.is_leader()
+                && let Err(error) = records.sweep().await
+            {
+                tracing::debug!(%error, "job records not swept");
+            }
+        }
+    });
 }
 
 pub fn router(leptos_options: LeptosOptions, state: ConsoleState) -> Router {

@@ -7,8 +7,8 @@ use std::pin::Pin;
 
 use kube::api::Patch;
 use kube::{Api, Resource};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// One object a join or removal touched: where, what, and how it went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,7 +21,29 @@ pub struct ActionReport {
     pub result: ActionResult,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An [`ActionReport`] as a job record keeps it (`replicas::job_records`).
+#[derive(Deserialize)]
+struct StoredActionReport {
+    side: String,
+    object: String,
+    #[serde(flatten)]
+    result: ActionResult,
+}
+
+// By hand: a derive would tie the `&'static str` to the input's lifetime.
+impl<'de> Deserialize<'de> for ActionReport {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = StoredActionReport::deserialize(d)?;
+        Ok(Self {
+            side: crate::replicas::known_str(&r.side, &["member", "host"])
+                .map_err(serde::de::Error::custom)?,
+            object: r.object,
+            result: r.result,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "result", content = "detail")]
 pub enum ActionResult {
     Created,

@@ -110,7 +110,7 @@ pub struct MemberAddressPolicy {
 }
 
 /// Why the console will not connect to a member's address.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "rule", rename_all = "kebab-case")]
 pub enum AddressRefusal {
     #[error("`{scheme}://` is not a way to reach a Kubernetes API server")]
@@ -126,7 +126,10 @@ pub enum AddressRefusal {
     )]
     LinkLocal { ip: IpAddr },
     #[error("{ip} is {what}, not one machine's address")]
-    NotOneMachine { ip: IpAddr, what: &'static str },
+    NotOneMachine {
+        ip: IpAddr,
+        what: std::borrow::Cow<'static, str>,
+    },
     #[error("{address} is this console's own address")]
     Console { address: SocketAddr },
     #[error("{ip} is outside the member networks allowed ({allowed})")]
@@ -215,7 +218,10 @@ impl MemberAddressPolicy {
             });
         }
         if let Some(what) = not_one_machine(ip) {
-            return Err(AddressRefusal::NotOneMachine { ip, what });
+            return Err(AddressRefusal::NotOneMachine {
+                ip,
+                what: what.into(),
+            });
         }
         if self.console.iter().any(|own| {
             own.port() == address.port()

@@ -61,28 +61,28 @@ fn metadata_link_local_and_non_machine_addresses_are_refused_by_default() {
             "https://0.0.0.0:6443",
             AddressRefusal::NotOneMachine {
                 ip: "0.0.0.0".parse().unwrap(),
-                what: "the unspecified address",
+                what: "the unspecified address".into(),
             },
         ),
         (
             "https://[::]:6443",
             AddressRefusal::NotOneMachine {
                 ip: "::".parse().unwrap(),
-                what: "the unspecified address",
+                what: "the unspecified address".into(),
             },
         ),
         (
             "https://224.0.0.1:6443",
             AddressRefusal::NotOneMachine {
                 ip: "224.0.0.1".parse().unwrap(),
-                what: "a multicast address",
+                what: "a multicast address".into(),
             },
         ),
         (
             "https://255.255.255.255:6443",
             AddressRefusal::NotOneMachine {
                 ip: "255.255.255.255".parse().unwrap(),
-                what: "the broadcast address",
+                what: "the broadcast address".into(),
             },
         ),
         (

@@ -2,25 +2,33 @@
 //! records its steps and actions as they end. A job holds no kubeconfig once it is done —
 //! only what the reports say, which never includes a secret — and is readable by the person
 //! who started it only.
+//!
+//! Each job is also kept on the home host ([`crate::replicas::JobRecords`]), so a wizard
+//! served by another console replica follows it, and a job whose replica died shows failed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use serde::{Deserialize, Serialize};
+
 use super::{ActionReport, Candidate, HostLink, StepReport, check_cluster, join_cluster};
+use crate::replicas::{JobRecords, Phase};
 
 /// How long a finished job can still be read.
 const KEEP_FOR: Duration = Duration::from_secs(15 * 60);
 /// Jobs one person may have running at once.
 const RUNNING_PER_OWNER: usize = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum JobKind {
     Check,
     Join,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum JobState {
     Running,
     /// Checks only: every step passed (warnings allowed).
@@ -31,7 +39,7 @@ pub enum JobState {
 }
 
 /// What the wizard shows of a job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobView {
     pub id: String,
     pub kind: JobKind,
@@ -61,14 +69,24 @@ struct Job {
 pub struct ClusterJobs {
     hosts: Arc<Vec<HostLink>>,
     jobs: Arc<Mutex<HashMap<String, Job>>>,
+    records: JobRecords,
 }
 
+/// What a wizard shows of a job whose replica stopped before it ended.
+pub const ABANDONED: &str = "the console replica running this job stopped before it ended: \
+     look at the cluster's state on the clusters page, then run the checks again";
+
 impl ClusterJobs {
-    pub fn new(hosts: Vec<HostLink>) -> Self {
+    pub fn new(hosts: Vec<HostLink>, records: JobRecords) -> Self {
         Self {
             hosts: Arc::new(hosts),
             jobs: Arc::default(),
+            records,
         }
+    }
+
+    pub fn records(&self) -> &JobRecords {
+        &self.records
     }
 
     pub fn host(&self, name: &str) -> Option<&HostLink> {
@@ -98,6 +116,15 @@ impl ClusterJobs {
             .ok_or_else(|| JobError::UnknownHost(host.into()))?;
         let others = self.others(host);
         let id = job_id();
+        let first = JobView {
+            id: id.clone(),
+            kind,
+            host: host.into(),
+            cluster: candidate.name.clone(),
+            steps: Vec::new(),
+            actions: Vec::new(),
+            state: JobState::Running,
+        };
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
             jobs.retain(|_, j| j.finished.is_none_or(|at| at.elapsed() < KEEP_FOR));
@@ -112,27 +139,23 @@ impl ClusterJobs {
                 id.clone(),
                 Job {
                     owner: owner.into(),
-                    view: JobView {
-                        id: id.clone(),
-                        kind,
-                        host: host.into(),
-                        cluster: candidate.name.clone(),
-                        steps: Vec::new(),
-                        actions: Vec::new(),
-                        state: JobState::Running,
-                    },
+                    view: first.clone(),
                     finished: None,
                 },
             );
         }
+        let keeper = Arc::new(self.records.keep(record_kind(kind), &id, owner, &first));
         let jobs = self.jobs.clone();
         let job = id.clone();
         let watcher_jobs = self.jobs.clone();
         let watched = id.clone();
+        let (work_keeper, watcher_keeper) = (keeper.clone(), keeper);
         let work = tokio::spawn(async move {
+            let keeper = work_keeper;
             let update = |f: &mut dyn FnMut(&mut JobView)| {
                 if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
                     f(&mut j.view);
+                    keeper.update(&j.view);
                 }
             };
             let mut on_step = |s: &StepReport| update(&mut |v| v.steps.push(s.clone()));
@@ -169,6 +192,7 @@ impl ClusterJobs {
             if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
                 j.view.state = state;
                 j.finished = Some(Instant::now());
+                keeper.finish(&j.view);
             }
         });
         // A job that died (a bug) must not stay "running" and count against its owner.
@@ -182,17 +206,37 @@ impl ClusterJobs {
                 j.view.state =
                     JobState::Failed("the check stopped on an internal error; run it again".into());
                 j.finished = Some(Instant::now());
+                watcher_keeper.finish(&j.view);
             }
         });
         Ok(id)
     }
 
-    /// The job as it stands, if `owner` started it.
-    pub fn view(&self, id: &str, owner: &str) -> Option<JobView> {
-        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-        jobs.get(id)
-            .filter(|j| j.owner == owner)
-            .map(|j| j.view.clone())
+    /// The job as it stands, if `owner` started it: this replica's own, or one another
+    /// replica runs (or ran), from the home host.
+    pub async fn view(&self, id: &str, owner: &str) -> Option<JobView> {
+        let local = {
+            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            jobs.get(id)
+                .filter(|j| j.owner == owner)
+                .map(|j| j.view.clone())
+        };
+        if local.is_some() {
+            return local;
+        }
+        let remote = self.records.read::<JobView>(id, owner).await?;
+        let mut view = remote.payload;
+        if remote.phase == Phase::Abandoned && view.state == JobState::Running {
+            view.state = JobState::Failed(ABANDONED.into());
+        }
+        Some(view)
+    }
+}
+
+fn record_kind(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Check => "cluster-check",
+        JobKind::Join => "cluster-join",
     }
 }
 

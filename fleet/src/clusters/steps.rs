@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The checks, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckStep {
     /// Valid YAML, one usable context, no exec plugin / auth-provider / file path.
@@ -79,7 +79,7 @@ impl CheckStep {
 }
 
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Passed,
@@ -92,21 +92,29 @@ pub enum Verdict {
 }
 
 /// One step's result. Never holds a secret: summaries name fields and objects, not values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
     pub step: CheckStep,
     pub verdict: Verdict,
     /// What was found, in a sentence.
     pub summary: String,
     /// What to do about it, when there is something to do.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
-    #[serde(rename = "elapsedMs", serialize_with = "millis")]
+    #[serde(
+        rename = "elapsedMs",
+        serialize_with = "millis",
+        deserialize_with = "from_millis"
+    )]
     pub elapsed: Duration,
     /// The member address policy's refusal, when that is why the step failed: the console
     /// words it in the reader's language.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<super::AddressRefusal>,
+}
+
+fn from_millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

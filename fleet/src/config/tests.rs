@@ -68,6 +68,16 @@ fn defaults_listen_and_interval() {
     let config = result.unwrap();
     assert_eq!(config.listen, DEFAULT_LISTEN.parse().unwrap());
     assert_eq!(config.probe_interval, DEFAULT_PROBE_INTERVAL);
+    assert_eq!(config.replica_namespace, "kubesphere-system");
+}
+
+#[test]
+fn replica_namespace_must_be_a_namespace_name() {
+    expect_field_error(
+        "replicaNamespace: Tandem_System\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+        "replicaNamespace",
+        "existing namespace of the first host",
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! object compares it with ([`typed_round_trip`]).
 
 use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::coordination::v1 as coordination;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::api::rbac::v1 as rbac;
@@ -14,6 +15,7 @@ use super::{CRD_GROUP, RBAC_GROUP, ResourceKind};
 
 pub const APPS_GROUP: &str = "apps";
 pub const POLICY_GROUP: &str = "policy";
+pub const COORDINATION_GROUP: &str = "coordination.k8s.io";
 
 fn builtin(
     group: &str,
@@ -94,6 +96,9 @@ pub(super) fn kinds() -> Vec<ResourceKind> {
             true,
             true,
         ),
+        // Leader election among console replicas (fleet::leader): resourceVersion-checked
+        // replaces are all a Lease needs; nothing expires it but its readers.
+        builtin(COORDINATION_GROUP, "Lease", "leases", &[], true, false),
     ]
 }
 
@@ -131,6 +136,7 @@ pub fn typed_round_trip(kind: &ResourceKind, object: &Value) -> Option<Value> {
         (RBAC_GROUP, "RoleBinding") => round::<rbac::RoleBinding>(object),
         (APPS_GROUP, "Deployment") => round::<apps::Deployment>(object),
         (POLICY_GROUP, "PodDisruptionBudget") => round::<policy::PodDisruptionBudget>(object),
+        (COORDINATION_GROUP, "Lease") => round::<coordination::Lease>(object),
         _ => None,
     }
 }

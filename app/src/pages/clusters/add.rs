@@ -85,6 +85,7 @@ pub async fn cluster_job(id: String) -> Result<JobProgressView, ConsoleError> {
     state
         .clusters
         .view(&id, &principal.username)
+        .await
         .map(JobProgressView::from)
         .ok_or_else(|| {
             crate::auth::set_status(http::StatusCode::NOT_FOUND);

@@ -1,0 +1,306 @@
+//! Background jobs kept on the home host (the first configured host), so that any console
+//! replica can show a job another replica runs: one ConfigMap `tandem-job-<id>` per job, in
+//! the configuration's `replicaNamespace`. The replica running a job rewrites its record as
+//! steps end and beats every [`HEARTBEAT_EVERY`]; a record that stopped changing for
+//! [`STALE_AFTER`] while "running" belongs to a replica that died, and is shown (and, by the
+//! leader's sweep, written) as abandoned — never left running.
+//!
+//! Staleness is judged by how long *this* replica has seen the record unchanged (its
+//! resourceVersion), not by comparing the writer's clock with ours.
+//!
+//! Records never hold a secret: the payloads are the reports pages show.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Client;
+use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+/// Label naming a record's job kind (`cluster-check`, `cluster-join`, …).
+pub const JOB_LABEL: &str = "tandem.io/job";
+const NAME_PREFIX: &str = "tandem-job-";
+/// How often the running replica rewrites a record that did not otherwise change.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+/// A running record unchanged for this long belongs to a replica that stopped.
+pub const STALE_AFTER: Duration = Duration::from_secs(8);
+/// How long a finished record stays readable.
+pub const KEEP_FOR: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Running,
+    Finished,
+    /// Its replica stopped before the job ended.
+    Abandoned,
+}
+
+/// A job as kept on the host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    owner: String,
+    replica: String,
+    phase: Phase,
+    /// Changes on every heartbeat, so the resourceVersion does (an unchanged replace is not
+    /// a write on a real API server).
+    beat: u64,
+    /// Seconds since the epoch when the job ended (for retention only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ended_at: Option<u64>,
+    payload: serde_json::Value,
+}
+
+/// Another replica's (or an earlier life's) job, as read from the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteJob<T> {
+    pub payload: T,
+    pub phase: Phase,
+    /// The replica that ran (or runs) it.
+    pub replica: String,
+}
+
+/// The job records of the fleet, as this replica reads and writes them.
+#[derive(Clone)]
+pub struct JobRecords {
+    home: Option<Client>,
+    namespace: String,
+    replica: String,
+    /// Per record: the resourceVersion last seen and since when.
+    seen: Arc<Mutex<HashMap<String, (String, Instant)>>>,
+}
+
+fn record_name(id: &str) -> String {
+    format!("{NAME_PREFIX}{id}")
+}
+
+fn epoch_seconds(at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl JobRecords {
+    /// `home`: the cluster records are kept on, in `namespace`; `None` keeps jobs on this
+    /// replica only.
+    pub fn new(home: Option<Client>, namespace: &str, replica: String) -> Self {
+        Self {
+            home,
+            namespace: namespace.into(),
+            replica,
+            seen: Arc::default(),
+        }
+    }
+
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// Starts keeping the record of job `id` of this replica. Send each new payload to the
+    /// keeper; [`RecordKeeper::finish`] writes the last one.
+    pub fn keep<T: Serialize + Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        id: &str,
+        owner: &str,
+        first: &T,
+    ) -> RecordKeeper {
+        let (tx, rx) = watch::channel((to_value(first), Phase::Running));
+        if let Some(client) = self.home.clone() {
+            let api: Api<ConfigMap> = Api::namespaced(client, &self.namespace);
+            let stored = Stored {
+                owner: owner.into(),
+                replica: self.replica.clone(),
+                phase: Phase::Running,
+                beat: 0,
+                ended_at: None,
+                payload: serde_json::Value::Null,
+            };
+            tokio::spawn(write_loop(api, kind, record_name(id), stored, rx));
+        }
+        RecordKeeper { tx }
+    }
+
+    /// Job `id` as kept on the host, if `owner` started it. A record still "running" that
+    /// this replica has seen unchanged for [`STALE_AFTER`] is reported abandoned.
+    pub async fn read<T: DeserializeOwned>(&self, id: &str, owner: &str) -> Option<RemoteJob<T>> {
+        let client = self.home.clone()?;
+        let api: Api<ConfigMap> = Api::namespaced(client, &self.namespace);
+        let map = api.get_opt(&record_name(id)).await.ok()??;
+        let (stored, stale) = self.decode(&map)?;
+        if stored.owner != owner {
+            return None;
+        }
+        let phase = if stale {
+            Phase::Abandoned
+        } else {
+            stored.phase
+        };
+        Some(RemoteJob {
+            payload: serde_json::from_value(stored.payload).ok()?,
+            phase,
+            replica: stored.replica,
+        })
+    }
+
+    fn decode(&self, map: &ConfigMap) -> Option<(Stored, bool)> {
+        let name = map.metadata.name.clone()?;
+        let stored: Stored = serde_json::from_str(map.data.as_ref()?.get("record")?).ok()?;
+        let version = map.metadata.resource_version.clone().unwrap_or_default();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let since = match seen.get(&name) {
+            Some((v, at)) if *v == version => *at,
+            _ => {
+                seen.insert(name, (version, Instant::now()));
+                Instant::now()
+            }
+        };
+        let stale = stored.phase == Phase::Running
+            && stored.replica != self.replica
+            && since.elapsed() >= STALE_AFTER;
+        Some((stored, stale))
+    }
+
+    /// The leader's round: records of replicas that stopped are written abandoned, records
+    /// that ended more than [`KEEP_FOR`] ago are deleted. Returns how many were abandoned.
+    pub async fn sweep(&self) -> Result<usize, kube::Error> {
+        let Some(client) = self.home.clone() else {
+            return Ok(0);
+        };
+        let api: Api<ConfigMap> = Api::namespaced(client, &self.namespace);
+        let list = api.list(&ListParams::default().labels(JOB_LABEL)).await?;
+        let now = epoch_seconds(SystemTime::now());
+        let mut abandoned = 0;
+        let mut present = Vec::new();
+        for mut map in list.items {
+            let Some(name) = map.metadata.name.clone() else {
+                continue;
+            };
+            present.push(name.clone());
+            let Some((mut stored, stale)) = self.decode(&map) else {
+                continue;
+            };
+            let ended_long_ago = stored
+                .ended_at
+                .is_some_and(|at| now.saturating_sub(at) > KEEP_FOR.as_secs());
+            if ended_long_ago {
+                let _ = api.delete(&name, &DeleteParams::default()).await;
+            } else if stale {
+                stored.phase = Phase::Abandoned;
+                stored.ended_at = Some(now);
+                map.data = Some(record_data(&stored));
+                // At the resourceVersion read: a replica that came back and wrote wins.
+                if api
+                    .replace(&name, &PostParams::default(), &map)
+                    .await
+                    .is_ok()
+                {
+                    tracing::warn!(job = %name, replica = %stored.replica, "a job's replica stopped; the job is marked abandoned");
+                    abandoned += 1;
+                }
+            }
+        }
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|name, _| present.contains(name));
+        Ok(abandoned)
+    }
+}
+
+fn to_value<T: Serialize>(payload: &T) -> serde_json::Value {
+    serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
+}
+
+fn record_data(stored: &Stored) -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "record".to_string(),
+        serde_json::to_string(stored).unwrap_or_default(),
+    )])
+}
+
+/// The running side of one record.
+pub struct RecordKeeper {
+    tx: watch::Sender<(serde_json::Value, Phase)>,
+}
+
+impl RecordKeeper {
+    pub fn update<T: Serialize>(&self, payload: &T) {
+        self.tx.send_replace((to_value(payload), Phase::Running));
+    }
+
+    pub fn finish<T: Serialize>(&self, payload: &T) {
+        self.tx.send_replace((to_value(payload), Phase::Finished));
+    }
+}
+
+/// Writes the newest payload whenever it changes, and beats while the job runs. Writes are
+/// replaces at the resourceVersion last written: a record another replica marked abandoned
+/// (this one was presumed dead) stays abandoned and this loop stops.
+async fn write_loop(
+    api: Api<ConfigMap>,
+    kind: &'static str,
+    name: String,
+    mut stored: Stored,
+    mut rx: watch::Receiver<(serde_json::Value, Phase)>,
+) {
+    let mut version: Option<String> = None;
+    loop {
+        let (payload, phase) = rx.borrow_and_update().clone();
+        stored.payload = payload;
+        stored.phase = phase;
+        stored.beat += 1;
+        if phase == Phase::Finished {
+            stored.ended_at = Some(epoch_seconds(SystemTime::now()));
+        }
+        let map = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                resource_version: version.clone(),
+                labels: Some(BTreeMap::from([
+                    (
+                        "app.kubernetes.io/managed-by".to_string(),
+                        "tandem".to_string(),
+                    ),
+                    (JOB_LABEL.to_string(), kind.to_string()),
+                ])),
+                ..Default::default()
+            },
+            data: Some(record_data(&stored)),
+            ..Default::default()
+        };
+        let written = match &version {
+            None => api.create(&PostParams::default(), &map).await,
+            Some(_) => api.replace(&name, &PostParams::default(), &map).await,
+        };
+        match written {
+            Ok(map) => version = map.metadata.resource_version,
+            Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => {
+                tracing::warn!(job = %name, "the job's record was changed by another replica; no longer kept");
+                return;
+            }
+            // The host is unreachable for now: the next change or beat tries again.
+            Err(error) => tracing::debug!(job = %name, %error, "job record not written"),
+        }
+        if phase == Phase::Finished && version.is_some() {
+            return;
+        }
+        tokio::select! {
+            changed = rx.changed() => {
+                if changed.is_err() && phase == Phase::Finished {
+                    return;
+                }
+                if changed.is_err() {
+                    // The job's keeper is gone without finishing (a crash): stop beating so
+                    // the record is seen abandoned.
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
+        }
+    }
+}

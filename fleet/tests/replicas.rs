@@ -1,0 +1,184 @@
+//! Several console replicas on one fleet: one leads the background work through a Lease,
+//! a replica that stops gives it up (or loses it when the Lease runs out), and a job one
+//! replica runs is followed, to its end or its replica's death, through another.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use fleet::replicas::{JobRecords, Leadership, Phase};
+use sandbox::ClusterRole;
+
+const SECRET: &str = "replicas-test-secret-0123456789";
+const NS: &str = "kubesphere-system";
+
+/// Runs `start` on a runtime of its own, as another process would: dropping the returned
+/// runtime stops everything it started at once, like `kill -9`.
+fn elsewhere<T: Send + 'static>(
+    start: impl FnOnce() -> T + Send + 'static,
+) -> (tokio::runtime::Runtime, T) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let value = runtime.block_on(async { start() });
+        (runtime, value)
+    })
+    .join()
+    .unwrap()
+}
+
+fn leaders(all: &[&Leadership]) -> usize {
+    all.iter().filter(|l| l.is_leader()).count()
+}
+
+#[tokio::test]
+async fn one_replica_leads_and_another_takes_over_when_it_dies() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let client_a = common::client(&host).await;
+    let (runtime_a, a) = elsewhere(move || Leadership::start(client_a, NS, "replica-a".into()));
+    common::eventually(5, async || a.is_leader().then_some(())).await;
+    let b = Leadership::start(common::client(&host).await, NS, "replica-b".into());
+    // Both agree on who leads, and it stays one (renewals do not flap).
+    common::eventually(3, async || {
+        (b.view().holder.as_deref() == Some("replica-a")).then_some(())
+    })
+    .await;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(leaders(&[&a, &b]), 1, "exactly one leader");
+        assert!(a.is_leader());
+    }
+
+    // The leader dies without a word (kill -9): B waits the Lease out, then leads.
+    let died = Instant::now();
+    runtime_a.shutdown_background();
+    common::eventually(16, async || b.is_leader().then_some(())).await;
+    let took = died.elapsed();
+    assert!(took <= Duration::from_secs(15), "took over after {took:?}");
+    assert!(
+        took >= Duration::from_secs(5),
+        "an unexpired Lease was taken after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_released_lease_is_taken_within_two_seconds() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let first = Leadership::start(common::client(&host).await, NS, "first".into());
+    common::eventually(5, async || first.is_leader().then_some(())).await;
+    let second = Leadership::start(common::client(&host).await, NS, "second".into());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!second.is_leader(), "the holder renews; nobody else leads");
+
+    let released = Instant::now();
+    first.release(Duration::from_secs(2)).await;
+    assert!(!first.is_leader());
+    common::eventually(3, async || second.is_leader().then_some(())).await;
+    assert!(
+        released.elapsed() <= Duration::from_secs(2),
+        "took {:?}",
+        released.elapsed()
+    );
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    steps: Vec<String>,
+}
+
+#[tokio::test]
+async fn a_job_is_followed_through_another_replica_to_its_end() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let a = JobRecords::new(Some(common::client(&host).await), NS, "replica-a".into());
+    let b = JobRecords::new(Some(common::client(&host).await), NS, "replica-b".into());
+
+    let mut progress = Progress { steps: vec![] };
+    let keeper = a.keep("cluster-join", "0123abcd", "admin", &progress);
+    for step in ["kubeconfig", "connection", "permissions"] {
+        progress.steps.push(step.into());
+        keeper.update(&progress);
+        let seen = progress.clone();
+        common::eventually(5, async || {
+            b.read::<Progress>("0123abcd", "admin")
+                .await
+                .filter(|j| j.payload == seen && j.phase == Phase::Running)
+        })
+        .await;
+    }
+    assert!(
+        b.read::<Progress>("0123abcd", "mallory").await.is_none(),
+        "only the person who started a job reads it"
+    );
+    keeper.finish(&progress);
+    let done = common::eventually(5, async || {
+        b.read::<Progress>("0123abcd", "admin")
+            .await
+            .filter(|j| j.phase == Phase::Finished)
+    })
+    .await;
+    assert_eq!(done.payload, progress);
+    assert_eq!(done.replica, "replica-a");
+    // A finished job is not "abandoned" by the leader's sweep.
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    assert_eq!(b.sweep().await.unwrap(), 0);
+    assert_eq!(
+        b.read::<Progress>("0123abcd", "admin").await.unwrap().phase,
+        Phase::Finished
+    );
+}
+
+#[tokio::test]
+async fn a_job_whose_replica_died_is_shown_abandoned_never_running() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let client_a = common::client(&host).await;
+    let b = JobRecords::new(Some(common::client(&host).await), NS, "replica-b".into());
+    let (runtime_a, _keeper) = elsewhere(move || {
+        let a = JobRecords::new(Some(client_a), NS, "replica-a".into());
+        a.keep(
+            "cluster-join",
+            "feedc0de",
+            "admin",
+            &Progress {
+                steps: vec!["kubeconfig".into()],
+            },
+        )
+    });
+    common::eventually(5, async || {
+        b.read::<Progress>("feedc0de", "admin")
+            .await
+            .filter(|j| j.phase == Phase::Running)
+    })
+    .await;
+    // Alive, it beats: still running well past the staleness limit.
+    tokio::time::sleep(fleet::replicas::job_records::STALE_AFTER + Duration::from_secs(2)).await;
+    assert_eq!(
+        b.read::<Progress>("feedc0de", "admin").await.unwrap().phase,
+        Phase::Running
+    );
+    assert_eq!(b.sweep().await.unwrap(), 0);
+
+    let died = Instant::now();
+    runtime_a.shutdown_background();
+    let seen = common::eventually(15, async || {
+        b.read::<Progress>("feedc0de", "admin")
+            .await
+            .filter(|j| j.phase == Phase::Abandoned)
+    })
+    .await;
+    assert_eq!(seen.payload.steps, ["kubeconfig"]);
+    assert!(
+        died.elapsed() < Duration::from_secs(13),
+        "{:?}",
+        died.elapsed()
+    );
+    // The leader's sweep writes it, so a replica that never saw it running agrees.
+    assert_eq!(b.sweep().await.unwrap(), 1);
+    let c = JobRecords::new(Some(common::client(&host).await), NS, "replica-c".into());
+    assert_eq!(
+        c.read::<Progress>("feedc0de", "admin").await.unwrap().phase,
+        Phase::Abandoned
+    );
+}
