@@ -37,6 +37,9 @@ pub struct ConsoleConfig {
     /// `replicaNamespace`: where, on the first host, replicas keep the leader Lease, the
     /// published host health and the job records (`fleet::replicas`).
     pub replica_namespace: String,
+    /// `metricsListen`: where `/metrics` is served for Prometheus, apart from the pages (it
+    /// names hosts and clusters, and needs no session). `None`: not served.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ConsoleConfig {
@@ -138,6 +141,7 @@ struct RawConfig {
     secure_cookies: Option<bool>,
     member_addresses: Option<member_addresses::RawMemberAddresses>,
     replica_namespace: Option<String>,
+    metrics_listen: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +187,24 @@ impl ConsoleConfig {
                 "write it as IP:PORT, for example 127.0.0.1:3000 or 0.0.0.0:3000",
             )
         })?;
+
+        let metrics_listen = match raw.metrics_listen.as_deref() {
+            None => None,
+            Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
+                field_err(
+                    "metricsListen",
+                    format!("`{text}` is not an address and port"),
+                    "write it as IP:PORT, for example 0.0.0.0:9090, or leave it out to serve no metrics",
+                )
+            })?),
+        };
+        if metrics_listen.is_some_and(|m| m.port() == listen.port() && m.port() != 0) {
+            return Err(field_err(
+                "metricsListen",
+                format!("port {} is the console's own (`listen`)", listen.port()),
+                "give /metrics a port of its own, for example 9090",
+            ));
+        }
 
         let probe_interval = match raw.probe_interval_seconds {
             None => DEFAULT_PROBE_INTERVAL,
@@ -307,6 +329,7 @@ impl ConsoleConfig {
             hosts,
             member_addresses,
             replica_namespace,
+            metrics_listen,
         })
     }
 }
@@ -351,7 +374,7 @@ fn deserialize(file: &Path, text: &str) -> Result<RawConfig, ConfigError> {
         } else if path.contains(['.', '[']) {
             "remove it or correct its spelling; a host knows `name`, `kubeconfig`, `context` and `inCluster`"
         } else {
-            "remove it or correct its spelling; the known fields are `listen`, `probeIntervalSeconds`, `secureCookies`, `memberAddresses`, `replicaNamespace` and `hosts`"
+            "remove it or correct its spelling; the known fields are `listen`, `probeIntervalSeconds`, `secureCookies`, `memberAddresses`, `replicaNamespace`, `metricsListen` and `hosts`"
         };
         ConfigError::Field {
             file: file.to_path_buf(),

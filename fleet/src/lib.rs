@@ -13,6 +13,7 @@ pub mod kubeconfig_check;
 pub mod kubesphere;
 pub mod member_checks;
 pub mod member_reach;
+pub mod metrics;
 pub mod multihost;
 pub mod replicas;
 pub mod writes;

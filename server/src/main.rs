@@ -3,6 +3,7 @@
 mod clusters_cli;
 mod demo;
 mod locale;
+mod metrics;
 mod security;
 mod serve;
 mod session;
@@ -19,6 +20,7 @@ CONFIGURATION FILE (YAML):
   probeIntervalSeconds: 5         # optional; how often each host is probed
   replicaNamespace: kubesphere-system  # optional; where, on the first host, replicas keep
                                   #   their leader Lease and job records
+  metricsListen: 0.0.0.0:9090     # optional; Prometheus /metrics on a port of its own
   memberAddresses:                # optional; where members may be (default: anywhere but
     allow: [10.20.0.0/16]         #   metadata, link-local and this console's address)
     deny: [10.20.99.0/24]
@@ -83,6 +85,9 @@ struct ServeArgs {
     /// Address and port to listen on, overriding the configuration file.
     #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<SocketAddr>,
+    /// Serve Prometheus `/metrics` on this address and port, overriding the configuration.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Args, Debug)]
@@ -182,6 +187,9 @@ async fn serve_command(args: ServeArgs) -> Result<(), String> {
         Ok(mut config) => {
             if let Some(listen) = args.listen {
                 config.listen = listen;
+            }
+            if let Some(metrics) = args.metrics_listen {
+                config.metrics_listen = Some(metrics);
             }
             serve::run(config).await
         }

@@ -61,7 +61,23 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
         clusters: fleet::clusters::jobs::ClusterJobs::new(links, records),
         secure_cookies: config.cookies_secure(),
     };
-    let router = router(leptos_options, state);
+    let metrics = crate::metrics::Metrics::new();
+    if let Some(address) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            format!(
+                "cannot listen on {address} for /metrics: {e}. Fix: choose a free port with --metrics-listen or `metricsListen:` in the configuration file"
+            )
+        })?;
+        let metrics_router =
+            crate::metrics::router(metrics.clone(), state.clone(), leadership.clone());
+        tracing::info!("Prometheus metrics on http://{address}/metrics");
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, metrics_router).await {
+                tracing::error!(%error, "the /metrics listener stopped");
+            }
+        });
+    }
+    let router = router(leptos_options, state, metrics);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -129,7 +145,11 @@ fn spawn_job_sweeper(
     });
 }
 
-pub fn router(leptos_options: LeptosOptions, state: ConsoleState) -> Router {
+pub fn router(
+    leptos_options: LeptosOptions,
+    state: ConsoleState,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+) -> Router {
     let monitor = state.hosts.clone();
     let session_state = state.clone();
     let routes = generate_route_list(App);
@@ -159,6 +179,10 @@ pub fn router(leptos_options: LeptosOptions, state: ConsoleState) -> Router {
         .layer(middleware::from_fn(crate::locale::chosen_language))
         .layer(middleware::from_fn(crate::security::reject_cross_site))
         .layer(middleware::from_fn(crate::security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::measure,
+        ))
         .with_state(leptos_options)
 }
 

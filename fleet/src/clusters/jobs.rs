@@ -189,6 +189,7 @@ impl ClusterJobs {
                 }
             };
             drop(candidate); // the kubeconfig goes with it
+            crate::metrics::job_ended(record_kind(kind), outcome(&state));
             if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
                 j.view.state = state;
                 j.finished = Some(Instant::now());
@@ -203,6 +204,7 @@ impl ClusterJobs {
                     .unwrap_or_else(|p| p.into_inner())
                     .get_mut(&watched)
             {
+                crate::metrics::job_ended(record_kind(j.view.kind), "crashed");
                 j.view.state =
                     JobState::Failed("the check stopped on an internal error; run it again".into());
                 j.finished = Some(Instant::now());
@@ -230,6 +232,15 @@ impl ClusterJobs {
             view.state = JobState::Failed(ABANDONED.into());
         }
         Some(view)
+    }
+}
+
+fn outcome(state: &JobState) -> &'static str {
+    match state {
+        JobState::Running => "running",
+        JobState::Passed => "passed",
+        JobState::Failed(_) => "failed",
+        JobState::Joined => "joined",
     }
 }
 

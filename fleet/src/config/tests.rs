@@ -72,6 +72,27 @@ fn defaults_listen_and_interval() {
 }
 
 #[test]
+fn metrics_get_a_port_of_their_own() {
+    let (_dir, result) = load(
+        "metricsListen: 0.0.0.0:9090\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+    );
+    assert_eq!(
+        result.unwrap().metrics_listen,
+        Some("0.0.0.0:9090".parse().unwrap())
+    );
+    expect_field_error(
+        "listen: 0.0.0.0:3000\nmetricsListen: 0.0.0.0:3000\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+        "metricsListen",
+        "a port of its own",
+    );
+    expect_field_error(
+        "metricsListen: metrics\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
+        "metricsListen",
+        "IP:PORT",
+    );
+}
+
+#[test]
 fn replica_namespace_must_be_a_namespace_name() {
     expect_field_error(
         "replicaNamespace: Tandem_System\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",

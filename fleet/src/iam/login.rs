@@ -73,6 +73,28 @@ pub async fn password_login(
     attempt: LoginAttempt<'_>,
     now: SystemTime,
 ) -> Result<IssuedSession, LoginError> {
+    let result = check_login(client, settings, attempt, now).await;
+    crate::metrics::login(match &result {
+        Ok(_) => "success",
+        Err(LoginError::IncorrectPassword { locked_now }) => {
+            if *locked_now {
+                crate::metrics::COUNTERS.lockouts.inc();
+            }
+            "failure"
+        }
+        Err(LoginError::Locked { .. }) => "locked",
+        Err(LoginError::NotActive) => "disabled",
+        Err(LoginError::Cluster(_)) => "error",
+    });
+    result
+}
+
+async fn check_login(
+    client: &Client,
+    settings: &AuthSettings,
+    attempt: LoginAttempt<'_>,
+    now: SystemTime,
+) -> Result<IssuedSession, LoginError> {
     if attempt.username.is_empty() || attempt.password.is_empty() {
         return Err(LoginError::IncorrectPassword { locked_now: false });
     }

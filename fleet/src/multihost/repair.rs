@@ -329,6 +329,15 @@ impl FederationMonitor {
 }
 
 fn finish(monitor: &FederationMonitor, key: &ObjectKey, outcome: RepairOutcome) {
+    crate::metrics::job_ended(
+        "repair",
+        match &outcome {
+            RepairOutcome::Running => "running",
+            RepairOutcome::Done => "done",
+            RepairOutcome::Failed(_) => "failed",
+            RepairOutcome::Crashed => "crashed",
+        },
+    );
     if let Some(r) = monitor
         .shared
         .repairs

@@ -200,6 +200,12 @@ impl JobRecords {
                     .is_ok()
                 {
                     tracing::warn!(job = %name, replica = %stored.replica, "a job's replica stopped; the job is marked abandoned");
+                    let kind = match map.metadata.labels.as_ref().and_then(|l| l.get(JOB_LABEL)) {
+                        Some(k) if k == "cluster-check" => "cluster-check",
+                        Some(k) if k == "cluster-join" => "cluster-join",
+                        _ => "other",
+                    };
+                    crate::metrics::job_ended(kind, "abandoned");
                     abandoned += 1;
                 }
             }

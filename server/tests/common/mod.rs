@@ -177,10 +177,22 @@ pub fn serve(config: &std::path::Path, port: u16) -> Server {
 
 /// `tandem serve` as the pod `hostname` (its replica name starts so), its log to `log`.
 pub fn serve_as(config: &std::path::Path, port: u16, hostname: &str, log: Stdio) -> Server {
+    serve_with(config, port, hostname, log, &[])
+}
+
+/// [`serve_as`] with more arguments for `tandem serve`.
+pub fn serve_with(
+    config: &std::path::Path,
+    port: u16,
+    hostname: &str,
+    log: Stdio,
+    args: &[&str],
+) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(["serve", "--config"])
         .arg(config)
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
         .env("RUST_LOG", "warn,fleet=info,tandem=info")
         .env("HOSTNAME", hostname)
         .stdout(Stdio::null())

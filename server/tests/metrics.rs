@@ -1,0 +1,152 @@
+//! Prometheus reads what happened: `/metrics` (on its own port) after a failed login, a good
+//! one and a join, with the fleet's hosts and members as labelled series.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{form_value, free_port, log_in, request, serve_with};
+use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+
+const SECRET: &str = "metrics-test-secret";
+const ADMIN_PASSWORD: &str = "Admin-Pass-1";
+
+/// The value of the series `name{labels}` exactly, or 0 when it is not there yet.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn scrape(port: u16) -> String {
+    let answer = request(port, "GET", "/metrics", "", "");
+    assert_eq!(answer.status, 200);
+    answer.body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn counters_move_with_logins_and_joins() {
+    let host = SandboxCluster::start("host").await.unwrap();
+    let member = SandboxCluster::start("member").await.unwrap();
+    for (cluster, role) in [(&host, ClusterRole::Host), (&member, ClusterRole::Member)] {
+        cluster
+            .install_kubesphere(&KubeSphereInstall {
+                role,
+                jwt_secret: SECRET.into(),
+                admin_password: (role == ClusterRole::Host).then(|| ADMIN_PASSWORD.into()),
+            })
+            .unwrap();
+    }
+    host.run_cluster_controller(Duration::from_secs(1));
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = host.write_kubeconfig(dir.path()).unwrap();
+    let config = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: {}\n",
+            kubeconfig.display()
+        ),
+    )
+    .unwrap();
+    let (port, metrics) = (free_port(), free_port());
+    let metrics_at = format!("127.0.0.1:{metrics}");
+    let _server = serve_with(
+        &config,
+        port,
+        "tandem",
+        Stdio::null(),
+        &["--metrics-listen", &metrics_at],
+    );
+    assert_eq!(
+        request(port, "GET", "/metrics", "", "").status,
+        404,
+        "the pages' port does not serve metrics"
+    );
+    let before = scrape(metrics);
+    assert!(before.contains("# TYPE tandem_logins counter"), "{before}");
+    assert_eq!(
+        value(&before, "tandem_host_up{host=\"host\"}"),
+        1.0,
+        "{before}"
+    );
+    assert_eq!(
+        value(&before, "tandem_leader"),
+        1.0,
+        "the one replica leads"
+    );
+
+    let refused = request(
+        port,
+        "POST",
+        "/api/login",
+        "",
+        "host=host&username=admin&password=wrong-password",
+    );
+    assert_ne!(refused.status, 200);
+    let cookie = log_in(port, "admin", ADMIN_PASSWORD);
+    let answer = request(
+        port,
+        "POST",
+        "/api/start_cluster_job",
+        &cookie,
+        &format!(
+            "mode=join&name=member&group=&provider=&description=&connection=direct&kubeconfig={}&context=",
+            form_value(&member.kubeconfig_yaml())
+        ),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    let joined = "tandem_jobs_total{kind=\"cluster-join\",outcome=\"joined\"}";
+    let mut after = String::new();
+    for _ in 0..300 {
+        after = scrape(metrics);
+        if value(&after, joined) >= 1.0
+            && value(
+                &after,
+                "tandem_member_ready{host=\"host\",cluster=\"member\"}",
+            ) == 1.0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(value(&after, joined), 1.0, "{after}");
+    assert_eq!(
+        value(&after, "tandem_logins_total{outcome=\"failure\"}"),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(
+        value(&after, "tandem_logins_total{outcome=\"success\"}"),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(
+        value(
+            &after,
+            "tandem_member_ready{host=\"host\",cluster=\"member\"}"
+        ),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(
+        value(&after, "tandem_member_up{host=\"host\",cluster=\"member\"}"),
+        1.0,
+        "{after}"
+    );
+    assert!(
+        value(
+            &after,
+            "tandem_http_request_duration_seconds_count{route=\"/api/start_cluster_job\",method=\"POST\"}"
+        ) >= 1.0,
+        "{after}"
+    );
+    // The failed login answered 401 or 422: counted as a server-function error of its kind.
+    assert!(
+        after.contains("tandem_server_function_errors_total{function=\"login\""),
+        "{after}"
+    );
+    assert!(after.ends_with("# EOF\n"), "OpenMetrics text ends so");
+}
