@@ -96,7 +96,7 @@ impl FleetGauges {
         // Series that exist from the start, at 0: a rate over them works before the first
         // event, and a dashboard shows "none" rather than "no data".
         for outcome in ["success", "failure", "locked", "disabled", "error"] {
-            COUNTERS.logins.get_or_create(&LoginLabels { outcome });
+            let _ = COUNTERS.logins.get_or_create(&LoginLabels { outcome });
         }
         for (kind, outcome) in [
             ("cluster-check", "passed"),
@@ -106,7 +106,7 @@ impl FleetGauges {
             ("repair", "done"),
             ("repair", "failed"),
         ] {
-            COUNTERS.jobs.get_or_create(&JobLabels { kind, outcome });
+            let _ = COUNTERS.jobs.get_or_create(&JobLabels { kind, outcome });
         }
         registry.register(
             "tandem_logins",
