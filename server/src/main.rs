@@ -49,6 +49,22 @@ EXAMPLES:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines are written to stderr: `text` for people, `json` (one object a line,
+    /// with the time, level, target, message and fields) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "TANDEM_LOG_FORMAT",
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,13 +146,20 @@ fn main() -> ExitCode {
         Command::Clusters(_) => "off",
         _ => "info,tandem=info",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| default_filter.into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // Fields flattened next to the message, so collectors index them as columns.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
@@ -144,9 +167,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let cli_json = cli.log_format == LogFormat::Json;
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve_command(args).await,
+            Command::Serve(args) => serve_command(args, cli.log_format == LogFormat::Json).await,
             Command::Clusters(command) => clusters_cli::run(command).await,
             Command::Sandbox(args) => {
                 demo::sandbox_command(
@@ -160,6 +184,10 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(message) if cli_json => {
+            tracing::error!(%message, "tandem stopped");
+            ExitCode::FAILURE
+        }
         Err(message) => {
             eprintln!("tandem: {message}");
             ExitCode::FAILURE
@@ -167,7 +195,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve_command(args: ServeArgs) -> Result<(), String> {
+/// `json_logs`: stderr carries JSON lines only (no plain banner line).
+async fn serve_command(args: ServeArgs, json_logs: bool) -> Result<(), String> {
     // Keeps the demo clusters alive for as long as the console runs.
     let mut _demo_fleet = None;
     let mut scratch_dir = None;
@@ -191,7 +220,7 @@ async fn serve_command(args: ServeArgs) -> Result<(), String> {
             if let Some(metrics) = args.metrics_listen {
                 config.metrics_listen = Some(metrics);
             }
-            serve::run(config).await
+            serve::run(config, json_logs).await
         }
         Err(err) => Err(err.to_string()),
     };

@@ -11,7 +11,8 @@ use fleet::{ConsoleConfig, HostMonitor, HostState};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
-pub async fn run(config: ConsoleConfig) -> Result<(), String> {
+/// `json_logs`: stderr is for JSON log lines only, so the address is logged, not printed.
+pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
     // cargo-leptos bakes the site's names in at build time; a plain `cargo build` (tests,
     // tools) does not, and then the defaults of this workspace's metadata apply.
     let mut leptos_options = match get_configuration(None) {
@@ -88,7 +89,9 @@ pub async fn run(config: ConsoleConfig) -> Result<(), String> {
             )
         })?;
     tracing::info!("Tandem console on http://{}", config.listen);
-    eprintln!("Tandem console on http://{}", config.listen);
+    if !json_logs {
+        eprintln!("Tandem console on http://{}", config.listen);
+    }
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
     let signalled = {
         let (stopping, leadership) = (stopping.clone(), leadership.clone());

@@ -1,5 +1,6 @@
 //! Prometheus reads what happened: `/metrics` (on its own port) after a failed login, a good
-//! one and a join, with the fleet's hosts and members as labelled series.
+//! one and a join, with the fleet's hosts and members as labelled series; and a log collector
+//! reads JSON lines (`--log-format json`).
 
 mod common;
 
@@ -52,12 +53,13 @@ async fn counters_move_with_logins_and_joins() {
     .unwrap();
     let (port, metrics) = (free_port(), free_port());
     let metrics_at = format!("127.0.0.1:{metrics}");
-    let _server = serve_with(
+    let log = dir.path().join("tandem.log");
+    let server = serve_with(
         &config,
         port,
         "tandem",
-        Stdio::null(),
-        &["--metrics-listen", &metrics_at],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+        &["--metrics-listen", &metrics_at, "--log-format", "json"],
     );
     assert_eq!(
         request(port, "GET", "/metrics", "", "").status,
@@ -149,4 +151,20 @@ async fn counters_move_with_logins_and_joins() {
         "{after}"
     );
     assert!(after.ends_with("# EOF\n"), "OpenMetrics text ends so");
+
+    // Every line on stderr is one JSON object with a time, a level and a message.
+    drop(server);
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let mut started = false;
+    for line in lines.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        for field in ["timestamp", "level", "message", "target"] {
+            assert!(entry.get(field).is_some(), "no {field}: {line}");
+        }
+        started |= entry["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Tandem console on http://"));
+    }
+    assert!(started, "the start is logged: {lines}");
 }

@@ -195,6 +195,8 @@ pub fn serve_with(
         .args(args)
         .env("RUST_LOG", "warn,fleet=info,tandem=info")
         .env("HOSTNAME", hostname)
+        // What cargo-leptos bakes into the release binary; a test build has it from here.
+        .env("LEPTOS_OUTPUT_NAME", "tandem")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
