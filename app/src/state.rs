@@ -16,9 +16,22 @@ pub struct ConsoleState {
     pub clusters: fleet::clusters::jobs::ClusterJobs,
     /// Session cookies carry `Secure` (see `ConsoleConfig::cookies_secure`).
     pub secure_cookies: bool,
+    /// This replica's name, as its Events report it.
+    pub replica: String,
 }
 
 impl ConsoleState {
+    /// Records a change made through the console as an Event on `host` (in the background;
+    /// a host without the client or refusing the Event is logged, never an error here).
+    pub fn record(&self, host: &str, action: fleet::events::ConsoleAction) {
+        match self.iam.host(host).ok().and_then(|h| h.client().ok()) {
+            Some(client) => fleet::events::record(client.clone(), action, self.replica.clone()),
+            None => {
+                tracing::warn!(%host, reason = action.reason, "no client for the host: the action's Event was not written")
+            }
+        }
+    }
+
     /// The state of the running server; an error only if the binary forgot to provide it.
     pub fn current() -> Result<Self, ConsoleError> {
         leptos::prelude::use_context::<Self>()

@@ -6,6 +6,7 @@ pub mod certificate_expiry;
 pub mod cluster_history;
 pub mod clusters;
 pub mod config;
+pub mod events;
 pub mod health;
 pub mod iam;
 pub mod kept_data;

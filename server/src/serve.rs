@@ -49,7 +49,8 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
     for problem in problems {
         tracing::warn!(%problem, "clusters cannot be added to this host");
     }
-    let records = fleet::replicas::JobRecords::new(home, &config.replica_namespace, identity);
+    let records =
+        fleet::replicas::JobRecords::new(home, &config.replica_namespace, identity.clone());
     spawn_job_sweeper(records.clone(), leadership.clone());
     let federation = fleet::multihost::FederationMonitor::start(
         iam.host_clients(),
@@ -61,6 +62,7 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
         federation,
         clusters: fleet::clusters::jobs::ClusterJobs::new(links, records),
         secure_cookies: config.cookies_secure(),
+        replica: identity,
     };
     let metrics = crate::metrics::Metrics::new();
     if let Some(address) = config.metrics_listen {

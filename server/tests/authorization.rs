@@ -272,4 +272,101 @@ async fn every_server_function_checks_the_role() {
             assert_eq!(after, 401, "{who}'s token after logging out");
         }
     }
+
+    // Every change that went through is also an Event on the host, naming who made it; a
+    // refused one is not.
+    let events: Api<k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(c.clone(), "kubesphere-system");
+    let wanted = [
+        (
+            "UserCreated",
+            "User",
+            "new-admin",
+            "admin created user new-admin",
+        ),
+        (
+            "UserCreated",
+            "User",
+            "new-usermgr",
+            "usermgr created user new-usermgr",
+        ),
+        (
+            "UserRoleChanged",
+            "User",
+            "victim-admin",
+            "admin gave user victim-admin the platform role platform-self-provisioner",
+        ),
+        (
+            "UserDisabled",
+            "User",
+            "victim-usermgr",
+            "usermgr disabled user victim-usermgr",
+        ),
+        (
+            "UserPasswordSet",
+            "User",
+            "victim-admin",
+            "admin set a new password for user victim-admin",
+        ),
+        (
+            "UserDeleted",
+            "User",
+            "victim-admin",
+            "admin deleted user victim-admin",
+        ),
+        (
+            "WorkspaceCreated",
+            "WorkspaceTemplate",
+            "ws-admin",
+            "admin created workspace ws-admin",
+        ),
+        (
+            "WorkspaceMemberSet",
+            "WorkspaceTemplate",
+            "ws-team",
+            "regular gave provisioner the role viewer in workspace ws-team",
+        ),
+        (
+            "WorkspaceDeleted",
+            "WorkspaceTemplate",
+            "ws-admin",
+            "admin deleted workspace ws-admin",
+        ),
+    ];
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        seen = events
+            .list(&kube::api::ListParams::default().labels("app.kubernetes.io/managed-by=tandem"))
+            .await
+            .unwrap()
+            .items;
+        let has = |(reason, kind, name, message): &(&str, &str, &str, &str)| {
+            seen.iter().any(|e| {
+                e.reason.as_deref() == Some(*reason)
+                    && e.involved_object.kind.as_deref() == Some(*kind)
+                    && e.involved_object.name.as_deref() == Some(*name)
+                    && e.message.as_deref() == Some(*message)
+                    && e.reporting_component.as_deref() == Some("tandem")
+            })
+        };
+        if wanted.iter().all(has) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for w in &wanted {
+        assert!(
+            seen.iter()
+                .any(|e| e.reason.as_deref() == Some(w.0) && e.message.as_deref() == Some(w.3)),
+            "no Event {w:?} among {:?}",
+            seen.iter().map(|e| e.message.clone()).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        !seen.iter().any(|e| e
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("regular ") && m.contains("user"))),
+        "a refused call leaves no Event"
+    );
 }

@@ -152,13 +152,31 @@ async fn counters_move_with_logins_and_joins() {
     );
     assert!(after.ends_with("# EOF\n"), "OpenMetrics text ends so");
 
+    // The join is an Event on the host, as `kubectl get events -n kubesphere-system` lists.
+    let events: kube::Api<k8s_openapi::api::core::v1::Event> =
+        kube::Api::namespaced(common::client(&host).await, "kubesphere-system");
+    let joined = events
+        .list(&kube::api::ListParams::default().labels("app.kubernetes.io/managed-by=tandem"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("ClusterJoined"))
+        .expect("a ClusterJoined Event");
+    assert_eq!(
+        joined.message.as_deref(),
+        Some("admin joined cluster member")
+    );
+    assert_eq!(joined.involved_object.kind.as_deref(), Some("Cluster"));
+    assert_eq!(joined.type_.as_deref(), Some("Normal"));
+
     // Every line on stderr is one JSON object with a time, a level and a message.
     drop(server);
     let lines = std::fs::read_to_string(&log).unwrap();
     let mut started = false;
     for line in lines.lines() {
         let entry: serde_json::Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?} in {lines}"));
         for field in ["timestamp", "level", "message", "target"] {
             assert!(entry.get(field).is_some(), "no {field}: {line}");
         }

@@ -145,6 +145,7 @@ impl ClusterJobs {
             );
         }
         let keeper = Arc::new(self.records.keep(record_kind(kind), &id, owner, &first));
+        let (actor, replica) = (owner.to_string(), self.records.replica().to_string());
         let jobs = self.jobs.clone();
         let job = id.clone();
         let watcher_jobs = self.jobs.clone();
@@ -188,6 +189,34 @@ impl ClusterJobs {
                     }
                 }
             };
+            if kind == JobKind::Join {
+                // A join changes the host (and the member): recorded as an Event on the host.
+                let name = &candidate.name;
+                let mut action = match &state {
+                    JobState::Joined => crate::events::ConsoleAction::by(
+                        &actor,
+                        "ClusterJoined",
+                        crate::events::ObjectKind::Cluster,
+                        name,
+                        format!("joined cluster {name}"),
+                    ),
+                    other => crate::events::ConsoleAction::by(
+                        &actor,
+                        "ClusterJoinFailed",
+                        crate::events::ObjectKind::Cluster,
+                        name,
+                        format!(
+                            "tried to join cluster {name}: {}",
+                            match other {
+                                JobState::Failed(why) => why.as_str(),
+                                _ => "it did not finish",
+                            }
+                        ),
+                    ),
+                };
+                action.warning = state != JobState::Joined;
+                crate::events::record(link.client.clone(), action, replica);
+            }
             drop(candidate); // the kubeconfig goes with it
             crate::metrics::job_ended(record_kind(kind), outcome(&state));
             if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {

@@ -40,13 +40,22 @@ pub async fn remove_cluster(name: String, confirm: String) -> Result<RemovalView
         )));
     }
     let host = writable_host(&principal.host)?;
-    let others = crate::state::ConsoleState::current()?
-        .clusters
-        .others(&principal.host);
+    let state = crate::state::ConsoleState::current()?;
+    let others = state.clusters.others(&principal.host);
     let outcome = fleet::clusters::remove_cluster(&host, &others, &name, &mut |_| {})
         .await
         .map_err(|e| refused(e.to_string()))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, member_reached = outcome.member_reached, "cluster removed");
+    state.record(
+        &principal.host,
+        fleet::events::ConsoleAction::by(
+            &principal.username,
+            "ClusterRemoved",
+            fleet::events::ObjectKind::Cluster,
+            &name,
+            format!("removed cluster {name}"),
+        ),
+    );
     Ok(RemovalView {
         cluster: name,
         actions: outcome

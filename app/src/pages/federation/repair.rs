@@ -52,6 +52,16 @@ pub async fn pick_winner(
         )
         .map_err(refused)?;
     tracing::info!(by = %principal.username, kind, name, winner, "keeping one host's version");
+    console.record(
+        &principal.host,
+        fleet::events::ConsoleAction::by(
+            &principal.username,
+            "RepairStarted",
+            fleet::events::ObjectKind::Federated(key.kind),
+            &name,
+            format!("started keeping {winner}'s version of {kind} {name} on every host"),
+        ),
+    );
     Ok(())
 }
 
@@ -82,6 +92,16 @@ pub async fn delete_everywhere(
         )
         .map_err(refused)?;
     tracing::info!(by = %principal.username, kind, name, "deleting on every host");
+    console.record(
+        &principal.host,
+        fleet::events::ConsoleAction::by(
+            &principal.username,
+            "RepairStarted",
+            fleet::events::ObjectKind::Federated(key.kind),
+            &name,
+            format!("started deleting {kind} {name} on every host"),
+        ),
+    );
     Ok(())
 }
 

@@ -12,11 +12,13 @@ use crate::i18n::{t, use_i18n};
 const ROLES: [&str; 4] = ["admin", "self-provisioner", "regular", "viewer"];
 
 /// Runs `act` for a user whose platform role manages workspaces, or whose workspace role
-/// allows `action` in `workspace`; refused (403) otherwise.
+/// allows `action` in `workspace`; refused (403) otherwise. Done, it is recorded as an Event
+/// (`event`: its reason and what was done, after the actor's name).
 #[cfg(feature = "ssr")]
 async fn manage<T>(
     workspace: &str,
     action: fleet::iam::workspace_access::WorkspaceAction,
+    event: (&'static str, String),
     act: impl AsyncFnOnce(
         &fleet::Client,
         &fleet::iam::IamCache,
@@ -38,7 +40,7 @@ async fn manage<T>(
             "{action:?} in {workspace}"
         )));
     }
-    act(client, cache).await.map_err(|e| {
+    let done = act(client, cache).await.map_err(|e| {
         crate::error::log_refusal(
             &principal.host,
             &format!("workspace {workspace}"),
@@ -48,7 +50,20 @@ async fn manage<T>(
         );
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         ConsoleError::WorkspaceRefused(e.into())
-    })
+    })?;
+    let (reason, what) = event;
+    tracing::info!(by = %principal.username, %workspace, reason, "workspace changed");
+    state.record(
+        &principal.host,
+        fleet::events::ConsoleAction::by(
+            &principal.username,
+            reason,
+            fleet::events::ObjectKind::WorkspaceTemplate,
+            workspace,
+            what,
+        ),
+    );
+    Ok(done)
 }
 
 #[server(prefix = "/api", endpoint = "set_workspace_member")]
@@ -62,6 +77,10 @@ pub async fn set_workspace_member(
     manage(
         &workspace,
         WorkspaceAction::ManageMembers,
+        (
+            "WorkspaceMemberSet",
+            format!("gave {user} the role {role} in workspace {workspace}"),
+        ),
         async |client, cache| {
             fleet::iam::workspaces::set_workspace_member(client, cache, &workspace, &user, &role)
                 .await
@@ -77,6 +96,10 @@ pub async fn remove_workspace_member(workspace: String, user: String) -> Result<
     manage(
         &workspace,
         WorkspaceAction::ManageMembers,
+        (
+            "WorkspaceMemberRemoved",
+            format!("removed {user} from workspace {workspace}"),
+        ),
         async |client, _| {
             fleet::iam::workspaces::remove_workspace_member(client, &workspace, &user).await
         },
@@ -88,9 +111,12 @@ pub async fn remove_workspace_member(workspace: String, user: String) -> Result<
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn delete_workspace(workspace: String) -> Result<(), ConsoleError> {
     use fleet::iam::workspace_access::WorkspaceAction;
-    manage(&workspace, WorkspaceAction::Delete, async |client, _| {
-        fleet::iam::workspaces::delete_workspace(client, &workspace).await
-    })
+    manage(
+        &workspace,
+        WorkspaceAction::Delete,
+        ("WorkspaceDeleted", format!("deleted workspace {workspace}")),
+        async |client, _| fleet::iam::workspaces::delete_workspace(client, &workspace).await,
+    )
     .await
 }
 
