@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tandem=${1:-target/release/tandem}
 tools=target/tools
-targets=(base overlays/least-privilege overlays/other-hosts)
+targets=(base overlays/least-privilege overlays/other-hosts overlays/prometheus)
 
 # kubectl_1_37 and kubectl_1_33 (install on first use, print the path); step, pass, fail,
 # expect; stop_sandbox (run on exit) stops the sandbox in $pid and removes $dir.
@@ -51,8 +51,10 @@ check() { # path/to/kubectl
     sh -c "sed 's/^        app.kubernetes.io\/name: tandem$/        app.kubernetes.io\/name: other/' '$base' | '$kubectl' apply --dry-run=server -f - 2>&1 || true"
   expect "a misspelt field is refused (strict)" 'unknown field "spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem"' \
     sh -c "sed 's/readOnlyRootFilesystem/readOnlyRootFileSystem/' '$base' | '$kubectl' apply --dry-run=server -f - 2>&1 || true"
+  expect "a misspelt ServiceMonitor field is refused" 'unknown field "spec.endpoints[0].scrapeTimeOut"' \
+    sh -c "sed 's/scrapeTimeout/scrapeTimeOut/' '$dir/overlays-prometheus.yaml' | '$kubectl' apply --dry-run=server -f - 2>&1 || true"
   expect "no object of Tandem's was stored" "none" \
-    sh -c "out=\$('$kubectl' get deployments,poddisruptionbudgets,services,configmaps,secrets,serviceaccounts,roles,rolebindings -A -l app.kubernetes.io/name=tandem -o name; '$kubectl' get clusterroles,clusterrolebindings -l app.kubernetes.io/name=tandem -o name); echo \"\${out:-none}\""
+    sh -c "out=\$('$kubectl' get deployments,poddisruptionbudgets,services,configmaps,secrets,serviceaccounts,roles,rolebindings,servicemonitors -A -l app.kubernetes.io/name=tandem -o name; '$kubectl' get clusterroles,clusterrolebindings -l app.kubernetes.io/name=tandem -o name); echo \"\${out:-none}\""
   expect "the namespace was not changed" "none" \
     sh -c "'$kubectl' get namespace tandem-system -o 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}{.metadata.annotations}' | grep . || echo none"
   echo "kubectl $version: Kustomize check passed"
@@ -62,6 +64,8 @@ check() { # path/to/kubectl
 # even in a dry run; so tandem-system exists beforehand, and the manifests' Namespace is
 # dry-run applied as a change to it.
 "$(kubectl_1_37)" create namespace tandem-system >/dev/null
+# The prometheus overlay's ServiceMonitor needs the Prometheus Operator's CRD (a stand-in).
+"$(kubectl_1_37)" apply -f scripts/fixtures/servicemonitor-crd.yaml >/dev/null
 check "$(kubectl_1_37)"
 check "$(kubectl_1_33)"
 

@@ -67,6 +67,33 @@ fn the_base_configuration_is_the_one_the_deployment_runs() {
         Some(u64::from(config.listen.port())),
         "the probes and the Service reach the port the console listens on"
     );
+    // Prometheus finds /metrics where the console serves it: the container's `metrics` port,
+    // which the Service publishes and the ServiceMonitor scrapes by that name.
+    let metrics_port = container["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"].as_str() == Some("metrics"))
+        .and_then(|p| p["containerPort"].as_u64());
+    assert_eq!(
+        metrics_port,
+        config.metrics_listen.map(|m| u64::from(m.port())),
+        "metricsListen is the container's metrics port"
+    );
+    let service = yaml("base/service.yaml");
+    assert!(
+        service["spec"]["ports"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|p| p["targetPort"].as_str() == Some("metrics")
+                && p["name"].as_str() == Some("metrics"))
+    );
+    let monitor = yaml("overlays/prometheus/servicemonitor.yaml");
+    assert_eq!(
+        monitor["spec"]["endpoints"][0]["port"].as_str(),
+        Some("metrics")
+    );
     // The replicas coordinate in the pods' own namespace, where the least-privilege overlay
     // lets them hold the Lease and keep job records.
     let deployment = yaml("base/deployment.yaml");
