@@ -162,17 +162,20 @@ async fn conflicts_are_detected_and_repaired() {
     // repair at a time per object; then nothing remains anywhere, nothing is stuck.
     monitor
         .start_repair(&zzp, RepairAction::DeleteEverywhere, "admin")
+        .await
         .unwrap();
     assert!(
         matches!(
-            monitor.start_repair(&zzp, RepairAction::DeleteEverywhere, "someone"),
+            monitor
+                .start_repair(&zzp, RepairAction::DeleteEverywhere, "someone")
+                .await,
             Err(RepairRefused::Busy { actor, .. }) if actor == "admin"
         ),
         "a second repair of the same object must wait"
     );
     let started = Instant::now();
     let repair = loop {
-        let repair = monitor.repair(&zzp).expect("the repair is readable");
+        let repair = monitor.repair(&zzp).await.expect("the repair is readable");
         if !repair.running() {
             break repair;
         }

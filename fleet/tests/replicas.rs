@@ -182,3 +182,127 @@ async fn a_job_whose_replica_died_is_shown_abandoned_never_running() {
         Phase::Abandoned
     );
 }
+
+#[tokio::test]
+async fn a_new_job_replaces_an_ended_record_of_its_id_never_a_running_one() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let a = JobRecords::new(Some(common::client(&host).await), NS, "replica-a".into());
+    let b = JobRecords::new(Some(common::client(&host).await), NS, "replica-b".into());
+    let first = Progress {
+        steps: vec!["first".into()],
+    };
+    let running = a.keep("repair", "repair-user-1", "admin", &first);
+    common::eventually(5, async || b.read_any::<Progress>("repair-user-1").await).await;
+    // B may not take over A's running record.
+    let _refused = b.keep(
+        "repair",
+        "repair-user-1",
+        "someone",
+        &Progress {
+            steps: vec!["second".into()],
+        },
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        b.read_any::<Progress>("repair-user-1")
+            .await
+            .unwrap()
+            .payload,
+        first
+    );
+    // Once A's ended, B's next job of the same id replaces it.
+    running.finish(&first);
+    common::eventually(5, async || {
+        b.read_any::<Progress>("repair-user-1")
+            .await
+            .filter(|j| j.phase == Phase::Finished)
+    })
+    .await;
+    let again = Progress {
+        steps: vec!["again".into()],
+    };
+    let _replacing = b.keep("repair", "repair-user-1", "someone", &again);
+    let seen = common::eventually(5, async || {
+        a.read_any::<Progress>("repair-user-1")
+            .await
+            .filter(|j| j.payload == again)
+    })
+    .await;
+    assert_eq!(
+        (seen.phase, seen.replica.as_str()),
+        (Phase::Running, "replica-b")
+    );
+}
+
+/// A repair one replica runs is followed, and waited for, through another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repair_is_followed_and_respected_by_another_replica() {
+    use fleet::multihost::{
+        FederatedKind, FederationMonitor, ObjectKey, RepairAction, RepairOutcome, RepairRefused,
+    };
+    use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
+
+    // KubeSphere's CRDs without a host's controllers: the stuck delete the repair clears.
+    let cluster = sandbox::SandboxCluster::start("host").await.unwrap();
+    cluster
+        .install_kubesphere(&sandbox::KubeSphereInstall {
+            role: ClusterRole::Member,
+            jwt_secret: SECRET.into(),
+            admin_password: None,
+        })
+        .unwrap();
+    let client = common::client(&cluster).await;
+    let federated =
+        Api::<DynamicObject>::all_with(client.clone(), &FederatedKind::User.federated());
+    let ghost: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
+        "metadata": {"name": "ghost", "finalizers": [fleet::multihost::SYNC_FINALIZER]},
+        "spec": {"template": {"spec": {"email": "ghost@example.com"}}, "placement": {"clusterSelector": {}}},
+    }))
+    .unwrap();
+    federated
+        .create(&PostParams::default(), &ghost)
+        .await
+        .unwrap();
+    federated
+        .delete("ghost", &DeleteParams::default())
+        .await
+        .unwrap();
+
+    let replica = |name: &str| {
+        let monitor = FederationMonitor::start(
+            vec![("host".to_string(), client.clone())],
+            Default::default(),
+        );
+        monitor.keep_repairs_in(JobRecords::new(Some(client.clone()), NS, name.into()));
+        monitor
+    };
+    let (a, b) = (replica("replica-a"), replica("replica-b"));
+    let key = ObjectKey {
+        kind: FederatedKind::User,
+        name: "ghost".into(),
+    };
+    common::eventually(20, async || {
+        (a.row(&key).is_some() && b.row(&key).is_some()).then_some(())
+    })
+    .await;
+    a.start_repair(&key, RepairAction::DeleteEverywhere, "admin")
+        .await
+        .unwrap();
+    let running = common::eventually(5, async || b.repair(&key).await).await;
+    assert_eq!(running.actor, "admin");
+    assert!(
+        matches!(running.outcome, RepairOutcome::Running),
+        "{running:?}"
+    );
+    assert!(
+        matches!(
+            b.start_repair(&key, RepairAction::DeleteEverywhere, "someone").await,
+            Err(RepairRefused::Busy { actor, .. }) if actor == "admin"
+        ),
+        "a repair running on another replica blocks the object"
+    );
+    let done = common::eventually(60, async || b.repair(&key).await.filter(|r| !r.running())).await;
+    assert!(matches!(done.outcome, RepairOutcome::Done), "{done:?}");
+    assert!(!done.steps.is_empty(), "B sees A's steps: {done:?}");
+}

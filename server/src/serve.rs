@@ -56,6 +56,7 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
         iam.host_clients(),
         std::sync::Arc::new(config.member_address_policy()),
     );
+    federation.keep_repairs_in(records.clone());
     let state = ConsoleState {
         hosts: monitor,
         iam,

@@ -103,10 +103,10 @@ mod from_fleet {
                     host: Some(host.clone()),
                     ..failure("not-on-host")
                 },
-                ResolveError::Host { host, task, source } => RepairFailureView {
+                ResolveError::Host { host, task, detail } => RepairFailureView {
                     host: Some(host.clone()),
                     task: Some(task.key().into()),
-                    detail: Some(source.to_string()),
+                    detail: Some(detail.clone()),
                     ..failure("host")
                 },
                 ResolveError::NotSettled { waited, unsettled } => match unsettled {
@@ -136,6 +136,7 @@ mod from_fleet {
                 RepairOutcome::Done => ("done", None),
                 RepairOutcome::Failed(error) => ("failed", Some(RepairFailureView::from(error))),
                 RepairOutcome::Crashed => ("failed", Some(self::failure("crashed"))),
+                RepairOutcome::Abandoned => ("failed", Some(self::failure("abandoned"))),
             };
             Self {
                 action: action.into(),

@@ -6,7 +6,10 @@ use kube::api::{ApiResource, GroupVersionKind};
 
 /// A kind of federated object, as it appears in the console's addresses (`user`, `workspace`,
 /// ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum FederatedKind {
     User,
     GlobalRole,

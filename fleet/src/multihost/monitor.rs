@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) view: Mutex<FederationView>,
     /// The running or recently ended repair of each object.
     pub(crate) repairs: Mutex<HashMap<ObjectKey, RepairRecord>>,
+    /// Where repairs are also kept for the other replicas (set once, at start).
+    pub(crate) records: std::sync::OnceLock<crate::replicas::JobRecords>,
 }
 
 impl Shared {
@@ -59,6 +61,7 @@ impl FederationMonitor {
         let shared = Arc::new(Shared {
             view: Mutex::new(FederationView::default()),
             repairs: Mutex::default(),
+            records: std::sync::OnceLock::new(),
         });
         let hosts = Arc::new(hosts);
         let mut tasks = JoinSet::new();
@@ -82,6 +85,12 @@ impl FederationMonitor {
             hosts,
             _tasks: Arc::new(tasks),
         }
+    }
+
+    /// Keeps repairs on the host as well, so that every replica shows (and waits for) a
+    /// repair any of them runs. Without it, repairs are this replica's only.
+    pub fn keep_repairs_in(&self, records: crate::replicas::JobRecords) {
+        let _ = self.shared.records.set(records);
     }
 
     /// Every federated object with its state, as of now.

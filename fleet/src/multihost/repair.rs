@@ -9,13 +9,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use serde::{Deserialize, Serialize};
+
 use super::{FederationMonitor, ObjectKey};
+use crate::replicas::{Phase, RecordKeeper};
 
 /// How long a finished repair can still be read.
 pub const REPAIR_KEPT_FOR: Duration = Duration::from_secs(15 * 60);
 
 /// One thing a repair did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RepairStep {
     /// `host`'s object now carries `winner`'s version.
     Copied { host: String, winner: String },
@@ -45,7 +49,8 @@ impl fmt::Display for RepairStep {
 }
 
 /// What a repair was doing on a host when the host refused or did not answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum HostTask {
     Reading,
     Writing,
@@ -76,7 +81,8 @@ impl fmt::Display for HostTask {
 }
 
 /// What had still not happened when a repair gave up waiting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Unsettled {
     /// The hosts' federated objects still differ.
     HostsDiffer,
@@ -102,23 +108,25 @@ impl fmt::Display for Unsettled {
     }
 }
 
-/// Why a repair stopped. Clone, so a repair running in the background can keep it.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Why a repair stopped. Clone and serializable, so a repair running in the background can
+/// keep it, on the host too (any replica shows it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ResolveError {
     #[error("host {0} is not one of this console's hosts")]
     UnknownHost(String),
-    #[error("{kind} {name} does not exist on {host}")]
+    #[error("{} {name} does not exist on {host}", kind.kind_name())]
     NotOnHost {
-        kind: &'static str,
+        kind: super::FederatedKind,
         name: String,
         host: String,
     },
-    #[error("{host} refused or did not answer while {task}: {source}")]
+    /// `detail`: the API server's answer (or the connection's failure), as kube words it.
+    #[error("{host} refused or did not answer while {task}: {detail}")]
     Host {
         host: String,
         task: HostTask,
-        #[source]
-        source: Arc<kube::Error>,
+        detail: String,
     },
     #[error("after {waited} s {unsettled}; what was done so far is in the audit log")]
     NotSettled { waited: u64, unsettled: Unsettled },
@@ -166,29 +174,35 @@ impl Resolution {
 }
 
 /// Which repair.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RepairAction {
     PickWinner { winner: String },
     DeleteEverywhere,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RepairOutcome {
     Running,
     Done,
     Failed(ResolveError),
     /// The repair stopped on an internal error.
     Crashed,
+    /// The console replica running it stopped before it ended.
+    Abandoned,
 }
 
 /// A repair of one object, running or recently ended.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepairRecord {
     pub action: RepairAction,
     pub actor: String,
     pub started: SystemTime,
     pub steps: Vec<RepairStep>,
     pub outcome: RepairOutcome,
+    /// When it ended, on this replica's clock (a record read from the host has none).
+    #[serde(skip)]
     finished: Option<Instant>,
 }
 
@@ -219,7 +233,7 @@ pub enum RepairRefused {
 
 impl FederationMonitor {
     /// Starts `action` on `key` in the background for `actor`; `repair(key)` follows it.
-    pub fn start_repair(
+    pub async fn start_repair(
         &self,
         key: &ObjectKey,
         action: RepairAction,
@@ -243,6 +257,28 @@ impl FederationMonitor {
                 name,
             });
         }
+        let records = self.shared.records.get().cloned();
+        let id = repair_id(key);
+        // Another replica's repair of the object, still running, blocks this one too.
+        if let Some(records) = &records
+            && let Some(remote) = records.read_any::<RepairRecord>(&id).await
+            && remote.phase == Phase::Running
+            && remote.replica != records.replica()
+        {
+            return Err(RepairRefused::Busy {
+                kind,
+                name,
+                actor: remote.payload.actor,
+            });
+        }
+        let record = RepairRecord {
+            action: action.clone(),
+            actor: actor.to_string(),
+            started: SystemTime::now(),
+            steps: Vec::new(),
+            outcome: RepairOutcome::Running,
+            finished: None,
+        };
         {
             let mut repairs = self
                 .shared
@@ -257,24 +293,17 @@ impl FederationMonitor {
                     actor: running.actor.clone(),
                 });
             }
-            repairs.insert(
-                key.clone(),
-                RepairRecord {
-                    action: action.clone(),
-                    actor: actor.to_string(),
-                    started: SystemTime::now(),
-                    steps: Vec::new(),
-                    outcome: RepairOutcome::Running,
-                    finished: None,
-                },
-            );
+            repairs.insert(key.clone(), record.clone());
         }
+        let keeper: Option<Arc<RecordKeeper>> = records
+            .as_ref()
+            .map(|r| Arc::new(r.keep("repair", &id, actor, &record)));
         let monitor = self.clone();
         let (key, actor) = (key.clone(), actor.to_string());
-        let watched = (self.clone(), key.clone());
+        let watched = (self.clone(), key.clone(), keeper.clone());
         let work = tokio::spawn(async move {
             let observer = {
-                let (shared, key) = (monitor.shared.clone(), key.clone());
+                let (shared, key, keeper) = (monitor.shared.clone(), key.clone(), keeper.clone());
                 move |step: &RepairStep| {
                     if let Some(r) = shared
                         .repairs
@@ -283,6 +312,9 @@ impl FederationMonitor {
                         .get_mut(&key)
                     {
                         r.steps.push(step.clone());
+                        if let Some(keeper) = &keeper {
+                            keeper.update(r);
+                        }
                     }
                 }
             };
@@ -303,32 +335,58 @@ impl FederationMonitor {
                 Ok(()) => RepairOutcome::Done,
                 Err(e) => RepairOutcome::Failed(e),
             };
-            finish(&monitor, &key, outcome);
+            finish(&monitor, &key, outcome, keeper.as_deref());
         });
         // A repair that died (a bug) must not stay "running" and block the object.
         tokio::spawn(async move {
             if let Err(crash) = work.await {
                 tracing::error!(%crash, "a repair stopped on an internal error");
-                let (monitor, key) = watched;
-                finish(&monitor, &key, RepairOutcome::Crashed);
+                let (monitor, key, keeper) = watched;
+                finish(&monitor, &key, RepairOutcome::Crashed, keeper.as_deref());
             }
         });
         Ok(())
     }
 
-    /// The object's running or recently ended repair.
-    pub fn repair(&self, key: &ObjectKey) -> Option<RepairRecord> {
-        self.shared
+    /// The object's running or recently ended repair: this replica's, or another's from the
+    /// host (shown abandoned when its replica stopped before it ended).
+    pub async fn repair(&self, key: &ObjectKey) -> Option<RepairRecord> {
+        let local = self
+            .shared
             .repairs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
             .filter(|r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR))
-            .cloned()
+            .cloned();
+        if local.is_some() {
+            return local;
+        }
+        let records = self.shared.records.get()?;
+        let remote = records.read_any::<RepairRecord>(&repair_id(key)).await?;
+        let mut record = remote.payload;
+        if remote.phase == Phase::Abandoned && record.running() {
+            record.outcome = RepairOutcome::Abandoned;
+        }
+        Some(record)
     }
 }
 
-fn finish(monitor: &FederationMonitor, key: &ObjectKey, outcome: RepairOutcome) {
+/// The record name of `key`'s repair: one per object (a new repair replaces the last), with
+/// the name hashed so that any object name makes a valid ConfigMap name.
+fn repair_id(key: &ObjectKey) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.name.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("repair-{}-{hash}", key.kind.key())
+}
+
+fn finish(
+    monitor: &FederationMonitor,
+    key: &ObjectKey,
+    outcome: RepairOutcome,
+    keeper: Option<&RecordKeeper>,
+) {
     crate::metrics::job_ended(
         "repair",
         match &outcome {
@@ -336,6 +394,7 @@ fn finish(monitor: &FederationMonitor, key: &ObjectKey, outcome: RepairOutcome) 
             RepairOutcome::Done => "done",
             RepairOutcome::Failed(_) => "failed",
             RepairOutcome::Crashed => "crashed",
+            RepairOutcome::Abandoned => "abandoned",
         },
     );
     if let Some(r) = monitor
@@ -347,5 +406,8 @@ fn finish(monitor: &FederationMonitor, key: &ObjectKey, outcome: RepairOutcome) 
     {
         r.outcome = outcome;
         r.finished = Some(Instant::now());
+        if let Some(keeper) = keeper {
+            keeper.finish(r);
+        }
     }
 }

@@ -5,7 +5,6 @@
 //! - coordinated delete: delete on every host, wait until the members are clean, and only
 //!   then clear a kubefed finalizer that still holds a federated object.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use kube::Client;
@@ -29,7 +28,7 @@ fn host_error(host: &str, task: HostTask) -> impl FnOnce(kube::Error) -> Resolve
     move |source| ResolveError::Host {
         host,
         task,
-        source: Arc::new(source),
+        detail: source.to_string(),
     }
 }
 
@@ -98,13 +97,12 @@ impl FederationMonitor {
         resolution: &mut Resolution,
     ) -> Result<(), ResolveError> {
         let source = key.kind.source();
-        let kind = key.kind.kind_name();
         let winning = Api::<DynamicObject>::all_with(self.client_of(winner)?.clone(), &source)
             .get_opt(&key.name)
             .await
             .map_err(host_error(winner, HostTask::Reading))?
             .ok_or_else(|| ResolveError::NotOnHost {
-                kind,
+                kind: key.kind,
                 name: key.name.clone(),
                 host: winner.to_string(),
             })?;

@@ -128,11 +128,25 @@ impl JobRecords {
     /// Job `id` as kept on the host, if `owner` started it. A record still "running" that
     /// this replica has seen unchanged for [`STALE_AFTER`] is reported abandoned.
     pub async fn read<T: DeserializeOwned>(&self, id: &str, owner: &str) -> Option<RemoteJob<T>> {
+        self.read_where(id, |o| o == owner).await
+    }
+
+    /// Job `id` as kept on the host, whoever started it (a repair, which everyone who sees
+    /// the object follows).
+    pub async fn read_any<T: DeserializeOwned>(&self, id: &str) -> Option<RemoteJob<T>> {
+        self.read_where(id, |_| true).await
+    }
+
+    async fn read_where<T: DeserializeOwned>(
+        &self,
+        id: &str,
+        owner_ok: impl Fn(&str) -> bool,
+    ) -> Option<RemoteJob<T>> {
         let client = self.home.clone()?;
         let api: Api<ConfigMap> = Api::namespaced(client, &self.namespace);
         let map = api.get_opt(&record_name(id)).await.ok()??;
         let (stored, stale) = self.decode(&map)?;
-        if stored.owner != owner {
+        if !owner_ok(&stored.owner) {
             return None;
         }
         let phase = if stale {
@@ -203,6 +217,7 @@ impl JobRecords {
                     let kind = match map.metadata.labels.as_ref().and_then(|l| l.get(JOB_LABEL)) {
                         Some(k) if k == "cluster-check" => "cluster-check",
                         Some(k) if k == "cluster-join" => "cluster-join",
+                        Some(k) if k == "repair" => "repair",
                         _ => "other",
                     };
                     crate::metrics::job_ended(kind, "abandoned");
@@ -227,6 +242,13 @@ fn record_data(stored: &Stored) -> BTreeMap<String, String> {
         "record".to_string(),
         serde_json::to_string(stored).unwrap_or_default(),
     )])
+}
+
+/// The resourceVersion of record `name` if it belongs to a job that ended.
+async fn ended_record_version(api: &Api<ConfigMap>, name: &str) -> Option<String> {
+    let map = api.get_opt(name).await.ok()??;
+    let stored: Stored = serde_json::from_str(map.data.as_ref()?.get("record")?).ok()?;
+    (stored.phase != Phase::Running).then_some(map.metadata.resource_version?)
 }
 
 /// The running side of one record.
@@ -285,6 +307,21 @@ async fn write_loop(
         };
         match written {
             Ok(map) => version = map.metadata.resource_version,
+            // The record of an earlier job of the same id (a repair of the same object)
+            // that ended: this job's record replaces it.
+            Err(kube::Error::Api(s)) if s.code == 409 && version.is_none() => {
+                match ended_record_version(&api, &name).await {
+                    Some(ended) => {
+                        version = Some(ended);
+                        stored.beat -= 1;
+                        continue;
+                    }
+                    None => {
+                        tracing::warn!(job = %name, "another replica's job of the same id is running; this one is not kept");
+                        return;
+                    }
+                }
+            }
             Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => {
                 tracing::warn!(job = %name, "the job's record was changed by another replica; no longer kept");
                 return;

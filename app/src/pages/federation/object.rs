@@ -48,6 +48,7 @@ pub async fn federated_object(
     let repair = console
         .federation
         .repair(&key)
+        .await
         .map(|r| crate::dto::repair::RepairView::from_record(&r, now));
     let row = match console.federation.row(&key) {
         Some(row) => FederatedRowView::from_row(&row, now),

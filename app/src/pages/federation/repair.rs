@@ -50,6 +50,7 @@ pub async fn pick_winner(
             },
             &principal.username,
         )
+        .await
         .map_err(refused)?;
     tracing::info!(by = %principal.username, kind, name, winner, "keeping one host's version");
     console.record(
@@ -90,6 +91,7 @@ pub async fn delete_everywhere(
             fleet::multihost::RepairAction::DeleteEverywhere,
             &principal.username,
         )
+        .await
         .map_err(refused)?;
     tracing::info!(by = %principal.username, kind, name, "deleting on every host");
     console.record(
@@ -338,6 +340,7 @@ fn failure_text(i18n: I18n, failure: &RepairFailureView) -> String {
             }
             parts.join(" ")
         }
+        "abandoned" => t_string!(i18n, repair_failed_abandoned).to_string(),
         _ => t_string!(i18n, repair_failed_crashed).to_string(),
     };
     text.replace("{host}", &host).replace("{waited}", &waited)
