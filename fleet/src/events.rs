@@ -1,7 +1,9 @@
 //! Every change made through the console, also as a Kubernetes `Event` on the host it was
 //! made on: who did what to which object, where platform teams already look (`kubectl get
-//! events`, their event exporters), next to the audit ConfigMap in `kubesphere-system`.
-//! Written in the background: a host that refuses the Event never fails the action itself.
+//! events`, their event exporters). The objects are cluster-scoped (User, Cluster,
+//! WorkspaceTemplate), whose Events kube-apiserver accepts in `default` only (or
+//! `kube-system`), so that is where they are. Written in the background: a host that refuses
+//! the Event never fails the action itself.
 //!
 //! Messages name objects and people, never a secret (no password, token or kubeconfig).
 
@@ -12,7 +14,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use kube::Client;
 use kube::api::{Api, ObjectMeta, PostParams};
 
-use crate::kept_data::KEPT_NAMESPACE;
+/// Where the Events are: kube-apiserver keeps those of cluster-scoped objects in `default`.
+pub const EVENT_NAMESPACE: &str = "default";
+/// kube-apiserver's limit on an Event's message (bytes).
+const MESSAGE_LIMIT: usize = 1024;
 
 /// `reportingComponent` and `source.component` of Tandem's Events.
 pub const COMPONENT: &str = "tandem";
@@ -90,7 +95,7 @@ pub fn event_for(
     Event {
         metadata: ObjectMeta {
             name: Some(format!("tandem.{suffix}")),
-            namespace: Some(KEPT_NAMESPACE.into()),
+            namespace: Some(EVENT_NAMESPACE.into()),
             labels: Some(BTreeMap::from([
                 (
                     "app.kubernetes.io/managed-by".to_string(),
@@ -107,7 +112,7 @@ pub fn event_for(
             ..Default::default()
         },
         reason: Some(action.reason.into()),
-        message: Some(action.message.clone()),
+        message: Some(shortened(&action.message)),
         type_: Some(if action.warning { "Warning" } else { "Normal" }.into()),
         count: Some(1),
         first_timestamp: Some(Time(now)),
@@ -122,6 +127,18 @@ pub fn event_for(
         }),
         ..Default::default()
     }
+}
+
+/// `message` within kube-apiserver's limit, cut at a character boundary with an ellipsis.
+fn shortened(message: &str) -> String {
+    if message.len() <= MESSAGE_LIMIT {
+        return message.into();
+    }
+    let mut end = MESSAGE_LIMIT - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
 }
 
 /// A user name as a label value (63 characters of `[A-Za-z0-9._-]`, alphanumeric ends);
@@ -146,7 +163,7 @@ fn label_value(name: &str) -> String {
 pub fn record(client: Client, action: ConsoleAction, instance: String) {
     tokio::spawn(async move {
         let event = event_for(&action, &instance, k8s_openapi::jiff::Timestamp::now());
-        let api: Api<Event> = Api::namespaced(client, KEPT_NAMESPACE);
+        let api: Api<Event> = Api::namespaced(client, EVENT_NAMESPACE);
         if let Err(error) = api.create(&PostParams::default(), &event).await {
             tracing::warn!(reason = action.reason, %error, "the action's Event was not written on the host");
         }
@@ -180,12 +197,18 @@ mod tests {
             event.reporting_instance.as_deref(),
             Some("tandem-7f9c-1a2b")
         );
-        assert_eq!(
-            event.metadata.namespace.as_deref(),
-            Some("kubesphere-system")
-        );
+        assert_eq!(event.metadata.namespace.as_deref(), Some("default"));
         assert_eq!(event.metadata.labels.unwrap()["tandem.io/actor"], "admin");
         assert!(event.metadata.name.unwrap().starts_with("tandem."));
+    }
+
+    #[test]
+    fn a_long_message_is_cut_to_the_servers_limit_at_a_character() {
+        let long = "加".repeat(400); // 1200 bytes
+        let cut = shortened(&long);
+        assert!(cut.len() <= MESSAGE_LIMIT, "{}", cut.len());
+        assert!(cut.ends_with('…'));
+        assert_eq!(shortened("short"), "short");
     }
 
     #[test]

@@ -444,3 +444,121 @@ async fn every_write_path_ends_as_kubesphere_would_leave_it() {
         if f.real { "real rig" } else { "sandbox" }
     );
 }
+
+/// What several console replicas write on the first host (fleet/src/replicas) and the Events
+/// every change leaves (fleet/src/events.rs), accepted by the API server as written: a Lease
+/// taken, renewed, released and taken over; job records created, replaced, swept; the
+/// published health applied server-side; Events where kube-apiserver keeps them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_coordination_and_events_are_accepted() {
+    use fleet::replicas::{JobRecords, Leadership, Phase, shared_health};
+    use k8s_openapi::api::core::v1::{Event, Namespace};
+    use kube::api::{DeleteParams, PostParams};
+
+    let f = fleet().await;
+    let client = f.host.client.clone();
+    // A namespace of its own, as `replicaNamespace` would name one.
+    let namespace = fresh("tandem-conf-");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(serde_json::json!({"metadata": {"name": namespace}})).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let first = Leadership::start(client.clone(), &namespace, fresh("first-"));
+    common::eventually(10, async || first.is_leader().then_some(())).await;
+    let second = Leadership::start(client.clone(), &namespace, fresh("second-"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        first.is_leader() && !second.is_leader(),
+        "renewals keep one leader"
+    );
+    let released = std::time::Instant::now();
+    first.release(Duration::from_secs(2)).await;
+    common::eventually(3, async || second.is_leader().then_some(())).await;
+    assert!(
+        released.elapsed() <= Duration::from_secs(2),
+        "{:?}",
+        released.elapsed()
+    );
+
+    let a = JobRecords::new(Some(client.clone()), &namespace, "replica-a".into());
+    let b = JobRecords::new(Some(client.clone()), &namespace, "replica-b".into());
+    let keeper = a.keep("cluster-join", "c0ffee", "admin", &vec!["kubeconfig"]);
+    keeper.update(&vec!["kubeconfig", "connection"]);
+    common::eventually(5, async || {
+        b.read::<Vec<String>>("c0ffee", "admin")
+            .await
+            .filter(|j| j.payload.len() == 2)
+    })
+    .await;
+    keeper.finish(&vec!["kubeconfig", "connection", "permissions"]);
+    let done = common::eventually(5, async || {
+        b.read::<Vec<String>>("c0ffee", "admin")
+            .await
+            .filter(|j| j.phase == Phase::Finished)
+    })
+    .await;
+    assert_eq!(done.payload.len(), 3);
+    assert_eq!(
+        b.sweep().await.unwrap(),
+        0,
+        "a finished job is not abandoned"
+    );
+
+    let hosts = vec![fleet::HostHealth {
+        name: "host".into(),
+        server: None,
+        state: fleet::HostState::Pending,
+        checked_at: Some(SystemTime::now()),
+    }];
+    for round in [1, 2] {
+        shared_health::publish(&client, &namespace, round, "replica-a", &hosts)
+            .await
+            .unwrap_or_else(|e| panic!("round {round} applied: {e}"));
+    }
+    let published = shared_health::read(&client, &namespace)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((published.round, published.hosts), (2, hosts));
+
+    // Events of cluster-scoped objects: accepted in `default`, refused beside Tandem's other
+    // records, as the sandbox refuses them too.
+    let action = fleet::events::ConsoleAction::by(
+        "admin",
+        "UserDeleted",
+        fleet::events::ObjectKind::User,
+        "conformance-user",
+        "deleted user conformance-user",
+    );
+    let event = fleet::events::event_for(&action, "replica-a", k8s_openapi::jiff::Timestamp::now());
+    let in_default: Api<Event> = Api::namespaced(client.clone(), fleet::events::EVENT_NAMESPACE);
+    let written = in_default
+        .create(&PostParams::default(), &event)
+        .await
+        .unwrap();
+    let _ = in_default
+        .delete(&written.name_any(), &DeleteParams::default())
+        .await;
+    let beside: Api<Event> = Api::namespaced(client.clone(), &namespace);
+    let mut elsewhere = event.clone();
+    elsewhere.metadata.namespace = Some(namespace.clone());
+    match beside.create(&PostParams::default(), &elsewhere).await {
+        Err(kube::Error::Api(s)) => assert_eq!(s.code, 422, "{s:?}"),
+        other => panic!("an Event of a User outside default was accepted: {other:?}"),
+    }
+
+    second.release(Duration::from_secs(2)).await;
+    namespaces
+        .delete(&namespace, &DeleteParams::default())
+        .await
+        .unwrap();
+    eprintln!(
+        "conformance: replica coordination passed ({})",
+        if f.real { "real rig" } else { "sandbox" }
+    );
+}

@@ -11,6 +11,7 @@ mod db;
 pub mod demo;
 mod discovery;
 mod errors;
+mod event_rules;
 mod field_validation;
 #[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;

@@ -14,8 +14,8 @@ use crate::kinds::{APPS_GROUP, POLICY_GROUP, ResourceKind};
 use crate::schema::FieldError;
 use crate::selector::{LabelSelector, object_labels};
 
-/// Checks a Deployment or PodDisruptionBudget about to be stored (`old`: the stored object,
-/// on an update); other kinds pass.
+/// Checks a Deployment, PodDisruptionBudget or Event about to be stored (`old`: the stored
+/// object, on an update); other kinds pass.
 pub(crate) fn check(
     kind: &ResourceKind,
     name: &str,
@@ -25,6 +25,10 @@ pub(crate) fn check(
     let broken = match (kind.group.as_str(), kind.kind.as_str()) {
         (APPS_GROUP, "Deployment") => deployment(object, old),
         (POLICY_GROUP, "PodDisruptionBudget") => pod_disruption_budget(object),
+        ("", "Event") => crate::event_rules::core_event(
+            object,
+            object["metadata"]["namespace"].as_str().unwrap_or_default(),
+        ),
         _ => return Ok(()),
     };
     if broken.is_empty() {

@@ -188,3 +188,33 @@ async fn an_unknown_field_of_a_builtin_kind_is_refused_when_strict() {
     let answered = client.request::<Value>(request("Ignore")).await.unwrap();
     assert!(answered["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"].is_null());
 }
+
+/// Events are checked as kube-apiserver checks them: one about a cluster-scoped object (a
+/// KubeSphere User) belongs in `default`, not beside the reporter's other records.
+#[tokio::test]
+async fn an_event_about_a_cluster_scoped_object_lives_in_default() {
+    use k8s_openapi::api::core::v1::Event;
+    let (_cluster, client) = cluster().await;
+    let event = |name: &str| -> Event {
+        serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "involvedObject": {"apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User", "name": "alice"},
+            "reason": "UserDeleted", "action": "UserDeleted", "type": "Normal",
+            "message": "admin deleted user alice",
+            "eventTime": "2026-12-03T10:00:00.000000Z",
+            "reportingComponent": "tandem", "reportingInstance": "tandem-1",
+        }))
+        .unwrap()
+    };
+    let in_default: Api<Event> = Api::namespaced(client.clone(), "default");
+    in_default
+        .create(&PostParams::default(), &event("tandem.1"))
+        .await
+        .unwrap();
+    let elsewhere: Api<Event> = Api::namespaced(client, "kube-public");
+    let refused = elsewhere
+        .create(&PostParams::default(), &event("tandem.2"))
+        .await
+        .unwrap_err();
+    assert_eq!(status_code(refused), 422);
+}

@@ -275,8 +275,7 @@ async fn every_server_function_checks_the_role() {
 
     // Every change that went through is also an Event on the host, naming who made it; a
     // refused one is not.
-    let events: Api<k8s_openapi::api::core::v1::Event> =
-        Api::namespaced(c.clone(), "kubesphere-system");
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(c.clone(), "default");
     let wanted = [
         (
             "UserCreated",

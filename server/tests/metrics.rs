@@ -152,9 +152,9 @@ async fn counters_move_with_logins_and_joins() {
     );
     assert!(after.ends_with("# EOF\n"), "OpenMetrics text ends so");
 
-    // The join is an Event on the host, as `kubectl get events -n kubesphere-system` lists.
+    // The join is an Event on the host, as `kubectl get events` lists.
     let events: kube::Api<k8s_openapi::api::core::v1::Event> =
-        kube::Api::namespaced(common::client(&host).await, "kubesphere-system");
+        kube::Api::namespaced(common::client(&host).await, "default");
     let joined = events
         .list(&kube::api::ListParams::default().labels("app.kubernetes.io/managed-by=tandem"))
         .await

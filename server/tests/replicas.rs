@@ -252,7 +252,7 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
     // C joins as a follower; B, the leader, starts a check that C follows; B is killed
     // with -9 mid-check. C leads within 15 s and shows the check failed, never running.
     let port_c = free_port();
-    let _c = serve_as(&config, port_c, "replica-c", log("c.log"));
+    let mut c = serve_as(&config, port_c, "replica-c", log("c.log"));
     let id = start_job(port_b, &cookie, "check", "slow", &hanging);
     let mut b = b;
     for _ in 0..50 {
@@ -289,4 +289,17 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
     let after = history(&host_client).await;
     assert_no_change_twice(&after);
     assert_eq!(after, kept, "no change happened, so none was written");
+
+    // An idle leader told to stop gives the Lease up before it exits (0), at once.
+    sigterm(&c.0);
+    let signalled = Instant::now();
+    let exit = loop {
+        if let Some(status) = c.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(5), "C still runs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "C exited with {exit:?}");
+    assert_eq!(lease_holder(&lease).await, None, "the Lease was given up");
 }

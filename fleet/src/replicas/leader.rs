@@ -44,7 +44,9 @@ pub struct Leadership {
     /// Elected through a Lease (several replicas may run), not [`Leadership::alone`].
     shared: bool,
     rx: watch::Receiver<LeaderView>,
-    release: std::sync::Arc<std::sync::Mutex<Option<oneshot::Sender<oneshot::Sender<()>>>>>,
+    release: std::sync::Arc<std::sync::Mutex<Option<oneshot::Sender<()>>>>,
+    /// True once the election has stopped (and the Lease, if held, was given up).
+    stopped: watch::Receiver<bool>,
 }
 
 impl Leadership {
@@ -53,17 +55,19 @@ impl Leadership {
     pub fn start(client: Client, namespace: &str, identity: String) -> Self {
         let (tx, rx) = watch::channel(LeaderView::default());
         let (release_tx, release_rx) = oneshot::channel();
-        tokio::spawn(elect(
-            Api::namespaced(client, namespace),
-            identity.clone(),
-            tx,
-            release_rx,
-        ));
+        let (stopped_tx, stopped) = watch::channel(false);
+        let api = Api::namespaced(client, namespace);
+        let candidate = identity.clone();
+        tokio::spawn(async move {
+            elect(api, candidate, tx, release_rx).await;
+            stopped_tx.send_replace(true);
+        });
         Self {
             identity,
             shared: true,
             rx,
             release: std::sync::Arc::new(std::sync::Mutex::new(Some(release_tx))),
+            stopped,
         }
     }
 
@@ -81,6 +85,7 @@ impl Leadership {
             shared: false,
             rx,
             release: std::sync::Arc::default(),
+            stopped: watch::channel(true).1,
         }
     }
 
@@ -108,7 +113,8 @@ impl Leadership {
 
     /// Stops taking part and, if this replica leads, gives the Lease up at once so another
     /// replica takes over within [`FOLLOW_EVERY`] instead of waiting out the Lease. Waits at
-    /// most `within` for the release to be written.
+    /// most `within` for the release to be written; a second call (another clone) waits for
+    /// the first one's.
     pub async fn release(&self, within: Duration) {
         let sender = self
             .release
@@ -116,11 +122,10 @@ impl Leadership {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         if let Some(sender) = sender {
-            let (done_tx, done_rx) = oneshot::channel();
-            if sender.send(done_tx).is_ok() {
-                let _ = tokio::time::timeout(within, done_rx).await;
-            }
+            let _ = sender.send(());
         }
+        let mut stopped = self.stopped.clone();
+        let _ = tokio::time::timeout(within, stopped.wait_for(|s| *s)).await;
     }
 }
 
@@ -137,7 +142,7 @@ async fn elect(
     api: Api<Lease>,
     identity: String,
     tx: watch::Sender<LeaderView>,
-    mut release: oneshot::Receiver<oneshot::Sender<()>>,
+    mut release: oneshot::Receiver<()>,
 ) {
     let mut observed = Observed {
         record: None,
@@ -176,15 +181,16 @@ async fn elect(
         }
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
-            done = &mut release => {
+            // Asked to stop, or every handle is gone.
+            _ = &mut release => {
                 let leading = tx.borrow().leading;
-                if leading && let Err(error) = give_up(&api, &identity).await {
-                    tracing::warn!(%error, "the leader Lease could not be released; another replica takes over when it expires");
+                if leading {
+                    match give_up(&api, &identity).await {
+                        Ok(()) => tracing::info!("gave the leader Lease up"),
+                        Err(error) => tracing::warn!(%error, "the leader Lease could not be released; another replica takes over when it expires"),
+                    }
                 }
                 tx.send_replace(LeaderView::default());
-                if let Ok(done) = done {
-                    let _ = done.send(());
-                }
                 return;
             }
         }
