@@ -18,3 +18,9 @@ file "target/$target/release/tandem" | grep -Eq "static(-pie|ally) linked" || {
 podman build --quiet --build-arg ARTIFACTS=prebuilt -t "$image" . >/dev/null
 bytes=$(podman image inspect "$image" --format '{{.Size}}')
 echo "built $image: $bytes bytes ($((bytes / 1000 / 1000)) MB)"
+# Start to ready on a sandbox host: the image itself where podman may run containers, else
+# the static binary it holds (a machine that forbids crun's rlimits, as CI's, cannot run it).
+scripts/start-to-ready.sh "$image" 2>/dev/null || {
+  echo "(podman cannot run containers here; timing the image's binary instead)"
+  scripts/start-to-ready.sh "target/$target/release/tandem"
+}

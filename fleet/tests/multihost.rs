@@ -231,34 +231,7 @@ async fn conflicts_are_detected_and_repaired() {
 /// say): the coordinated delete then clears the finalizer itself — and only then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finalizer_nobody_releases_is_cleared_once_members_are_clean() {
-    use kube::api::{DeleteParams, PostParams};
-
-    // KubeSphere's CRDs without a host's controllers: nothing will release the finalizer.
-    let cluster = sandbox::SandboxCluster::start("host").await.unwrap();
-    cluster
-        .install_kubesphere(&sandbox::KubeSphereInstall {
-            role: sandbox::ClusterRole::Member,
-            jwt_secret: "test".into(),
-            admin_password: None,
-        })
-        .unwrap();
-    let client = common::client(&cluster).await;
-    let federated =
-        Api::<DynamicObject>::all_with(client.clone(), &FederatedKind::User.federated());
-    let ghost: DynamicObject = serde_json::from_value(serde_json::json!({
-        "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
-        "metadata": {"name": "ghost", "finalizers": [fleet::multihost::SYNC_FINALIZER]},
-        "spec": {"template": {"spec": {"email": "ghost@example.com"}}, "placement": {"clusterSelector": {}}},
-    }))
-    .unwrap();
-    federated
-        .create(&PostParams::default(), &ghost)
-        .await
-        .unwrap();
-    federated
-        .delete("ghost", &DeleteParams::default())
-        .await
-        .unwrap();
+    let (_cluster, client, federated) = common::stuck_federated_user().await;
     assert!(
         federated.get_opt("ghost").await.unwrap().is_some(),
         "held by the finalizer"

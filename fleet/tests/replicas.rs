@@ -240,34 +240,9 @@ async fn a_repair_is_followed_and_respected_by_another_replica() {
     use fleet::multihost::{
         FederatedKind, FederationMonitor, ObjectKey, RepairAction, RepairOutcome, RepairRefused,
     };
-    use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
 
     // KubeSphere's CRDs without a host's controllers: the stuck delete the repair clears.
-    let cluster = sandbox::SandboxCluster::start("host").await.unwrap();
-    cluster
-        .install_kubesphere(&sandbox::KubeSphereInstall {
-            role: ClusterRole::Member,
-            jwt_secret: SECRET.into(),
-            admin_password: None,
-        })
-        .unwrap();
-    let client = common::client(&cluster).await;
-    let federated =
-        Api::<DynamicObject>::all_with(client.clone(), &FederatedKind::User.federated());
-    let ghost: DynamicObject = serde_json::from_value(serde_json::json!({
-        "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
-        "metadata": {"name": "ghost", "finalizers": [fleet::multihost::SYNC_FINALIZER]},
-        "spec": {"template": {"spec": {"email": "ghost@example.com"}}, "placement": {"clusterSelector": {}}},
-    }))
-    .unwrap();
-    federated
-        .create(&PostParams::default(), &ghost)
-        .await
-        .unwrap();
-    federated
-        .delete("ghost", &DeleteParams::default())
-        .await
-        .unwrap();
+    let (_cluster, client, _federated) = common::stuck_federated_user().await;
 
     let replica = |name: &str| {
         let monitor = FederationMonitor::start(
@@ -305,4 +280,16 @@ async fn a_repair_is_followed_and_respected_by_another_replica() {
     let done = common::eventually(60, async || b.repair(&key).await.filter(|r| !r.running())).await;
     assert!(matches!(done.outcome, RepairOutcome::Done), "{done:?}");
     assert!(!done.steps.is_empty(), "B sees A's steps: {done:?}");
+    // One repair, one audit entry, whichever replica reads the log.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for replica in [&a, &b] {
+        let entries: Vec<_> = replica
+            .audit_log()
+            .await
+            .into_iter()
+            .filter(|e| e.name == "ghost")
+            .collect();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].actor, "admin");
+    }
 }

@@ -56,17 +56,7 @@ async fn every_server_function_checks_the_role() {
         .await
         .unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = host.write_kubeconfig(dir.path()).unwrap();
-    let config = dir.path().join("tandem.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: {}\n",
-            kubeconfig.display()
-        ),
-    )
-    .unwrap();
+    let (_dir, config) = common::one_host_config(&host);
     let port = free_port();
     let _server = serve(&config, port);
 

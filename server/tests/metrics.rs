@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{form_value, free_port, log_in, request, serve_with};
-use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+use sandbox::ClusterRole;
 
 const SECRET: &str = "metrics-test-secret";
 const ADMIN_PASSWORD: &str = "Admin-Pass-1";
@@ -28,29 +28,10 @@ fn scrape(port: u16) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn counters_move_with_logins_and_joins() {
-    let host = SandboxCluster::start("host").await.unwrap();
-    let member = SandboxCluster::start("member").await.unwrap();
-    for (cluster, role) in [(&host, ClusterRole::Host), (&member, ClusterRole::Member)] {
-        cluster
-            .install_kubesphere(&KubeSphereInstall {
-                role,
-                jwt_secret: SECRET.into(),
-                admin_password: (role == ClusterRole::Host).then(|| ADMIN_PASSWORD.into()),
-            })
-            .unwrap();
-    }
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET, ADMIN_PASSWORD).await;
+    let member = common::kubesphere("member", ClusterRole::Member, SECRET, ADMIN_PASSWORD).await;
     host.run_cluster_controller(Duration::from_secs(1));
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = host.write_kubeconfig(dir.path()).unwrap();
-    let config = dir.path().join("tandem.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: {}\n",
-            kubeconfig.display()
-        ),
-    )
-    .unwrap();
+    let (dir, config) = common::one_host_config(&host);
     let (port, metrics) = (free_port(), free_port());
     let metrics_at = format!("127.0.0.1:{metrics}");
     let log = dir.path().join("tandem.log");

@@ -15,21 +15,13 @@ use common::{Server, client, form_value, free_port, log_in, request, serve_as};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
-use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
+use sandbox::{ClusterRole, SandboxCluster};
 
 const SECRET: &str = "replicas-server-test-secret";
 const ADMIN_PASSWORD: &str = "Admin-Pass-1";
 
 async fn kubesphere(name: &str, role: ClusterRole) -> SandboxCluster {
-    let cluster = SandboxCluster::start(name).await.unwrap();
-    cluster
-        .install_kubesphere(&KubeSphereInstall {
-            role,
-            jwt_secret: SECRET.into(),
-            admin_password: (role == ClusterRole::Host).then(|| ADMIN_PASSWORD.into()),
-        })
-        .unwrap();
-    cluster
+    common::kubesphere(name, role, SECRET, ADMIN_PASSWORD).await
 }
 
 /// The replica holding the Lease, by the pod name its identity starts with.
@@ -144,17 +136,7 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
     host.run_cluster_controller(Duration::from_secs(1));
     let host_client = client(&host).await;
     let lease: Api<Lease> = Api::namespaced(host_client.clone(), "kubesphere-system");
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = host.write_kubeconfig(dir.path()).unwrap();
-    let config = dir.path().join("tandem.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: {}\n",
-            kubeconfig.display()
-        ),
-    )
-    .unwrap();
+    let (dir, config) = common::one_host_config(&host);
     let log = |name: &str| Stdio::from(File::create(dir.path().join(name)).unwrap());
     let (port_a, port_b) = (free_port(), free_port());
     let mut a: Option<Server> = Some(serve_as(&config, port_a, "replica-a", log("a.log")));

@@ -73,3 +73,39 @@ pub async fn kubesphere(
 pub async fn host_link(cluster: &SandboxCluster) -> fleet::clusters::HostLink {
     fleet::clusters::HostLink::new(cluster.name(), client(cluster).await)
 }
+
+/// A cluster with KubeSphere's CRDs but no host controllers, holding FederatedUser `ghost`
+/// deleted but kept by kubefed's finalizer, which nothing will release: the stuck delete a
+/// coordinated delete clears. Returns the cluster, a client and the FederatedUser API.
+pub async fn stuck_federated_user() -> (SandboxCluster, Client, kube::Api<kube::api::DynamicObject>)
+{
+    use kube::api::{DeleteParams, DynamicObject, PostParams};
+    let cluster = SandboxCluster::start("host").await.unwrap();
+    cluster
+        .install_kubesphere(&sandbox::KubeSphereInstall {
+            role: sandbox::ClusterRole::Member,
+            jwt_secret: "test".into(),
+            admin_password: None,
+        })
+        .unwrap();
+    let client = client(&cluster).await;
+    let federated = kube::Api::<DynamicObject>::all_with(
+        client.clone(),
+        &fleet::multihost::FederatedKind::User.federated(),
+    );
+    let ghost: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
+        "metadata": {"name": "ghost", "finalizers": [fleet::multihost::SYNC_FINALIZER]},
+        "spec": {"template": {"spec": {"email": "ghost@example.com"}}, "placement": {"clusterSelector": {}}},
+    }))
+    .unwrap();
+    federated
+        .create(&PostParams::default(), &ghost)
+        .await
+        .unwrap();
+    federated
+        .delete("ghost", &DeleteParams::default())
+        .await
+        .unwrap();
+    (cluster, client, federated)
+}

@@ -246,3 +246,39 @@ pub fn form_value(value: &str) -> String {
         })
         .collect()
 }
+
+/// A configuration naming `host` as the console's one host "host", probed every second; the
+/// directory holds it (and the kubeconfig) and must live as long as the servers using it.
+pub fn one_host_config(host: &SandboxCluster) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = host.write_kubeconfig(dir.path()).unwrap();
+    let config = dir.path().join("tandem.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: {}\n",
+            kubeconfig.display()
+        ),
+    )
+    .unwrap();
+    (dir, config)
+}
+
+/// A sandbox cluster with KubeSphere installed in `role`; a host gets `admin` with
+/// `admin_password`.
+pub async fn kubesphere(
+    name: &str,
+    role: sandbox::ClusterRole,
+    jwt_secret: &str,
+    admin_password: &str,
+) -> SandboxCluster {
+    let cluster = SandboxCluster::start(name).await.unwrap();
+    cluster
+        .install_kubesphere(&sandbox::KubeSphereInstall {
+            role,
+            jwt_secret: jwt_secret.into(),
+            admin_password: (role == sandbox::ClusterRole::Host).then(|| admin_password.into()),
+        })
+        .unwrap();
+    cluster
+}
