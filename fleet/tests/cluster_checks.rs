@@ -281,6 +281,7 @@ async fn a_background_job_reports_its_steps_to_its_owner_only() {
             "nowhere",
             candidate("m", member.kubeconfig_yaml())
         )
+        .await
         .is_err()
     );
     let id = jobs
@@ -290,6 +291,7 @@ async fn a_background_job_reports_its_steps_to_its_owner_only() {
             "host",
             candidate("member", member.kubeconfig_yaml()),
         )
+        .await
         .unwrap();
     assert!(
         jobs.view(&id, "mallory").await.is_none(),

@@ -184,25 +184,24 @@ async fn a_job_whose_replica_died_is_shown_abandoned_never_running() {
 }
 
 #[tokio::test]
-async fn a_new_job_replaces_an_ended_record_of_its_id_never_a_running_one() {
+async fn a_claimed_job_replaces_an_ended_record_of_its_id_never_a_running_one() {
     let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
     let a = JobRecords::new(Some(common::client(&host).await), NS, "replica-a".into());
     let b = JobRecords::new(Some(common::client(&host).await), NS, "replica-b".into());
     let first = Progress {
         steps: vec!["first".into()],
     };
-    let running = a.keep("repair", "repair-user-1", "admin", &first);
-    common::eventually(5, async || b.read_any::<Progress>("repair-user-1").await).await;
+    let running = a
+        .claim("repair", "repair-user-1", "admin", &first)
+        .await
+        .unwrap();
     // B may not take over A's running record.
-    let _refused = b.keep(
-        "repair",
-        "repair-user-1",
-        "someone",
-        &Progress {
-            steps: vec!["second".into()],
-        },
-    );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let refused = b
+        .claim("repair", "repair-user-1", "someone", &first)
+        .await
+        .err()
+        .expect("A's repair runs");
+    assert_eq!(refused.owner, "admin");
     assert_eq!(
         b.read_any::<Progress>("repair-user-1")
             .await
@@ -221,7 +220,10 @@ async fn a_new_job_replaces_an_ended_record_of_its_id_never_a_running_one() {
     let again = Progress {
         steps: vec!["again".into()],
     };
-    let _replacing = b.keep("repair", "repair-user-1", "someone", &again);
+    let _replacing = b
+        .claim("repair", "repair-user-1", "someone", &again)
+        .await
+        .unwrap();
     let seen = common::eventually(5, async || {
         a.read_any::<Progress>("repair-user-1")
             .await
@@ -292,4 +294,87 @@ async fn a_repair_is_followed_and_respected_by_another_replica() {
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0].actor, "admin");
     }
+}
+
+#[tokio::test]
+async fn a_finished_job_whose_last_write_failed_is_written_on_the_next_try() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let a = JobRecords::new(Some(common::client(&host).await), NS, "replica-a".into());
+    let b = JobRecords::new(Some(common::client(&host).await), NS, "replica-b".into());
+    let keeper = a.keep(
+        "cluster-join",
+        "f1n15h",
+        "admin",
+        &Progress { steps: vec![] },
+    );
+    common::eventually(5, async || b.read::<Progress>("f1n15h", "admin").await).await;
+    host.fail_next("PUT", "tandem-job-f1n15h");
+    let done = Progress {
+        steps: vec!["joined".into()],
+    };
+    keeper.finish(&done);
+    drop(keeper);
+    let seen = common::eventually(10, async || {
+        b.read::<Progress>("f1n15h", "admin")
+            .await
+            .filter(|j| j.phase != Phase::Running)
+    })
+    .await;
+    assert_eq!((seen.phase, seen.payload), (Phase::Finished, done));
+}
+
+#[tokio::test]
+async fn of_two_replicas_claiming_one_job_only_one_runs_it() {
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let a = JobRecords::new(Some(common::client(&host).await), NS, "replica-a".into());
+    let b = JobRecords::new(Some(common::client(&host).await), NS, "replica-b".into());
+    let first = Progress { steps: vec![] };
+    let (by_a, by_b) = tokio::join!(
+        a.claim("repair", "repair-user-x", "alice", &first),
+        b.claim("repair", "repair-user-x", "bob", &first),
+    );
+    assert!(
+        by_a.is_ok() != by_b.is_ok(),
+        "exactly one claim holds: {:?} / {:?}",
+        by_a.as_ref().err(),
+        by_b.as_ref().err()
+    );
+    let (winner, loser) = if by_a.is_ok() {
+        ("alice", by_b)
+    } else {
+        ("bob", by_a)
+    };
+    assert_eq!(
+        loser.err().unwrap().owner,
+        winner,
+        "the refusal names who runs it"
+    );
+}
+
+#[tokio::test]
+async fn a_live_job_marked_abandoned_while_cut_off_is_taken_back() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{Api, PostParams};
+    let host = common::kubesphere("host", ClusterRole::Host, SECRET).await;
+    let client = common::client(&host).await;
+    let a = JobRecords::new(Some(client.clone()), NS, "replica-a".into());
+    let _keeper = a.keep("cluster-join", "b4ck", "admin", &Progress { steps: vec![] });
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    let mut map =
+        common::eventually(5, async || maps.get_opt("tandem-job-b4ck").await.unwrap()).await;
+    // What a leader that lost sight of replica A writes.
+    let data = map.data.as_mut().unwrap();
+    let mut record: serde_json::Value = serde_json::from_str(&data["record"]).unwrap();
+    record["phase"] = "abandoned".into();
+    data.insert("record".into(), record.to_string());
+    maps.replace("tandem-job-b4ck", &PostParams::default(), &map)
+        .await
+        .unwrap();
+    let b = JobRecords::new(Some(client), NS, "replica-b".into());
+    common::eventually(6, async || {
+        b.read::<Progress>("b4ck", "admin")
+            .await
+            .filter(|j| j.phase == Phase::Running)
+    })
+    .await;
 }

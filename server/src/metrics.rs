@@ -108,7 +108,12 @@ pub async fn measure(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "other".into());
-    let method = request.method().as_str().to_string();
+    // A fixed set: any token is a valid HTTP method, and each would be a new series.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "POST" | "HEAD" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_string();
     let started = Instant::now();
     let response = next.run(request).await;
     if route.starts_with("/api/")

@@ -103,7 +103,9 @@ impl ClusterJobs {
     }
 
     /// Starts checking (or checking and joining) `candidate` on `host` for `owner`.
-    pub fn start(
+    /// The job's record is on the home host before this returns, so a page served by any
+    /// replica finds it from the first poll.
+    pub async fn start(
         &self,
         kind: JobKind,
         owner: &str,
@@ -144,7 +146,17 @@ impl ClusterJobs {
                 },
             );
         }
-        let keeper = Arc::new(self.records.keep(record_kind(kind), &id, owner, &first));
+        // A fresh random id: nobody else holds it, so the claim only writes the record first.
+        let keeper = Arc::new(
+            match self
+                .records
+                .claim(record_kind(kind), &id, owner, &first)
+                .await
+            {
+                Ok(keeper) => keeper,
+                Err(_) => self.records.keep(record_kind(kind), &id, owner, &first),
+            },
+        );
         let (actor, replica) = (owner.to_string(), self.records.replica().to_string());
         let jobs = self.jobs.clone();
         let job = id.clone();

@@ -258,19 +258,6 @@ impl FederationMonitor {
             });
         }
         let records = self.shared.records.get().cloned();
-        let id = repair_id(key);
-        // Another replica's repair of the object, still running, blocks this one too.
-        if let Some(records) = &records
-            && let Some(remote) = records.read_any::<RepairRecord>(&id).await
-            && remote.phase == Phase::Running
-            && remote.replica != records.replica()
-        {
-            return Err(RepairRefused::Busy {
-                kind,
-                name,
-                actor: remote.payload.actor,
-            });
-        }
         let record = RepairRecord {
             action: action.clone(),
             actor: actor.to_string(),
@@ -295,9 +282,29 @@ impl FederationMonitor {
             }
             repairs.insert(key.clone(), record.clone());
         }
-        let keeper: Option<Arc<RecordKeeper>> = records
-            .as_ref()
-            .map(|r| Arc::new(r.keep("repair", &id, actor, &record)));
+        // The record on the host is the lock across replicas: written before any work, and
+        // refused while another replica's repair of the object runs.
+        let keeper: Option<Arc<RecordKeeper>> = match &records {
+            None => None,
+            Some(records) => match records
+                .claim("repair", &repair_id(key), actor, &record)
+                .await
+            {
+                Ok(keeper) => Some(Arc::new(keeper)),
+                Err(held) => {
+                    self.shared
+                        .repairs
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(key);
+                    return Err(RepairRefused::Busy {
+                        kind,
+                        name,
+                        actor: held.owner,
+                    });
+                }
+            },
+        };
         let monitor = self.clone();
         let (key, actor) = (key.clone(), actor.to_string());
         let watched = (self.clone(), key.clone(), keeper.clone());

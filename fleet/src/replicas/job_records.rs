@@ -120,9 +120,94 @@ impl JobRecords {
                 ended_at: None,
                 payload: serde_json::Value::Null,
             };
-            tokio::spawn(write_loop(api, kind, record_name(id), stored, rx));
+            tokio::spawn(write_loop(api, kind, record_name(id), stored, None, rx));
         }
         RecordKeeper { tx }
+    }
+
+    /// Like [`Self::keep`] for a job whose id names what it works on (a repair of one
+    /// object), claimed before it starts: the record is written first, replacing one that
+    /// ended or whose replica stopped, and refused while another replica's job of the id
+    /// runs — so two replicas never run it at once. Without a home host, always granted.
+    pub async fn claim<T: Serialize + Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        id: &str,
+        owner: &str,
+        first: &T,
+    ) -> Result<RecordKeeper, Claimed> {
+        let (tx, rx) = watch::channel((to_value(first), Phase::Running));
+        let Some(client) = self.home.clone() else {
+            return Ok(RecordKeeper { tx });
+        };
+        let api: Api<ConfigMap> = Api::namespaced(client, &self.namespace);
+        let name = record_name(id);
+        let mut stored = Stored {
+            owner: owner.into(),
+            replica: self.replica.clone(),
+            phase: Phase::Running,
+            beat: 1,
+            ended_at: None,
+            payload: to_value(first),
+        };
+        let existing = bounded(api.get_opt(&name)).await.ok().flatten();
+        let written = match existing {
+            None => {
+                bounded(api.create(
+                    &PostParams::default(),
+                    &record_map(&name, kind, &stored, None),
+                ))
+                .await
+            }
+            Some(map) => {
+                let Some((held, stale)) = self.decode(&map) else {
+                    return Err(Claimed {
+                        owner: String::new(),
+                    });
+                };
+                if held.phase == Phase::Running && !stale {
+                    return Err(Claimed { owner: held.owner });
+                }
+                stored.beat = held.beat + 1;
+                let version = map.metadata.resource_version.clone();
+                bounded(api.replace(
+                    &name,
+                    &PostParams::default(),
+                    &record_map(&name, kind, &stored, version),
+                ))
+                .await
+            }
+        };
+        match written {
+            Ok(map) => {
+                tokio::spawn(write_loop(
+                    api,
+                    kind,
+                    name,
+                    stored,
+                    map.metadata.resource_version,
+                    rx,
+                ));
+                Ok(RecordKeeper { tx })
+            }
+            // Another replica wrote it between our read and our write: it runs the job.
+            Err(RecordError::Api(kube::Error::Api(s))) if s.code == 409 => {
+                let owner = bounded(api.get_opt(&name))
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|m| self.decode(&m))
+                    .map(|(held, _)| held.owner)
+                    .unwrap_or_default();
+                Err(Claimed { owner })
+            }
+            // The host does not answer: the job runs here, its record kept when it can be.
+            Err(error) => {
+                tracing::debug!(job = %name, %error, "job record not claimed; kept when the host answers");
+                tokio::spawn(write_loop(api, kind, name, stored, None, rx));
+                Ok(RecordKeeper { tx })
+            }
+        }
     }
 
     /// Job `id` as kept on the host, if `owner` started it. A record still "running" that
@@ -144,7 +229,16 @@ impl JobRecords {
     ) -> Option<RemoteJob<T>> {
         let client = self.home.clone()?;
         let api: Api<ConfigMap> = Api::namespaced(client, &self.namespace);
-        let map = api.get_opt(&record_name(id)).await.ok()??;
+        let name = record_name(id);
+        let Ok(found) = bounded(api.get_opt(&name)).await else {
+            // Unanswered: how long the record looked unchanged starts again.
+            self.seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&name);
+            return None;
+        };
+        let map = found?;
         let (stored, stale) = self.decode(&map)?;
         if !owner_ok(&stored.owner) {
             return None;
@@ -166,6 +260,8 @@ impl JobRecords {
         let stored: Stored = serde_json::from_str(map.data.as_ref()?.get("record")?).ok()?;
         let version = map.metadata.resource_version.clone().unwrap_or_default();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        // Records read once and never again (another replica's ended jobs) are forgotten.
+        seen.retain(|_, (_, at)| at.elapsed() < KEEP_FOR * 2);
         let since = match seen.get(&name) {
             Some((v, at)) if *v == version => *at,
             _ => {
@@ -181,12 +277,19 @@ impl JobRecords {
 
     /// The leader's round: records of replicas that stopped are written abandoned, records
     /// that ended more than [`KEEP_FOR`] ago are deleted. Returns how many were abandoned.
-    pub async fn sweep(&self) -> Result<usize, kube::Error> {
+    pub async fn sweep(&self) -> Result<usize, RecordError> {
         let Some(client) = self.home.clone() else {
             return Ok(0);
         };
         let api: Api<ConfigMap> = Api::namespaced(client, &self.namespace);
-        let list = api.list(&ListParams::default().labels(JOB_LABEL)).await?;
+        let list = match bounded(api.list(&ListParams::default().labels(JOB_LABEL))).await {
+            Ok(list) => list,
+            Err(error) => {
+                // After an outage nothing may look stale for having been out of sight.
+                self.seen.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                return Err(error);
+            }
+        };
         let now = epoch_seconds(SystemTime::now());
         let mut abandoned = 0;
         let mut present = Vec::new();
@@ -202,7 +305,7 @@ impl JobRecords {
                 .ended_at
                 .is_some_and(|at| now.saturating_sub(at) > KEEP_FOR.as_secs());
             if ended_long_ago {
-                let _ = api.delete(&name, &DeleteParams::default()).await;
+                let _ = bounded(api.delete(&name, &DeleteParams::default())).await;
             } else if stale {
                 stored.phase = Phase::Abandoned;
                 stored.ended_at = Some(now);
@@ -244,11 +347,52 @@ fn record_data(stored: &Stored) -> BTreeMap<String, String> {
     )])
 }
 
-/// The resourceVersion of record `name` if it belongs to a job that ended.
-async fn ended_record_version(api: &Api<ConfigMap>, name: &str) -> Option<String> {
-    let map = api.get_opt(name).await.ok()??;
-    let stored: Stored = serde_json::from_str(map.data.as_ref()?.get("record")?).ok()?;
-    (stored.phase != Phase::Running).then_some(map.metadata.resource_version?)
+/// Longest wait for one call on the home host: a wizard's poll or the leader's sweep never
+/// hangs on a host that stopped answering.
+const CALL_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Why a record call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Api(#[from] kube::Error),
+    #[error("the host did not answer within {CALL_TIMEOUT:?}")]
+    TimedOut,
+}
+
+async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, kube::Error>>,
+) -> Result<T, RecordError> {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Ok(result) => result.map_err(RecordError::Api),
+        Err(_) => Err(RecordError::TimedOut),
+    }
+}
+
+/// Another replica runs a job of this id (`owner` started it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("another replica runs this job (started by {owner})")]
+pub struct Claimed {
+    pub owner: String,
+}
+
+fn record_map(name: &str, kind: &str, stored: &Stored, version: Option<String>) -> ConfigMap {
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            resource_version: version,
+            labels: Some(BTreeMap::from([
+                (
+                    "app.kubernetes.io/managed-by".to_string(),
+                    "tandem".to_string(),
+                ),
+                (JOB_LABEL.to_string(), kind.to_string()),
+            ])),
+            ..Default::default()
+        },
+        data: Some(record_data(stored)),
+        ..Default::default()
+    }
 }
 
 /// The running side of one record.
@@ -267,83 +411,87 @@ impl RecordKeeper {
 }
 
 /// Writes the newest payload whenever it changes, and beats while the job runs. Writes are
-/// replaces at the resourceVersion last written: a record another replica marked abandoned
-/// (this one was presumed dead) stays abandoned and this loop stops.
+/// replaces at the resourceVersion last written. A record the leader marked abandoned while
+/// this replica was cut off is taken back (the job is alive); any other change by another
+/// replica ends the keeping. The last payload is retried until it is written (for a while),
+/// so a passing failure never leaves a finished job looking abandoned.
 async fn write_loop(
     api: Api<ConfigMap>,
     kind: &'static str,
     name: String,
     mut stored: Stored,
+    mut version: Option<String>,
     mut rx: watch::Receiver<(serde_json::Value, Phase)>,
 ) {
-    let mut version: Option<String> = None;
+    let mut closed = false;
+    let mut failures_after_end = 0;
     loop {
+        // The newest payload (the sender may be gone: its last one).
         let (payload, phase) = rx.borrow_and_update().clone();
         stored.payload = payload;
         stored.phase = phase;
-        stored.beat += 1;
-        if phase == Phase::Finished {
+        if stored.phase == Phase::Finished && stored.ended_at.is_none() {
             stored.ended_at = Some(epoch_seconds(SystemTime::now()));
         }
-        let map = ConfigMap {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                resource_version: version.clone(),
-                labels: Some(BTreeMap::from([
-                    (
-                        "app.kubernetes.io/managed-by".to_string(),
-                        "tandem".to_string(),
-                    ),
-                    (JOB_LABEL.to_string(), kind.to_string()),
-                ])),
-                ..Default::default()
-            },
-            data: Some(record_data(&stored)),
-            ..Default::default()
-        };
+        stored.beat += 1;
+        let map = record_map(&name, kind, &stored, version.clone());
         let written = match &version {
-            None => api.create(&PostParams::default(), &map).await,
-            Some(_) => api.replace(&name, &PostParams::default(), &map).await,
+            None => bounded(api.create(&PostParams::default(), &map)).await,
+            Some(_) => bounded(api.replace(&name, &PostParams::default(), &map)).await,
         };
         match written {
-            Ok(map) => version = map.metadata.resource_version,
-            // The record of an earlier job of the same id (a repair of the same object)
-            // that ended: this job's record replaces it.
-            Err(kube::Error::Api(s)) if s.code == 409 && version.is_none() => {
-                match ended_record_version(&api, &name).await {
-                    Some(ended) => {
-                        version = Some(ended);
-                        stored.beat -= 1;
+            Ok(map) => {
+                version = map.metadata.resource_version;
+                if stored.phase == Phase::Finished {
+                    return;
+                }
+            }
+            Err(RecordError::Api(kube::Error::Api(s))) if s.code == 409 || s.code == 404 => {
+                match taken_back(&api, &name, &stored.replica).await {
+                    Some(current) => {
+                        tracing::info!(job = %name, "the job's record was marked abandoned while this replica was cut off; taken back");
+                        version = Some(current);
                         continue;
                     }
                     None => {
-                        tracing::warn!(job = %name, "another replica's job of the same id is running; this one is not kept");
+                        tracing::warn!(job = %name, "the job's record was changed by another replica; no longer kept");
                         return;
                     }
                 }
             }
-            Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => {
-                tracing::warn!(job = %name, "the job's record was changed by another replica; no longer kept");
-                return;
-            }
             // The host is unreachable for now: the next change or beat tries again.
-            Err(error) => tracing::debug!(job = %name, %error, "job record not written"),
-        }
-        if phase == Phase::Finished && version.is_some() {
-            return;
+            Err(error) => {
+                tracing::debug!(job = %name, %error, "job record not written");
+                if stored.phase == Phase::Finished {
+                    failures_after_end += 1;
+                    if failures_after_end > 30 {
+                        tracing::warn!(job = %name, "the job's last state could not be written; other replicas will show it abandoned");
+                        return;
+                    }
+                }
+            }
         }
         tokio::select! {
-            changed = rx.changed() => {
-                if changed.is_err() && phase == Phase::Finished {
-                    return;
-                }
+            changed = rx.changed(), if !closed => {
                 if changed.is_err() {
-                    // The job's keeper is gone without finishing (a crash): stop beating so
-                    // the record is seen abandoned.
-                    return;
+                    closed = true;
+                    if stored.phase != Phase::Finished {
+                        // The keeper is gone without finishing (a crash): stop beating, so
+                        // the record is seen abandoned.
+                        return;
+                    }
                 }
             }
             _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
         }
     }
+}
+
+/// The current resourceVersion of record `name` when it is still this replica's job
+/// (`replica`), marked abandoned by a leader that lost sight of it.
+async fn taken_back(api: &Api<ConfigMap>, name: &str, replica: &str) -> Option<String> {
+    let map = bounded(api.get_opt(name)).await.ok()??;
+    let stored: Stored = serde_json::from_str(map.data.as_ref()?.get("record")?).ok()?;
+    (stored.replica == replica && stored.phase == Phase::Abandoned)
+        .then_some(map.metadata.resource_version?)
 }

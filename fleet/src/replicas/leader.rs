@@ -25,6 +25,9 @@ const RENEW_EVERY: Duration = Duration::from_secs(2);
 const RENEW_DEADLINE: Duration = Duration::from_secs(7);
 /// How often a follower looks at the Lease: a released Lease is taken within this.
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+/// Longest wait for one look (read and write): a hung call must not keep a leader acting
+/// past its deadline, whatever the client's own timeouts.
+const LOOK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Who leads, as this replica last saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -150,8 +153,20 @@ async fn elect(
         renewed: None,
     };
     loop {
-        let view = match try_lead(&api, &identity, &mut observed).await {
-            Ok(view) => view,
+        // A renewal counts from when it was asked for, not when it was answered: the Lease's
+        // holder may be judged expired from the moment the request was sent.
+        let asked = Instant::now();
+        let look = tokio::time::timeout(LOOK_TIMEOUT, try_lead(&api, &identity, &mut observed))
+            .await
+            .unwrap_or_else(|_| Err(LookFailed::TimedOut));
+        let view = match look {
+            Ok(mut view) => {
+                if view.leading {
+                    observed.renewed = Some(asked);
+                }
+                view.lease_reachable = true;
+                view
+            }
             Err(error) => {
                 tracing::debug!(%error, "the leader Lease could not be read or written");
                 // A leader that cannot renew keeps acting only until its deadline.
@@ -210,12 +225,20 @@ fn record_of(lease: &Lease) -> (Option<String>, Option<String>, i32) {
     )
 }
 
+#[derive(Debug, thiserror::Error)]
+enum LookFailed {
+    #[error(transparent)]
+    Api(#[from] kube::Error),
+    #[error("no answer within {LOOK_TIMEOUT:?}")]
+    TimedOut,
+}
+
 /// One look at the Lease: create it, renew it, take it over when it expired, or follow.
 async fn try_lead(
     api: &Api<Lease>,
     identity: &str,
     observed: &mut Observed,
-) -> Result<LeaderView, kube::Error> {
+) -> Result<LeaderView, LookFailed> {
     let seconds = i32::try_from(LEASE_DURATION.as_secs()).unwrap_or(i32::MAX);
     let Some(mut lease) = api.get_opt(LEASE_NAME).await? else {
         let lease = Lease {
@@ -243,7 +266,7 @@ async fn try_lead(
             Ok(_) => Ok(leading(identity, observed)),
             // Another replica created it first: follow it from the next look.
             Err(kube::Error::Api(s)) if s.code == 409 => Ok(following(None)),
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         };
     };
     let record = record_of(&lease);
@@ -281,12 +304,12 @@ async fn try_lead(
             observed.renewed = None;
             Ok(following(holder.filter(|h| h != identity)))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn leading(identity: &str, observed: &mut Observed) -> LeaderView {
-    observed.renewed = Some(Instant::now());
+/// Leading; the caller records when the renewal was asked for.
+fn leading(identity: &str, _observed: &mut Observed) -> LeaderView {
     LeaderView {
         leading: true,
         holder: Some(identity.into()),

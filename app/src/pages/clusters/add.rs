@@ -71,6 +71,7 @@ pub async fn start_cluster_job(
     let id = state
         .clusters
         .start(kind, &principal.username, &principal.host, candidate)
+        .await
         .map_err(|e| refuse(e.to_string()))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name.trim(), ?kind, "cluster job started");
     Ok(id)
