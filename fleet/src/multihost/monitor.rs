@@ -247,14 +247,30 @@ async fn watch_member(shared: Arc<Shared>, uid: String, client: Client, kind: Fe
     let mut events = watcher(api, watcher::Config::default())
         .default_backoff()
         .boxed();
+    let mut listing = BTreeSet::new();
     while let Some(event) = events.next().await {
         let now = SystemTime::now();
         let (name, object) = match event {
-            Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+            Ok(watcher::Event::Init) => {
+                listing.clear();
+                shared.update(|v| v.member_listing(&uid, kind));
+                continue;
+            }
+            Ok(watcher::Event::InitDone) => {
+                let names = std::mem::take(&mut listing);
+                shared.update(|v| v.member_listed(&uid, kind, &names, now));
+                continue;
+            }
+            Ok(watcher::Event::InitApply(o)) => {
+                if let Some(name) = o.metadata.name.clone() {
+                    listing.insert(name);
+                }
+                (o.metadata.name.clone(), serde_json::to_value(&o).ok())
+            }
+            Ok(watcher::Event::Apply(o)) => {
                 (o.metadata.name.clone(), serde_json::to_value(&o).ok())
             }
             Ok(watcher::Event::Delete(o)) => (o.metadata.name.clone(), None),
-            Ok(_) => continue,
             Err(error) => {
                 tracing::debug!(member = %uid, kind = kind.key(), %error, "member watch");
                 continue;

@@ -231,13 +231,26 @@ impl FederationMonitor {
         let started = Instant::now();
         let mut clean_since: Option<Instant> = None;
         loop {
+            // A member the console has not listed (its watch not started or not through its
+            // list, or the member out of reach) may still hold a copy: counted as holding,
+            // or kubefed's finalizer would be cleared under it and the copy left for good.
             let (holders, members) = self
                 .shared
                 .view
                 .lock()
-                .map(|v| (v.holders(key), v.members_holding(key)))
+                .map(|v| {
+                    let mut members = v.members_holding(key);
+                    for unseen in v.members_unseen(key.kind) {
+                        if !members.contains(&unseen) {
+                            members.push(unseen);
+                        }
+                    }
+                    (v.holders(key), members)
+                })
                 .unwrap_or_default();
-            if holders.is_empty() && members.is_empty() {
+            // Gone means gone: the hosts' own objects too, which KubeSphere's controllers
+            // release from their finalizers moments after the federated ones go.
+            if holders.is_empty() && members.is_empty() && self.sources_gone(key, hosts).await? {
                 resolution.push(RepairStep::Gone);
                 return Ok(());
             }
@@ -262,6 +275,23 @@ impl FederationMonitor {
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    /// Whether no host holds `key`'s own object (the User, not the FederatedUser) any more.
+    async fn sources_gone(&self, key: &ObjectKey, hosts: &[String]) -> Result<bool, ResolveError> {
+        for host in hosts {
+            let api =
+                Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &key.kind.source());
+            if api
+                .get_opt(&key.name)
+                .await
+                .map_err(host_error(host, HostTask::Reading))?
+                .is_some()
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     async fn clear_finalizer(

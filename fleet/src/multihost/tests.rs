@@ -243,3 +243,46 @@ fn a_member_that_left_the_fleet_holds_nothing() {
         "what was seen on b is gone"
     );
 }
+
+#[test]
+fn a_member_not_listed_yet_may_hold_anything_and_a_list_shows_what_went() {
+    let key = ObjectKey {
+        kind: FederatedKind::User,
+        name: "xxp".into(),
+    };
+    let mut view = FederationView::default();
+    view.set_topology(vec![HostLinks {
+        host: "host".into(),
+        reachable: true,
+        members: vec![MemberLink {
+            uid: "a".into(),
+            name: "member".into(),
+            ready: true,
+        }],
+    }]);
+    // Watched but not through its list: nothing may be concluded clean there.
+    assert!(view.members_holding(&key).is_empty());
+    assert_eq!(
+        view.members_unseen(FederatedKind::User),
+        vec!["a".to_string()]
+    );
+    let copy = user("xxp@163.com", "1", "true");
+    view.member_changed("a", FederatedKind::User, "xxp", Some(&copy), at(0));
+    view.member_listed("a", FederatedKind::User, &["xxp".to_string()].into(), at(1));
+    assert!(view.members_unseen(FederatedKind::User).is_empty());
+    assert_eq!(
+        view.members_unseen(FederatedKind::GlobalRole),
+        vec!["a".to_string()]
+    );
+    assert_eq!(view.members_holding(&key), vec!["a".to_string()]);
+    // The watch broke and relisted: until the list ends the member is unknown again, and a
+    // copy deleted meanwhile is gone once it does.
+    view.member_listing("a", FederatedKind::User);
+    assert_eq!(
+        view.members_unseen(FederatedKind::User),
+        vec!["a".to_string()]
+    );
+    view.member_listed("a", FederatedKind::User, &Default::default(), at(5));
+    assert!(view.members_holding(&key).is_empty());
+    assert!(view.members_unseen(FederatedKind::User).is_empty());
+}

@@ -136,6 +136,9 @@ pub struct FederationView {
     /// (host, kind) whose full list has been read: a missing object there is really missing.
     known: BTreeSet<(String, FederatedKind)>,
     timelines: HashMap<(String, ObjectKey), MemberTimeline>,
+    /// (member UID, kind) whose full list has been read since its watch last (re)started: a
+    /// copy missing there is really missing. A member not in here may hold anything.
+    members_known: BTreeSet<(String, FederatedKind)>,
 }
 
 impl FederationView {
@@ -228,6 +231,44 @@ impl FederationView {
             self.host_deleted(host, kind, &name);
         }
         self.known.insert((host.to_string(), kind));
+    }
+
+    /// A member's watch (re)starts its list: until it ends, what the member holds is unknown.
+    pub fn member_listing(&mut self, member_uid: &str, kind: FederatedKind) {
+        self.members_known.remove(&(member_uid.to_string(), kind));
+    }
+
+    /// A member's full list was read: copies not in `names` are gone (deleted while the watch
+    /// was down), and the member's holdings of `kind` are known.
+    pub fn member_listed(
+        &mut self,
+        member_uid: &str,
+        kind: FederatedKind,
+        names: &BTreeSet<String>,
+        at: SystemTime,
+    ) {
+        let gone: Vec<String> = self
+            .timelines
+            .iter()
+            .filter(|((uid, key), t)| {
+                uid == member_uid && key.kind == kind && t.present() && !names.contains(&key.name)
+            })
+            .map(|((_, key), _)| key.name.clone())
+            .collect();
+        for name in gone {
+            self.member_changed(member_uid, kind, &name, None, at);
+        }
+        self.members_known.insert((member_uid.to_string(), kind));
+    }
+
+    /// Members of the fleet (by UID) whose copies of `kind` the console has not listed: they
+    /// may hold one, so nothing may be concluded "clean" on them.
+    pub fn members_unseen(&self, kind: FederatedKind) -> Vec<String> {
+        self.members()
+            .into_iter()
+            .map(|(uid, _)| uid)
+            .filter(|uid| !self.members_known.contains(&(uid.clone(), kind)))
+            .collect()
     }
 
     /// One version of a member's copy (`None`: deleted there), seen at `at`.
@@ -323,6 +364,7 @@ impl FederationView {
     /// Drops what was seen on member `uid` (it left the fleet).
     pub fn forget_member(&mut self, uid: &str) {
         self.timelines.retain(|(member, _), _| member != uid);
+        self.members_known.retain(|(member, _)| member != uid);
     }
 
     /// The hosts that share at least one member with `host` (itself included).
