@@ -24,6 +24,8 @@ use tokio::sync::watch;
 /// Label naming a record's job kind (`cluster-check`, `cluster-join`, …).
 pub const JOB_LABEL: &str = "tandem.io/job";
 const NAME_PREFIX: &str = "tandem-job-";
+/// The job kinds records are kept for (the `JOB_LABEL` values, and the metrics' `kind`).
+const JOB_KINDS: [&str; 3] = ["cluster-check", "cluster-join", "repair"];
 /// How often the running replica rewrites a record that did not otherwise change.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// A running record unchanged for this long belongs to a replica that stopped.
@@ -257,7 +259,7 @@ impl JobRecords {
 
     fn decode(&self, map: &ConfigMap) -> Option<(Stored, bool)> {
         let name = map.metadata.name.clone()?;
-        let stored: Stored = serde_json::from_str(map.data.as_ref()?.get("record")?).ok()?;
+        let stored = stored_in(map)?;
         let version = map.metadata.resource_version.clone().unwrap_or_default();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         // Records read once and never again (another replica's ended jobs) are forgotten.
@@ -311,18 +313,16 @@ impl JobRecords {
                 stored.ended_at = Some(now);
                 map.data = Some(record_data(&stored));
                 // At the resourceVersion read: a replica that came back and wrote wins.
-                if api
-                    .replace(&name, &PostParams::default(), &map)
+                if bounded(api.replace(&name, &PostParams::default(), &map))
                     .await
                     .is_ok()
                 {
                     tracing::warn!(job = %name, replica = %stored.replica, "a job's replica stopped; the job is marked abandoned");
-                    let kind = match map.metadata.labels.as_ref().and_then(|l| l.get(JOB_LABEL)) {
-                        Some(k) if k == "cluster-check" => "cluster-check",
-                        Some(k) if k == "cluster-join" => "cluster-join",
-                        Some(k) if k == "repair" => "repair",
-                        _ => "other",
-                    };
+                    let label = map.metadata.labels.as_ref().and_then(|l| l.get(JOB_LABEL));
+                    let kind = JOB_KINDS
+                        .into_iter()
+                        .find(|k| label.is_some_and(|l| l == k))
+                        .unwrap_or("other");
                     crate::metrics::job_ended(kind, "abandoned");
                     abandoned += 1;
                 }
@@ -334,6 +334,11 @@ impl JobRecords {
             .retain(|name, _| present.contains(name));
         Ok(abandoned)
     }
+}
+
+/// The job a record ConfigMap holds.
+fn stored_in(map: &ConfigMap) -> Option<Stored> {
+    serde_json::from_str(map.data.as_ref()?.get("record")?).ok()
 }
 
 fn to_value<T: Serialize>(payload: &T) -> serde_json::Value {
@@ -425,7 +430,25 @@ async fn write_loop(
 ) {
     let mut closed = false;
     let mut failures_after_end = 0;
+    // `claim` wrote the first version already; `keep` has written nothing yet.
+    let mut write_now = version.is_none();
     loop {
+        if !write_now {
+            tokio::select! {
+                changed = rx.changed(), if !closed => {
+                    if changed.is_err() {
+                        closed = true;
+                        if stored.phase != Phase::Finished {
+                            // The keeper is gone without finishing (a crash): stop beating,
+                            // so the record is seen abandoned.
+                            return;
+                        }
+                    }
+                }
+                _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
+            }
+        }
+        write_now = false;
         // The newest payload (the sender may be gone: its last one).
         let (payload, phase) = rx.borrow_and_update().clone();
         stored.payload = payload;
@@ -451,6 +474,7 @@ async fn write_loop(
                     Some(current) => {
                         tracing::info!(job = %name, "the job's record was marked abandoned while this replica was cut off; taken back");
                         version = Some(current);
+                        write_now = true;
                         continue;
                     }
                     None => {
@@ -471,19 +495,6 @@ async fn write_loop(
                 }
             }
         }
-        tokio::select! {
-            changed = rx.changed(), if !closed => {
-                if changed.is_err() {
-                    closed = true;
-                    if stored.phase != Phase::Finished {
-                        // The keeper is gone without finishing (a crash): stop beating, so
-                        // the record is seen abandoned.
-                        return;
-                    }
-                }
-            }
-            _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
-        }
     }
 }
 
@@ -491,7 +502,7 @@ async fn write_loop(
 /// (`replica`), marked abandoned by a leader that lost sight of it.
 async fn taken_back(api: &Api<ConfigMap>, name: &str, replica: &str) -> Option<String> {
     let map = bounded(api.get_opt(name)).await.ok()??;
-    let stored: Stored = serde_json::from_str(map.data.as_ref()?.get("record")?).ok()?;
+    let stored = stored_in(&map)?;
     (stored.replica == replica && stored.phase == Phase::Abandoned)
         .then_some(map.metadata.resource_version?)
 }

@@ -36,8 +36,6 @@ pub struct LeaderView {
     pub leading: bool,
     /// The holder's identity, when someone holds it.
     pub holder: Option<String>,
-    /// The Lease could be read on the last try.
-    pub lease_reachable: bool,
 }
 
 /// This replica's part in the election. Cloning shares it.
@@ -79,9 +77,8 @@ impl Leadership {
         let (tx, rx) = watch::channel(LeaderView {
             leading: true,
             holder: Some(identity.clone()),
-            lease_reachable: false,
         });
-        // Kept alive by the receiver's sender being dropped: `changed()` then waits forever.
+        // Nothing changes it: the last value stays readable with the sender gone.
         drop(tx);
         Self {
             identity,
@@ -107,11 +104,6 @@ impl Leadership {
 
     pub fn is_leader(&self) -> bool {
         self.rx.borrow().leading
-    }
-
-    /// A receiver that changes whenever leadership does.
-    pub fn subscribe(&self) -> watch::Receiver<LeaderView> {
-        self.rx.clone()
     }
 
     /// Stops taking part and, if this replica leads, gives the Lease up at once so another
@@ -160,11 +152,10 @@ async fn elect(
             .await
             .unwrap_or_else(|_| Err(LookFailed::TimedOut));
         let view = match look {
-            Ok(mut view) => {
+            Ok(view) => {
                 if view.leading {
                     observed.renewed = Some(asked);
                 }
-                view.lease_reachable = true;
                 view
             }
             Err(error) => {
@@ -179,7 +170,6 @@ async fn elect(
                 LeaderView {
                     leading: still_leading,
                     holder: tx.borrow().holder.clone(),
-                    lease_reachable: false,
                 }
             }
         };
@@ -263,7 +253,7 @@ async fn try_lead(
             }),
         };
         return match api.create(&PostParams::default(), &lease).await {
-            Ok(_) => Ok(leading(identity, observed)),
+            Ok(_) => Ok(leading(identity)),
             // Another replica created it first: follow it from the next look.
             Err(kube::Error::Api(s)) if s.code == 409 => Ok(following(None)),
             Err(e) => Err(e.into()),
@@ -298,7 +288,7 @@ async fn try_lead(
         Ok(written) => {
             observed.record = Some(record_of(&written));
             observed.since = Instant::now();
-            Ok(leading(identity, observed))
+            Ok(leading(identity))
         }
         Err(kube::Error::Api(s)) if s.code == 409 => {
             observed.renewed = None;
@@ -309,11 +299,10 @@ async fn try_lead(
 }
 
 /// Leading; the caller records when the renewal was asked for.
-fn leading(identity: &str, _observed: &mut Observed) -> LeaderView {
+fn leading(identity: &str) -> LeaderView {
     LeaderView {
         leading: true,
         holder: Some(identity.into()),
-        lease_reachable: true,
     }
 }
 
@@ -321,7 +310,6 @@ fn following(holder: Option<String>) -> LeaderView {
     LeaderView {
         leading: false,
         holder,
-        lease_reachable: true,
     }
 }
 
