@@ -21,6 +21,22 @@ pub struct ConsoleState {
 }
 
 impl ConsoleState {
+    /// Records that `principal` changed object `name` (`what`: a phrase after their name,
+    /// "deleted user alice") as an Event on their host.
+    pub fn record_change(
+        &self,
+        principal: &fleet::iam::Principal,
+        reason: &'static str,
+        kind: fleet::events::ObjectKind,
+        name: &str,
+        what: impl std::fmt::Display,
+    ) {
+        self.record(
+            &principal.host,
+            fleet::events::ConsoleAction::by(&principal.username, reason, kind, name, what),
+        );
+    }
+
     /// Records a change made through the console as an Event on `host` (in the background;
     /// a host without the client or refusing the Event is logged, never an error here).
     pub fn record(&self, host: &str, action: fleet::events::ConsoleAction) {

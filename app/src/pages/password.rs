@@ -43,15 +43,12 @@ pub async fn change_password(
         ConsoleError::UserRefused(e.into())
     })?;
     tracing::info!(user = %principal.username, host = %principal.host, "password changed");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "PasswordChanged",
-            fleet::events::ObjectKind::User,
-            &principal.username,
-            "changed their own password",
-        ),
+    state.record_change(
+        &principal,
+        "PasswordChanged",
+        fleet::events::ObjectKind::User,
+        &principal.username,
+        "changed their own password",
     );
 
     // The old token still says "uninitialized": end it and hand out a new one.

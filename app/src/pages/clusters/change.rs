@@ -25,15 +25,12 @@ pub async fn edit_cluster(
         .await
         .map_err(|e| super::details::refused(e.to_string()))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, "cluster edited");
-    crate::state::ConsoleState::current()?.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "ClusterEdited",
-            fleet::events::ObjectKind::Cluster,
-            &name,
-            format!("changed the description or group of cluster {name}"),
-        ),
+    crate::state::ConsoleState::current()?.record_change(
+        &principal,
+        "ClusterEdited",
+        fleet::events::ObjectKind::Cluster,
+        &name,
+        format!("changed the description or group of cluster {name}"),
     );
     Ok(())
 }
@@ -67,15 +64,12 @@ pub async fn update_cluster_kubeconfig(
     .await
     .map_err(|e| super::details::refused(e.to_string()))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, "cluster kubeconfig updated");
-    crate::state::ConsoleState::current()?.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "ClusterKubeconfigUpdated",
-            fleet::events::ObjectKind::Cluster,
-            &name,
-            format!("gave cluster {name} a new kubeconfig"),
-        ),
+    crate::state::ConsoleState::current()?.record_change(
+        &principal,
+        "ClusterKubeconfigUpdated",
+        fleet::events::ObjectKind::Cluster,
+        &name,
+        format!("gave cluster {name} a new kubeconfig"),
     );
     Ok(KubeconfigUpdateView {
         steps: outcome.steps.iter().map(StepView::from).collect(),

@@ -46,15 +46,12 @@ pub async fn remove_cluster(name: String, confirm: String) -> Result<RemovalView
         .await
         .map_err(|e| refused(e.to_string()))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, member_reached = outcome.member_reached, "cluster removed");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "ClusterRemoved",
-            fleet::events::ObjectKind::Cluster,
-            &name,
-            format!("removed cluster {name}"),
-        ),
+    state.record_change(
+        &principal,
+        "ClusterRemoved",
+        fleet::events::ObjectKind::Cluster,
+        &name,
+        format!("removed cluster {name}"),
     );
     Ok(RemovalView {
         cluster: name,

@@ -22,6 +22,31 @@ fn refused(error: fleet::multihost::RepairRefused) -> ConsoleError {
     ConsoleError::FederationRefused(error.into())
 }
 
+/// Starts `action` on `key` for the caller and records it as an Event on the caller's host;
+/// `what` says what was started ("deleting user alice on every host").
+#[cfg(feature = "ssr")]
+async fn start(
+    console: &crate::state::ConsoleState,
+    principal: &fleet::iam::Principal,
+    key: &fleet::multihost::ObjectKey,
+    action: fleet::multihost::RepairAction,
+    what: String,
+) -> Result<(), ConsoleError> {
+    console
+        .federation
+        .start_repair(key, action, &principal.username)
+        .await
+        .map_err(refused)?;
+    console.record_change(
+        principal,
+        "RepairStarted",
+        fleet::events::ObjectKind::Federated(key.kind),
+        &key.name,
+        format!("started {what}"),
+    );
+    Ok(())
+}
+
 /// Starts keeping `winner`'s version: every other host of its members gets it, generated
 /// fields included. `confirm` is the confirmation checkbox.
 #[server(prefix = "/api", endpoint = "pick_winner")]
@@ -41,28 +66,17 @@ pub async fn pick_winner(
             FederationProblem::Unconfirmed,
         ));
     }
-    console
-        .federation
-        .start_repair(
-            &key,
-            fleet::multihost::RepairAction::PickWinner {
-                winner: winner.clone(),
-            },
-            &principal.username,
-        )
-        .await
-        .map_err(refused)?;
+    start(
+        &console,
+        &principal,
+        &key,
+        fleet::multihost::RepairAction::PickWinner {
+            winner: winner.clone(),
+        },
+        format!("keeping {winner}'s version of {kind} {name} on every host"),
+    )
+    .await?;
     tracing::info!(by = %principal.username, kind, name, winner, "keeping one host's version");
-    console.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "RepairStarted",
-            fleet::events::ObjectKind::Federated(key.kind),
-            &name,
-            format!("started keeping {winner}'s version of {kind} {name} on every host"),
-        ),
-    );
     Ok(())
 }
 
@@ -84,26 +98,15 @@ pub async fn delete_everywhere(
             FederationProblem::NameNotTyped,
         ));
     }
-    console
-        .federation
-        .start_repair(
-            &key,
-            fleet::multihost::RepairAction::DeleteEverywhere,
-            &principal.username,
-        )
-        .await
-        .map_err(refused)?;
+    start(
+        &console,
+        &principal,
+        &key,
+        fleet::multihost::RepairAction::DeleteEverywhere,
+        format!("deleting {kind} {name} on every host"),
+    )
+    .await?;
     tracing::info!(by = %principal.username, kind, name, "deleting on every host");
-    console.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "RepairStarted",
-            fleet::events::ObjectKind::Federated(key.kind),
-            &name,
-            format!("started deleting {kind} {name} on every host"),
-        ),
-    );
     Ok(())
 }
 

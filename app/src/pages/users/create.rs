@@ -44,15 +44,12 @@ pub async fn create_user(
             ConsoleError::UserRefused(e.into())
         })?;
     tracing::info!(by = %principal.username, user = %new.name, host = %principal.host, "user created");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "UserCreated",
-            fleet::events::ObjectKind::User,
-            &new.name,
-            format!("created user {}", new.name),
-        ),
+    state.record_change(
+        &principal,
+        "UserCreated",
+        fleet::events::ObjectKind::User,
+        &new.name,
+        format!("created user {}", new.name),
     );
     Ok(new.name)
 }

@@ -49,22 +49,17 @@ pub async fn set_user_enabled(name: String, enabled: bool) -> Result<(), Console
         .await
         .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, enabled, "user state changed");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            if enabled {
-                "UserEnabled"
-            } else {
-                "UserDisabled"
-            },
-            fleet::events::ObjectKind::User,
-            &name,
-            format!(
-                "{} user {name}",
-                if enabled { "enabled" } else { "disabled" }
-            ),
-        ),
+    let (reason, done) = if enabled {
+        ("UserEnabled", "enabled")
+    } else {
+        ("UserDisabled", "disabled")
+    };
+    state.record_change(
+        &principal,
+        reason,
+        fleet::events::ObjectKind::User,
+        &name,
+        format!("{done} user {name}"),
     );
     Ok(())
 }
@@ -80,15 +75,12 @@ pub async fn set_user_role(name: String, role: String) -> Result<(), ConsoleErro
         .await
         .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, %role, "user role changed");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "UserRoleChanged",
-            fleet::events::ObjectKind::User,
-            &name,
-            format!("gave user {name} the platform role {role}"),
-        ),
+    state.record_change(
+        &principal,
+        "UserRoleChanged",
+        fleet::events::ObjectKind::User,
+        &name,
+        format!("gave user {name} the platform role {role}"),
     );
     Ok(())
 }
@@ -103,15 +95,12 @@ pub async fn delete_user(name: String) -> Result<(), ConsoleError> {
         .await
         .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, "user deleted");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "UserDeleted",
-            fleet::events::ObjectKind::User,
-            &name,
-            format!("deleted user {name}"),
-        ),
+    state.record_change(
+        &principal,
+        "UserDeleted",
+        fleet::events::ObjectKind::User,
+        &name,
+        format!("deleted user {name}"),
     );
     Ok(())
 }
@@ -131,15 +120,12 @@ pub async fn update_user(
         .await
         .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, "user edited");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "UserEdited",
-            fleet::events::ObjectKind::User,
-            &name,
-            format!("changed the email or description of user {name}"),
-        ),
+    state.record_change(
+        &principal,
+        "UserEdited",
+        fleet::events::ObjectKind::User,
+        &name,
+        format!("changed the email or description of user {name}"),
     );
     Ok(())
 }
@@ -154,15 +140,12 @@ pub async fn set_user_password(name: String, password: String) -> Result<(), Con
         .await
         .map_err(refused(&principal, &name))?;
     tracing::info!(by = %principal.username, user = %name, "password set");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "UserPasswordSet",
-            fleet::events::ObjectKind::User,
-            &name,
-            format!("set a new password for user {name}"),
-        ),
+    state.record_change(
+        &principal,
+        "UserPasswordSet",
+        fleet::events::ObjectKind::User,
+        &name,
+        format!("set a new password for user {name}"),
     );
     Ok(())
 }

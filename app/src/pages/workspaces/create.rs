@@ -47,15 +47,12 @@ pub async fn create_workspace(
             ConsoleError::WorkspaceRefused(e.into())
         })?;
     tracing::info!(by = %principal.username, workspace = %new.name, host = %principal.host, "workspace created");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            "WorkspaceCreated",
-            fleet::events::ObjectKind::WorkspaceTemplate,
-            &new.name,
-            format!("created workspace {}", new.name),
-        ),
+    state.record_change(
+        &principal,
+        "WorkspaceCreated",
+        fleet::events::ObjectKind::WorkspaceTemplate,
+        &new.name,
+        format!("created workspace {}", new.name),
     );
     Ok(new.name)
 }

@@ -53,15 +53,12 @@ async fn manage<T>(
     })?;
     let (reason, what) = event;
     tracing::info!(by = %principal.username, %workspace, reason, "workspace changed");
-    state.record(
-        &principal.host,
-        fleet::events::ConsoleAction::by(
-            &principal.username,
-            reason,
-            fleet::events::ObjectKind::WorkspaceTemplate,
-            workspace,
-            what,
-        ),
+    state.record_change(
+        &principal,
+        reason,
+        fleet::events::ObjectKind::WorkspaceTemplate,
+        workspace,
+        what,
     );
     Ok(done)
 }
