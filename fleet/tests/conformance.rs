@@ -508,6 +508,20 @@ async fn replica_coordination_and_events_are_accepted() {
         0,
         "a finished job is not abandoned"
     );
+    // A claimed job (a repair) replaces the ended record of its id, at its resourceVersion,
+    // and holds it against a second claim.
+    let repair = b
+        .claim("repair", "c0ffee", "admin", &vec!["claimed"])
+        .await
+        .expect("an ended record is replaced");
+    assert_eq!(
+        a.claim("repair", "c0ffee", "other", &vec!["second"])
+            .await
+            .err()
+            .map(|held| held.owner),
+        Some("admin".to_string())
+    );
+    repair.finish(&vec!["claimed", "done"]);
 
     let hosts = vec![fleet::HostHealth {
         name: "host".into(),
