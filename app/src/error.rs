@@ -56,6 +56,8 @@ pub enum FederationProblem {
     WinnerLacks(String),
     /// Another repair of it, started by the named user, is running.
     Busy(String),
+    /// This replica could not hand the repair to the leading one (the home host's words).
+    LeaderUnreachable(String),
 }
 
 #[cfg(feature = "ssr")]
@@ -66,6 +68,7 @@ impl From<fleet::multihost::RepairRefused> for FederationProblem {
             E::Unknown { .. } => Self::NotFederated,
             E::WinnerLacks { host, .. } => Self::WinnerLacks(host),
             E::Busy { actor, .. } => Self::Busy(actor),
+            E::LeaderUnreachable { reason } => Self::LeaderUnreachable(reason),
         }
     }
 }

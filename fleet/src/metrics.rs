@@ -88,6 +88,17 @@ pub struct FleetGauges {
     member_rtt: Family<MemberLabels, Gauge<f64, AtomicU64>>,
     federated: Family<StateLabels, Gauge>,
     leader: Gauge,
+    federation_watching: Gauge,
+}
+
+/// What this replica does for the fleet now.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplicaRole {
+    /// It holds the Lease: probes, histories, the federation watches and repairs run here.
+    pub leading: bool,
+    /// It watches every host's and member's federated objects itself (the leader, or a
+    /// follower whose leader stopped publishing).
+    pub watching_federation: bool,
 }
 
 impl FleetGauges {
@@ -158,6 +169,11 @@ impl FleetGauges {
             "1 on the replica that runs the fleet's background work",
             self.leader.clone(),
         );
+        registry.register(
+            "tandem_federation_watching",
+            "1 on a replica that watches every host's and member's federated objects itself",
+            self.federation_watching.clone(),
+        );
     }
 
     /// Sets every gauge from the latest snapshots. Series of hosts, members or states that
@@ -166,7 +182,7 @@ impl FleetGauges {
         &self,
         hosts: &[HostHealth],
         federated: &[crate::multihost::ObjectRow],
-        leading: bool,
+        role: ReplicaRole,
     ) {
         self.host_up.clear();
         self.host_rtt.clear();
@@ -220,7 +236,9 @@ impl FleetGauges {
                 })
                 .inc();
         }
-        self.leader.set(i64::from(leading));
+        self.leader.set(i64::from(role.leading));
+        self.federation_watching
+            .set(i64::from(role.watching_federation));
     }
 }
 
@@ -274,7 +292,11 @@ mod tests {
                 state: HostState::Unreachable(crate::health::ProbeFailure::Refused),
             },
         ];
-        gauges.observe(&hosts, &[], true);
+        let leader = ReplicaRole {
+            leading: true,
+            watching_federation: true,
+        };
+        gauges.observe(&hosts, &[], leader);
         let out = text(&gauges);
         assert!(out.contains("tandem_host_up{host=\"prod\"} 1\n"), "{out}");
         assert!(out.contains("tandem_host_up{host=\"dr\"} 0\n"), "{out}");
@@ -285,14 +307,16 @@ mod tests {
             out.contains("tandem_member_round_trip_seconds{host=\"prod\",cluster=\"eu-1\"} 0.04\n")
         );
         assert!(out.contains("tandem_leader 1\n"));
+        assert!(out.contains("tandem_federation_watching 1\n"));
 
-        gauges.observe(&hosts[1..], &[], false);
+        gauges.observe(&hosts[1..], &[], ReplicaRole::default());
         let out = text(&gauges);
         assert!(
             !out.contains("prod"),
             "a host gone from the snapshot: {out}"
         );
         assert!(out.contains("tandem_leader 0\n"));
+        assert!(out.contains("tandem_federation_watching 0\n"));
     }
 
     #[test]

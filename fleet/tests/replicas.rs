@@ -236,52 +236,72 @@ async fn a_claimed_job_replaces_an_ended_record_of_its_id_never_a_running_one() 
     );
 }
 
-/// A repair one replica runs is followed, and waited for, through another.
+/// Only the leader watches the federated objects; a follower shows what it publishes, and a
+/// repair asked through the follower runs on the leader and is followed, and waited for,
+/// through the follower.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repair_is_followed_and_respected_by_another_replica() {
+async fn the_leader_watches_and_repairs_for_every_replica() {
     use fleet::multihost::{
         FederatedKind, FederationMonitor, ObjectKey, RepairAction, RepairOutcome, RepairRefused,
+        Sharing,
     };
 
     // KubeSphere's CRDs without a host's controllers: the stuck delete the repair clears.
     let (_cluster, client, _federated) = common::stuck_federated_user().await;
 
     let replica = |name: &str| {
-        let monitor = FederationMonitor::start(
+        let leadership = Leadership::start(client.clone(), NS, name.into());
+        let monitor = FederationMonitor::start_shared(
             vec![("host".to_string(), client.clone())],
             Default::default(),
+            Sharing {
+                leadership: leadership.clone(),
+                home: Some((client.clone(), NS.into())),
+                records: Some(JobRecords::new(Some(client.clone()), NS, name.into())),
+            },
         );
-        monitor.keep_repairs_in(JobRecords::new(Some(client.clone()), NS, name.into()));
-        monitor
+        (leadership, monitor)
     };
-    let (a, b) = (replica("replica-a"), replica("replica-b"));
+    let (lead_a, a) = replica("replica-a");
+    common::eventually(5, async || lead_a.is_leader().then_some(())).await;
+    let (lead_b, b) = replica("replica-b");
     let key = ObjectKey {
         kind: FederatedKind::User,
         name: "ghost".into(),
     };
-    common::eventually(20, async || {
-        (a.row(&key).is_some() && b.row(&key).is_some()).then_some(())
-    })
-    .await;
-    a.start_repair(&key, RepairAction::DeleteEverywhere, "admin")
+    // B sees the object through A's publication, and never watches by itself.
+    common::eventually(20, async || b.row(&key).map(|_| ())).await;
+    assert!(!lead_b.is_leader());
+    assert!(a.watching() && !b.watching(), "only the leader watches");
+    let templates = b.templates(&key).await;
+    assert_eq!(
+        templates.len(),
+        1,
+        "a follower reads templates from the host"
+    );
+    assert_eq!(templates, a.templates(&key).await);
+
+    b.start_repair(&key, RepairAction::DeleteEverywhere, "admin")
         .await
         .unwrap();
-    let running = common::eventually(5, async || b.repair(&key).await).await;
-    assert_eq!(running.actor, "admin");
-    assert!(
-        matches!(running.outcome, RepairOutcome::Running),
-        "{running:?}"
-    );
+    let running = common::eventually(5, async || {
+        a.repair(&key)
+            .await
+            .filter(|r| !r.steps.is_empty() || r.running())
+    })
+    .await;
+    assert_eq!(running.actor, "admin", "the leader runs what B was asked");
     assert!(
         matches!(
-            b.start_repair(&key, RepairAction::DeleteEverywhere, "someone").await,
+            a.start_repair(&key, RepairAction::DeleteEverywhere, "someone").await,
             Err(RepairRefused::Busy { actor, .. }) if actor == "admin"
         ),
-        "a repair running on another replica blocks the object"
+        "a running repair blocks the object"
     );
     let done = common::eventually(60, async || b.repair(&key).await.filter(|r| !r.running())).await;
     assert!(matches!(done.outcome, RepairOutcome::Done), "{done:?}");
     assert!(!done.steps.is_empty(), "B sees A's steps: {done:?}");
+    assert!(!b.watching(), "B never watched");
     // One repair, one audit entry, whichever replica reads the log.
     tokio::time::sleep(Duration::from_secs(1)).await;
     for replica in [&a, &b] {
@@ -294,6 +314,8 @@ async fn a_repair_is_followed_and_respected_by_another_replica() {
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0].actor, "admin");
     }
+    // The object is gone from what B shows, once A publishes it.
+    common::eventually(10, async || b.row(&key).is_none().then_some(())).await;
 }
 
 #[tokio::test]

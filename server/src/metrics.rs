@@ -75,8 +75,12 @@ impl Metrics {
 
     /// The text a scrape gets, with the gauges read from `state` now.
     pub fn render(&self, state: &ConsoleState, leading: bool) -> Result<String, std::fmt::Error> {
+        let role = fleet::metrics::ReplicaRole {
+            leading,
+            watching_federation: state.federation.watching(),
+        };
         self.fleet
-            .observe(&state.hosts.snapshot(), &state.federation.rows(), leading);
+            .observe(&state.hosts.snapshot(), &state.federation.rows(), role);
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)

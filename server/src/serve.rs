@@ -50,13 +50,19 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
         tracing::warn!(%problem, "clusters cannot be added to this host");
     }
     let records =
-        fleet::replicas::JobRecords::new(home, &config.replica_namespace, identity.clone());
+        fleet::replicas::JobRecords::new(home.clone(), &config.replica_namespace, identity.clone());
     spawn_job_sweeper(records.clone(), leadership.clone());
-    let federation = fleet::multihost::FederationMonitor::start(
+    // The leader watches every host and member and publishes what it sees beside the
+    // Lease; the others show that and hand repairs to it.
+    let federation = fleet::multihost::FederationMonitor::start_shared(
         iam.host_clients(),
         std::sync::Arc::new(config.member_address_policy()),
+        fleet::multihost::Sharing {
+            leadership: leadership.clone(),
+            home: home.clone().map(|h| (h, config.replica_namespace.clone())),
+            records: Some(records.clone()),
+        },
     );
-    federation.keep_repairs_in(records.clone());
     let state = ConsoleState {
         hosts: monitor,
         iam,

@@ -11,7 +11,7 @@ use std::net::TcpListener;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, client, form_value, free_port, log_in, request, serve_as};
+use common::{Server, client, form_value, free_port, log_in, request, serve_with};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
@@ -121,6 +121,53 @@ fn assert_no_change_twice(lines: &[serde_json::Value]) {
     }
 }
 
+/// `tandem serve` as pod `name`, its log in `dir`, its metrics on `metrics`.
+fn replica(
+    config: &std::path::Path,
+    dir: &std::path::Path,
+    port: u16,
+    metrics: u16,
+    name: &str,
+) -> Server {
+    let log = Stdio::from(File::create(dir.join(format!("{name}.log"))).unwrap());
+    let at = format!("127.0.0.1:{metrics}");
+    serve_with(config, port, name, log, &["--metrics-listen", &at])
+}
+
+/// Whether the replica with metrics on `port` watches the federated objects itself.
+fn watching(port: u16) -> bool {
+    let answer = request(port, "GET", "/metrics", "", "");
+    answer
+        .body
+        .lines()
+        .any(|l| l == "tandem_federation_watching 1")
+}
+
+/// Every federated object's kind, name and state, as a page through `port` lists them.
+fn federated(port: u16, cookie: &str) -> Vec<(String, String, String)> {
+    let answer = request(
+        port,
+        "POST",
+        "/api/list_federated",
+        cookie,
+        "state=&kind=&search=&page=0",
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let view: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    view["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap_or_default().to_string(),
+                r["name"].as_str().unwrap_or_default().to_string(),
+                r["state"].to_string(),
+            )
+        })
+        .collect()
+}
+
 fn sigterm(child: &Child) {
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -137,12 +184,31 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
     let host_client = client(&host).await;
     let lease: Api<Lease> = Api::namespaced(host_client.clone(), "kubesphere-system");
     let (dir, config) = common::one_host_config(&host);
-    let log = |name: &str| Stdio::from(File::create(dir.path().join(name)).unwrap());
     let (port_a, port_b) = (free_port(), free_port());
-    let mut a: Option<Server> = Some(serve_as(&config, port_a, "replica-a", log("a.log")));
+    let (metrics_a, metrics_b) = (free_port(), free_port());
+    let mut a: Option<Server> = Some(replica(&config, dir.path(), port_a, metrics_a, "replica-a"));
     wait_for_holder(&lease, "replica-a", Duration::from_secs(10)).await;
-    let b = serve_as(&config, port_b, "replica-b", log("b.log"));
+    let b = replica(&config, dir.path(), port_b, metrics_b, "replica-b");
     let cookie = log_in(port_b, "admin", ADMIN_PASSWORD);
+    // The leader watches the federated objects (the admin user's, here); B lists what A
+    // publishes without watching anything itself.
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        listed = federated(port_a, &cookie);
+        if !listed.is_empty() && federated(port_b, &cookie) == listed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        !listed.is_empty(),
+        "the leader lists the admin's FederatedUser"
+    );
+    assert_eq!(federated(port_b, &cookie), listed, "B lists what A sees");
+    assert!(
+        watching(metrics_a) && !watching(metrics_b),
+        "only the leader watches"
+    );
 
     // A join started through A (the leader) is followed to its end through B.
     let id = start_job(port_a, &cookie, "join", "member", &member.kubeconfig_yaml());
@@ -233,8 +299,9 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
 
     // C joins as a follower; B, the leader, starts a check that C follows; B is killed
     // with -9 mid-check. C leads within 15 s and shows the check failed, never running.
-    let port_c = free_port();
-    let mut c = serve_as(&config, port_c, "replica-c", log("c.log"));
+    let (port_c, metrics_c) = (free_port(), free_port());
+    let mut c = replica(&config, dir.path(), port_c, metrics_c, "replica-c");
+    assert!(!watching(metrics_c), "C follows B's publication");
     let id = start_job(port_b, &cookie, "check", "slow", &hanging);
     let mut b = b;
     for _ in 0..50 {
@@ -250,6 +317,16 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
     assert!(
         c_leads_after <= Duration::from_secs(15),
         "{c_leads_after:?}"
+    );
+    for _ in 0..20 {
+        if watching(metrics_c) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        watching(metrics_c),
+        "the new leader watches the federated objects"
     );
     let end = loop {
         let state = job_state(port_c, &cookie, &id);

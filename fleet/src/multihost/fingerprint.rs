@@ -4,7 +4,10 @@
 use sha2::{Digest, Sha256};
 
 /// The first 12 hex digits of a SHA-256 over canonical JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Fingerprint(pub String);
 
 /// Metadata kubefed and the API server write on every copy; they differ between copies that

@@ -12,24 +12,29 @@ pub mod diff;
 mod fingerprint;
 mod kinds;
 mod monitor;
+pub mod published;
 mod repair;
 mod resolve;
+pub mod sharing;
 mod timeline;
 mod view;
+mod watches;
 
 pub use fingerprint::{Fingerprint, propagated_fingerprint};
 pub use kinds::FederatedKind;
-pub use monitor::{FederationMonitor, TOPOLOGY_INTERVAL};
+pub use monitor::FederationMonitor;
 pub use repair::{
     HostTask, REPAIR_KEPT_FOR, RepairAction, RepairOutcome, RepairRecord, RepairRefused,
     RepairStep, Resolution, ResolveError, Unsettled,
 };
 pub use resolve::{SETTLE_TIMEOUT, SYNC_FINALIZER};
+pub use sharing::Sharing;
 pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
 pub use view::{
     FederationView, HostCell, HostLinks, HostObject, MemberCell, MemberLink, ObjectKey, ObjectRow,
     STUCK_AFTER,
 };
+pub use watches::TOPOLOGY_INTERVAL;
 
 /// One host's federated object (e.g. its `FederatedUser`) for one name.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +58,7 @@ pub struct HostCopy {
 pub const PROPAGATION_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the object is across the hosts and the member, worst first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FederatedState {
     /// The member's copy alternates between versions written by different hosts.
     Flapping {

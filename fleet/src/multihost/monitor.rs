@@ -1,37 +1,43 @@
-//! The console's watch on its fleet's federated objects: on every host, a watch per
-//! `Federated*` kind; every few seconds, each host's `Cluster`s (which members it manages,
-//! by kube-system UID); on every member, a watch per kind on the copies kubefed writes. A
-//! member shared by two hosts is watched once.
+//! The console's view of its fleet's federated objects, and the questions pages ask of it.
 //!
-//! Watches, not polling: the losing version of a flapping object can last under a second.
+//! One replica watches (the leader, or the only one: [`super::watches`]); with several, the
+//! others show what the leader publishes on the home host ([`super::published`]) and hand
+//! repairs to it ([`super::sharing`]). Either way the answers come from one [`Source`].
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use futures_util::StreamExt;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::{WatchStreamExt, watcher};
-use tokio::task::{AbortHandle, JoinSet};
+use serde_json::Value;
 
+use super::published::FederationSnapshot;
 use super::repair::RepairRecord;
-use super::{
-    FederatedKind, FederatedState, FederationView, HostLinks, MemberLink, ObjectKey, ObjectRow,
-};
-use crate::clusters::objects::cluster_resource;
-use crate::member_reach::{MemberClients, stored_kubeconfig};
+use super::sharing::{self, Sharing};
+use super::{FederatedKind, FederatedState, FederationView, HostLinks, ObjectKey, ObjectRow};
 
-/// How often the hosts' `Cluster`s are read again.
-pub const TOPOLOGY_INTERVAL: Duration = Duration::from_secs(5);
-const LIST_TIMEOUT: Duration = Duration::from_secs(4);
+/// Where this replica's answers come from now.
+#[derive(Clone)]
+pub(crate) enum Source {
+    /// Its own watches ([`Shared::view`]).
+    Local,
+    /// The leader's latest publication.
+    Published(Arc<FederationSnapshot>),
+}
 
 pub(crate) struct Shared {
     pub(crate) view: Mutex<FederationView>,
-    /// The running or recently ended repair of each object.
+    pub(crate) source: Mutex<Source>,
+    /// This replica runs the watches now.
+    pub(crate) watching: AtomicBool,
+    /// The running or recently ended repair of each object run here.
     pub(crate) repairs: Mutex<HashMap<ObjectKey, RepairRecord>>,
     /// Where repairs are also kept for the other replicas (set once, at start).
     pub(crate) records: std::sync::OnceLock<crate::replicas::JobRecords>,
+    /// Whether this replica runs repairs itself (it leads, or is alone) or asks the leader.
+    pub(crate) leadership: crate::replicas::Leadership,
 }
 
 impl Shared {
@@ -40,72 +46,128 @@ impl Shared {
             change(&mut view);
         }
     }
+
+    pub(crate) fn source(&self) -> Source {
+        self.source
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or(Source::Local)
+    }
+
+    pub(crate) fn set_source(&self, source: Source) {
+        if let Ok(mut current) = self.source.lock() {
+            *current = source;
+        }
+    }
 }
 
-/// A running watch on the federated objects of the given hosts. Clones share it; the watches
-/// stop when the last clone is dropped.
+/// The background work stops when the last clone holding this is dropped.
+struct StopOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The federated objects of the given hosts, as watched here or published by the leader.
+/// Clones share it; the background work stops when the last clone is dropped.
 #[derive(Clone)]
 pub struct FederationMonitor {
     pub(crate) shared: Arc<Shared>,
     pub(crate) hosts: Arc<Vec<(String, Client)>>,
-    _tasks: Arc<JoinSet<()>>,
+    /// `None` in the handle the background work itself holds.
+    _running: Option<Arc<StopOnDrop>>,
 }
 
+/// Longest wait for one host's object when a follower reads templates.
+const TEMPLATE_TIMEOUT: Duration = Duration::from_secs(4);
+
 impl FederationMonitor {
-    /// Starts the watches; the first state arrives as soon as the hosts answer. Members are
-    /// reached with the kubeconfigs their hosts keep, where `member_addresses` allows.
+    /// Starts watching as the only console replica; the first state arrives as soon as the
+    /// hosts answer. Members are reached with the kubeconfigs their hosts keep, where
+    /// `member_addresses` allows.
     pub fn start(
         hosts: Vec<(String, Client)>,
         member_addresses: Arc<crate::clusters::MemberAddressPolicy>,
     ) -> Self {
+        let alone = crate::replicas::Leadership::alone(crate::replicas::replica_identity());
+        Self::start_shared(hosts, member_addresses, Sharing::alone(alone))
+    }
+
+    /// Starts as one of several replicas: the leader watches and publishes, the others show
+    /// its publication and hand repairs to it ([`Sharing`]).
+    pub fn start_shared(
+        hosts: Vec<(String, Client)>,
+        member_addresses: Arc<crate::clusters::MemberAddressPolicy>,
+        sharing: Sharing,
+    ) -> Self {
+        let initial = if sharing.is_shared() {
+            Source::Published(Arc::default())
+        } else {
+            Source::Local
+        };
         let shared = Arc::new(Shared {
             view: Mutex::new(FederationView::default()),
+            source: Mutex::new(initial),
+            watching: AtomicBool::new(false),
             repairs: Mutex::default(),
             records: std::sync::OnceLock::new(),
+            leadership: sharing.leadership.clone(),
         });
-        let hosts = Arc::new(hosts);
-        let mut tasks = JoinSet::new();
-        for (host, client) in hosts.iter() {
-            for kind in FederatedKind::ALL {
-                tasks.spawn(watch_host(
-                    shared.clone(),
-                    host.clone(),
-                    client.clone(),
-                    kind,
-                ));
-            }
+        if let Some(records) = sharing.records.clone() {
+            let _ = shared.records.set(records);
         }
-        tasks.spawn(follow_topology(
-            shared.clone(),
-            hosts.clone(),
-            member_addresses,
-        ));
-        Self {
+        let handle = Self {
             shared,
-            hosts,
-            _tasks: Arc::new(tasks),
+            hosts: Arc::new(hosts),
+            _running: None,
+        };
+        let work = tokio::spawn(sharing::run(handle.clone(), member_addresses, sharing));
+        Self {
+            _running: Some(Arc::new(StopOnDrop(work))),
+            ..handle
         }
     }
 
-    /// Keeps repairs on the host as well, so that every replica shows (and waits for) a
-    /// repair any of them runs. Without it, repairs are this replica's only.
-    pub fn keep_repairs_in(&self, records: crate::replicas::JobRecords) {
-        let _ = self.shared.records.set(records);
+    /// Whether this replica watches the fleet itself now (the leader, or a follower whose
+    /// leader stopped publishing).
+    pub fn watching(&self) -> bool {
+        self.shared.watching.load(Ordering::Relaxed)
     }
 
     /// Every federated object with its state, as of now.
     pub fn rows(&self) -> Vec<ObjectRow> {
-        let now = SystemTime::now();
-        self.shared
-            .view
-            .lock()
-            .map(|v| v.rows(now))
-            .unwrap_or_default()
+        match self.shared.source() {
+            Source::Local => {
+                let now = SystemTime::now();
+                self.shared
+                    .view
+                    .lock()
+                    .map(|v| v.rows(now))
+                    .unwrap_or_default()
+            }
+            Source::Published(snapshot) => snapshot.rows.clone(),
+        }
     }
 
     pub fn row(&self, key: &ObjectKey) -> Option<ObjectRow> {
-        let now = SystemTime::now();
-        self.shared.view.lock().ok()?.row(key, now)
+        match self.shared.source() {
+            Source::Local => self.shared.view.lock().ok()?.row(key, SystemTime::now()),
+            Source::Published(snapshot) => snapshot.row(key).cloned(),
+        }
+    }
+
+    pub fn topology(&self) -> Vec<HostLinks> {
+        match self.shared.source() {
+            Source::Local => self
+                .shared
+                .view
+                .lock()
+                .map(|v| v.topology().to_vec())
+                .unwrap_or_default(),
+            Source::Published(snapshot) => snapshot.topology.clone(),
+        }
     }
 
     /// The console's own verdict for `kind`/`name` on each member of `host` whose copy is in
@@ -122,19 +184,15 @@ impl FederationMonitor {
             kind,
             name: name.to_string(),
         };
-        let Ok(view) = self.shared.view.lock() else {
+        let Some(row) = self.row(&key) else {
             return Vec::new();
         };
-        let names = member_names(&view, host);
-        view.row(&key, SystemTime::now())
-            .map(|row| {
-                row.members
-                    .into_iter()
-                    .filter(|m| in_trouble(&m.state))
-                    .filter_map(|m| Some((names.get(&m.uid)?.clone(), m.state)))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let names = member_names(&self.topology(), host);
+        row.members
+            .into_iter()
+            .filter(|m| in_trouble(&m.state))
+            .filter_map(|m| Some((names.get(&m.uid)?.clone(), m.state)))
+            .collect()
     }
 
     /// Every object in trouble on the members `host` manages, by `host`'s name for each
@@ -144,11 +202,8 @@ impl FederationMonitor {
         host: &str,
     ) -> HashMap<String, Vec<(ObjectKey, FederatedState)>> {
         let mut out: HashMap<String, Vec<(ObjectKey, FederatedState)>> = HashMap::new();
-        let Ok(view) = self.shared.view.lock() else {
-            return out;
-        };
-        let names = member_names(&view, host);
-        for row in view.rows(SystemTime::now()) {
+        let names = member_names(&self.topology(), host);
+        for row in self.rows() {
             for cell in row.members {
                 if let Some(member) = names.get(&cell.uid)
                     && in_trouble(&cell.state)
@@ -162,21 +217,32 @@ impl FederationMonitor {
         out
     }
 
-    pub fn topology(&self) -> Vec<HostLinks> {
-        self.shared
-            .view
-            .lock()
-            .map(|v| v.topology().to_vec())
-            .unwrap_or_default()
-    }
-
-    /// Each host's template of `key`.
-    pub fn templates(&self, key: &ObjectKey) -> Vec<(String, serde_json::Value)> {
-        self.shared
-            .view
-            .lock()
-            .map(|v| v.templates(key))
-            .unwrap_or_default()
+    /// Each host's template of `key`: from the watches, or (a follower: templates are never
+    /// published, they may carry password hashes) read from the hosts now.
+    pub async fn templates(&self, key: &ObjectKey) -> Vec<(String, Value)> {
+        if let Source::Local = self.shared.source() {
+            return self
+                .shared
+                .view
+                .lock()
+                .map(|v| v.templates(key))
+                .unwrap_or_default();
+        }
+        let mut out = Vec::new();
+        for (host, client) in self.hosts.iter() {
+            let api = Api::<DynamicObject>::all_with(client.clone(), &key.kind.federated());
+            if let Ok(Ok(Some(object))) =
+                tokio::time::timeout(TEMPLATE_TIMEOUT, api.get_opt(&key.name)).await
+            {
+                let template = object
+                    .data
+                    .pointer("/spec/template")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                out.push((host.clone(), template));
+            }
+        }
+        out
     }
 
     pub fn host_names(&self) -> Vec<String> {
@@ -199,184 +265,11 @@ fn in_trouble(state: &FederatedState) -> bool {
 }
 
 /// `host`'s name for each member it manages, by the member's kube-system UID.
-fn member_names(view: &FederationView, host: &str) -> HashMap<String, String> {
-    view.topology()
+fn member_names(topology: &[HostLinks], host: &str) -> HashMap<String, String> {
+    topology
         .iter()
         .filter(|h| h.host == host)
         .flat_map(|h| &h.members)
         .map(|m| (m.uid.clone(), m.name.clone()))
         .collect()
-}
-
-async fn watch_host(shared: Arc<Shared>, host: String, client: Client, kind: FederatedKind) {
-    let api = Api::<DynamicObject>::all_with(client, &kind.federated());
-    let mut events = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
-    let mut listing = BTreeSet::new();
-    while let Some(event) = events.next().await {
-        let now = SystemTime::now();
-        match event {
-            Ok(watcher::Event::Init) => listing.clear(),
-            Ok(watcher::Event::InitApply(object)) => {
-                if let Some(name) = object.metadata.name.clone() {
-                    listing.insert(name);
-                }
-                shared.update(|v| v.host_applied(&host, kind, &object, now));
-            }
-            Ok(watcher::Event::InitDone) => {
-                let names = std::mem::take(&mut listing);
-                shared.update(|v| v.host_listed(&host, kind, &names));
-            }
-            Ok(watcher::Event::Apply(object)) => {
-                shared.update(|v| v.host_applied(&host, kind, &object, now));
-            }
-            Ok(watcher::Event::Delete(object)) => {
-                let name = object.metadata.name.unwrap_or_default();
-                shared.update(|v| v.host_deleted(&host, kind, &name));
-            }
-            // A kind the host does not serve (no KubeSphere) keeps failing; the backoff
-            // spaces the retries.
-            Err(error) => tracing::debug!(%host, kind = kind.key(), %error, "federated watch"),
-        }
-    }
-}
-
-async fn watch_member(shared: Arc<Shared>, uid: String, client: Client, kind: FederatedKind) {
-    let api = Api::<DynamicObject>::all_with(client, &kind.member());
-    let mut events = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
-    let mut listing = BTreeSet::new();
-    while let Some(event) = events.next().await {
-        let now = SystemTime::now();
-        let (name, object) = match event {
-            Ok(watcher::Event::Init) => {
-                listing.clear();
-                shared.update(|v| v.member_listing(&uid, kind));
-                continue;
-            }
-            Ok(watcher::Event::InitDone) => {
-                let names = std::mem::take(&mut listing);
-                shared.update(|v| v.member_listed(&uid, kind, &names, now));
-                continue;
-            }
-            Ok(watcher::Event::InitApply(o)) => {
-                if let Some(name) = o.metadata.name.clone() {
-                    listing.insert(name);
-                }
-                (o.metadata.name.clone(), serde_json::to_value(&o).ok())
-            }
-            Ok(watcher::Event::Apply(o)) => {
-                (o.metadata.name.clone(), serde_json::to_value(&o).ok())
-            }
-            Ok(watcher::Event::Delete(o)) => (o.metadata.name.clone(), None),
-            Err(error) => {
-                tracing::debug!(member = %uid, kind = kind.key(), %error, "member watch");
-                continue;
-            }
-        };
-        if let Some(name) = name {
-            shared.update(|v| v.member_changed(&uid, kind, &name, object.as_ref(), now));
-        }
-    }
-}
-
-/// Reads every host's `Cluster`s on an interval and starts the watches of members not
-/// watched yet, with the kubeconfig a host keeps for each; stops those of members that left.
-async fn follow_topology(
-    shared: Arc<Shared>,
-    hosts: Arc<Vec<(String, Client)>>,
-    member_addresses: Arc<crate::clusters::MemberAddressPolicy>,
-) {
-    let clients = MemberClients::new(member_addresses);
-    let mut watched: HashMap<String, Vec<AbortHandle>> = HashMap::new();
-    // Owned here: dropping this task (the monitor) stops the member watches too.
-    let mut member_tasks = JoinSet::new();
-    loop {
-        let mut topology = Vec::with_capacity(hosts.len());
-        let mut kubeconfigs: Vec<(String, String, String, String)> = Vec::new();
-        for (host, client) in hosts.iter() {
-            let api: Api<DynamicObject> = Api::all_with(client.clone(), &cluster_resource());
-            let list = tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await;
-            let Ok(Ok(list)) = list else {
-                topology.push(HostLinks {
-                    host: host.clone(),
-                    reachable: false,
-                    members: Vec::new(),
-                });
-                continue;
-            };
-            let mut members = Vec::new();
-            for object in &list.items {
-                let Ok(cluster) = serde_json::to_value(object)
-                    .and_then(serde_json::from_value::<crate::kubesphere::Cluster>)
-                else {
-                    continue;
-                };
-                let (Some(name), Some(uid)) = (
-                    object.metadata.name.clone(),
-                    cluster.status.as_ref().and_then(|s| s.uid.clone()),
-                ) else {
-                    continue;
-                };
-                if cluster.is_host() {
-                    continue;
-                }
-                if let Some(text) = stored_kubeconfig(object) {
-                    kubeconfigs.push((uid.clone(), host.clone(), name.clone(), text));
-                }
-                members.push(MemberLink {
-                    uid,
-                    name,
-                    ready: cluster.is_ready(),
-                });
-            }
-            members.sort_by(|a, b| a.name.cmp(&b.name));
-            topology.push(HostLinks {
-                host: host.clone(),
-                reachable: true,
-                members,
-            });
-        }
-        let every_host_answered = topology.iter().all(|h| h.reachable);
-        let present: HashSet<String> = topology
-            .iter()
-            .flat_map(|h| h.members.iter().map(|m| m.uid.clone()))
-            .collect();
-        shared.update(|v| v.set_topology(topology));
-        // Only when every host answered is a member missing from all of them really gone.
-        if every_host_answered {
-            watched.retain(|uid, tasks| {
-                if present.contains(uid) {
-                    return true;
-                }
-                tasks.iter().for_each(AbortHandle::abort);
-                shared.update(|v| v.forget_member(uid));
-                false
-            });
-            while member_tasks.try_join_next().is_some() {}
-        }
-        for (uid, host, name, kubeconfig) in kubeconfigs {
-            if watched.contains_key(&uid) {
-                continue;
-            }
-            let Ok(client) = clients.client(&host, &name, &kubeconfig).await else {
-                continue; // tried again next round
-            };
-            let tasks = FederatedKind::ALL
-                .into_iter()
-                .map(|kind| {
-                    member_tasks.spawn(watch_member(
-                        shared.clone(),
-                        uid.clone(),
-                        client.clone(),
-                        kind,
-                    ))
-                })
-                .collect();
-            watched.insert(uid, tasks);
-        }
-        tokio::time::sleep(TOPOLOGY_INTERVAL).await;
-    }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::{FederationMonitor, ObjectKey};
-use crate::replicas::{Phase, RecordKeeper};
+use crate::replicas::{JobRecords, NotRequested, Phase, RecordKeeper};
 
 /// How long a finished repair can still be read.
 pub const REPAIR_KEPT_FOR: Duration = Duration::from_secs(15 * 60);
@@ -196,6 +196,8 @@ pub enum RepairOutcome {
 /// A repair of one object, running or recently ended.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepairRecord {
+    /// What it repairs (a replica taking a request over learns it here).
+    pub object: ObjectKey,
     pub action: RepairAction,
     pub actor: String,
     pub started: SystemTime,
@@ -229,6 +231,10 @@ pub enum RepairRefused {
         name: String,
         actor: String,
     },
+    /// This replica does not lead, and the request for the leader could not be written on
+    /// the home host (where the Lease and job records are).
+    #[error("the repair could not be handed to the leading console replica: {reason}")]
+    LeaderUnreachable { reason: String },
 }
 
 impl FederationMonitor {
@@ -257,8 +263,8 @@ impl FederationMonitor {
                 name,
             });
         }
-        let records = self.shared.records.get().cloned();
         let record = RepairRecord {
+            object: key.clone(),
             action: action.clone(),
             actor: actor.to_string(),
             started: SystemTime::now(),
@@ -266,28 +272,47 @@ impl FederationMonitor {
             outcome: RepairOutcome::Running,
             finished: None,
         };
-        {
-            let mut repairs = self
-                .shared
-                .repairs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            repairs.retain(|_, r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR));
-            if let Some(running) = repairs.get(key).filter(|r| r.running()) {
-                return Err(RepairRefused::Busy {
-                    kind,
-                    name,
-                    actor: running.actor.clone(),
-                });
+        let records = self.shared.records.get().cloned();
+        match records {
+            // Only the leader's watches see every member: the repair is asked of it.
+            Some(records) if !self.shared.leadership.is_leader() => {
+                match records
+                    .request("repair", &repair_id(key), actor, &record)
+                    .await
+                {
+                    Ok(()) => Ok(()),
+                    Err(NotRequested::Held { owner }) => Err(RepairRefused::Busy {
+                        kind,
+                        name,
+                        actor: owner,
+                    }),
+                    Err(NotRequested::Unwritten(error)) => Err(RepairRefused::LeaderUnreachable {
+                        reason: error.to_string(),
+                    }),
+                }
             }
-            repairs.insert(key.clone(), record.clone());
+            records => self.start_here(record, records.as_ref()).await,
+        }
+    }
+
+    /// Runs `record` here, kept on the host (claimed first) when there are `records`.
+    async fn start_here(
+        &self,
+        record: RepairRecord,
+        records: Option<&JobRecords>,
+    ) -> Result<(), RepairRefused> {
+        let key = record.object.clone();
+        let (kind, name) = (key.kind.kind_name(), key.name.clone());
+        if !self.hold_locally(&record) {
+            let actor = self.local_runner(&key).unwrap_or_default();
+            return Err(RepairRefused::Busy { kind, name, actor });
         }
         // The record on the host is the lock across replicas: written before any work, and
         // refused while another replica's repair of the object runs.
-        let keeper: Option<Arc<RecordKeeper>> = match &records {
+        let keeper = match records {
             None => None,
             Some(records) => match records
-                .claim("repair", &repair_id(key), actor, &record)
+                .claim("repair", &repair_id(&key), &record.actor, &record)
                 .await
             {
                 Ok(keeper) => Some(Arc::new(keeper)),
@@ -296,7 +321,7 @@ impl FederationMonitor {
                         .repairs
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .remove(key);
+                        .remove(&key);
                     return Err(RepairRefused::Busy {
                         kind,
                         name,
@@ -305,8 +330,62 @@ impl FederationMonitor {
                 }
             },
         };
+        self.run(record, keeper);
+        Ok(())
+    }
+
+    /// The leader's side of a request: takes it from the host and runs it.
+    pub(crate) async fn run_requested(&self, records: &JobRecords, id: &str, record: RepairRecord) {
+        // The id names the object: a record whose payload names another is not run.
+        if repair_id(&record.object) != id || !self.hold_locally(&record) {
+            return;
+        }
+        match records.take("repair", id).await {
+            Some(keeper) => {
+                tracing::info!(kind = record.object.kind.key(), name = %record.object.name, actor = %record.actor, "running a repair another replica asked for");
+                self.run(record, Some(Arc::new(keeper)));
+            }
+            None => {
+                self.shared
+                    .repairs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&record.object);
+            }
+        }
+    }
+
+    /// Enters `record` as this replica's repair of its object, unless one runs here.
+    fn hold_locally(&self, record: &RepairRecord) -> bool {
+        let mut repairs = self
+            .shared
+            .repairs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        repairs.retain(|_, r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR));
+        if repairs
+            .get(&record.object)
+            .is_some_and(RepairRecord::running)
+        {
+            return false;
+        }
+        repairs.insert(record.object.clone(), record.clone());
+        true
+    }
+
+    /// Who started the repair of `key` running here.
+    fn local_runner(&self, key: &ObjectKey) -> Option<String> {
+        let repairs = self.shared.repairs.lock().ok()?;
+        repairs
+            .get(key)
+            .filter(|r| r.running())
+            .map(|r| r.actor.clone())
+    }
+
+    /// Runs the repair `record` (entered locally already) in the background.
+    fn run(&self, record: RepairRecord, keeper: Option<Arc<RecordKeeper>>) {
         let monitor = self.clone();
-        let (key, actor) = (key.clone(), actor.to_string());
+        let (key, actor, action) = (record.object, record.actor, record.action);
         let watched = (self.clone(), key.clone(), keeper.clone());
         let work = tokio::spawn(async move {
             let observer = {
@@ -352,7 +431,6 @@ impl FederationMonitor {
                 finish(&monitor, &key, RepairOutcome::Crashed, keeper.as_deref());
             }
         });
-        Ok(())
     }
 
     /// The object's running or recently ended repair: this replica's, or another's from the

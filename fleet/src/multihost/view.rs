@@ -19,7 +19,9 @@ const MANAGED_LABEL_FALSE: &str = "ManagedLabelFalse";
 /// A delete kubefed still holds after this long is stuck (a normal one ends within seconds).
 pub const STUCK_AFTER: Duration = Duration::from_secs(15);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ObjectKey {
     pub kind: FederatedKind,
     pub name: String,
@@ -78,7 +80,7 @@ impl Placement {
 }
 
 /// A member a host manages: its identity (kube-system UID) and the host's name for it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemberLink {
     pub uid: String,
     pub name: String,
@@ -86,7 +88,7 @@ pub struct MemberLink {
 }
 
 /// A host and the members it manages, as its `Cluster` objects say.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HostLinks {
     pub host: String,
     /// Its Clusters could be listed in the last round.
@@ -95,7 +97,7 @@ pub struct HostLinks {
 }
 
 /// One host's column in a row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HostCell {
     pub host: String,
     /// `None`: the host has no such object (or its objects are not known yet: `known`).
@@ -106,7 +108,7 @@ pub struct HostCell {
 }
 
 /// One member's column in a row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemberCell {
     pub member: String,
     pub uid: String,
@@ -120,7 +122,7 @@ pub struct MemberCell {
     pub state: FederatedState,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectRow {
     pub key: ObjectKey,
     /// The worst state over its members.
@@ -346,6 +348,16 @@ impl FederationView {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Whether every kind of every one of `hosts` has been listed in full: until then a
+    /// missing object may only be not read yet.
+    pub fn hosts_listed(&self, hosts: &[String]) -> bool {
+        hosts.iter().all(|host| {
+            FederatedKind::ALL
+                .into_iter()
+                .all(|kind| self.known.contains(&(host.clone(), kind)))
+        })
     }
 
     /// The members (by UID) of the fleet whose copy of `key` was last seen present. A

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 
 /// Label naming a record's job kind (`cluster-check`, `cluster-join`, …).
 pub const JOB_LABEL: &str = "tandem.io/job";
-const NAME_PREFIX: &str = "tandem-job-";
+pub(super) const NAME_PREFIX: &str = "tandem-job-";
 /// The job kinds records are kept for (the `JOB_LABEL` values, and the metrics' `kind`).
 const JOB_KINDS: [&str; 3] = ["cluster-check", "cluster-join", "repair"];
 /// How often the running replica rewrites a record that did not otherwise change.
@@ -38,23 +38,25 @@ pub const KEEP_FOR: Duration = Duration::from_secs(15 * 60);
 pub enum Phase {
     Running,
     Finished,
+    /// Asked of the leading replica, which has not taken it yet ([`super::job_requests`]).
+    Requested,
     /// Its replica stopped before the job ended.
     Abandoned,
 }
 
 /// A job as kept on the host.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Stored {
-    owner: String,
-    replica: String,
-    phase: Phase,
+pub(super) struct Stored {
+    pub(super) owner: String,
+    pub(super) replica: String,
+    pub(super) phase: Phase,
     /// Changes on every heartbeat, so the resourceVersion does (an unchanged replace is not
     /// a write on a real API server).
-    beat: u64,
+    pub(super) beat: u64,
     /// Seconds since the epoch when the job ended (for retention only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    ended_at: Option<u64>,
-    payload: serde_json::Value,
+    pub(super) ended_at: Option<u64>,
+    pub(super) payload: serde_json::Value,
 }
 
 /// Another replica's (or an earlier life's) job, as read from the host.
@@ -69,14 +71,14 @@ pub struct RemoteJob<T> {
 /// The job records of the fleet, as this replica reads and writes them.
 #[derive(Clone)]
 pub struct JobRecords {
-    home: Option<Client>,
-    namespace: String,
-    replica: String,
+    pub(super) home: Option<Client>,
+    pub(super) namespace: String,
+    pub(super) replica: String,
     /// Per record: the resourceVersion last seen and since when.
     seen: Arc<Mutex<HashMap<String, (String, Instant)>>>,
 }
 
-fn record_name(id: &str) -> String {
+pub(super) fn record_name(id: &str) -> String {
     format!("{NAME_PREFIX}{id}")
 }
 
@@ -167,7 +169,7 @@ impl JobRecords {
                         owner: String::new(),
                     });
                 };
-                if held.phase == Phase::Running && !stale {
+                if matches!(held.phase, Phase::Running | Phase::Requested) && !stale {
                     return Err(Claimed { owner: held.owner });
                 }
                 stored.beat = held.beat + 1;
@@ -257,7 +259,7 @@ impl JobRecords {
         })
     }
 
-    fn decode(&self, map: &ConfigMap) -> Option<(Stored, bool)> {
+    pub(super) fn decode(&self, map: &ConfigMap) -> Option<(Stored, bool)> {
         let name = map.metadata.name.clone()?;
         let stored = stored_in(map)?;
         let version = map.metadata.resource_version.clone().unwrap_or_default();
@@ -271,9 +273,12 @@ impl JobRecords {
                 Instant::now()
             }
         };
-        let stale = stored.phase == Phase::Running
-            && stored.replica != self.replica
-            && since.elapsed() >= STALE_AFTER;
+        let stale = match stored.phase {
+            Phase::Running => stored.replica != self.replica && since.elapsed() >= STALE_AFTER,
+            // No leader took it: there is none, or it cannot write.
+            Phase::Requested => since.elapsed() >= super::job_requests::REQUEST_WAIT,
+            Phase::Finished | Phase::Abandoned => false,
+        };
         Some((stored, stale))
     }
 
@@ -337,11 +342,11 @@ impl JobRecords {
 }
 
 /// The job a record ConfigMap holds.
-fn stored_in(map: &ConfigMap) -> Option<Stored> {
+pub(super) fn stored_in(map: &ConfigMap) -> Option<Stored> {
     serde_json::from_str(map.data.as_ref()?.get("record")?).ok()
 }
 
-fn to_value<T: Serialize>(payload: &T) -> serde_json::Value {
+pub(super) fn to_value<T: Serialize>(payload: &T) -> serde_json::Value {
     serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
 }
 
@@ -365,7 +370,7 @@ pub enum RecordError {
     TimedOut,
 }
 
-async fn bounded<T>(
+pub(super) async fn bounded<T>(
     call: impl std::future::Future<Output = Result<T, kube::Error>>,
 ) -> Result<T, RecordError> {
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
@@ -381,7 +386,12 @@ pub struct Claimed {
     pub owner: String,
 }
 
-fn record_map(name: &str, kind: &str, stored: &Stored, version: Option<String>) -> ConfigMap {
+pub(super) fn record_map(
+    name: &str,
+    kind: &str,
+    stored: &Stored,
+    version: Option<String>,
+) -> ConfigMap {
     ConfigMap {
         metadata: ObjectMeta {
             name: Some(name.into()),
@@ -402,7 +412,7 @@ fn record_map(name: &str, kind: &str, stored: &Stored, version: Option<String>) 
 
 /// The running side of one record.
 pub struct RecordKeeper {
-    tx: watch::Sender<(serde_json::Value, Phase)>,
+    pub(super) tx: watch::Sender<(serde_json::Value, Phase)>,
 }
 
 impl RecordKeeper {
@@ -420,7 +430,7 @@ impl RecordKeeper {
 /// this replica was cut off is taken back (the job is alive); any other change by another
 /// replica ends the keeping. The last payload is retried until it is written (for a while),
 /// so a passing failure never leaves a finished job looking abandoned.
-async fn write_loop(
+pub(super) async fn write_loop(
     api: Api<ConfigMap>,
     kind: &'static str,
     name: String,

@@ -3,10 +3,12 @@
 //! the shared state: a Lease and ConfigMaps on the first configured host.
 
 pub mod job_records;
+pub mod job_requests;
 pub mod leader;
 pub mod shared_health;
 
 pub use job_records::{JobRecords, Phase, RecordKeeper, RemoteJob};
+pub use job_requests::{NotRequested, REQUEST_WAIT};
 pub use leader::{LeaderView, Leadership, replica_identity};
 
 /// A `&'static str` field read back from a record: one of `known`. A value this version

@@ -61,7 +61,7 @@ pub async fn federated_object(
             ));
         }
     };
-    let diff = diff_versions(&console.federation.templates(&key));
+    let diff = diff_versions(&console.federation.templates(&key).await);
     let audit = console
         .federation
         .audit_log()

@@ -16,6 +16,7 @@ fn refused(error: fleet::multihost::RepairRefused) -> ConsoleError {
     use fleet::multihost::RepairRefused;
     let status = match error {
         RepairRefused::Busy { .. } => http::StatusCode::CONFLICT,
+        RepairRefused::LeaderUnreachable { .. } => http::StatusCode::SERVICE_UNAVAILABLE,
         _ => http::StatusCode::UNPROCESSABLE_ENTITY,
     };
     crate::auth::set_status(status);
@@ -231,6 +232,9 @@ pub(super) fn federation_problem(
         P::NameNotTyped => t_string!(i18n, problem_federation_name).to_string(),
         P::WinnerLacks(host) => t_string!(i18n, problem_federation_winner).replace("{host}", host),
         P::Busy(actor) => t_string!(i18n, problem_federation_busy).replace("{actor}", actor),
+        P::LeaderUnreachable(reason) => {
+            t_string!(i18n, problem_federation_no_leader).replace("{reason}", reason)
+        }
     };
     text.replace("{kind}", kind).replace("{name}", name)
 }
