@@ -522,6 +522,73 @@ async fn replica_coordination_and_events_are_accepted() {
         Some("admin".to_string())
     );
     repair.finish(&vec!["claimed", "done"]);
+    // A job asked of the leader: written requested, refused to a second asker, taken once
+    // by a resourceVersion-checked write, then run and finished by the taker.
+    common::eventually(5, async || {
+        b.read::<Vec<String>>("c0ffee", "admin")
+            .await
+            .filter(|j| j.phase == Phase::Finished)
+    })
+    .await;
+    a.request("repair", "c0ffee", "asker", &vec!["asked"])
+        .await
+        .expect("an ended record is replaced by a request");
+    assert!(matches!(
+        b.request("repair", "c0ffee", "other", &vec!["again"]).await,
+        Err(fleet::replicas::NotRequested::Held { owner }) if owner == "asker"
+    ));
+    let asked = b.requests::<Vec<String>>("repair").await;
+    assert_eq!(asked, vec![("c0ffee".to_string(), vec!["asked".to_string()])]);
+    let taken = b.take("repair", "c0ffee").await.expect("taken");
+    assert!(a.take("repair", "c0ffee").await.is_none(), "taken once");
+    taken.finish(&vec!["asked", "done"]);
+    let ran = common::eventually(5, async || {
+        a.read_any::<Vec<String>>("c0ffee")
+            .await
+            .filter(|j| j.phase == Phase::Finished)
+    })
+    .await;
+    assert_eq!((ran.replica.as_str(), ran.payload.len()), ("replica-b", 2));
+
+    // The leader's federation view: parts of binary data under a head, applied again with
+    // a new round (a heartbeat), read back whole.
+    {
+        use fleet::multihost::published::{self, FederationSnapshot, Head, Read};
+        let snapshot = FederationSnapshot {
+            rows: Vec::new(),
+            topology: vec![fleet::multihost::HostLinks {
+                host: "host".into(),
+                reachable: true,
+                members: Vec::new(),
+            }],
+        };
+        let encoded = snapshot.encode();
+        let digest = published::digest(&encoded);
+        let parts = published::write_parts(&client, &namespace, &digest, &encoded)
+            .await
+            .unwrap();
+        for round in [1, 2] {
+            let head = Head {
+                round,
+                leader: "replica-a".into(),
+                digest: digest.clone(),
+                parts,
+            };
+            published::write_head(&client, &namespace, &head)
+                .await
+                .unwrap_or_else(|e| panic!("head {round} applied: {e}"));
+        }
+        match published::read(&client, &namespace, None).await.unwrap() {
+            Read::New { head, snapshot: read } => {
+                assert_eq!((head.round, read), (2, snapshot));
+            }
+            other => panic!("the publication reads back: {other:?}"),
+        }
+        assert!(matches!(
+            published::read(&client, &namespace, Some((1, &digest))).await.unwrap(),
+            Read::Same { round: 2 }
+        ));
+    }
 
     let hosts = vec![fleet::HostHealth {
         name: "host".into(),
