@@ -538,7 +538,10 @@ async fn replica_coordination_and_events_are_accepted() {
         Err(fleet::replicas::NotRequested::Held { owner }) if owner == "asker"
     ));
     let asked = b.requests::<Vec<String>>("repair").await;
-    assert_eq!(asked, vec![("c0ffee".to_string(), vec!["asked".to_string()])]);
+    assert_eq!(
+        asked,
+        vec![("c0ffee".to_string(), vec!["asked".to_string()])]
+    );
     let taken = b.take("repair", "c0ffee").await.expect("taken");
     assert!(a.take("repair", "c0ffee").await.is_none(), "taken once");
     taken.finish(&vec!["asked", "done"]);
@@ -564,7 +567,7 @@ async fn replica_coordination_and_events_are_accepted() {
         };
         let encoded = snapshot.encode();
         let digest = published::digest(&encoded);
-        let parts = published::write_parts(&client, &namespace, &digest, &encoded)
+        let parts = published::write_parts(&client, &namespace, &digest, &encoded, || true)
             .await
             .unwrap();
         for round in [1, 2] {
@@ -579,13 +582,18 @@ async fn replica_coordination_and_events_are_accepted() {
                 .unwrap_or_else(|e| panic!("head {round} applied: {e}"));
         }
         match published::read(&client, &namespace, None).await.unwrap() {
-            Read::New { head, snapshot: read } => {
+            Read::New {
+                head,
+                snapshot: read,
+            } => {
                 assert_eq!((head.round, read), (2, snapshot));
             }
             other => panic!("the publication reads back: {other:?}"),
         }
         assert!(matches!(
-            published::read(&client, &namespace, Some((1, &digest))).await.unwrap(),
+            published::read(&client, &namespace, Some((1, &digest)))
+                .await
+                .unwrap(),
             Read::Same { round: 2 }
         ));
     }

@@ -205,6 +205,13 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
         "the leader lists the admin's FederatedUser"
     );
     assert_eq!(federated(port_b, &cookie), listed, "B lists what A sees");
+    // B watches by itself only until it has read A's first publication.
+    for _ in 0..50 {
+        if !watching(metrics_b) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(
         watching(metrics_a) && !watching(metrics_b),
         "only the leader watches"
@@ -301,6 +308,12 @@ async fn two_replicas_share_jobs_and_hand_the_background_work_over() {
     // with -9 mid-check. C leads within 15 s and shows the check failed, never running.
     let (port_c, metrics_c) = (free_port(), free_port());
     let mut c = replica(&config, dir.path(), port_c, metrics_c, "replica-c");
+    for _ in 0..50 {
+        if !watching(metrics_c) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(!watching(metrics_c), "C follows B's publication");
     let id = start_job(port_b, &cookie, "check", "slow", &hanging);
     let mut b = b;

@@ -32,12 +32,13 @@ pub(crate) struct Shared {
     pub(crate) source: Mutex<Source>,
     /// This replica runs the watches now.
     pub(crate) watching: AtomicBool,
+    /// Repairs run here, not asked of the leader: the watches are ready and no live leader
+    /// publishes elsewhere. Cleared under the `repairs` lock before the view is emptied.
+    pub(crate) runs_repairs: AtomicBool,
     /// The running or recently ended repair of each object run here.
     pub(crate) repairs: Mutex<HashMap<ObjectKey, RepairRecord>>,
     /// Where repairs are also kept for the other replicas (set once, at start).
     pub(crate) records: std::sync::OnceLock<crate::replicas::JobRecords>,
-    /// Whether this replica runs repairs itself (it leads, or is alone) or asks the leader.
-    pub(crate) leadership: crate::replicas::Leadership,
 }
 
 impl Shared {
@@ -111,9 +112,9 @@ impl FederationMonitor {
             view: Mutex::new(FederationView::default()),
             source: Mutex::new(initial),
             watching: AtomicBool::new(false),
+            runs_repairs: AtomicBool::new(false),
             repairs: Mutex::default(),
             records: std::sync::OnceLock::new(),
-            leadership: sharing.leadership.clone(),
         });
         if let Some(records) = sharing.records.clone() {
             let _ = shared.records.set(records);

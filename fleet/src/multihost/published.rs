@@ -6,7 +6,7 @@
 //! the hosts when a page asks for one object's diff.
 //!
 //! The JSON is gzipped and cut into parts of at most [`PART_BYTES`], one ConfigMap each
-//! (`tandem-federation-part-<i>`), so a fleet of tens of thousands of objects stays under the
+//! (`tandem-federation-<digest>-<i>`), so a fleet of tens of thousands of objects stays under the
 //! API server's 1 MiB per object. The head ConfigMap `tandem-federation` names the round, the
 //! digest and the number of parts and is written last; every part carries the digest too,
 //! so a reader that met a publication half written sees it (a [`Read::Torn`]) and reads
@@ -18,7 +18,7 @@ use std::io::Read as _;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Client;
-use kube::api::{Api, DeleteParams, ObjectMeta, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams};
 use serde::{Deserialize, Serialize};
 
 use super::{HostLinks, ObjectRow};
@@ -63,17 +63,26 @@ impl FederationSnapshot {
     }
 }
 
-fn part_name(index: usize) -> String {
-    format!("{FEDERATION_CONFIGMAP}-part-{index}")
+/// Parts are named by the digest of what they hold: a leader never overwrites the parts
+/// the head points to with other content, and deletes only parts of other digests.
+fn part_name(digest: &str, index: usize) -> String {
+    format!("{FEDERATION_CONFIGMAP}-{digest}-{index}")
 }
 
-fn labelled(name: String) -> ObjectMeta {
+/// Label of every part, for the clean-up.
+const PART_LABEL: &str = "tandem.io/federation-part";
+
+fn labelled(name: String, part: bool) -> ObjectMeta {
+    let mut labels = BTreeMap::from([(
+        "app.kubernetes.io/managed-by".to_string(),
+        "tandem".to_string(),
+    )]);
+    if part {
+        labels.insert(PART_LABEL.into(), "true".into());
+    }
     ObjectMeta {
         name: Some(name),
-        labels: Some(BTreeMap::from([(
-            "app.kubernetes.io/managed-by".to_string(),
-            "tandem".to_string(),
-        )])),
+        labels: Some(labels),
         ..Default::default()
     }
 }
@@ -123,21 +132,26 @@ pub fn digest(encoded: &[u8]) -> String {
         .collect()
 }
 
-/// Writes `encoded` (from [`FederationSnapshot::encode`]) as parts, each naming its
-/// `digest`. Returns how many; the head is written after, by [`write_head`].
+/// Writes `encoded` (from [`FederationSnapshot::encode`]) as parts named by its `digest`,
+/// each while `still` holds (the writer still leads). Returns how many; the head is written
+/// after, by [`write_head`].
 pub async fn write_parts(
     client: &Client,
     namespace: &str,
     digest: &str,
     encoded: &[u8],
+    still: impl Fn() -> bool,
 ) -> Result<usize, kube::Error> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let parts: Vec<&[u8]> = encoded.chunks(PART_BYTES).collect();
     for (index, part) in parts.iter().enumerate() {
+        if !still() {
+            return Err(kube::Error::Service("no longer the leader".into()));
+        }
         apply(
             &api,
             ConfigMap {
-                metadata: labelled(part_name(index)),
+                metadata: labelled(part_name(digest, index), true),
                 data: Some(BTreeMap::from([("digest".into(), digest.to_string())])),
                 binary_data: Some(BTreeMap::from([("part".into(), ByteString(part.to_vec()))])),
                 ..Default::default()
@@ -153,7 +167,7 @@ pub async fn write_head(client: &Client, namespace: &str, head: &Head) -> Result
     apply(
         &api,
         ConfigMap {
-            metadata: labelled(FEDERATION_CONFIGMAP.into()),
+            metadata: labelled(FEDERATION_CONFIGMAP.into(), false),
             data: Some(BTreeMap::from([
                 ("round".into(), head.round.to_string()),
                 ("leader".into(), head.leader.clone()),
@@ -166,11 +180,17 @@ pub async fn write_head(client: &Client, namespace: &str, head: &Head) -> Result
     .await
 }
 
-/// Deletes parts `from..to`, left from a larger earlier publication (best effort).
-pub async fn delete_parts(client: &Client, namespace: &str, from: usize, to: usize) {
+/// Deletes every part not of `digest` (earlier rounds', a stopped leader's), best effort.
+pub async fn delete_other_parts(client: &Client, namespace: &str, digest: &str) {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    for index in from..to {
-        let _ = bounded(api.delete(&part_name(index), &DeleteParams::default())).await;
+    let Ok(parts) = bounded(api.list(&ListParams::default().labels(PART_LABEL))).await else {
+        return;
+    };
+    let keep = format!("{FEDERATION_CONFIGMAP}-{digest}-");
+    for part in parts.items {
+        if let Some(name) = part.metadata.name.filter(|n| !n.starts_with(&keep)) {
+            let _ = bounded(api.delete(&name, &DeleteParams::default())).await;
+        }
     }
 }
 
@@ -218,7 +238,7 @@ pub async fn read(
     }
     let mut encoded = Vec::new();
     for index in 0..parts as usize {
-        let Some(part) = bounded(api.get_opt(&part_name(index))).await? else {
+        let Some(part) = bounded(api.get_opt(&part_name(digest, index))).await? else {
             return Ok(Read::Torn);
         };
         let same = part

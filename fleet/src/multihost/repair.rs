@@ -7,12 +7,30 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::{FederationMonitor, ObjectKey};
 use crate::replicas::{JobRecords, NotRequested, Phase, RecordKeeper};
+
+/// Longest wait, before a repair's first step, for the watches to list the hosts.
+const LISTED_WAIT: Duration = Duration::from_secs(20);
+
+/// Why a repair was not started here.
+enum Refusal {
+    /// Repairs run on another replica: ask it.
+    NotHere,
+    Refused(RepairRefused),
+}
+
+/// What [`FederationMonitor::hold_locally`] found.
+enum Hold {
+    Held,
+    Busy(String),
+    NotHere,
+}
 
 /// How long a finished repair can still be read.
 pub const REPAIR_KEPT_FOR: Duration = Duration::from_secs(15 * 60);
@@ -196,8 +214,10 @@ pub enum RepairOutcome {
 /// A repair of one object, running or recently ended.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepairRecord {
-    /// What it repairs (a replica taking a request over learns it here).
-    pub object: ObjectKey,
+    /// What it repairs (a leader taking a request learns it here). Records of versions
+    /// before requests lack it.
+    #[serde(default)]
+    pub object: Option<ObjectKey>,
     pub action: RepairAction,
     pub actor: String,
     pub started: SystemTime,
@@ -264,7 +284,7 @@ impl FederationMonitor {
             });
         }
         let record = RepairRecord {
-            object: key.clone(),
+            object: Some(key.clone()),
             action: action.clone(),
             actor: actor.to_string(),
             started: SystemTime::now(),
@@ -272,47 +292,57 @@ impl FederationMonitor {
             outcome: RepairOutcome::Running,
             finished: None,
         };
-        let records = self.shared.records.get().cloned();
-        match records {
-            // Only the leader's watches see every member: the repair is asked of it.
-            Some(records) if !self.shared.leadership.is_leader() => {
-                match records
-                    .request("repair", &repair_id(key), actor, &record)
-                    .await
-                {
-                    Ok(()) => Ok(()),
-                    Err(NotRequested::Held { owner }) => Err(RepairRefused::Busy {
-                        kind,
-                        name,
-                        actor: owner,
-                    }),
-                    Err(NotRequested::Unwritten(error)) => Err(RepairRefused::LeaderUnreachable {
-                        reason: error.to_string(),
-                    }),
-                }
-            }
-            records => self.start_here(record, records.as_ref()).await,
+        let Some(records) = self.shared.records.get().cloned() else {
+            // Alone: always here.
+            return match self.start_here(key, record, None).await {
+                Err(Refusal::Refused(refused)) => Err(refused),
+                _ => Ok(()),
+            };
+        };
+        match self.start_here(key, record.clone(), Some(&records)).await {
+            // Not the replica whose watches see every member now: asked of the leader.
+            Err(Refusal::NotHere) => {}
+            Err(Refusal::Refused(refused)) => return Err(refused),
+            Ok(()) => return Ok(()),
+        }
+        match records
+            .request("repair", &repair_id(key), actor, &record)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(NotRequested::Held { owner }) => Err(RepairRefused::Busy {
+                kind,
+                name,
+                actor: owner,
+            }),
+            Err(NotRequested::Unwritten(error)) => Err(RepairRefused::LeaderUnreachable {
+                reason: error.to_string(),
+            }),
         }
     }
 
-    /// Runs `record` here, kept on the host (claimed first) when there are `records`.
+    /// Runs `record` here, kept on the host (claimed first) when there are `records`; with
+    /// records, only where repairs run ([`super::monitor::Shared::runs_repairs`]).
     async fn start_here(
         &self,
+        key: &ObjectKey,
         record: RepairRecord,
         records: Option<&JobRecords>,
-    ) -> Result<(), RepairRefused> {
-        let key = record.object.clone();
+    ) -> Result<(), Refusal> {
         let (kind, name) = (key.kind.kind_name(), key.name.clone());
-        if !self.hold_locally(&record) {
-            let actor = self.local_runner(&key).unwrap_or_default();
-            return Err(RepairRefused::Busy { kind, name, actor });
+        match self.hold_locally(key, &record, records.is_some()) {
+            Hold::Held => {}
+            Hold::NotHere => return Err(Refusal::NotHere),
+            Hold::Busy(actor) => {
+                return Err(Refusal::Refused(RepairRefused::Busy { kind, name, actor }));
+            }
         }
         // The record on the host is the lock across replicas: written before any work, and
         // refused while another replica's repair of the object runs.
         let keeper = match records {
             None => None,
             Some(records) => match records
-                .claim("repair", &repair_id(&key), &record.actor, &record)
+                .claim("repair", &repair_id(key), &record.actor, &record)
                 .await
             {
                 Ok(keeper) => Some(Arc::new(keeper)),
@@ -321,73 +351,75 @@ impl FederationMonitor {
                         .repairs
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .remove(&key);
-                    return Err(RepairRefused::Busy {
+                        .remove(key);
+                    return Err(Refusal::Refused(RepairRefused::Busy {
                         kind,
                         name,
                         actor: held.owner,
-                    });
+                    }));
                 }
             },
         };
-        self.run(record, keeper);
+        self.run(key.clone(), record, keeper);
         Ok(())
     }
 
     /// The leader's side of a request: takes it from the host and runs it.
     pub(crate) async fn run_requested(&self, records: &JobRecords, id: &str, record: RepairRecord) {
         // The id names the object: a record whose payload names another is not run.
-        if repair_id(&record.object) != id || !self.hold_locally(&record) {
+        let Some(key) = record.object.clone().filter(|k| repair_id(k) == id) else {
+            return;
+        };
+        if !matches!(self.hold_locally(&key, &record, true), Hold::Held) {
             return;
         }
         match records.take("repair", id).await {
             Some(keeper) => {
-                tracing::info!(kind = record.object.kind.key(), name = %record.object.name, actor = %record.actor, "running a repair another replica asked for");
-                self.run(record, Some(Arc::new(keeper)));
+                tracing::info!(kind = key.kind.key(), name = %key.name, actor = %record.actor, "running a repair another replica asked for");
+                self.run(key, record, Some(Arc::new(keeper)));
             }
             None => {
                 self.shared
                     .repairs
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .remove(&record.object);
+                    .remove(&key);
             }
         }
     }
 
-    /// Enters `record` as this replica's repair of its object, unless one runs here.
-    fn hold_locally(&self, record: &RepairRecord) -> bool {
+    /// Enters `record` as this replica's repair of `key`, unless one runs here or (`shared`)
+    /// repairs do not run here now. Decided under the repairs' lock, the one the watches
+    /// are stopped under.
+    fn hold_locally(&self, key: &ObjectKey, record: &RepairRecord, shared: bool) -> Hold {
         let mut repairs = self
             .shared
             .repairs
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         repairs.retain(|_, r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR));
-        if repairs
-            .get(&record.object)
-            .is_some_and(RepairRecord::running)
-        {
-            return false;
+        if let Some(running) = repairs.get(key).filter(|r| r.running()) {
+            return Hold::Busy(running.actor.clone());
         }
-        repairs.insert(record.object.clone(), record.clone());
-        true
+        if shared && !self.shared.runs_repairs.load(Ordering::SeqCst) {
+            return Hold::NotHere;
+        }
+        repairs.insert(key.clone(), record.clone());
+        Hold::Held
     }
 
-    /// Who started the repair of `key` running here.
-    fn local_runner(&self, key: &ObjectKey) -> Option<String> {
-        let repairs = self.shared.repairs.lock().ok()?;
-        repairs
-            .get(key)
-            .filter(|r| r.running())
-            .map(|r| r.actor.clone())
-    }
-
-    /// Runs the repair `record` (entered locally already) in the background.
-    fn run(&self, record: RepairRecord, keeper: Option<Arc<RecordKeeper>>) {
+    /// Runs the repair `record` of `key` (entered locally already) in the background.
+    fn run(&self, key: ObjectKey, record: RepairRecord, keeper: Option<Arc<RecordKeeper>>) {
         let monitor = self.clone();
-        let (key, actor, action) = (record.object, record.actor, record.action);
+        let (actor, action) = (record.actor, record.action);
         let watched = (self.clone(), key.clone(), keeper.clone());
         let work = tokio::spawn(async move {
+            // Every settle check reads the watches: not before they listed what the hosts
+            // hold (a replica alone, just started). Unseen members count as holding anyway.
+            let waiting = Instant::now();
+            while !super::sharing::listed(&monitor) && waiting.elapsed() < LISTED_WAIT {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
             let observer = {
                 let (shared, key, keeper) = (monitor.shared.clone(), key.clone(), keeper.clone());
                 move |step: &RepairStep| {

@@ -142,8 +142,14 @@ impl FederationMonitor {
         // The hosts' controllers regenerate their federated objects from what was written.
         let started = Instant::now();
         loop {
-            let fingerprints: Vec<Option<super::Fingerprint>> = self
-                .row(key)
+            // This replica's own watches, never a publication: the repair runs on them.
+            let row = self
+                .shared
+                .view
+                .lock()
+                .ok()
+                .and_then(|v| v.row(key, std::time::SystemTime::now()));
+            let fingerprints: Vec<Option<super::Fingerprint>> = row
                 .map(|row| {
                     row.hosts
                         .iter()
@@ -234,7 +240,9 @@ impl FederationMonitor {
             // A member the console has not listed (its watch not started or not through its
             // list, or the member out of reach) may still hold a copy: counted as holding,
             // or kubefed's finalizer would be cleared under it and the copy left for good.
-            let (holders, members) = self
+            // Nor may members count as clean while a host's Clusters are unread or out of
+            // reach: the members only it manages are not even known to be unseen then.
+            let (holders, members, blind) = self
                 .shared
                 .view
                 .lock()
@@ -245,16 +253,21 @@ impl FederationMonitor {
                             members.push(unseen);
                         }
                     }
-                    (v.holders(key), members)
+                    let blind = hosts.iter().any(|host| {
+                        !v.topology()
+                            .iter()
+                            .any(|links| &links.host == host && links.reachable)
+                    });
+                    (v.holders(key), members, blind)
                 })
-                .unwrap_or_default();
+                .unwrap_or((Vec::new(), Vec::new(), true));
             // Gone means gone: the hosts' own objects too, which KubeSphere's controllers
             // release from their finalizers moments after the federated ones go.
             if holders.is_empty() && members.is_empty() && self.sources_gone(key, hosts).await? {
                 resolution.push(RepairStep::Gone);
                 return Ok(());
             }
-            clean_since = match (members.is_empty(), clean_since) {
+            clean_since = match (members.is_empty() && !blind, clean_since) {
                 (true, None) => Some(Instant::now()),
                 (true, since) => since,
                 (false, _) => None,

@@ -77,16 +77,37 @@ pub(crate) async fn run(
             Some((client, namespace)) if !leading => follower.follow(client, namespace).await,
             _ => false,
         };
-        let watch = leading || !fresh || repairs_running(&monitor);
-        match (&watches, watch) {
+        let watch = leading || !fresh;
+        match (&mut watches, watch) {
             (None, true) => {
+                // Whatever an earlier term's watches left is not this term's knowledge.
+                monitor.shared.update(|v| *v = Default::default());
                 let tasks = start_watches(&monitor.shared, &monitor.hosts, &member_addresses);
                 watches = Some((tasks, Instant::now()));
             }
-            (Some(_), false) => {
-                watches = None;
-                // What the stopped watches saw goes stale at once; a later start lists anew.
-                monitor.shared.update(|v| *v = Default::default());
+            (Some((tasks, _)), false) => {
+                // Under the repairs' lock: no repair starts here on a view being emptied, and
+                // one running here keeps the watches it reads.
+                let stopped = {
+                    let repairs = monitor.shared.repairs.lock();
+                    let running = repairs
+                        .as_ref()
+                        .map(|r| r.values().any(RepairRecord::running))
+                        .unwrap_or(true);
+                    if !running {
+                        monitor.shared.runs_repairs.store(false, Ordering::SeqCst);
+                        tasks.abort_all();
+                    }
+                    !running
+                };
+                if stopped {
+                    // Aborted tasks finish their current step first: only then is the view
+                    // theirs no more.
+                    if let Some((mut tasks, _)) = watches.take() {
+                        tasks.shutdown().await;
+                    }
+                    monitor.shared.update(|v| *v = Default::default());
+                }
             }
             _ => {}
         }
@@ -97,6 +118,12 @@ pub(crate) async fn run(
         let ready = watches
             .as_ref()
             .is_some_and(|(_, since)| since.elapsed() >= READY_AFTER || listed(&monitor));
+        // Repairs run where the watches are ready and no live leader publishes elsewhere: the
+        // leader, a replica alone, a follower whose leader went quiet.
+        monitor
+            .shared
+            .runs_repairs
+            .store(ready && (leading || !fresh), Ordering::SeqCst);
         let source = match (&watches, &follower.snapshot) {
             (Some(_), published) if ready || published.is_none() || home.is_none() => Source::Local,
             (_, Some(snapshot)) => Source::Published(snapshot.clone()),
@@ -104,12 +131,9 @@ pub(crate) async fn run(
         };
         monitor.shared.set_source(source);
         if let (Some((client, namespace)), true, true) = (&home, leading, ready) {
-            if publisher.at.is_none() {
-                // Parts of the last leader's publication beyond this one's are deleted.
-                publisher.parts = follower.parts;
-            }
-            let leader = sharing.leadership.identity();
-            publisher.publish(&monitor, client, namespace, leader).await;
+            publisher
+                .publish(&monitor, client, namespace, &sharing.leadership)
+                .await;
             if let Some(records) = &sharing.records {
                 take_requests(&monitor, records).await;
             }
@@ -118,7 +142,7 @@ pub(crate) async fn run(
 }
 
 /// Every reachable host's objects listed at least once, and the topology read.
-fn listed(monitor: &FederationMonitor) -> bool {
+pub(super) fn listed(monitor: &FederationMonitor) -> bool {
     monitor
         .shared
         .view
@@ -135,16 +159,6 @@ fn listed(monitor: &FederationMonitor) -> bool {
         .unwrap_or(false)
 }
 
-/// A repair runs here: its watches must go on until it ends.
-fn repairs_running(monitor: &FederationMonitor) -> bool {
-    monitor
-        .shared
-        .repairs
-        .lock()
-        .map(|r| r.values().any(RepairRecord::running))
-        .unwrap_or(false)
-}
-
 async fn take_requests(monitor: &FederationMonitor, records: &JobRecords) {
     for (id, record) in records.requests::<RepairRecord>("repair").await {
         monitor.run_requested(records, &id, record).await;
@@ -154,9 +168,8 @@ async fn take_requests(monitor: &FederationMonitor, records: &JobRecords) {
 /// A follower's copy of the leader's publication.
 struct Follower {
     head: Option<(u64, String)>,
-    parts: usize,
-    /// When the round last changed (or this replica started).
-    changed: Instant,
+    /// When the round last changed; `None` until a publication was read.
+    changed: Option<Instant>,
     snapshot: Option<Arc<FederationSnapshot>>,
 }
 
@@ -164,8 +177,7 @@ impl Follower {
     fn new() -> Self {
         Self {
             head: None,
-            parts: 0,
-            changed: Instant::now(),
+            changed: None,
             snapshot: None,
         }
     }
@@ -176,20 +188,20 @@ impl Follower {
         match published::read(client, namespace, known).await {
             Ok(Read::New { head, snapshot }) => {
                 self.head = Some((head.round, head.digest));
-                self.parts = head.parts;
                 self.snapshot = Some(Arc::new(snapshot));
-                self.changed = Instant::now();
+                self.changed = Some(Instant::now());
             }
             Ok(Read::Same { round }) => {
                 if let Some(head) = &mut self.head {
                     head.0 = round;
                 }
-                self.changed = Instant::now();
+                self.changed = Some(Instant::now());
             }
             Ok(Read::Unchanged | Read::Torn | Read::Nothing) => {}
             Err(error) => tracing::debug!(%error, "the leader's federation view could not be read"),
         }
-        self.changed.elapsed() < STALE_AFTER
+        self.changed
+            .is_some_and(|changed| changed.elapsed() < STALE_AFTER)
     }
 }
 
@@ -203,12 +215,15 @@ struct Publisher {
 }
 
 impl Publisher {
+    /// Publishes the view if it changed (at most every [`PUBLISH_EVERY`]) or the heartbeat
+    /// is due. Every write is made only while this replica still leads: a deposed leader
+    /// finishing a slow round must not overwrite or delete what the new one wrote.
     async fn publish(
         &mut self,
         monitor: &FederationMonitor,
         client: &Client,
         namespace: &str,
-        leader: &str,
+        leadership: &Leadership,
     ) {
         if self.at.is_some_and(|at| at.elapsed() < PUBLISH_EVERY) {
             return;
@@ -235,7 +250,8 @@ impl Publisher {
             .unwrap_or_default();
         let round = now.max(self.round + 1);
         let parts = if changed {
-            match published::write_parts(client, namespace, &digest, &encoded).await {
+            let leading = || leadership.is_leader();
+            match published::write_parts(client, namespace, &digest, &encoded, leading).await {
                 Ok(parts) => parts,
                 Err(error) => {
                     tracing::debug!(%error, "the federation view could not be published");
@@ -247,16 +263,20 @@ impl Publisher {
         };
         let head = Head {
             round,
-            leader: leader.to_string(),
+            leader: leadership.identity().to_string(),
             digest: digest.clone(),
             parts,
         };
+        if !leadership.is_leader() {
+            return;
+        }
         if let Err(error) = published::write_head(client, namespace, &head).await {
             tracing::debug!(%error, "the federation view's head could not be published");
             return;
         }
-        if parts < self.parts {
-            published::delete_parts(client, namespace, parts, self.parts).await;
+        if changed && leadership.is_leader() {
+            // Earlier rounds' parts, and any a stopped leader left.
+            published::delete_other_parts(client, namespace, &digest).await;
         }
         *self = Self {
             digest: Some(digest),
