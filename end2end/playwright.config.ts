@@ -2,7 +2,7 @@ import { defineConfig } from "@playwright/test";
 
 // The suite runs against a release build (`cargo leptos build --release`) serving the embedded
 // demo fleet; `make test` builds it first. Debian's chromium: Playwright's own browser
-// download cannot work offline (see ../shared/TOOLCHAIN.md).
+// download cannot work offline (see docs/TOOLCHAIN.md).
 const port = process.env.TANDEM_E2E_PORT ?? "3100";
 const baseURL = `http://127.0.0.1:${port}`;
 // wire-recorder.mjs's proxy, which every browser context and API request goes through.

@@ -1,4 +1,4 @@
-//! KubeSphere 3.4's objects as Tandem reads them, typed (KUBESPHERE.md section 1).
+//! KubeSphere 3.4's objects as Tandem reads them, typed (docs/KUBESPHERE.md section 1).
 //!
 //! Fields that hold secrets (a Cluster's `spec.connection.kubeconfig`) are deliberately not
 //! declared: they are never deserialised, so they can never be logged or sent on.

@@ -1,4 +1,4 @@
-//! The add-cluster checks that read KubeSphere itself (KUBESPHERE.md 2.2): is the cluster new
+//! The add-cluster checks that read KubeSphere itself (docs/KUBESPHERE.md 2.2): is the cluster new
 //! to this host, does it run KubeSphere as a member, and does it share the host's jwtSecret.
 //! Secrets are compared in memory and never leave this module.
 

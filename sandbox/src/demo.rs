@@ -126,7 +126,7 @@ fn user(name: &str, email: &str) -> serde_json::Value {
     })
 }
 
-/// A GlobalRoleBinding as ks-apiserver creates one (KUBESPHERE.md 1.4) and Tandem's
+/// A GlobalRoleBinding as ks-apiserver creates one (docs/KUBESPHERE.md 1.4) and Tandem's
 /// `bind_global_role` does: `<user>-<role>`, labelled with its user.
 fn global_role_binding(user: &str, role: &str) -> serde_json::Value {
     json!({

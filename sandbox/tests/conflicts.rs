@@ -1,5 +1,5 @@
 //! The demo fleet's conflicts scenario behaves as two real KubeSphere 3.4.1 hosts over one
-//! member were observed to (KUBESPHERE.md, last section).
+//! member were observed to (docs/KUBESPHERE.md, last section).
 
 mod common;
 

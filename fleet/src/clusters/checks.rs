@@ -1,5 +1,5 @@
 //! The add-cluster checks, run in order against a candidate member and the host it would
-//! join (KUBESPHERE.md 2.2, and more): each step reports as soon as it ends, so the wizard
+//! join (docs/KUBESPHERE.md 2.2, and more): each step reports as soon as it ends, so the wizard
 //! and the command line can show progress; a failed step skips only what depends on it, so
 //! one run shows every problem it can.
 

@@ -1,5 +1,5 @@
 //! `ClusterJoin`: what KubeSphere's cluster controller does when a host joins a member
-//! (KUBESPHERE.md 2.4, 2.5), done by Tandem after the checks passed, object by object.
+//! (docs/KUBESPHERE.md 2.4, 2.5), done by Tandem after the checks passed, object by object.
 //!
 //! Idempotent: every object is created when missing and corrected when it differs, so a retry
 //! finishes what a failed attempt began. An attempt that fails removes again what it created,

@@ -1,4 +1,4 @@
-//! The names, labels and shapes of what a join creates (KUBESPHERE.md 2.5), in one place so
+//! The names, labels and shapes of what a join creates (docs/KUBESPHERE.md 2.5), in one place so
 //! that the join, its removal and the checks agree on them.
 
 use kube::CustomResource;

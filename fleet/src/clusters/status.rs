@@ -1,4 +1,4 @@
-//! A joined `Cluster`'s status, as KubeSphere's cluster controller fills it (KUBESPHERE.md
+//! A joined `Cluster`'s status, as KubeSphere's cluster controller fills it (docs/KUBESPHERE.md
 //! 2.4): conditions Federated, Ready and KubeConfigCertExpiresInSevenDays, the versions, the
 //! node count and the member's identity.
 

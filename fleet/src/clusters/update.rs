@@ -1,5 +1,5 @@
 //! Changing a joined cluster in place: new credentials when the old ones expired or were
-//! rotated (KubeSphere's `PUT .../clusters/{name}/kubeconfig`, KUBESPHERE.md 2.2), and its
+//! rotated (KubeSphere's `PUT .../clusters/{name}/kubeconfig`, docs/KUBESPHERE.md 2.2), and its
 //! description and group.
 
 use std::time::SystemTime;

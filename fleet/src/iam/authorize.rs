@@ -1,6 +1,6 @@
 //! Who may do what: the user's global role on a host, with the role templates it aggregates,
 //! checked against the API request each console action stands for — the same question
-//! ks-apiserver's RBAC authorizer answers (KUBESPHERE.md 1.4–1.6).
+//! ks-apiserver's RBAC authorizer answers (docs/KUBESPHERE.md 1.4–1.6).
 
 use std::collections::{BTreeSet, HashMap};
 

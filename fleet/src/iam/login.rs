@@ -1,5 +1,5 @@
 //! Password login against a host's `User` objects, as ks-apiserver's password grant does it
-//! (KUBESPHERE.md 3.1, 3.2, 1.2, 1.3): find the user by name or email, refuse disabled and
+//! (docs/KUBESPHERE.md 3.1, 3.2, 1.2, 1.3): find the user by name or email, refuse disabled and
 //! locked accounts, check the bcrypt hash, write a `LoginRecord` for every attempt on a known
 //! user, and lock the account after too many failures in the window.
 

@@ -1,4 +1,4 @@
-//! Setting passwords (KUBESPHERE.md 4.2 "change password"): an administrator sets anyone's, a
+//! Setting passwords (docs/KUBESPHERE.md 4.2 "change password"): an administrator sets anyone's, a
 //! user changes their own after giving the current one. Only bcrypt hashes are written, with
 //! KubeSphere's last-change annotation; the `uninitialized` mark goes with the first change.
 

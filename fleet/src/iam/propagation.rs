@@ -1,5 +1,5 @@
 //! How a federated object reached each member, from its `status.clusters[]` as kubefed writes
-//! it (KUBESPHERE.md 1.9): no status means propagated; otherwise kubefed's reason.
+//! it (docs/KUBESPHERE.md 1.9): no status means propagated; otherwise kubefed's reason.
 
 use super::resources::{FederatedStatus, FederatedUser};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! KubeSphere's IAM objects, typed (KUBESPHERE.md 1.2–1.6). The password hash is declared
+//! KubeSphere's IAM objects, typed (docs/KUBESPHERE.md 1.2–1.6). The password hash is declared
 //! because login checks it, but it is kept out of `Debug` so it never reaches a log line.
 
 use std::collections::BTreeMap;
@@ -182,7 +182,7 @@ partial_resource!(
     "federatedusers"
 );
 
-/// `workspacetemplates.tenant.kubesphere.io` (KUBESPHERE.md 1.7): the workspace a host
+/// `workspacetemplates.tenant.kubesphere.io` (docs/KUBESPHERE.md 1.7): the workspace a host
 /// federates to the clusters of its placement.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub struct WorkspaceTemplate {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::token::{DEFAULT_ACCESS_TOKEN_MAX_AGE, JwtSecret};
 
-/// Installer defaults (KUBESPHERE.md 3.2).
+/// Installer defaults (docs/KUBESPHERE.md 3.2).
 pub const DEFAULT_MAX_TRIES: u32 = 10;
 pub const DEFAULT_LOCK_WINDOW: Duration = Duration::from_secs(10 * 60);
 

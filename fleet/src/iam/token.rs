@@ -1,4 +1,4 @@
-//! Session tokens exactly as ks-apiserver issues them (KUBESPHERE.md 3.3): HS256 JWTs keyed by
+//! Session tokens exactly as ks-apiserver issues them (docs/KUBESPHERE.md 3.3): HS256 JWTs keyed by
 //! the host's `authentication.jwtSecret`, with the same claims, so a member's ks-apiserver
 //! accepts Tandem's tokens and Tandem accepts a KubeSphere host's.
 

@@ -1,4 +1,4 @@
-//! Changing users the way ks-apiserver does (KUBESPHERE.md 1.2, 1.4, 4.2, 5.2): KubeSphere's
+//! Changing users the way ks-apiserver does (docs/KUBESPHERE.md 1.2, 1.4, 4.2, 5.2): KubeSphere's
 //! name, email and password rules, one platform role per user as a `<user>-<role>` binding,
 //! and only bcrypt hashes written (a plain password would reach members before the hash).
 

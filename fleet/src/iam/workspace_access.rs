@@ -1,4 +1,4 @@
-//! What a user may do inside one workspace, from their workspace roles (KUBESPHERE.md 1.5,
+//! What a user may do inside one workspace, from their workspace roles (docs/KUBESPHERE.md 1.5,
 //! 1.6): `<ws>-admin`, `-self-provisioner`, `-regular`, `-viewer`, each with the workspace role
 //! templates it aggregates — so a workspace's administrator manages its members without any
 //! platform role, as in KubeSphere.

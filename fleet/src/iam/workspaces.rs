@@ -1,4 +1,4 @@
-//! Workspaces as a KubeSphere host keeps them (KUBESPHERE.md 1.5, 1.7, 4.3, 5.3): a
+//! Workspaces as a KubeSphere host keeps them (docs/KUBESPHERE.md 1.5, 1.7, 4.3, 5.3): a
 //! `WorkspaceTemplate` placed on member clusters, its members as `WorkspaceRoleBinding`s to
 //! the `<ws>-<role>` roles the host's controller makes, its propagation from the
 //! `FederatedWorkspace`.

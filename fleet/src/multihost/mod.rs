@@ -3,7 +3,7 @@
 //! clusters; watches feed them.
 //!
 //! The rules follow what real KubeSphere 3.4.1 with kubefed was seen doing
-//! (KUBESPHERE.md, "two hosts over one member"): kubefed's own status reports success while
+//! (docs/KUBESPHERE.md, "two hosts over one member"): kubefed's own status reports success while
 //! the member copy flips, so flapping is detected from the member's copies over time, each
 //! matched to the host whose template it equals.
 

@@ -1,5 +1,5 @@
 //! What KubeSphere 3.4's cluster controller creates when a host joins a member
-//! (KUBESPHERE.md 2.5 and "Join, observed"): on the member a service account with a
+//! (docs/KUBESPHERE.md 2.5 and "Join, observed"): on the member a service account with a
 //! full-rights token; on the host a `Cluster`, the token in `<name>-secret` and a
 //! `KubeFedCluster` kubefed reaches the member with. (Used to set up the demo's joins at
 //! start; the controller's finalizer and its later re-joins are `cluster_controller`'s.)
@@ -90,7 +90,7 @@ pub(crate) fn register_on_host(
         is_self,
     } = *member;
     let now = meta::now_rfc3339();
-    // The host's own Cluster is marked as such and as KubeSphere-managed (KUBESPHERE.md 1.1).
+    // The host's own Cluster is marked as such and as KubeSphere-managed (docs/KUBESPHERE.md 1.1).
     let labels = if is_self {
         json!({"cluster-role.kubesphere.io/host": "", "kubesphere.io/managed": "true"})
     } else {

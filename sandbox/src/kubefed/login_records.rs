@@ -1,4 +1,4 @@
-//! KubeSphere's loginrecord controller (KUBESPHERE.md 1.3): a successful login's time becomes
+//! KubeSphere's loginrecord controller (docs/KUBESPHERE.md 1.3): a successful login's time becomes
 //! the user's `status.lastLoginTime`.
 
 use serde_json::{Value, json};

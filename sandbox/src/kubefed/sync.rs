@@ -157,7 +157,7 @@ pub(crate) async fn sync_all(state: &ClusterState, sync: &mut SyncState) {
         // An object being deleted is rechecked on the resync period only, not on member
         // events: another host recreates the member copy (8 s after its deletion) before this
         // host looks again (10 s), which is why such a delete sticks on real hosts
-        // (KUBESPHERE.md) — and without a race between the two hosts' ticks here.
+        // (docs/KUBESPHERE.md) — and without a race between the two hosts' ticks here.
         let requeued = !meta::is_deleting(&object)
             && sync
                 .requeued

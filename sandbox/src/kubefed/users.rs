@@ -1,4 +1,4 @@
-//! KubeSphere's user controller on a host (KUBESPHERE.md 1.2 and "Observed"): a plain
+//! KubeSphere's user controller on a host (docs/KUBESPHERE.md 1.2 and "Observed"): a plain
 //! password is replaced by its bcrypt hash, the user gets its finalizer, the
 //! `kubefed.io/managed: "false"` label and a state, and a `FederatedUser` owned by it carries
 //! it to every member.
@@ -114,7 +114,7 @@ fn reconcile_user(
         stored
     };
 
-    // A FederatedUser's template carries the status too (KUBESPHERE.md 1.9).
+    // A FederatedUser's template carries the status too (docs/KUBESPHERE.md 1.9).
     let mut template = super::federate::default_template(&stored);
     template["status"] = stored["status"].clone();
     super::federate::mark_and_federate(db, users, federated, stored, Some(template))?;

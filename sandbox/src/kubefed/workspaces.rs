@@ -1,4 +1,4 @@
-//! KubeSphere's workspacetemplate controller on a host (KUBESPHERE.md 1.7 and "Observed"): a
+//! KubeSphere's workspacetemplate controller on a host (docs/KUBESPHERE.md 1.7 and "Observed"): a
 //! `FederatedWorkspace` from the template, the four workspace roles copied from the role
 //! bases as `<ws>-<role>`, and the `<ws>-admin` binding for the manager. The roles and the
 //! binding are then federated like any other.

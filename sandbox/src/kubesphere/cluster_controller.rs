@@ -1,5 +1,5 @@
 //! KubeSphere 3.4.1's cluster controller, as far as a join goes
-//! (`pkg/controller/cluster/cluster_controller.go` and `join.go`; KUBESPHERE.md 2.4, 2.5).
+//! (`pkg/controller/cluster/cluster_controller.go` and `join.go`; docs/KUBESPHERE.md 2.4, 2.5).
 //!
 //! For every `Cluster` with `joinFederation: true` and a kubeconfig it adds its finalizer and
 //! runs KubeSphere's join through that kubeconfig: on the member the namespace, the

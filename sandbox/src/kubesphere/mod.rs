@@ -50,7 +50,7 @@ impl KubeSphereInstall {
     /// `kubesphere.yaml`, as ks-installer's `kubesphere-config.yaml.j2` renders it.
     pub fn config_yaml(&self) -> String {
         // Members verify tokens their host issued: no token cache, so no max age (see
-        // KUBESPHERE.md 2.6).
+        // docs/KUBESPHERE.md 2.6).
         let max_age = if self.role == ClusterRole::Member {
             "0s"
         } else {

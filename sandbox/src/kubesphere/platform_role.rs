@@ -1,7 +1,7 @@
 //! One platform role per user on a KubeSphere member: a **model**, not an observation.
 //!
 //! What is known: ks-apiserver keeps a user to one platform role by deleting the user's other
-//! GlobalRoleBindings before it creates one (KUBESPHERE.md 1.4), and the seed article's
+//! GlobalRoleBindings before it creates one (docs/KUBESPHERE.md 1.4), and the seed article's
 //! experiment 2 saw a same-name user bound to different roles on two hosts sharing a member:
 //! both creations succeed on the hosts, but the later creator's kubefed sync fails. What
 //! refuses kubefed's write on the member was not observed (kubefed writes to the member's

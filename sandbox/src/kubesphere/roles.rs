@@ -1,5 +1,5 @@
 //! The roles ks-installer 3.4.1 creates (`roles/ks-core/prepare/files/ks-init/role-templates.yaml`,
-//! KUBESPHERE.md 1.6): the platform roles, the global role templates they aggregate, and the
+//! docs/KUBESPHERE.md 1.6): the platform roles, the global role templates they aggregate, and the
 //! workspace role bases with the workspace role templates. Template rules keep the groups and
 //! resources the console's actions touch; ks-installer's lists of monitoring, DevOps and
 //! service-mesh groups are left out.
