@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { resolve } from "node:path";
 import { clusterGet, demoDir, expect, logIn, openHydrated, test } from "./session";
 
@@ -126,5 +127,41 @@ test("a kubeconfig aimed at a metadata host name or at the console itself is ref
     await expect(step.getByTestId("address-refusal")).toContainText(says);
     await expect(step).toHaveAttribute("data-verdict", "failed");
     await expect(page.locator("[data-testid=check-step][data-step=connection]")).toHaveAttribute("data-verdict", "skipped");
+  }
+});
+
+test("leaving the wizard mid-check stops following the job and leaves the console healthy", async ({ page }) => {
+  // A loopback "API server" that takes connections and never answers: the connection
+  // step waits for its timeout, so the job is still running when the page is left.
+  const silent = createServer(() => {});
+  await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done));
+  const port = (silent.address() as AddressInfo).port;
+  try {
+    const crashes: string[] = [];
+    page.on("pageerror", (error) => crashes.push(error.message));
+    await logIn(page);
+    await openHydrated(page, "/clusters/add");
+    const form = page.getByTestId("add-cluster-form");
+    await form.getByLabel("Cluster name").fill("silent");
+    const spare = readFileSync(resolve(demoDir, "spare.kubeconfig"), "utf8");
+    await form.getByLabel("Kubeconfig", { exact: true }).fill(spare.replace(/server: \S+/, `server: https://127.0.0.1:${port}`));
+    let polls = 0;
+    page.on("request", (request) => {
+      if (request.url().includes("/api/cluster_job")) polls += 1;
+    });
+    await page.getByTestId("run-checks").click();
+    await expect(page.locator("[data-testid=check-step][data-step=connection]")).toHaveAttribute("data-verdict", "running");
+    await expect.poll(() => polls).toBeGreaterThan(1);
+
+    await page.getByRole("link", { name: "Clusters" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Clusters");
+    const left = polls;
+    await page.waitForTimeout(1_500);
+    // At most the poll that was in flight: the wizard's timer went with the page.
+    expect(polls - left).toBeLessThanOrEqual(1);
+    await expect(page.locator("[data-testid=cluster-row][data-cluster=member]")).toContainText("ready");
+    expect(crashes).toEqual([]);
+  } finally {
+    silent.close();
   }
 });

@@ -235,35 +235,61 @@ fn follow_job(
         };
         progress.set(None);
         poll_error.set(None);
-        let handle = StoredValue::new(None::<IntervalHandle>);
+        // Plain shared cells, not reactive values: the timer and a poll in flight may outlive
+        // the page (left mid-join), and must then stop without touching what it disposed.
+        // (stopped, the timer): a poll may end before the timer is stored.
+        let handle = std::sync::Arc::new(std::sync::Mutex::new((false, None::<IntervalHandle>)));
+        let stop = {
+            let handle = handle.clone();
+            move || {
+                if let Ok(mut slot) = handle.lock() {
+                    slot.0 = true;
+                    if let Some(h) = slot.1.take() {
+                        h.clear();
+                    }
+                }
+            }
+        };
+        on_cleanup({
+            let stop = stop.clone();
+            move || stop()
+        });
         let tick = move || {
-            if busy.get_value() {
+            if busy.try_get_value() != Some(false) {
                 return;
             }
             busy.set_value(true);
             let id = id.clone();
+            let stop = stop.clone();
             leptos::task::spawn_local(async move {
                 let result = cluster_job(id).await;
-                busy.set_value(false);
+                if busy.try_set_value(false).is_some() {
+                    // The page is gone.
+                    stop();
+                    return;
+                }
                 let done = match result {
                     Ok(p) => {
                         let done = p.state != JobStateView::Running;
-                        progress.set(Some(p));
+                        progress.try_set(Some(p));
                         done
                     }
                     Err(e) => {
-                        poll_error.set(Some(e));
+                        poll_error.try_set(Some(e));
                         true
                     }
                 };
-                if done && let Some(h) = handle.get_value() {
-                    h.clear();
+                if done {
+                    stop();
                 }
             });
         };
         tick();
-        handle
-            .set_value(set_interval_with_handle(tick, std::time::Duration::from_millis(400)).ok());
+        if let Ok(mut slot) = handle.lock()
+            && !slot.0
+        {
+            slot.1 = set_interval_with_handle(tick, std::time::Duration::from_millis(400)).ok();
+        }
     });
 }
 
