@@ -97,6 +97,11 @@ async fn every_server_function_checks_the_role() {
             "name=victim-{who}&password=Fresh-Pass-9",
             user_admins,
         ),
+        (
+            "update_user",
+            "name=victim-{who}&email=victim-{who}@example.com&description=edited",
+            user_admins,
+        ),
         ("delete_user", "name=victim-{who}", user_admins),
         // Everyone sees the workspaces they belong to (all of them with a platform role).
         ("list_workspaces", "", everyone),
@@ -144,6 +149,16 @@ async fn every_server_function_checks_the_role() {
         (
             "remove_cluster",
             "name=no-such-cluster&confirm=no-such-cluster",
+            422,
+        ),
+        (
+            "edit_cluster",
+            "name=no-such-cluster&description=&group=",
+            422,
+        ),
+        (
+            "update_cluster_kubeconfig",
+            "name=no-such-cluster&kubeconfig=not-yaml&context=",
             422,
         ),
         ("federated_object", "kind=user&name=no-such-user", 404),
