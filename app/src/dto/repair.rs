@@ -42,8 +42,12 @@ pub struct RepairFailureView {
     pub waited_secs: u64,
     /// Hosts whose federated objects remain.
     pub hosts: Vec<String>,
-    /// Members still holding a copy.
+    /// Members seen holding a copy.
     pub members: usize,
+    /// Members that could not be seen (each may hold a copy).
+    pub unseen: usize,
+    /// Hosts whose Clusters could not be read.
+    pub unread: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -85,6 +89,8 @@ mod from_fleet {
             waited_secs: 0,
             hosts: Vec::new(),
             members: 0,
+            unseen: 0,
+            unread: Vec::new(),
         }
     }
 
@@ -114,10 +120,17 @@ mod from_fleet {
                         waited_secs: *waited,
                         ..failure("hosts-differ")
                     },
-                    Unsettled::StillHeld { hosts, members } => RepairFailureView {
+                    Unsettled::StillHeld {
+                        hosts,
+                        members,
+                        unseen,
+                        unread,
+                    } => RepairFailureView {
                         waited_secs: *waited,
                         hosts: hosts.clone(),
                         members: *members,
+                        unseen: *unseen,
+                        unread: unread.clone(),
                         ..failure("still-held")
                     },
                 },

@@ -104,21 +104,45 @@ impl fmt::Display for HostTask {
 pub enum Unsettled {
     /// The hosts' federated objects still differ.
     HostsDiffer,
-    /// Federated objects remain on `hosts`; `members` members still hold a copy.
-    StillHeld { hosts: Vec<String>, members: usize },
+    /// Federated objects remain on `hosts`; `members` members were seen holding a copy,
+    /// `unseen` more could not be seen (out of reach, not listed yet), and the Clusters of
+    /// `unread` hosts could not be read (their members are not even known): each kept
+    /// kubefed's finalizer.
+    StillHeld {
+        hosts: Vec<String>,
+        members: usize,
+        #[serde(default)]
+        unseen: usize,
+        #[serde(default)]
+        unread: Vec<String>,
+    },
 }
 
 impl fmt::Display for Unsettled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::HostsDiffer => f.write_str("the hosts' federated objects still differ"),
-            Self::StillHeld { hosts, members } => {
+            Self::StillHeld {
+                hosts,
+                members,
+                unseen,
+                unread,
+            } => {
                 let mut what = Vec::new();
                 if !hosts.is_empty() {
                     what.push(format!("federated objects remain on {}", hosts.join(", ")));
                 }
                 if *members > 0 {
                     what.push(format!("{members} member(s) still hold a copy"));
+                }
+                if *unseen > 0 {
+                    what.push(format!("{unseen} member(s) could not be seen"));
+                }
+                if !unread.is_empty() {
+                    what.push(format!(
+                        "the clusters of {} could not be read",
+                        unread.join(", ")
+                    ));
                 }
                 f.write_str(&what.join(" and "))
             }

@@ -242,32 +242,37 @@ impl FederationMonitor {
             // or kubefed's finalizer would be cleared under it and the copy left for good.
             // Nor may members count as clean while a host's Clusters are unread or out of
             // reach: the members only it manages are not even known to be unseen then.
-            let (holders, members, blind) = self
+            let (holders, seen, unseen, unread) = self
                 .shared
                 .view
                 .lock()
                 .map(|v| {
-                    let mut members = v.members_holding(key);
-                    for unseen in v.members_unseen(key.kind) {
-                        if !members.contains(&unseen) {
-                            members.push(unseen);
-                        }
-                    }
-                    let blind = hosts.iter().any(|host| {
-                        !v.topology()
-                            .iter()
-                            .any(|links| &links.host == host && links.reachable)
-                    });
-                    (v.holders(key), members, blind)
+                    let seen = v.members_holding(key);
+                    let unseen: Vec<String> = v
+                        .members_unseen(key.kind)
+                        .into_iter()
+                        .filter(|m| !seen.contains(m))
+                        .collect();
+                    let unread: Vec<String> = hosts
+                        .iter()
+                        .filter(|host| {
+                            !v.topology()
+                                .iter()
+                                .any(|links| &links.host == *host && links.reachable)
+                        })
+                        .cloned()
+                        .collect();
+                    (v.holders(key), seen, unseen, unread)
                 })
-                .unwrap_or((Vec::new(), Vec::new(), true));
+                .unwrap_or_else(|_| (Vec::new(), Vec::new(), Vec::new(), hosts.to_vec()));
+            let members_clean = seen.is_empty() && unseen.is_empty();
             // Gone means gone: the hosts' own objects too, which KubeSphere's controllers
             // release from their finalizers moments after the federated ones go.
-            if holders.is_empty() && members.is_empty() && self.sources_gone(key, hosts).await? {
+            if holders.is_empty() && members_clean && self.sources_gone(key, hosts).await? {
                 resolution.push(RepairStep::Gone);
                 return Ok(());
             }
-            clean_since = match (members.is_empty() && !blind, clean_since) {
+            clean_since = match (members_clean && unread.is_empty(), clean_since) {
                 (true, None) => Some(Instant::now()),
                 (true, since) => since,
                 (false, _) => None,
@@ -282,7 +287,9 @@ impl FederationMonitor {
                     waited: SETTLE_TIMEOUT.as_secs(),
                     unsettled: Unsettled::StillHeld {
                         hosts: holders.into_iter().map(|(h, _)| h).collect(),
-                        members: members.len(),
+                        members: seen.len(),
+                        unseen: unseen.len(),
+                        unread,
                     },
                 });
             }

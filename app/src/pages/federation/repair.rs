@@ -345,6 +345,18 @@ fn failure_text(i18n: I18n, failure: &RepairFailureView) -> String {
                         .replace("{members}", &failure.members.to_string()),
                 );
             }
+            if failure.unseen > 0 {
+                parts.push(
+                    t_string!(i18n, repair_failed_members_unseen)
+                        .replace("{members}", &failure.unseen.to_string()),
+                );
+            }
+            if !failure.unread.is_empty() {
+                parts.push(
+                    t_string!(i18n, repair_failed_hosts_unread)
+                        .replace("{hosts}", &failure.unread.join(", ")),
+                );
+            }
             parts.join(" ")
         }
         "abandoned" => t_string!(i18n, repair_failed_abandoned).to_string(),
