@@ -18,7 +18,7 @@ RUN rustup target add wasm32-unknown-unknown x86_64-unknown-linux-musl \
 WORKDIR /src
 COPY . .
 RUN npm ci --no-audit --no-fund \
- && cargo leptos build --release --split \
+ && make build \
  && LEPTOS_OUTPUT_NAME=tandem cargo build -p tandem --release --target x86_64-unknown-linux-musl \
  && mkdir -p /out \
  && cp target/x86_64-unknown-linux-musl/release/tandem /out/tandem \

@@ -8,6 +8,14 @@ MUSL_TARGET := x86_64-unknown-linux-musl
 IMAGE ?= localhost/tandem:dev
 SITE_ENV := LEPTOS_SITE_ROOT=target/site
 
+# The wasm's panic locations name every crate's source file: shorter names for the registry's
+# and the standard library's keep the first download smaller (README "Size"). Worked out when
+# a recipe runs (the registry may only appear with the first build), for this machine's
+# CARGO_HOME and compiler. Cargo joins these to .cargo/config.toml's wasm flags.
+CARGO_HOME_DIR = $(or $(CARGO_HOME),$(HOME)/.cargo)
+RUSTC_COMMIT = $(shell rustc -vV 2>/dev/null | sed -n 's/^commit-hash: //p')
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS = $(foreach registry,$(wildcard $(CARGO_HOME_DIR)/registry/src/index.crates.io-*),--remap-path-prefix=$(registry)=crates) $(if $(RUSTC_COMMIT),--remap-path-prefix=/rustc/$(RUSTC_COMMIT)=rustc)
+
 .PHONY: help run test lint unit kubectl e2e build size bench fuzz image screenshot tools tools-test clean
 
 help: ## list the targets
