@@ -153,7 +153,7 @@ test("leaving the wizard mid-check stops following the job and leaves the consol
     await expect(page.locator("[data-testid=check-step][data-step=connection]")).toHaveAttribute("data-verdict", "running");
     await expect.poll(() => polls).toBeGreaterThan(1);
 
-    await page.getByRole("link", { name: "Clusters" }).click();
+    await page.getByRole("link", { name: "Clusters", exact: true }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Clusters");
     const left = polls;
     await page.waitForTimeout(1_500);
