@@ -154,33 +154,10 @@ impl JobRecords {
             ended_at: None,
             payload: to_value(first),
         };
-        let existing = bounded(api.get_opt(&name)).await.ok().flatten();
-        let written = match existing {
-            None => {
-                bounded(api.create(
-                    &PostParams::default(),
-                    &record_map(&name, kind, &stored, None),
-                ))
-                .await
-            }
-            Some(map) => {
-                let Some((held, stale)) = self.decode(&map) else {
-                    return Err(Claimed {
-                        owner: String::new(),
-                    });
-                };
-                if matches!(held.phase, Phase::Running | Phase::Requested) && !stale {
-                    return Err(Claimed { owner: held.owner });
-                }
-                stored.beat = held.beat + 1;
-                let version = map.metadata.resource_version.clone();
-                bounded(api.replace(
-                    &name,
-                    &PostParams::default(),
-                    &record_map(&name, kind, &stored, version),
-                ))
-                .await
-            }
+        let written = match self.write_unless_held(&api, kind, &name, &mut stored).await {
+            Err(Unwritten::Held { owner }) => return Err(Claimed { owner }),
+            Err(Unwritten::Failed(error)) => Err(error),
+            Ok(map) => Ok(map),
         };
         match written {
             Ok(map) => {
@@ -212,6 +189,43 @@ impl JobRecords {
                 Ok(RecordKeeper { tx })
             }
         }
+    }
+
+    /// Writes `stored` as record `name`: created, or replacing at its resourceVersion a
+    /// record whose job ended or whose replica stopped (or that no leader took); refused while
+    /// a live job of the id is asked for or runs. What [`Self::claim`] and requests share.
+    pub(super) async fn write_unless_held(
+        &self,
+        api: &Api<ConfigMap>,
+        kind: &str,
+        name: &str,
+        stored: &mut Stored,
+    ) -> Result<ConfigMap, Unwritten> {
+        let existing = bounded(api.get_opt(name))
+            .await
+            .map_err(Unwritten::Failed)?;
+        let version = match existing {
+            None => None,
+            Some(map) => {
+                let Some((held, stale)) = self.decode(&map) else {
+                    return Err(Unwritten::Held {
+                        owner: String::new(),
+                    });
+                };
+                if matches!(held.phase, Phase::Running | Phase::Requested) && !stale {
+                    return Err(Unwritten::Held { owner: held.owner });
+                }
+                stored.beat = held.beat + 1;
+                map.metadata.resource_version.clone()
+            }
+        };
+        let map = record_map(name, kind, stored, version.clone());
+        let params = PostParams::default();
+        match version {
+            None => bounded(api.create(&params, &map)).await,
+            Some(_) => bounded(api.replace(name, &params, &map)).await,
+        }
+        .map_err(Unwritten::Failed)
     }
 
     /// Job `id` as kept on the host, if `owner` started it. A record still "running" that
@@ -377,6 +391,15 @@ pub(super) async fn bounded<T>(
         Ok(result) => result.map_err(RecordError::Api),
         Err(_) => Err(RecordError::TimedOut),
     }
+}
+
+/// Why [`JobRecords::write_unless_held`] wrote nothing.
+pub(super) enum Unwritten {
+    /// A live job of the id, started by `owner`.
+    Held {
+        owner: String,
+    },
+    Failed(RecordError),
 }
 
 /// Another replica runs a job of this id (`owner` started it).

@@ -13,8 +13,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
 use super::job_records::{
-    JOB_LABEL, JobRecords, NAME_PREFIX, Phase, RecordError, RecordKeeper, Stored, bounded,
-    record_map, record_name, to_value, write_loop,
+    JOB_LABEL, JobRecords, NAME_PREFIX, Phase, RecordError, RecordKeeper, Stored, Unwritten,
+    bounded, record_map, record_name, to_value, write_loop,
 };
 
 /// A request no leader took for this long is abandoned: there is no leader (fail-over takes
@@ -57,44 +57,16 @@ impl JobRecords {
             ended_at: None,
             payload: to_value(first),
         };
-        let existing = bounded(api.get_opt(&name))
-            .await
-            .map_err(NotRequested::Unwritten)?;
-        let written = match existing {
-            None => {
-                bounded(api.create(
-                    &PostParams::default(),
-                    &record_map(&name, kind, &stored, None),
-                ))
-                .await
-            }
-            Some(map) => {
-                let Some((held, stale)) = self.decode(&map) else {
-                    return Err(NotRequested::Held {
-                        owner: String::new(),
-                    });
-                };
-                if matches!(held.phase, Phase::Running | Phase::Requested) && !stale {
-                    return Err(NotRequested::Held { owner: held.owner });
-                }
-                stored.beat = held.beat + 1;
-                let version = map.metadata.resource_version.clone();
-                bounded(api.replace(
-                    &name,
-                    &PostParams::default(),
-                    &record_map(&name, kind, &stored, version),
-                ))
-                .await
-            }
-        };
-        match written {
+        match self.write_unless_held(&api, kind, &name, &mut stored).await {
             Ok(_) => Ok(()),
-            Err(RecordError::Api(kube::Error::Api(s))) if s.code == 409 => {
+            Err(Unwritten::Held { owner }) => Err(NotRequested::Held { owner }),
+            // Another replica wrote it between the read and the write.
+            Err(Unwritten::Failed(RecordError::Api(kube::Error::Api(s)))) if s.code == 409 => {
                 Err(NotRequested::Held {
                     owner: String::new(),
                 })
             }
-            Err(error) => Err(NotRequested::Unwritten(error)),
+            Err(Unwritten::Failed(error)) => Err(NotRequested::Unwritten(error)),
         }
     }
 
