@@ -13,6 +13,7 @@ mod fingerprint;
 mod kinds;
 mod monitor;
 pub mod published;
+mod query;
 mod repair;
 mod resolve;
 pub mod sharing;
@@ -23,6 +24,7 @@ mod watches;
 pub use fingerprint::{Fingerprint, propagated_fingerprint};
 pub use kinds::FederatedKind;
 pub use monitor::FederationMonitor;
+pub use query::{FederationPage, FederationQuery, member_names, state_counts};
 pub use repair::{
     HostTask, REPAIR_KEPT_FOR, RepairAction, RepairOutcome, RepairRecord, RepairRefused,
     RepairStep, Resolution, ResolveError, Unsettled,

@@ -60,16 +60,14 @@ pub async fn list_federated(
 /// How many objects are in each state, worst first (the Overview shows these too).
 #[cfg(feature = "ssr")]
 pub fn state_counts(rows: &[fleet::multihost::ObjectRow]) -> Vec<(String, usize)> {
-    fleet::multihost::FederatedState::KEYS
-        .iter()
-        .map(|key| {
-            let n = rows.iter().filter(|r| r.state.key() == *key).count();
-            (key.to_string(), n)
-        })
+    fleet::multihost::state_counts(rows)
+        .into_iter()
+        .map(|(key, n)| (key.to_string(), n))
         .collect()
 }
 
-/// The list page's data from the monitor's rows: counts, topology and the filtered page.
+/// The list page's data from the monitor's rows: counts, topology and the filtered page
+/// (the selection is `fleet::multihost::FederationQuery`'s).
 #[cfg(feature = "ssr")]
 pub fn federation_list(
     rows: &[fleet::multihost::ObjectRow],
@@ -79,50 +77,32 @@ pub fn federation_list(
     use crate::dto::federation::FederatedRowView;
 
     let now = std::time::SystemTime::now();
-    let needle = filter.search.trim().to_lowercase();
-    let mut selected: Vec<&fleet::multihost::ObjectRow> = rows
-        .iter()
-        .filter(|r| filter.state.is_empty() || r.state.key() == filter.state)
-        .filter(|r| filter.kind.is_empty() || r.key.kind.key() == filter.kind)
-        .filter(|r| needle.is_empty() || r.key.name.to_lowercase().contains(&needle))
-        .collect();
-    selected.sort_by(|a, b| {
-        (a.state.severity(), a.key.kind, &a.key.name).cmp(&(
-            b.state.severity(),
-            b.key.kind,
-            &b.key.name,
-        ))
-    });
-    let matching = selected.len();
-    let page = filter.page.min(matching.saturating_sub(1) / PAGE_SIZE);
+    let page = fleet::multihost::FederationQuery {
+        state: filter.state.clone(),
+        kind: filter.kind.clone(),
+        search: filter.search.clone(),
+        page: filter.page,
+        page_size: PAGE_SIZE,
+    }
+    .page(rows);
     FederationListView {
         hosts: topology.iter().map(|h| h.host.clone()).collect(),
-        members: members_of(topology),
-        counts: state_counts(rows),
-        rows: selected
+        members: fleet::multihost::member_names(topology),
+        counts: page
+            .counts
             .into_iter()
-            .skip(page * PAGE_SIZE)
-            .take(PAGE_SIZE)
+            .map(|(key, n)| (key.to_string(), n))
+            .collect(),
+        rows: page
+            .rows
+            .into_iter()
             .map(|r| FederatedRowView::from_row(r, now))
             .collect(),
-        matching,
-        page,
+        matching: page.matching,
+        page: page.page,
         topology: topology::topology_view(topology, rows),
         may_manage: false,
     }
-}
-
-#[cfg(feature = "ssr")]
-fn members_of(topology: &[fleet::multihost::HostLinks]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for m in topology.iter().flat_map(|h| &h.members) {
-        if !seen.contains(&m.uid.as_str()) {
-            seen.push(&m.uid);
-            names.push(m.name.clone());
-        }
-    }
-    names
 }
 
 /// The list rendered to HTML on the server, as a page request renders it: for the render-time
