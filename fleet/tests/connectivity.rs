@@ -75,6 +75,25 @@ async fn each_connectivity_failure_has_its_own_reason() {
     drop(gone);
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert_eq!(failure(probe_yaml(&gone_yaml).await), ProbeFailure::Refused);
+
+    // Plain HTTP where TLS was expected: a TLS failure, told by rustls' error type.
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = plain.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut stream, _)) = plain.accept().await {
+            let _ = stream
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let http = good
+        .kubeconfig_yaml()
+        .replace(&good.server_url(), &format!("https://127.0.0.1:{port}"));
+    assert!(
+        matches!(failure(probe_yaml(&http).await), ProbeFailure::Tls(_)),
+        "plain HTTP on a TLS address"
+    );
 }
 
 #[tokio::test]

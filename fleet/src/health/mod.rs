@@ -315,28 +315,55 @@ pub(crate) fn classify(err: &kube::Error) -> ProbeFailure {
     if let Some(refusal) = crate::clusters::guarded_connect::refusal_in(err) {
         return ProbeFailure::AddressRefused(refusal);
     }
-    // Transport errors nest several layers deep; the innermost cause is the useful one.
-    let mut chain = Vec::new();
-    let mut current: Option<&dyn std::error::Error> = Some(err);
+    // Transport errors nest several layers deep (kube, hyper, io, rustls): each layer is
+    // looked at by its type, never by its message; the innermost message is only shown.
+    let mut innermost = err.to_string();
+    let mut tls = false;
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = current {
-        chain.push(e.to_string());
-        current = e.source();
+        innermost = e.to_string();
+        if let Some(failure) = typed_transport_failure(e) {
+            return failure;
+        }
+        tls |= e.downcast_ref::<rustls::Error>().is_some();
+        // An io::Error's `source()` skips the error it wraps: look at that one too.
+        current = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
-    let all = chain.join(": ").to_lowercase();
-    let innermost = chain.last().cloned().unwrap_or_default();
-    if all.contains("connection refused") {
-        ProbeFailure::Refused
-    } else if all.contains("timed out") || all.contains("deadline") {
-        ProbeFailure::Timeout(PROBE_TIMEOUT)
-    } else if all.contains("unknownissuer") || all.contains("unknown issuer") {
-        ProbeFailure::UnknownCa
-    } else if all.contains("certificate expired") {
-        ProbeFailure::CertificateExpired
-    } else if all.contains("not valid for name") {
-        ProbeFailure::HostnameMismatch
-    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+    if tls {
         ProbeFailure::Tls(innermost)
     } else {
         ProbeFailure::Other(innermost)
+    }
+}
+
+/// The failure one layer of a transport error names by its type, if it names one.
+fn typed_transport_failure(e: &(dyn std::error::Error + 'static)) -> Option<ProbeFailure> {
+    use rustls::CertificateError as Cert;
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => Some(ProbeFailure::Refused),
+            std::io::ErrorKind::TimedOut => Some(ProbeFailure::Timeout(PROBE_TIMEOUT)),
+            _ => None,
+        };
+    }
+    if e.downcast_ref::<tokio::time::error::Elapsed>().is_some() {
+        return Some(ProbeFailure::Timeout(PROBE_TIMEOUT));
+    }
+    match e.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(cert) => Some(match cert {
+            Cert::UnknownIssuer => ProbeFailure::UnknownCa,
+            Cert::Expired | Cert::ExpiredContext { .. } => ProbeFailure::CertificateExpired,
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
+                ProbeFailure::HostnameMismatch
+            }
+            other => ProbeFailure::Tls(format!("the server's certificate: {other:?}")),
+        }),
+        _ => None,
     }
 }
