@@ -126,3 +126,18 @@ test("an administrator edits a user's email and description", async ({ page }) =
   const stored = await clusterGet("host", "/apis/iam.kubesphere.io/v1alpha2/users/e2e-edited");
   expect(stored.body.metadata.annotations["kubesphere.io/description"]).toBe("on call this week");
 });
+
+test("a refused password change shows its reason in the user's row", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/users");
+  await createUser(page, "e2e-refused", "Refused-Pass-1");
+  const row = page.locator("[data-testid=user-row][data-user=e2e-refused]");
+  await expect(row).toBeVisible();
+  await row.getByRole("button", { name: "Set password" }).click();
+  // Long enough for the browser's own check, too weak for KubeSphere's rule.
+  await row.getByLabel("New password for e2e-refused", { exact: false }).fill("alllowercase1");
+  await row.getByRole("button", { name: "Set password" }).last().click();
+  await expect(row.getByRole("alert")).toHaveText(
+    "The password must be 8 to 64 characters long and contain a lowercase letter, an uppercase letter and a digit, and no line break.",
+  );
+});

@@ -181,15 +181,34 @@ pub fn RowActions(
             changes.update(|c| *c += 1);
         }
     });
+    // The refusal of the action asked last (an edit or a password change too), so an old
+    // refusal never hides a new one.
+    let values = [
+        toggle.value(),
+        set_role.value(),
+        delete.value(),
+        edit.value(),
+        set_password.value(),
+    ];
+    let pending = [
+        toggle.pending(),
+        set_role.pending(),
+        delete.pending(),
+        edit.pending(),
+        set_password.pending(),
+    ];
+    let last = RwSignal::new(None::<usize>);
+    for (which, pending) in pending.into_iter().enumerate() {
+        Effect::new(move |_| {
+            if pending.get() {
+                last.set(Some(which));
+            }
+        });
+    }
     let error = move || {
-        [
-            toggle.value().get(),
-            set_role.value().get(),
-            delete.value().get(),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|r| r.err())
+        last.get()
+            .and_then(|which| values[which].get())
+            .and_then(Result::err)
     };
     let enabled = move || state.get() != "Disabled";
     let button = "rounded-md border border-slate-300 bg-white px-2 py-1 text-xs font-medium shadow-sm hover:bg-slate-50 disabled:opacity-50";
