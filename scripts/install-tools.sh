@@ -39,9 +39,13 @@ npm_ci_if_needed() { # dir
 rustup target list --installed | grep -qx wasm32-unknown-unknown || {
   say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
 
+# cargo-leptos' own release profile is fat LTO in one codegen unit: on 2 cores that alone
+# took 35 minutes of a first `make run`. A build tool does not need it: thin local LTO over
+# parallel codegen units took 16 minutes on the same 2 cores, shared with another build.
 if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
   say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, about 15 minutes)"
-  cargo install --locked --quiet cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --locked --quiet cargo-leptos --version "$CARGO_LEPTOS_VERSION"
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then

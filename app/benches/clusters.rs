@@ -41,6 +41,7 @@ fn row(i: usize) -> ClusterRowView {
             .map(|kind| ConditionView {
                 kind: kind.into(),
                 status: "True".into(),
+                healthy: kind != "KubeConfigCertExpiresInSevenDays",
                 reason: None,
                 message: Some("Cluster is available now".into()),
                 since: Some("2026-11-01T10:00:00Z".into()),

@@ -58,6 +58,24 @@ mod server {
         use_context::<Parts>().and_then(|p| p.extensions.get::<Principal>().cloned())
     }
 
+    /// What a server function starts with: the caller, signed in and allowed the action it
+    /// asks for, and the console it calls. Unpacked where it is needed:
+    /// `let Caller { principal, console } = Caller::require(Action::ManageUsers)?;`
+    pub struct Caller {
+        pub principal: Principal,
+        pub console: crate::state::ConsoleState,
+    }
+
+    impl Caller {
+        /// Refused (401 / 403, see [`require`]) unless signed in and allowed `action`.
+        pub fn require(action: Action) -> Result<Self, ConsoleError> {
+            Ok(Self {
+                principal: require(action)?,
+                console: crate::state::ConsoleState::current()?,
+            })
+        }
+    }
+
     /// The check every server function starts with: signed in, and allowed `action`.
     /// Sets the HTTP status (401 / 403) of the response it refuses.
     pub fn require(action: Action) -> Result<Principal, ConsoleError> {

@@ -87,30 +87,61 @@ pub enum WorkspaceProblem {
     UnknownCluster(String),
     NotFound(String),
     TooLong,
-    /// The console could not reach the host (what it knows).
-    HostUnavailable(String),
-    /// The host refused the write.
-    HostRefused(HostAnswer),
-    /// A member's new role was not given; the previous one is kept.
-    RoleNotGiven(HostAnswer),
-    /// (the previous role's binding) The new role was given, the old binding stayed.
-    OldRoleKept((String, HostAnswer)),
+    /// The host's side of the change failed.
+    Host(HostProblem),
 }
 
-/// Logs a refused change: a warning with the host and the object when the host refused or
-/// failed, information when the request itself was wrong.
+/// The caller's host cannot be reached, or its caches are not ready yet.
 #[cfg(feature = "ssr")]
-pub fn log_refusal(
-    host: &str,
-    object: &str,
-    by: &str,
-    from_host: bool,
-    reason: &dyn std::fmt::Display,
-) {
-    if from_host {
-        tracing::warn!(%host, %object, %by, %reason, "the host refused the change");
-    } else {
-        tracing::info!(%host, %object, %by, %reason, "change refused");
+impl From<fleet::iam::SessionError> for ConsoleError {
+    fn from(e: fleet::iam::SessionError) -> Self {
+        Self::ServerUnavailable(e.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<fleet::iam::user_admin::UserError> for ConsoleError {
+    fn from(e: fleet::iam::user_admin::UserError) -> Self {
+        Self::UserRefused(e.into())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<fleet::iam::workspaces::WorkspaceError> for ConsoleError {
+    fn from(e: fleet::iam::workspaces::WorkspaceError) -> Self {
+        Self::WorkspaceRefused(e.into())
+    }
+}
+
+/// The one way a server function refuses a change: logged (a warning with the host and the
+/// object when the host refused or failed, information when the request itself was wrong),
+/// answered with HTTP 422 and told as the page's translated problem.
+#[cfg(feature = "ssr")]
+pub fn refused<E: std::fmt::Display + Into<ConsoleError>>(
+    principal: &fleet::iam::Principal,
+    object: String,
+) -> impl FnOnce(E) -> ConsoleError {
+    move |e| {
+        let (host, by, reason) = (&principal.host, &principal.username, e.to_string());
+        let error = e.into();
+        if error.from_host() {
+            tracing::warn!(%host, %object, %by, %reason, "the host refused the change");
+        } else {
+            tracing::info!(%host, %object, %by, %reason, "change refused");
+        }
+        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        error
+    }
+}
+
+impl ConsoleError {
+    /// Whether a refused change failed on the host's side, rather than being wrong.
+    pub fn from_host(&self) -> bool {
+        matches!(
+            self,
+            Self::UserRefused(UserProblem::Host(_))
+                | Self::WorkspaceRefused(WorkspaceProblem::Host(_))
+        )
     }
 }
 
@@ -123,6 +154,35 @@ pub enum HostAnswer {
     Gone(String),
     Rejected(String),
     Unavailable(String),
+}
+
+/// How the host's side of a change to a user or a workspace failed
+/// (`fleet::iam::host_write::HostWriteError`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HostProblem {
+    /// The host refused the write, or could not be reached.
+    Refused(HostAnswer),
+    /// The new role was not given; the previous one is kept.
+    RoleNotGiven(HostAnswer),
+    /// (the previous role's binding) The new role was given, the old binding stayed.
+    OldRoleKept((String, HostAnswer)),
+}
+
+#[cfg(feature = "ssr")]
+impl From<fleet::iam::host_write::HostWriteError> for HostProblem {
+    fn from(e: fleet::iam::host_write::HostWriteError) -> Self {
+        use fleet::iam::host_write::HostWriteError as E;
+        use fleet::iam::role_change::RoleChangeError as R;
+        use fleet::writes::HostRefusal;
+        match e {
+            E::RoleChange(R::NotGiven(e)) => Self::RoleNotGiven(HostRefusal::of(&e).into()),
+            E::RoleChange(R::OldKept { binding, source }) => {
+                Self::OldRoleKept((binding, HostRefusal::of(&source).into()))
+            }
+            E::Cluster(e) => Self::Refused(HostRefusal::of(&e).into()),
+            E::Unavailable(detail) => Self::Refused(HostAnswer::Unavailable(detail)),
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -142,9 +202,7 @@ impl From<fleet::writes::HostRefusal> for HostAnswer {
 #[cfg(feature = "ssr")]
 impl From<fleet::iam::workspaces::WorkspaceError> for WorkspaceProblem {
     fn from(e: fleet::iam::workspaces::WorkspaceError) -> Self {
-        use fleet::iam::role_change::RoleChangeError as R;
         use fleet::iam::workspaces::WorkspaceError as E;
-        use fleet::writes::HostRefusal;
         match e {
             E::InvalidName(_) => Self::InvalidName,
             E::NameTaken(name) => Self::NameTaken(name),
@@ -154,12 +212,7 @@ impl From<fleet::iam::workspaces::WorkspaceError> for WorkspaceProblem {
             E::UnknownCluster(name) => Self::UnknownCluster(name),
             E::NotFound(name) => Self::NotFound(name),
             E::TooLong => Self::TooLong,
-            E::RoleChange(R::NotGiven(e)) => Self::RoleNotGiven(HostRefusal::of(&e).into()),
-            E::RoleChange(R::OldKept { binding, source }) => {
-                Self::OldRoleKept((binding, HostRefusal::of(&source).into()))
-            }
-            E::Cluster(e) => Self::HostRefused(HostRefusal::of(&e).into()),
-            E::HostUnavailable(detail) => Self::HostUnavailable(detail),
+            E::Host(e) => Self::Host(e.into()),
         }
     }
 }
@@ -181,22 +234,14 @@ pub enum UserProblem {
     OwnAccount,
     IncorrectCurrentPassword,
     PasswordMismatch,
-    /// The console could not reach the host (what it knows).
-    HostUnavailable(String),
-    /// The host refused the write.
-    HostRefused(HostAnswer),
-    /// The new platform role was not given; the previous one is kept.
-    RoleNotGiven(HostAnswer),
-    /// (the previous role's binding) The new role was given, the old binding stayed.
-    OldRoleKept((String, HostAnswer)),
+    /// The host's side of the change failed.
+    Host(HostProblem),
 }
 
 #[cfg(feature = "ssr")]
 impl From<fleet::iam::user_admin::UserError> for UserProblem {
     fn from(e: fleet::iam::user_admin::UserError) -> Self {
-        use fleet::iam::role_change::RoleChangeError as R;
         use fleet::iam::user_admin::UserError as E;
-        use fleet::writes::HostRefusal;
         match e {
             E::InvalidName(_) => Self::InvalidName,
             E::InvalidEmail => Self::InvalidEmail,
@@ -210,12 +255,7 @@ impl From<fleet::iam::user_admin::UserError> for UserProblem {
             E::OwnAccount(_) => Self::OwnAccount,
             E::IncorrectCurrentPassword => Self::IncorrectCurrentPassword,
             E::PasswordMismatch => Self::PasswordMismatch,
-            E::RoleChange(R::NotGiven(e)) => Self::RoleNotGiven(HostRefusal::of(&e).into()),
-            E::RoleChange(R::OldKept { binding, source }) => {
-                Self::OldRoleKept((binding, HostRefusal::of(&source).into()))
-            }
-            E::Cluster(e) => Self::HostRefused(HostRefusal::of(&e).into()),
-            E::HostUnavailable(detail) => Self::HostUnavailable(detail),
+            E::Host(e) => Self::Host(e.into()),
         }
     }
 }

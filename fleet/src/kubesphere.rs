@@ -68,6 +68,14 @@ pub struct ClusterCondition {
     pub last_transition_time: Option<String>,
 }
 
+impl ClusterCondition {
+    /// Whether the condition is good news: `True`, except for the one KubeSphere sets when
+    /// the member's certificate expires within seven days.
+    pub fn is_healthy(&self) -> bool {
+        (self.status == "True") != (self.kind == "KubeConfigCertExpiresInSevenDays")
+    }
+}
+
 impl Cluster {
     /// KubeSphere's console reads readiness from the `Ready` condition.
     pub fn is_ready(&self) -> bool {

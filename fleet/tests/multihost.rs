@@ -215,7 +215,7 @@ async fn conflicts_are_detected_and_repaired() {
     let log = monitor.audit_log().await;
     let actions: Vec<(&str, &str, bool)> = log
         .iter()
-        .map(|e| (e.action.as_str(), e.name.as_str(), e.succeeded))
+        .map(|e| (e.action.key(), e.name.as_str(), e.succeeded))
         .collect();
     assert!(actions.contains(&("pick-winner", "xxp", true)), "{log:?}");
     assert!(
@@ -224,7 +224,11 @@ async fn conflicts_are_detected_and_repaired() {
     );
     assert!(log.iter().all(|e| e.actor == "admin"));
     let on_host2 = audit::read(&hosts[1].1).await.unwrap();
-    assert!(on_host2.iter().any(|e| e.action == "pick-winner"));
+    assert!(
+        on_host2
+            .iter()
+            .any(|e| e.action == audit::AuditAction::PickWinner)
+    );
 }
 
 /// kubefed can hold a federated object after every member is clean (its controller stopped,

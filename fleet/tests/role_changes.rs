@@ -2,6 +2,7 @@
 //! unchanged role writes nothing, and a fault half-way keeps the previous role. On a real
 //! cluster the old order (delete, then create) once locked `admin` out of the console.
 
+use fleet::iam::host_write::HostWriteError;
 use fleet::iam::resources::{GlobalRoleBinding, WorkspaceRoleBinding, binds_user};
 use fleet::iam::role_change::RoleChangeError;
 use fleet::iam::user_admin::{self, NewUser, UserError};
@@ -91,7 +92,9 @@ async fn platform_role_changes_keep_a_role_at_every_step() {
     assert!(
         matches!(
             refused,
-            Err(UserError::RoleChange(RoleChangeError::NotGiven(_)))
+            Err(UserError::Host(HostWriteError::RoleChange(
+                RoleChangeError::NotGiven(_)
+            )))
         ),
         "{refused:?}"
     );
@@ -102,7 +105,7 @@ async fn platform_role_changes_keep_a_role_at_every_step() {
     let half =
         user_admin::assign_global_role(&client, &cache, "alice", "platform-self-provisioner").await;
     assert!(
-        matches!(&half, Err(UserError::RoleChange(RoleChangeError::OldKept { binding, .. })) if binding == "alice-platform-regular"),
+        matches!(&half, Err(UserError::Host(HostWriteError::RoleChange(RoleChangeError::OldKept { binding, .. }))) if binding == "alice-platform-regular"),
         "{half:?}"
     );
     assert_eq!(platform_roles(&client, "alice").await.len(), 2);
@@ -162,7 +165,9 @@ async fn workspace_role_changes_keep_a_role_at_every_step() {
     assert!(
         matches!(
             refused,
-            Err(WorkspaceError::RoleChange(RoleChangeError::NotGiven(_)))
+            Err(WorkspaceError::Host(HostWriteError::RoleChange(
+                RoleChangeError::NotGiven(_)
+            )))
         ),
         "{refused:?}"
     );
@@ -173,7 +178,9 @@ async fn workspace_role_changes_keep_a_role_at_every_step() {
     assert!(
         matches!(
             half,
-            Err(WorkspaceError::RoleChange(RoleChangeError::OldKept { .. }))
+            Err(WorkspaceError::Host(HostWriteError::RoleChange(
+                RoleChangeError::OldKept { .. }
+            )))
         ),
         "{half:?}"
     );

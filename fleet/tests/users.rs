@@ -5,7 +5,7 @@ use fleet::iam::Iam;
 use fleet::iam::propagation::PropagationStatus;
 use fleet::iam::resources::User;
 use fleet::iam::user_admin::{self, NewUser, UserError};
-use fleet::iam::users::{UserQuery, UserSort};
+use fleet::iam::users::{UserQuery, UserSort, UserState};
 use kube::{Api, Client};
 use sandbox::SandboxCluster;
 
@@ -64,9 +64,9 @@ async fn created_user_is_listed_with_role_and_propagates_to_the_member() {
             search: "ALICE@".into(),
             ..Default::default()
         });
-        page.rows
-            .into_iter()
-            .find(|r| r.name == "alice" && !r.propagation.is_empty() && r.state == "Active")
+        page.rows.into_iter().find(|r| {
+            r.name == "alice" && !r.propagation.is_empty() && r.state == UserState::Active
+        })
     })
     .await;
     assert_eq!(row.global_role.as_deref(), Some("platform-regular"));
@@ -124,8 +124,9 @@ async fn duplicates_are_refused_and_changes_take_effect() {
             ..Default::default()
         });
         let row = page.rows.iter().find(|r| r.name == "alice")?.clone();
-        (row.state == "Disabled" && row.global_role.as_deref() == Some("platform-self-provisioner"))
-            .then_some(page)
+        (row.state == UserState::Disabled
+            && row.global_role.as_deref() == Some("platform-self-provisioner"))
+        .then_some(page)
     })
     .await;
     assert_eq!(

@@ -50,6 +50,7 @@ impl Identity {
 }
 
 /// A request the next matching call fails with (tests only).
+#[cfg(feature = "faults")]
 #[derive(Debug, Clone)]
 pub(crate) struct Fault {
     pub method: Method,
@@ -93,6 +94,7 @@ pub(crate) fn refuse(identity: &Identity, method: &Method, path: &str) -> Option
 }
 
 /// The fault planted for this request, removed once it fired.
+#[cfg(feature = "faults")]
 pub(crate) fn take_fault(state: &ClusterState, method: &Method, path: &str) -> Option<Response> {
     let mut faults = state.faults.lock().ok()?;
     let index = faults

@@ -85,6 +85,7 @@ pub(crate) struct ClusterState {
     /// A read-only identity's token (not kept across restarts).
     viewer_token: String,
     pub db: Mutex<db::Db>,
+    #[cfg(feature = "faults")]
     faults: Mutex<Vec<access::Fault>>,
 }
 
@@ -188,6 +189,7 @@ impl SandboxCluster {
             admin_token: token.clone(),
             viewer_token: random_token()?,
             db: Mutex::new(db::Db::open(store, tls.ca_pem.clone())),
+            #[cfg(feature = "faults")]
             faults: Mutex::new(Vec::new()),
         });
         bootstrap(&state);
@@ -365,6 +367,7 @@ impl SandboxCluster {
 
     /// Makes the next `method` request whose path contains `path_contains` fail with a 500
     /// InternalError: a fault in the middle of a multi-step operation, for tests.
+    #[cfg(feature = "faults")]
     pub fn fail_next(&self, method: &str, path_contains: &str) {
         let Ok(method) = method.parse() else { return };
         if let Ok(mut faults) = self.state.faults.lock() {
@@ -483,6 +486,7 @@ async fn authenticate(
     if let Some(refused) = access::refuse(&identity, req.method(), &path) {
         return refused;
     }
+    #[cfg(feature = "faults")]
     if let Some(fault) = access::take_fault(&state, req.method(), &path) {
         return fault;
     }

@@ -1,9 +1,12 @@
 //! Small building blocks shared by the pages.
 
 pub mod address_refusal;
+pub mod create_form;
 pub mod federation_state;
+pub mod heading;
 pub mod language;
 pub mod layout;
+pub mod list_table;
 pub mod live;
 pub mod problem;
 pub mod propagation;

@@ -80,15 +80,7 @@ pub fn ChangeRefused(error: ConsoleError) -> impl IntoView {
             P::OwnAccount => t!(i18n, problem_own_account).into_any(),
             P::IncorrectCurrentPassword => t!(i18n, problem_current_password).into_any(),
             P::PasswordMismatch => t!(i18n, problem_password_mismatch).into_any(),
-            P::HostUnavailable(detail) => t!(
-                i18n,
-                problem_host_unavailable,
-                detail = move || detail.clone()
-            )
-            .into_any(),
-            P::HostRefused(answer) => host_answer(i18n, answer),
-            P::RoleNotGiven(answer) => role_not_given(i18n, answer),
-            P::OldRoleKept((binding, answer)) => old_role_kept(i18n, binding, answer),
+            P::Host(problem) => host_problem(i18n, problem),
         },
         ConsoleError::WorkspaceRefused(problem) => workspace_problem(i18n, problem),
         ConsoleError::SignedOut => t!(i18n, signed_out).into_any(),
@@ -138,15 +130,7 @@ fn workspace_problem(
         .into_any(),
         P::NotFound(name) => t!(i18n, ws_problem_not_found, name = move || name.clone()).into_any(),
         P::TooLong => t!(i18n, ws_problem_too_long).into_any(),
-        P::HostUnavailable(detail) => t!(
-            i18n,
-            problem_host_unavailable,
-            detail = move || detail.clone()
-        )
-        .into_any(),
-        P::HostRefused(answer) => host_answer(i18n, answer),
-        P::RoleNotGiven(answer) => role_not_given(i18n, answer),
-        P::OldRoleKept((binding, answer)) => old_role_kept(i18n, binding, answer),
+        P::Host(problem) => host_problem(i18n, problem),
     }
 }
 
@@ -171,17 +155,21 @@ fn host_answer(i18n: I18n, answer: crate::error::HostAnswer) -> AnyView {
     }
 }
 
-fn role_not_given(i18n: I18n, answer: crate::error::HostAnswer) -> AnyView {
-    view! { {t!(i18n, role_not_given)} " " {host_answer(i18n, answer)} }.into_any()
-}
-
-fn old_role_kept(i18n: I18n, binding: String, answer: crate::error::HostAnswer) -> AnyView {
-    view! {
-        {t!(i18n, old_role_kept, binding = move || binding.clone())}
-        " "
-        {host_answer(i18n, answer)}
+/// How the host's side of a change to a user or a workspace failed.
+fn host_problem(i18n: I18n, problem: crate::error::HostProblem) -> AnyView {
+    use crate::error::HostProblem as P;
+    match problem {
+        P::Refused(answer) => host_answer(i18n, answer),
+        P::RoleNotGiven(answer) => {
+            view! { {t!(i18n, role_not_given)} " " {host_answer(i18n, answer)} }.into_any()
+        }
+        P::OldRoleKept((binding, answer)) => view! {
+            {t!(i18n, old_role_kept, binding = move || binding.clone())}
+            " "
+            {host_answer(i18n, answer)}
+        }
+        .into_any(),
     }
-    .into_any()
 }
 
 /// A link to the same-name object as every host holds it, on the federation page.

@@ -2,6 +2,7 @@
 //! Never a kubeconfig or a token.
 
 use serde::{Deserialize, Serialize};
+pub use wire::clusters::{ActionResult, CheckStep, Side, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterListView {
@@ -52,6 +53,8 @@ pub struct ClusterRowView {
 pub struct ConditionView {
     pub kind: String,
     pub status: String,
+    /// `fleet::kubesphere::ClusterCondition::is_healthy`.
+    pub healthy: bool,
     pub reason: Option<String>,
     pub message: Option<String>,
     pub since: Option<String>,
@@ -60,10 +63,8 @@ pub struct ConditionView {
 /// One step of a check, as the wizard lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepView {
-    /// `fleet::clusters::CheckStep::key`.
-    pub key: String,
-    /// passed, warning, failed or skipped.
-    pub verdict: String,
+    pub key: CheckStep,
+    pub verdict: Verdict,
     pub summary: String,
     pub fix: Option<String>,
     pub elapsed_ms: u64,
@@ -93,12 +94,9 @@ pub struct AddressRefusalView(pub AddressRule, pub String, pub String);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionView {
-    /// member or host.
-    pub side: String,
+    pub side: Side,
     pub object: String,
-    /// created, updated, unchanged, deleted, absent, kept, failed, rolled-back.
-    pub result: String,
-    pub detail: Option<String>,
+    pub result: ActionResult,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,19 +121,6 @@ pub struct JobProgressView {
 /// The groups a cluster can be in (ks-console's preset groups; `fleet` checks the same list).
 pub const CLUSTER_GROUPS: [&str; 4] = ["production", "development", "testing", "demo"];
 
-/// The order the steps run in, for showing those not reported yet as pending.
-pub const STEP_KEYS: [&str; 9] = [
-    "kubeconfig",
-    "connection",
-    "permissions",
-    "duplicate",
-    "kubesphere",
-    "other-hosts",
-    "jwt-secret",
-    "certificate",
-    "workspaces",
-];
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemovalView {
     pub cluster: String,
@@ -148,7 +133,7 @@ pub struct RemovalView {
 mod from_fleet {
     use super::*;
     use fleet::clusters::jobs::{JobKind, JobState, JobView};
-    use fleet::clusters::{ActionReport, ActionResult, StepReport, Verdict};
+    use fleet::clusters::{ActionReport, StepReport};
 
     impl From<&fleet::ManagedCluster> for ClusterRowView {
         fn from(c: &fleet::ManagedCluster) -> Self {
@@ -174,6 +159,7 @@ mod from_fleet {
                     .map(|x| ConditionView {
                         kind: x.kind.clone(),
                         status: x.status.clone(),
+                        healthy: x.is_healthy(),
                         reason: x.reason.clone().filter(|r| !r.is_empty()),
                         message: x.message.clone().filter(|m| !m.is_empty()),
                         since: x.last_transition_time.clone(),
@@ -206,15 +192,9 @@ mod from_fleet {
 
     impl From<&StepReport> for StepView {
         fn from(s: &StepReport) -> Self {
-            let verdict = match s.verdict {
-                Verdict::Passed => "passed",
-                Verdict::Warning => "warning",
-                Verdict::Failed => "failed",
-                Verdict::Skipped => "skipped",
-            };
             Self {
-                key: s.step.key().into(),
-                verdict: verdict.into(),
+                key: s.step,
+                verdict: s.verdict,
                 summary: s.summary.clone(),
                 fix: s.fix.clone(),
                 elapsed_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
@@ -248,22 +228,10 @@ mod from_fleet {
 
     impl From<&ActionReport> for ActionView {
         fn from(a: &ActionReport) -> Self {
-            let (result, detail) = match &a.result {
-                ActionResult::Created => ("created", None),
-                ActionResult::Updated => ("updated", None),
-                ActionResult::Unchanged => ("unchanged", None),
-                ActionResult::Deleted => ("deleted", None),
-                ActionResult::Absent => ("absent", None),
-                ActionResult::Kept(why) => ("kept", Some(why.clone())),
-                ActionResult::Failed(why) => ("failed", Some(why.clone())),
-                ActionResult::RolledBack => ("rolled-back", None),
-                ActionResult::MadeByKubeSphere => ("made-by-kubesphere", None),
-            };
             Self {
-                side: a.side.into(),
+                side: a.side,
                 object: a.object.clone(),
-                result: result.into(),
-                detail,
+                result: a.result.clone(),
             }
         }
     }
@@ -291,12 +259,7 @@ mod from_fleet {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     #[test]
-    fn step_keys_follow_the_checks() {
-        let keys: Vec<&str> = fleet::clusters::CheckStep::ALL
-            .iter()
-            .map(|s| s.key())
-            .collect();
-        assert_eq!(keys, super::STEP_KEYS);
+    fn cluster_groups_are_the_domains() {
         assert_eq!(
             super::CLUSTER_GROUPS,
             fleet::clusters::objects::PRESET_GROUPS

@@ -84,6 +84,8 @@ pub struct MemberCellView {
     pub changed_secs_ago: Option<u64>,
     /// kubefed's status for this member on each host ("" = propagated).
     pub propagation: Vec<(String, String)>,
+    /// (host, reason) where that status is a failure (`fleet::multihost::is_sync_failure`).
+    pub failures: Vec<(String, String)>,
     pub state: StateView,
 }
 
@@ -128,7 +130,7 @@ pub struct FederatedObjectView {
     pub equal_fields: usize,
     pub may_manage: bool,
     /// Recent repairs of this object.
-    pub audit: Vec<AuditEntryView>,
+    pub audit: Vec<AuditEntry>,
     /// The repair running now, or the last one if it ended a short while ago.
     pub repair: Option<super::repair::RepairView>,
 }
@@ -140,17 +142,7 @@ pub struct FieldDiffView {
     pub values: Vec<(String, Option<String>)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntryView {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub kind: String,
-    pub name: String,
-    pub hosts: Vec<String>,
-    pub detail: String,
-    pub succeeded: bool,
-}
+pub use wire::federation::{AuditAction, AuditEntry};
 
 #[cfg(feature = "ssr")]
 mod from_fleet {
@@ -202,6 +194,12 @@ mod from_fleet {
                 written_by: c.written_by.clone(),
                 changed_secs_ago: secs_ago(c.changed_at, now),
                 propagation: c.propagation.clone(),
+                failures: c
+                    .propagation
+                    .iter()
+                    .filter(|(_, status)| fleet::multihost::is_sync_failure(status))
+                    .cloned()
+                    .collect(),
                 state: StateView::from(&c.state),
             };
             Self {
@@ -210,21 +208,6 @@ mod from_fleet {
                 state: StateView::from(&row.state),
                 hosts: row.hosts.iter().map(host).collect(),
                 members: row.members.iter().map(member).collect(),
-            }
-        }
-    }
-
-    impl From<&fleet::multihost::audit::AuditEntry> for AuditEntryView {
-        fn from(e: &fleet::multihost::audit::AuditEntry) -> Self {
-            Self {
-                at: e.at.clone(),
-                actor: e.actor.clone(),
-                action: e.action.clone(),
-                kind: e.kind.clone(),
-                name: e.name.clone(),
-                hosts: e.hosts.clone(),
-                detail: e.detail.clone(),
-                succeeded: e.succeeded,
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The users page's data: what a row shows, never a password hash.
 
 use serde::{Deserialize, Serialize};
+pub use wire::users::UserState;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRowView {
@@ -8,7 +9,7 @@ pub struct UserRowView {
     pub email: Option<String>,
     pub display_name: Option<String>,
     pub description: Option<String>,
-    pub state: String,
+    pub state: UserState,
     pub reason: Option<String>,
     pub global_role: Option<String>,
     pub last_login_secs_ago: Option<u64>,

@@ -3,7 +3,6 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::components::session::navigate_fully;
 use crate::error::{ConsoleError, LoginProblem};
@@ -116,19 +115,12 @@ pub async fn login(
     Ok(next)
 }
 
-/// Loaded on its own wasm chunk: signed-in sessions never need it.
-pub struct LoginRoute;
-
-#[lazy_route]
-impl LazyRoute for LoginRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
+lazy_page!(
+    /// Loaded on its own wasm chunk: signed-in sessions never need it.
+    LoginRoute => {
         view! { <LoginPage /> }.into_any()
     }
-}
+);
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -156,7 +148,7 @@ pub fn LoginPage() -> impl IntoView {
                 .map(ConsoleError::LoginRefused)
         }
     };
-    let input_class = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
+    let input_class = crate::components::create_form::FIELD;
 
     view! {
         <div class="mx-auto mt-8 max-w-sm">
@@ -176,25 +168,11 @@ pub fn LoginPage() -> impl IntoView {
                 </Suspense>
                 <label class="block text-sm font-medium">
                     {t!(i18n, login_username)}
-                    <input
-                        name="username"
-                        type="text"
-                        required
-                        autocomplete="username"
-                        autocapitalize="none"
-                        spellcheck="false"
-                        class=input_class
-                    />
+                    <input name="username" type="text" required autocomplete="username" autocapitalize="none" spellcheck="false" class=input_class />
                 </label>
                 <label class="block text-sm font-medium">
                     {t!(i18n, login_password)}
-                    <input
-                        name="password"
-                        type="password"
-                        required
-                        autocomplete="current-password"
-                        class=input_class
-                    />
+                    <input name="password" type="password" required autocomplete="current-password" class=input_class />
                 </label>
                 <div role="alert" aria-live="assertive" data-testid="login-error">
                     {move || error().map(|e| view! { <LoginErrorMessage error=e /> })}

@@ -1,5 +1,23 @@
 //! One file per page; each page's server functions live next to it.
 
+/// A route whose page is loaded on first visit, in its own wasm chunk, so that the Overview
+/// most sessions start on downloads less: `lazy_page!(UsersRoute => { view! { … }.into_any() })`.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $view:block) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView $view
+        }
+    };
+}
+
 pub mod clusters;
 pub mod federation;
 pub mod login;

@@ -28,8 +28,10 @@ pub struct OverviewView {
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn host_statuses() -> Result<OverviewView, ConsoleError> {
     use fleet::iam::Action;
-    let principal = crate::auth::require(Action::ViewHosts)?;
-    let state = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(Action::ViewHosts)?;
     let now = std::time::SystemTime::now();
     let clusters_hidden = !principal.may(Action::ViewClusters);
     let federation = principal

@@ -3,7 +3,6 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::components::layout::CurrentSession;
 use crate::components::problem::ChangeRefused;
@@ -24,11 +23,12 @@ pub async fn change_password(
     use http::request::Parts;
     use leptos_axum::ResponseOptions;
 
-    let principal = crate::auth::require(Action::ViewHosts)?;
-    let state = crate::state::ConsoleState::current()?;
-    let unavailable = |e: fleet::iam::SessionError| ConsoleError::ServerUnavailable(e.to_string());
-    let host = state.iam.host(&principal.host).map_err(unavailable)?;
-    let client = host.client().map_err(unavailable)?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(Action::ViewHosts)?;
+    let host = state.iam.host(&principal.host)?;
+    let client = host.client()?;
     fleet::iam::passwords::change_own_password(
         client,
         &principal.username,
@@ -37,11 +37,10 @@ pub async fn change_password(
         &confirm_password,
     )
     .await
-    .map_err(|e| {
-        tracing::info!(user = %principal.username, reason = %e, "password change refused");
-        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        ConsoleError::UserRefused(e.into())
-    })?;
+    .map_err(crate::error::refused(
+        &principal,
+        format!("User {} password", principal.username),
+    ))?;
     tracing::info!(user = %principal.username, host = %principal.host, "password changed");
     state.record_change(
         &principal,
@@ -62,7 +61,7 @@ pub async fn change_password(
             .revoke(&principal.host, &old.0, principal.expires_at)
             .await;
     }
-    let settings = host.settings().await.map_err(unavailable)?;
+    let settings = host.settings().await?;
     let now = std::time::SystemTime::now();
     let (token, expires_at) = settings.issue_session(&principal.username, false, now);
     if let Some(response) = use_context::<ResponseOptions>() {
@@ -78,19 +77,12 @@ pub async fn change_password(
     Ok("/".into())
 }
 
-/// Loaded in its own wasm chunk on first visit.
-pub struct PasswordRoute;
-
-#[lazy_route]
-impl LazyRoute for PasswordRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
+lazy_page!(
+    /// Loaded in its own wasm chunk on first visit.
+    PasswordRoute => {
         view! { <PasswordPage /> }.into_any()
     }
-}
+);
 
 #[component]
 pub fn PasswordPage() -> impl IntoView {
@@ -103,7 +95,7 @@ pub fn PasswordPage() -> impl IntoView {
         }
     });
     let session = use_context::<CurrentSession>();
-    let field = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
+    let field = crate::components::create_form::FIELD;
     view! {
         <div class="mx-auto mt-4 max-w-md">
             <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, password_title)}</h1>

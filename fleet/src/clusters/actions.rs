@@ -10,56 +10,16 @@ use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use wire::clusters::{ActionResult, Side};
+
 /// One object a join or removal touched: where, what, and how it went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionReport {
-    /// `member` or `host`.
-    pub side: &'static str,
+    pub side: Side,
     /// e.g. `ServiceAccount kube-federation-system/prod-kubesphere`.
     pub object: String,
     #[serde(flatten)]
     pub result: ActionResult,
-}
-
-/// An [`ActionReport`] as a job record keeps it (`replicas::job_records`).
-#[derive(Deserialize)]
-struct StoredActionReport {
-    side: String,
-    object: String,
-    #[serde(flatten)]
-    result: ActionResult,
-}
-
-// By hand: a derive would tie the `&'static str` to the input's lifetime.
-impl<'de> Deserialize<'de> for ActionReport {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let r = StoredActionReport::deserialize(d)?;
-        Ok(Self {
-            side: crate::replicas::known_str(&r.side, &["member", "host"])
-                .map_err(serde::de::Error::custom)?,
-            object: r.object,
-            result: r.result,
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "result", content = "detail")]
-pub enum ActionResult {
-    Created,
-    Updated,
-    /// Already as wanted (a retried or repeated join).
-    Unchanged,
-    Deleted,
-    /// Already gone.
-    Absent,
-    /// Kept on purpose, with the reason (e.g. another host still uses it).
-    Kept(String),
-    Failed(String),
-    /// Created by this attempt and removed again after a later failure.
-    RolledBack,
-    /// Made by KubeSphere's own cluster controller (read back after its join).
-    MadeByKubeSphere,
 }
 
 pub(crate) type Callback<'a> = &'a mut (dyn FnMut(&ActionReport) + Send);
@@ -86,7 +46,7 @@ impl<'a> Actions<'a> {
         }
     }
 
-    pub fn report(&mut self, side: &'static str, object: impl Into<String>, result: ActionResult) {
+    pub fn report(&mut self, side: Side, object: impl Into<String>, result: ActionResult) {
         let report = ActionReport {
             side,
             object: object.into(),
@@ -100,7 +60,7 @@ impl<'a> Actions<'a> {
     /// an existing one gets `update` (a merge patch) when `update` returns one.
     pub async fn ensure<K>(
         &mut self,
-        side: &'static str,
+        side: Side,
         object: String,
         api: &Api<K>,
         desired: &K,

@@ -18,7 +18,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, Patch};
 use serde_json::json;
 
-use super::actions::{ActionReport, Actions, Callback};
+use super::actions::{ActionReport, Actions, Callback, Side};
 use super::checks::{CheckOutcome, MemberFacts, check_cluster};
 use super::kubesphere_join::{self, KUBESPHERE_JOIN_WAIT, KubeSphereJoin};
 use super::objects::*;
@@ -38,7 +38,7 @@ pub enum JoinError {
     ChecksFailed(Vec<StepReport>),
     #[error("{side} {object}: {message}")]
     Write {
-        side: &'static str,
+        side: Side,
         object: String,
         message: String,
         /// What this attempt created and could not remove again.
@@ -113,9 +113,9 @@ pub async fn join_cluster(
     }
 }
 
-type Failure = (&'static str, String, kube::Error);
+type Failure = (Side, String, kube::Error);
 
-fn at(side: &'static str, object: &str) -> impl FnOnce(kube::Error) -> Failure {
+fn at(side: Side, object: &str) -> impl FnOnce(kube::Error) -> Failure {
     let object = object.to_string();
     move |e| (side, object, e)
 }
@@ -150,29 +150,29 @@ async fn write_join(
         cluster.metadata.labels.clone(),
         cluster.metadata.annotations.clone(),
     );
-    actions.ensure("host", object.clone(), &clusters, &cluster, |existing| {
+    actions.ensure(Side::Host, object.clone(), &clusters, &cluster, |existing| {
         let same = existing.data["spec"] == spec && (existing.metadata.labels.clone(), existing.metadata.annotations.clone()) == wanted_meta;
         (!same).then(|| json!({"metadata": {"labels": wanted_meta.0, "annotations": wanted_meta.1}, "spec": spec}))
-    }).await.map_err(at("host", &object))?;
+    }).await.map_err(at(Side::Host, &object))?;
     let created_here = actions
         .reports
         .last()
         .is_some_and(|r| r.result == super::actions::ActionResult::Created);
     let grace = kubesphere_join::controller_grace(&clusters, name)
         .await
-        .map_err(at("host", &object))?;
+        .map_err(at(Side::Host, &object))?;
     if kubesphere_join::controller_took_it(&clusters, name, grace)
         .await
-        .map_err(at("host", &object))?
+        .map_err(at(Side::Host, &object))?
     {
         return match kubesphere_join::wait_for_kubesphere(&clusters, name, KUBESPHERE_JOIN_WAIT)
             .await
-            .map_err(at("host", &object))?
+            .map_err(at(Side::Host, &object))?
         {
             KubeSphereJoin::Joined => {
                 kubesphere_join::report_what_kubesphere_made(actions, &host.client, member, name)
                     .await
-                    .map_err(at("member", "KubeSphere's join objects"))?;
+                    .map_err(at(Side::Member, "KubeSphere's join objects"))?;
                 Ok(())
             }
             failed => {
@@ -191,7 +191,7 @@ async fn write_join(
                         KUBESPHERE_JOIN_WAIT.as_secs()
                     ),
                 };
-                Err(("host", object, kube::Error::Service(message.into())))
+                Err((Side::Host, object, kube::Error::Service(message.into())))
             }
         };
     }
@@ -199,14 +199,14 @@ async fn write_join(
     let role = join_role(name);
     let host_uid = kube_system_uid(&host.client)
         .await
-        .map_err(at("host", "Namespace kube-system"))?;
+        .map_err(at(Side::Host, "Namespace kube-system"))?;
 
     // The member's side: a service account kubefed acts as, with a token for this host.
     let object = format!("Namespace {FEDERATION_NAMESPACE}");
     let namespaces: Api<Namespace> = Api::all(member.clone());
     actions
         .ensure(
-            "member",
+            Side::Member,
             object.clone(),
             &namespaces,
             &Namespace {
@@ -216,12 +216,12 @@ async fn write_join(
             |_| None,
         )
         .await
-        .map_err(at("member", &object))?;
+        .map_err(at(Side::Member, &object))?;
     let object = format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}");
     let accounts: Api<ServiceAccount> = Api::namespaced(member.clone(), FEDERATION_NAMESPACE);
     actions
         .ensure(
-            "member",
+            Side::Member,
             object.clone(),
             &accounts,
             &ServiceAccount {
@@ -231,7 +231,7 @@ async fn write_join(
             |_| None,
         )
         .await
-        .map_err(at("member", &object))?;
+        .map_err(at(Side::Member, &object))?;
     let token_name = token_secret(name, &host_uid);
     let object = format!("Secret {FEDERATION_NAMESPACE}/{token_name}");
     let secrets: Api<Secret> = Api::namespaced(member.clone(), FEDERATION_NAMESPACE);
@@ -250,12 +250,18 @@ async fn write_join(
         ..Default::default()
     };
     actions
-        .ensure("member", object.clone(), &secrets, &token_secret, |_| None)
+        .ensure(
+            Side::Member,
+            object.clone(),
+            &secrets,
+            &token_secret,
+            |_| None,
+        )
         .await
-        .map_err(at("member", &object))?;
+        .map_err(at(Side::Member, &object))?;
     let token = wait_for_token(&secrets, &token_name)
         .await
-        .map_err(at("member", &object))?;
+        .map_err(at(Side::Member, &object))?;
 
     let roles: Api<ClusterRole> = Api::all(member.clone());
     let object = format!("ClusterRole {role}");
@@ -278,11 +284,15 @@ async fn write_join(
     };
     let wanted_rules = full_rights.rules.clone();
     actions
-        .ensure("member", object.clone(), &roles, &full_rights, |existing| {
-            (existing.rules != wanted_rules).then(|| json!({"rules": wanted_rules}))
-        })
+        .ensure(
+            Side::Member,
+            object.clone(),
+            &roles,
+            &full_rights,
+            |existing| (existing.rules != wanted_rules).then(|| json!({"rules": wanted_rules})),
+        )
         .await
-        .map_err(at("member", &object))?;
+        .map_err(at(Side::Member, &object))?;
     let bindings: Api<ClusterRoleBinding> = Api::all(member.clone());
     let object = format!("ClusterRoleBinding {role}");
     let subject = Subject {
@@ -300,17 +310,17 @@ async fn write_join(
         },
         subjects: Some(vec![subject.clone()]),
     };
-    actions.ensure("member", object.clone(), &bindings, &binding, |existing| {
+    actions.ensure(Side::Member, object.clone(), &bindings, &binding, |existing| {
         let subjects = existing.subjects.clone().unwrap_or_default();
         (!subjects.contains(&subject)).then(|| json!({"subjects": subjects.into_iter().chain([subject.clone()]).collect::<Vec<_>>()}))
-    }).await.map_err(at("member", &object))?;
+    }).await.map_err(at(Side::Member, &object))?;
 
     // The host's side.
     let object = format!("Namespace {FEDERATION_NAMESPACE}");
     let host_namespaces: Api<Namespace> = Api::all(host.client.clone());
     actions
         .ensure(
-            "host",
+            Side::Host,
             object.clone(),
             &host_namespaces,
             &Namespace {
@@ -320,7 +330,7 @@ async fn write_join(
             |_| None,
         )
         .await
-        .map_err(at("host", &object))?;
+        .map_err(at(Side::Host, &object))?;
     let host_secret_name = host_secret(name);
     let object = format!("Secret {FEDERATION_NAMESPACE}/{host_secret_name}");
     let host_secrets: Api<Secret> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
@@ -336,41 +346,47 @@ async fn write_join(
     };
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     actions
-        .ensure("host", object.clone(), &host_secrets, &copy, |existing| {
-            let same = existing
-                .data
-                .as_ref()
-                .and_then(|d| d.get("token"))
-                .is_some_and(|t| t.0 == token.as_bytes());
-            (!same).then(|| json!({"data": {"token": b64(token.as_bytes())}}))
-        })
+        .ensure(
+            Side::Host,
+            object.clone(),
+            &host_secrets,
+            &copy,
+            |existing| {
+                let same = existing
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get("token"))
+                    .is_some_and(|t| t.0 == token.as_bytes());
+                (!same).then(|| json!({"data": {"token": b64(token.as_bytes())}}))
+            },
+        )
         .await
-        .map_err(at("host", &object))?;
+        .map_err(at(Side::Host, &object))?;
 
     let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
     let object = format!("KubeFedCluster {FEDERATION_NAMESPACE}/{name}");
     if kfcs
         .get_opt(name)
         .await
-        .map_err(at("host", &object))?
+        .map_err(at(Side::Host, &object))?
         .is_none()
     {
         // KubeSphere's checkWorkspaces, again right before the first KubeFedCluster: the
         // check step may be minutes old.
         let conflicts = super::checks_kubesphere::workspace_conflicts(&host.client, member, name)
             .await
-            .map_err(at("member", "workspaces"))?;
+            .map_err(at(Side::Member, "workspaces"))?;
         if !conflicts.is_empty() {
             let message = format!(
                 "workspace {} on the member conflicts with the host's",
                 conflicts.join(", ")
             );
             actions.report(
-                "host",
+                Side::Host,
                 object.clone(),
                 super::actions::ActionResult::Failed(message.clone()),
             );
-            return Err(("host", object, kube::Error::Service(message.into())));
+            return Err((Side::Host, object, kube::Error::Service(message.into())));
         }
     }
     let labels = candidate.labels();
@@ -396,12 +412,12 @@ async fn write_join(
     kfc.metadata.namespace = Some(FEDERATION_NAMESPACE.into());
     kfc.metadata.labels = Some(labels.clone());
     let wanted = kfc.clone();
-    actions.ensure("host", object.clone(), &kfcs, &kfc, |existing| {
+    actions.ensure(Side::Host, object.clone(), &kfcs, &kfc, |existing| {
         (existing.spec != wanted.spec || existing.metadata.labels != wanted.metadata.labels).then(|| json!({
             "metadata": {"labels": wanted.metadata.labels},
             "spec": {"apiEndpoint": wanted.spec.api_endpoint, "caBundle": wanted.spec.ca_bundle, "secretRef": wanted.spec.secret_ref, "disabledTLSValidations": wanted.spec.disabled_tls_validations},
         }))
-    }).await.map_err(at("host", &object))?;
+    }).await.map_err(at(Side::Host, &object))?;
 
     let object = format!("Cluster {name} status");
     let nodes = status::node_count(member).await;
@@ -415,8 +431,8 @@ async fn write_join(
             &Patch::Merge(&json!({"status": status})),
         )
         .await
-        .map_err(at("host", &object))?;
-    actions.report("host", object, super::actions::ActionResult::Updated);
+        .map_err(at(Side::Host, &object))?;
+    actions.report(Side::Host, object, super::actions::ActionResult::Updated);
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use kube::api::{Api, DynamicObject};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
-use super::actions::{ActionResult, Actions};
+use super::actions::{ActionResult, Actions, Side};
 use super::objects::*;
 
 /// KubeSphere's controller adds its finalizer within a second of seeing a new `Cluster`.
@@ -133,7 +133,7 @@ pub(super) async fn report_what_kubesphere_made(
         .await?;
     report(
         actions,
-        "member",
+        Side::Member,
         format!("ServiceAccount {ns}/{sa}"),
         account.is_some(),
     );
@@ -145,19 +145,24 @@ pub(super) async fn report_what_kubesphere_made(
         .collect();
     for token in &tokens {
         let present = present(&Api::<Secret>::namespaced(member.clone(), ns), token).await?;
-        report(actions, "member", format!("Secret {ns}/{token}"), present);
+        report(
+            actions,
+            Side::Member,
+            format!("Secret {ns}/{token}"),
+            present,
+        );
     }
     let roles = Api::<ClusterRole>::all(member.clone());
     report(
         actions,
-        "member",
+        Side::Member,
         format!("ClusterRole {role}"),
         present(&roles, &role).await?,
     );
     let bindings = Api::<ClusterRoleBinding>::all(member.clone());
     report(
         actions,
-        "member",
+        Side::Member,
         format!("ClusterRoleBinding {role}"),
         present(&bindings, &role).await?,
     );
@@ -165,14 +170,14 @@ pub(super) async fn report_what_kubesphere_made(
     let secret = host_secret(name);
     report(
         actions,
-        "host",
+        Side::Host,
         format!("Secret {ns}/{secret}"),
         present(&secrets, &secret).await?,
     );
     let kfcs = Api::<KubeFedCluster>::namespaced(host.clone(), ns);
     report(
         actions,
-        "host",
+        Side::Host,
         format!("KubeFedCluster {ns}/{name}"),
         present(&kfcs, name).await?,
     );
@@ -186,7 +191,7 @@ where
     Ok(api.get_opt(name).await?.is_some())
 }
 
-fn report(actions: &mut Actions<'_>, side: &'static str, object: String, present: bool) {
+fn report(actions: &mut Actions<'_>, side: Side, object: String, present: bool) {
     actions.report(
         side,
         object,

@@ -25,7 +25,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, ObjectMeta};
 use serde_json::json;
 
-pub use actions::{ActionReport, ActionResult};
+pub use actions::{ActionReport, ActionResult, Side};
 pub use address_policy::{AddressRefusal, Cidr, MemberAddressPolicy};
 pub use checks::{CheckOutcome, MemberFacts, check_cluster};
 pub use connect::{MEMBER_TIMEOUT, member_client};

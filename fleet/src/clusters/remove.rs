@@ -10,7 +10,7 @@ use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::actions::{ActionReport, ActionResult, Actions, Callback};
+use super::actions::{ActionReport, ActionResult, Actions, Callback, Side};
 use super::objects::*;
 use super::{HostLink, connect};
 use crate::kubeconfig_check::check_kubeconfig;
@@ -105,17 +105,23 @@ pub async fn remove_cluster(
         release_cluster(&clusters, name)
             .await
             .map_err(host_err(&object))?;
-        actions.report("host", object, ActionResult::Deleted);
+        actions.report(Side::Host, object, ActionResult::Deleted);
     }
     let object = format!("KubeFedCluster {FEDERATION_NAMESPACE}/{name}");
-    delete(&mut actions, "host", &kfcs, &object, name)
+    delete(&mut actions, Side::Host, &kfcs, &object, name)
         .await
         .map_err(|message| RemoveError::Host { object, message })?;
     let secrets: Api<Secret> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
     let object = format!("Secret {FEDERATION_NAMESPACE}/{}", host_secret(name));
-    delete(&mut actions, "host", &secrets, &object, &host_secret(name))
-        .await
-        .map_err(|message| RemoveError::Host { object, message })?;
+    delete(
+        &mut actions,
+        Side::Host,
+        &secrets,
+        &object,
+        &host_secret(name),
+    )
+    .await
+    .map_err(|message| RemoveError::Host { object, message })?;
     let (member_reached, left_on_member) = match &member {
         Some(member) => (
             true,
@@ -166,7 +172,7 @@ pub(super) async fn clean_member(
         Ok(uid) => token_secret(name, &uid),
         Err(e) => {
             actions.report(
-                "member",
+                Side::Member,
                 format!("Secret {FEDERATION_NAMESPACE}/{sa}-token-…"),
                 ActionResult::Failed(format!("cannot tell which token is this host's: {e}")),
             );
@@ -174,7 +180,7 @@ pub(super) async fn clean_member(
         }
     };
     let own_object = format!("Secret {FEDERATION_NAMESPACE}/{own}");
-    if delete(actions, "member", &secrets, &own_object, &own)
+    if delete(actions, Side::Member, &secrets, &own_object, &own)
         .await
         .is_err()
     {
@@ -196,7 +202,7 @@ pub(super) async fn clean_member(
             .collect(),
         Err(e) => {
             actions.report(
-                "member",
+                Side::Member,
                 format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}"),
                 ActionResult::Failed(e.to_string()),
             );
@@ -224,14 +230,14 @@ pub(super) async fn clean_member(
             .map(|hosts| format!("KubeSphere's join made one token for every host that joined it as `{name}`, and {} still manage(s) it", hosts.join(", ")))
     };
     if let Some(why) = keep_for {
-        actions.report("member", format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}, ClusterRole and ClusterRoleBinding {role}"), ActionResult::Kept(why));
+        actions.report(Side::Member, format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}, ClusterRole and ClusterRoleBinding {role}"), ActionResult::Kept(why));
         return left;
     }
     // The token KubeSphere's join made: nobody else uses it any more, so it is revoked.
     for token in kubesphere_tokens {
         let token_name = token.metadata.name.unwrap_or_default();
         let object = format!("Secret {FEDERATION_NAMESPACE}/{token_name}");
-        if delete(actions, "member", &secrets, &object, &token_name)
+        if delete(actions, Side::Member, &secrets, &object, &token_name)
             .await
             .is_err()
         {
@@ -244,7 +250,7 @@ pub(super) async fn clean_member(
     for result in [
         delete(
             actions,
-            "member",
+            Side::Member,
             &bindings,
             &format!("ClusterRoleBinding {role}"),
             &role,
@@ -253,7 +259,7 @@ pub(super) async fn clean_member(
         .map_err(|_| format!("ClusterRoleBinding {role}")),
         delete(
             actions,
-            "member",
+            Side::Member,
             &roles,
             &format!("ClusterRole {role}"),
             &role,
@@ -262,7 +268,7 @@ pub(super) async fn clean_member(
         .map_err(|_| format!("ClusterRole {role}")),
         delete(
             actions,
-            "member",
+            Side::Member,
             &accounts,
             &format!("ServiceAccount {FEDERATION_NAMESPACE}/{sa}"),
             &sa,
@@ -280,7 +286,7 @@ pub(super) async fn clean_member(
 /// Deletes one object, reporting Deleted, Absent or Failed; the error is the failure's text.
 async fn delete<K>(
     actions: &mut Actions<'_>,
-    side: &'static str,
+    side: Side,
     api: &Api<K>,
     object: &str,
     name: &str,

@@ -6,90 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The checks, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckStep {
-    /// Valid YAML, one usable context, no exec plugin / auth-provider / file path.
-    Kubeconfig,
-    /// The API server answers over TLS within the timeout.
-    Connection,
-    /// The credentials are accepted (401) and may create the join objects (403).
-    Permissions,
-    /// Not already on this host: the same kube-system UID or the same name.
-    Duplicate,
-    /// KubeSphere answers through the service proxy and is configured as a member.
-    KubeSphere,
-    /// Whether another host already manages the cluster.
-    OtherHosts,
-    /// The member's jwtSecret equals the host's.
-    JwtSecret,
-    /// The client certificate's expiry.
-    Certificate,
-    /// No member workspace that the host's kubefed would delete (KubeSphere's check).
-    Workspaces,
-}
-
-impl CheckStep {
-    pub const ALL: [CheckStep; 9] = [
-        Self::Kubeconfig,
-        Self::Connection,
-        Self::Permissions,
-        Self::Duplicate,
-        Self::KubeSphere,
-        Self::OtherHosts,
-        Self::JwtSecret,
-        Self::Certificate,
-        Self::Workspaces,
-    ];
-
-    /// A stable identifier, for JSON output and for the page's translations.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Kubeconfig => "kubeconfig",
-            Self::Connection => "connection",
-            Self::Permissions => "permissions",
-            Self::Duplicate => "duplicate",
-            Self::KubeSphere => "kubesphere",
-            Self::OtherHosts => "other-hosts",
-            Self::JwtSecret => "jwt-secret",
-            Self::Certificate => "certificate",
-            Self::Workspaces => "workspaces",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.key() == key)
-    }
-
-    /// The step's name in English, for the command line.
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Kubeconfig => "Kubeconfig",
-            Self::Connection => "Connection",
-            Self::Permissions => "Authentication and permissions",
-            Self::Duplicate => "Not already on this host",
-            Self::KubeSphere => "KubeSphere member",
-            Self::OtherHosts => "Other hosts",
-            Self::JwtSecret => "jwtSecret",
-            Self::Certificate => "Certificate expiry",
-            Self::Workspaces => "Workspaces",
-        }
-    }
-}
-
-/// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Passed,
-    /// Passed, with something the person should know (an expiring certificate, TLS not
-    /// verified, a second host on purpose).
-    Warning,
-    Failed,
-    /// Not run because an earlier step failed.
-    Skipped,
-}
+pub use wire::clusters::{CheckStep, Verdict};
 
 /// One step's result. Never holds a secret: summaries name fields and objects, not values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,17 +81,5 @@ impl StepReport {
 
     pub fn is_failure(&self) -> bool {
         self.verdict == Verdict::Failed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_round_trip() {
-        for step in CheckStep::ALL {
-            assert_eq!(CheckStep::from_key(step.key()), Some(step));
-        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use kube::api::{Api, DynamicObject, Patch};
 use serde_json::json;
 
-use super::actions::{ActionReport, ActionResult};
+use super::actions::{ActionReport, ActionResult, Side};
 use super::checks::{MemberFacts, Run, certificate_report, connect_steps};
 use super::connect;
 use super::objects::*;
@@ -129,6 +129,11 @@ pub async fn update_kubeconfig(
     };
 
     let mut actions = Vec::new();
+    let updated = |object| ActionReport {
+        side: Side::Host,
+        object,
+        result: ActionResult::Updated,
+    };
     let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
     let encoded = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
@@ -148,11 +153,7 @@ pub async fn update_kubeconfig(
         .patch(name, &crate::writes::patch_params(), &Patch::Merge(&patch))
         .await
         .map_err(write_err(&object))?;
-    actions.push(ActionReport {
-        side: "host",
-        object,
-        result: ActionResult::Updated,
-    });
+    actions.push(updated(object));
 
     let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
     let object = format!("KubeFedCluster {FEDERATION_NAMESPACE}/{name}");
@@ -164,21 +165,13 @@ pub async fn update_kubeconfig(
     kfcs.patch(name, &crate::writes::patch_params(), &Patch::Merge(&spec))
         .await
         .map_err(write_err(&object))?;
-    actions.push(ActionReport {
-        side: "host",
-        object,
-        result: ActionResult::Updated,
-    });
+    actions.push(updated(object));
 
     let object = format!("Cluster {name} status");
     write_certificate_condition(&clusters, name, facts.certificate.as_ref(), now)
         .await
         .map_err(write_err(&object))?;
-    actions.push(ActionReport {
-        side: "host",
-        object,
-        result: ActionResult::Updated,
-    });
+    actions.push(updated(object));
     Ok(UpdateOutcome {
         steps: outcome.steps,
         actions,

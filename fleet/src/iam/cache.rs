@@ -34,14 +34,14 @@ impl IamCache {
     /// process runs.
     pub fn start(client: &Client) -> Self {
         Self {
-            users: reflect(Api::all(client.clone())),
-            global_roles: reflect(Api::all(client.clone())),
-            global_role_bindings: reflect(Api::all(client.clone())),
-            federated_users: reflect(Api::all(client.clone())),
-            workspace_templates: reflect(Api::all(client.clone())),
-            federated_workspaces: reflect(Api::all(client.clone())),
-            workspace_role_bindings: reflect(Api::all(client.clone())),
-            workspace_roles: reflect(Api::all(client.clone())),
+            users: Kind(Api::all(client.clone())).reflected(),
+            global_roles: Kind(Api::all(client.clone())).reflected(),
+            global_role_bindings: Kind(Api::all(client.clone())).reflected(),
+            federated_users: Kind(Api::all(client.clone())).reflected(),
+            workspace_templates: Kind(Api::all(client.clone())).reflected(),
+            federated_workspaces: Kind(Api::all(client.clone())).reflected(),
+            workspace_role_bindings: Kind(Api::all(client.clone())).reflected(),
+            workspace_roles: Kind(Api::all(client.clone())).reflected(),
         }
     }
 
@@ -49,14 +49,14 @@ impl IamCache {
     /// command) costs, and the baseline the watch-fed cache is measured against.
     pub async fn list_once(client: &Client) -> Result<Self, kube::Error> {
         Ok(Self {
-            users: filled(Api::all(client.clone())).await?,
-            global_roles: filled(Api::all(client.clone())).await?,
-            global_role_bindings: filled(Api::all(client.clone())).await?,
-            federated_users: filled(Api::all(client.clone())).await?,
-            workspace_templates: filled(Api::all(client.clone())).await?,
-            federated_workspaces: filled(Api::all(client.clone())).await?,
-            workspace_role_bindings: filled(Api::all(client.clone())).await?,
-            workspace_roles: filled(Api::all(client.clone())).await?,
+            users: Kind(Api::all(client.clone())).filled().await?,
+            global_roles: Kind(Api::all(client.clone())).filled().await?,
+            global_role_bindings: Kind(Api::all(client.clone())).filled().await?,
+            federated_users: Kind(Api::all(client.clone())).filled().await?,
+            workspace_templates: Kind(Api::all(client.clone())).filled().await?,
+            federated_workspaces: Kind(Api::all(client.clone())).filled().await?,
+            workspace_role_bindings: Kind(Api::all(client.clone())).filled().await?,
+            workspace_roles: Kind(Api::all(client.clone())).filled().await?,
         })
     }
 
@@ -214,28 +214,11 @@ fn slim<K: kube::Resource>(object: &mut K) {
     }
 }
 
-async fn filled<K>(api: Api<K>) -> Result<Store<K>, kube::Error>
-where
-    K: kube::Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let mut writer = reflector::store::Writer::new(());
-    writer.apply_watcher_event(&watcher::Event::Init);
-    for mut object in api.list(&Default::default()).await?.items {
-        slim(&mut object);
-        writer.apply_watcher_event(&watcher::Event::InitApply(object));
-    }
-    writer.apply_watcher_event(&watcher::Event::InitDone);
-    // The data lives as long as a reader does; the writer is not needed any more.
-    Ok(writer.as_reader())
-}
+/// One kind's objects in a store: listed once (`filled`) or kept current by a watch
+/// (`reflected`).
+struct Kind<K>(Api<K>);
 
-fn reflect<K>(api: Api<K>) -> Store<K>
+impl<K> Kind<K>
 where
     K: kube::Resource<DynamicType = ()>
         + Clone
@@ -245,19 +228,35 @@ where
         + Sync
         + 'static,
 {
-    let writer = reflector::store::Writer::new(());
-    let reader = writer.as_reader();
-    let stream = watcher(api, watcher::Config::default())
-        .modify(slim)
-        .default_backoff();
-    let stream = reflector::reflector(writer, stream).applied_objects();
-    tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
-        while let Some(event) = stream.next().await {
-            if let Err(e) = event {
-                tracing::debug!(error = %e, "IAM watch error; retrying with back-off");
-            }
+    async fn filled(self) -> Result<Store<K>, kube::Error> {
+        let api = self.0;
+        let mut writer = reflector::store::Writer::new(());
+        writer.apply_watcher_event(&watcher::Event::Init);
+        for mut object in api.list(&Default::default()).await?.items {
+            slim(&mut object);
+            writer.apply_watcher_event(&watcher::Event::InitApply(object));
         }
-    });
-    reader
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        // The data lives as long as a reader does; the writer is not needed any more.
+        Ok(writer.as_reader())
+    }
+
+    fn reflected(self) -> Store<K> {
+        let api = self.0;
+        let writer = reflector::store::Writer::new(());
+        let reader = writer.as_reader();
+        let stream = watcher(api, watcher::Config::default())
+            .modify(slim)
+            .default_backoff();
+        let stream = reflector::reflector(writer, stream).applied_objects();
+        tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(event) = stream.next().await {
+                if let Err(e) = event {
+                    tracing::debug!(error = %e, "IAM watch error; retrying with back-off");
+                }
+            }
+        });
+        reader
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod authorize;
 pub mod cache;
+pub mod host_write;
 pub mod login;
 pub mod passwords;
 pub mod propagation;
@@ -261,7 +262,7 @@ impl Iam {
         host: &str,
         new: &user_admin::NewUser,
     ) -> Result<(), user_admin::UserError> {
-        let target = self.host(host).map_err(host_error)?;
+        let target = self.host(host)?;
         for other in self.hosts.iter().filter(|h| h.name != host) {
             if let Ok(cache) = other.cache()
                 && cache.user(&new.name).is_some()
@@ -273,8 +274,8 @@ impl Iam {
                 });
             }
         }
-        let client = target.client().map_err(host_error)?;
-        let cache = target.cache().map_err(host_error)?;
+        let client = target.client()?;
+        let cache = target.cache()?;
         user_admin::create_user(client, cache, new).await
     }
 
@@ -286,9 +287,7 @@ impl Iam {
         new: &workspaces::NewWorkspace,
         known_clusters: &[String],
     ) -> Result<(), workspaces::WorkspaceError> {
-        let unavailable =
-            |e: SessionError| workspaces::WorkspaceError::HostUnavailable(e.to_string());
-        let target = self.host(host).map_err(unavailable)?;
+        let target = self.host(host)?;
         for other in self.hosts.iter().filter(|h| h.name != host) {
             if let Ok(cache) = other.cache()
                 && cache
@@ -303,8 +302,8 @@ impl Iam {
                 });
             }
         }
-        let client = target.client().map_err(unavailable)?;
-        let cache = target.cache().map_err(unavailable)?;
+        let client = target.client()?;
+        let cache = target.cache()?;
         workspaces::create_workspace(client, cache, new, known_clusters).await
     }
 
@@ -350,8 +349,4 @@ async fn shares_a_member(a: &HostIam, b: &HostIam) -> bool {
         (Some(x), Some(y)) => !x.is_disjoint(&y),
         _ => true,
     }
-}
-
-fn host_error(e: SessionError) -> user_admin::UserError {
-    user_admin::UserError::HostUnavailable(e.to_string())
 }

@@ -9,11 +9,12 @@ use kube::api::{ObjectMeta, Patch};
 use kube::{Api, Client};
 
 use super::cache::IamCache;
+use super::host_write::{HostWriteError, from_host_write};
 use super::resources::{
     DESCRIPTION_ANNOTATION, GlobalRoleBinding, LAST_PASSWORD_CHANGE_ANNOTATION, USER_REF_LABEL,
     User, UserSpec,
 };
-use super::role_change::{RoleChangeError, give_only_role};
+use super::role_change::give_only_role;
 
 /// What the create-user form sends.
 #[derive(Clone)]
@@ -52,23 +53,10 @@ pub enum UserError {
     #[error("the new password and its confirmation differ")]
     PasswordMismatch,
     #[error(transparent)]
-    RoleChange(#[from] RoleChangeError),
-    #[error("the host cluster refused or did not answer: {0}")]
-    Cluster(#[from] kube::Error),
-    #[error("{0}")]
-    HostUnavailable(String),
+    Host(#[from] HostWriteError),
 }
 
-impl UserError {
-    /// Whether the host refused or failed (logged as a warning), rather than the request
-    /// being wrong.
-    pub fn from_host(&self) -> bool {
-        matches!(
-            self,
-            Self::Cluster(_) | Self::RoleChange(_) | Self::HostUnavailable(_)
-        )
-    }
-}
+from_host_write!(UserError);
 
 /// KubeSphere's `PATTERN_USER_NAME`, at most 32 characters.
 pub fn check_username(name: &str) -> Result<(), UserError> {
@@ -205,7 +193,7 @@ pub async fn create_user(
         .await
         .map_err(|e| match e {
             kube::Error::Api(ref s) if s.code == 409 => UserError::NameTaken(new.name.clone()),
-            other => UserError::Cluster(other),
+            other => other.into(),
         })?;
     if let Err(e) = bind_global_role(client, &new.name, &new.global_role).await {
         let _ = users

@@ -9,6 +9,8 @@ use super::cache::IamCache;
 use super::propagation::{MemberPropagation, member_propagation};
 use super::resources::User;
 
+pub use wire::users::UserState;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserSort {
     #[default]
@@ -39,7 +41,7 @@ pub struct UserRow {
     pub display_name: Option<String>,
     pub description: Option<String>,
     /// `Active`, `Disabled` or `AuthLimitExceeded`; empty until the controller sets it.
-    pub state: String,
+    pub state: UserState,
     pub reason: Option<String>,
     pub global_role: Option<String>,
     pub last_login: Option<SystemTime>,
@@ -80,7 +82,7 @@ impl IamCache {
                     .then_with(|| name(a).cmp(name(b)))
             }),
             UserSort::State => {
-                matching.sort_by(|a, b| state(a).cmp(state(b)).then_with(|| name(a).cmp(name(b))))
+                matching.sort_by(|a, b| state(a).cmp(&state(b)).then_with(|| name(a).cmp(name(b))))
             }
         }
         if query.descending {
@@ -112,7 +114,7 @@ impl IamCache {
                         .as_ref()
                         .and_then(|a| a.get(super::resources::DESCRIPTION_ANNOTATION))
                         .cloned(),
-                    state: state(u).to_string(),
+                    state: state(u),
                     reason: u.status.as_ref().and_then(|s| s.reason.clone()),
                     global_role: roles.get(name.as_str()).cloned(),
                     last_login: last_login(u),
@@ -151,11 +153,8 @@ fn name(user: &User) -> &str {
     user.metadata.name.as_deref().unwrap_or_default()
 }
 
-fn state(user: &User) -> &str {
-    user.status
-        .as_ref()
-        .and_then(|s| s.state.as_deref())
-        .unwrap_or_default()
+fn state(user: &User) -> UserState {
+    UserState::from_status(user.status.as_ref().and_then(|s| s.state.as_deref()))
 }
 
 fn created(user: &User) -> Option<SystemTime> {

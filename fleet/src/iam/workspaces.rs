@@ -11,16 +11,16 @@ use kube::api::{DeleteParams, ListParams, ObjectMeta};
 use kube::{Api, Client, ResourceExt};
 
 use super::cache::IamCache;
+use super::host_write::{HostWriteError, from_host_write};
 use super::propagation::{MemberPropagation, status_propagation};
 use super::resources::{
     ALIAS_ANNOTATION, CREATOR_ANNOTATION, DESCRIPTION_ANNOTATION, Placement, PlacementCluster,
     USER_REF_LABEL, WORKSPACE_LABEL, WorkspaceRoleBinding, WorkspaceSpec, WorkspaceTemplate,
     WorkspaceTemplateBody, WorkspaceTemplateSpec,
 };
-use super::role_change::{RoleChangeError, give_only_role};
+use super::role_change::give_only_role;
 
-/// The workspace roles every workspace gets, least privileged last.
-pub const WORKSPACE_ROLES: [&str; 4] = ["admin", "self-provisioner", "regular", "viewer"];
+pub use wire::users::WORKSPACE_ROLES;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkspaceRow {
@@ -72,23 +72,10 @@ pub enum WorkspaceError {
     #[error("the alias or description is too long (63 and 256 characters at most)")]
     TooLong,
     #[error(transparent)]
-    RoleChange(#[from] RoleChangeError),
-    #[error("the host cluster refused or did not answer: {0}")]
-    Cluster(#[from] kube::Error),
-    #[error("{0}")]
-    HostUnavailable(String),
+    Host(#[from] HostWriteError),
 }
 
-impl WorkspaceError {
-    /// Whether the host refused or failed (logged as a warning), rather than the request
-    /// being wrong.
-    pub fn from_host(&self) -> bool {
-        matches!(
-            self,
-            Self::Cluster(_) | Self::RoleChange(_) | Self::HostUnavailable(_)
-        )
-    }
-}
+from_host_write!(WorkspaceError);
 
 /// ks-console's `PATTERN_NAME` (a DNS-1123 label, at most 63), and not `workspaces`.
 pub fn check_workspace_name(name: &str) -> Result<(), WorkspaceError> {

@@ -3,7 +3,6 @@
 //! repair touched — so it survives console restarts and every console replica sees it.
 
 use kube::Client;
-use serde::{Deserialize, Serialize};
 
 use crate::kept_data;
 
@@ -12,21 +11,7 @@ const KEY: &str = "entries.jsonl";
 /// Entries kept per host; older ones are dropped (a ConfigMap holds at most 1 MiB).
 const KEEP: usize = 300;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// RFC 3339.
-    pub at: String,
-    /// The signed-in user who confirmed it.
-    pub actor: String,
-    /// `pick-winner` or `coordinated-delete`.
-    pub action: String,
-    pub kind: String,
-    pub name: String,
-    pub hosts: Vec<String>,
-    /// What was done, in a sentence (never any object content).
-    pub detail: String,
-    pub succeeded: bool,
-}
+pub use wire::federation::{AuditAction, AuditEntry};
 
 /// Appends `entry` to the log on `client`'s host, keeping the newest [`KEEP`].
 pub async fn record(client: &Client, entry: &AuditEntry) -> Result<(), kube::Error> {

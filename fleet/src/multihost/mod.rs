@@ -10,6 +10,8 @@
 pub mod audit;
 pub mod diff;
 mod fingerprint;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 mod kinds;
 mod monitor;
 pub mod published;
@@ -34,7 +36,7 @@ pub use sharing::Sharing;
 pub use timeline::{FLAPPING_ALTERNATIONS, MemberTimeline};
 pub use view::{
     FederationView, HostCell, HostLinks, HostObject, MemberCell, MemberLink, ObjectKey, ObjectRow,
-    STUCK_AFTER,
+    STUCK_AFTER, is_sync_failure,
 };
 pub use watches::TOPOLOGY_INTERVAL;
 

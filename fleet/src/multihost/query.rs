@@ -81,37 +81,9 @@ pub fn member_names(topology: &[HostLinks]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
     use super::*;
-    use crate::multihost::{FederatedKind, HostCell, MemberCell, MemberLink, ObjectKey};
-
-    fn row(kind: FederatedKind, name: &str, state: FederatedState) -> ObjectRow {
-        let host = |h: &str| HostCell {
-            host: h.into(),
-            fingerprint: None,
-            deleting_since: None,
-            changed_at: None,
-            known: true,
-        };
-        ObjectRow {
-            key: ObjectKey {
-                kind,
-                name: name.into(),
-            },
-            state: state.clone(),
-            hosts: vec![host("host"), host("host2")],
-            members: vec![MemberCell {
-                member: "member".into(),
-                uid: "uid-member".into(),
-                fingerprint: None,
-                written_by: None,
-                changed_at: Some(SystemTime::now()),
-                propagation: Vec::new(),
-                state,
-            }],
-        }
-    }
+    use crate::multihost::fixtures::row;
+    use crate::multihost::{FederatedKind, MemberLink};
 
     fn names(page: &FederationPage) -> Vec<String> {
         page.rows.iter().map(|r| r.key.name.clone()).collect()

@@ -11,7 +11,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject};
 use serde_json::Value;
 
-use super::audit::{self, AuditEntry};
+use super::audit::{self, AuditAction, AuditEntry};
 use super::fingerprint::NOT_PROPAGATED;
 use super::repair::{HostTask, RepairStep, Resolution, ResolveError, Unsettled};
 use super::{FederationMonitor, ObjectKey};
@@ -79,7 +79,7 @@ impl FederationMonitor {
         };
         self.audit(
             key,
-            "pick-winner",
+            AuditAction::PickWinner,
             actor,
             &losers_and(winner, &losers),
             detail,
@@ -204,7 +204,7 @@ impl FederationMonitor {
         };
         self.audit(
             key,
-            "coordinated-delete",
+            AuditAction::CoordinatedDelete,
             actor,
             &hosts,
             detail,
@@ -354,7 +354,7 @@ impl FederationMonitor {
     async fn audit(
         &self,
         key: &ObjectKey,
-        action: &str,
+        action: AuditAction,
         actor: &str,
         hosts: &[String],
         detail: String,
@@ -365,7 +365,7 @@ impl FederationMonitor {
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
             actor: actor.to_string(),
-            action: action.to_string(),
+            action,
             kind: key.kind.key().to_string(),
             name: key.name.clone(),
             hosts: hosts.to_vec(),
@@ -376,7 +376,7 @@ impl FederationMonitor {
             if let Some(client) = self.host_client(host)
                 && let Err(error) = audit::record(client, &entry).await
             {
-                tracing::warn!(%host, %error, action, "the audit log could not be written");
+                tracing::warn!(%host, %error, action = action.key(), "the audit log could not be written");
             }
         }
     }

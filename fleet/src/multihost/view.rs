@@ -16,6 +16,13 @@ use super::{
 
 /// kubefed's value for a host's own entry in `status.clusters[]`: not a failure.
 const MANAGED_LABEL_FALSE: &str = "ManagedLabelFalse";
+
+/// Whether kubefed's status for one member (`status.clusters[].status`) says its sync
+/// failed: empty is propagated, and a member's own copy that kubefed leaves alone
+/// (`ManagedLabelFalse`) is no failure either.
+pub fn is_sync_failure(status: &str) -> bool {
+    !status.is_empty() && status != MANAGED_LABEL_FALSE
+}
 /// A delete kubefed still holds after this long is stuck (a normal one ends within seconds).
 pub const STUCK_AFTER: Duration = Duration::from_secs(15);
 
@@ -488,7 +495,7 @@ fn host_copy(host: &str, object: Option<&HostObject>, member: &str, now: SystemT
             .is_some_and(|since| now.duration_since(since).unwrap_or_default() >= STUCK_AFTER),
         sync_failure: object
             .and_then(|o| o.statuses.get(member))
-            .filter(|s| !s.is_empty() && s.as_str() != MANAGED_LABEL_FALSE)
+            .filter(|s| is_sync_failure(s))
             .cloned(),
         placed: object.is_some_and(|o| o.placement.includes(member)),
         settling: object.is_some_and(|o| {

@@ -51,75 +51,76 @@ pub(crate) fn start_watches(
 
 async fn watch_host(shared: Arc<Shared>, host: String, client: Client, kind: FederatedKind) {
     let api = Api::<DynamicObject>::all_with(client, &kind.federated());
-    let mut events = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
-    let mut listing = BTreeSet::new();
-    while let Some(event) = events.next().await {
-        let now = SystemTime::now();
-        match event {
-            Ok(watcher::Event::Init) => listing.clear(),
-            Ok(watcher::Event::InitApply(object)) => {
-                if let Some(name) = object.metadata.name.clone() {
-                    listing.insert(name);
-                }
-                shared.update(|v| v.host_applied(&host, kind, &object, now));
-            }
-            Ok(watcher::Event::InitDone) => {
-                let names = std::mem::take(&mut listing);
-                shared.update(|v| v.host_listed(&host, kind, &names));
-            }
-            Ok(watcher::Event::Apply(object)) => {
-                shared.update(|v| v.host_applied(&host, kind, &object, now));
-            }
-            Ok(watcher::Event::Delete(object)) => {
-                let name = object.metadata.name.unwrap_or_default();
-                shared.update(|v| v.host_deleted(&host, kind, &name));
-            }
-            // A kind the host does not serve (no KubeSphere) keeps failing; the backoff
-            // spaces the retries.
-            Err(error) => tracing::debug!(%host, kind = kind.key(), %error, "federated watch"),
+    follow(api, |seen, now| match seen {
+        Seen::Relisting => {}
+        Seen::Applied(object) => shared.update(|v| v.host_applied(&host, kind, &object, now)),
+        Seen::Deleted(object) => {
+            let name = object.metadata.name.unwrap_or_default();
+            shared.update(|v| v.host_deleted(&host, kind, &name));
         }
-    }
+        Seen::Listed(names) => shared.update(|v| v.host_listed(&host, kind, &names)),
+        // A kind the host does not serve (no KubeSphere) keeps failing; the backoff spaces
+        // the retries.
+        Seen::Failed(error) => tracing::debug!(%host, kind = kind.key(), %error, "federated watch"),
+    })
+    .await;
 }
 
 async fn watch_member(shared: Arc<Shared>, uid: String, client: Client, kind: FederatedKind) {
     let api = Api::<DynamicObject>::all_with(client, &kind.member());
+    let changed = |name: Option<String>, object: Option<serde_json::Value>, now| {
+        if let Some(name) = name {
+            shared.update(|v| v.member_changed(&uid, kind, &name, object.as_ref(), now));
+        }
+    };
+    follow(api, |seen, now| match seen {
+        Seen::Relisting => shared.update(|v| v.member_listing(&uid, kind)),
+        Seen::Listed(names) => shared.update(|v| v.member_listed(&uid, kind, &names, now)),
+        Seen::Applied(o) => changed(o.metadata.name.clone(), serde_json::to_value(&o).ok(), now),
+        Seen::Deleted(o) => changed(o.metadata.name, None, now),
+        Seen::Failed(error) => {
+            tracing::debug!(member = %uid, kind = kind.key(), %error, "member watch")
+        }
+    })
+    .await;
+}
+
+/// A watch's events as the view takes them.
+enum Seen {
+    /// A (re)list begins: what it does not list again is gone.
+    Relisting,
+    Applied(DynamicObject),
+    Deleted(DynamicObject),
+    /// The (re)list ended; these names are what it found.
+    Listed(BTreeSet<String>),
+    Failed(watcher::Error),
+}
+
+/// Follows a watch with back-off for as long as the task lives, collecting each relist's
+/// names, and hands every event to `on` with the time it arrived.
+async fn follow(api: Api<DynamicObject>, mut on: impl FnMut(Seen, SystemTime)) {
     let mut events = watcher(api, watcher::Config::default())
         .default_backoff()
         .boxed();
     let mut listing = BTreeSet::new();
     while let Some(event) = events.next().await {
-        let now = SystemTime::now();
-        let (name, object) = match event {
+        let seen = match event {
             Ok(watcher::Event::Init) => {
                 listing.clear();
-                shared.update(|v| v.member_listing(&uid, kind));
-                continue;
+                Seen::Relisting
             }
-            Ok(watcher::Event::InitDone) => {
-                let names = std::mem::take(&mut listing);
-                shared.update(|v| v.member_listed(&uid, kind, &names, now));
-                continue;
-            }
-            Ok(watcher::Event::InitApply(o)) => {
-                if let Some(name) = o.metadata.name.clone() {
+            Ok(watcher::Event::InitApply(object)) => {
+                if let Some(name) = object.metadata.name.clone() {
                     listing.insert(name);
                 }
-                (o.metadata.name.clone(), serde_json::to_value(&o).ok())
+                Seen::Applied(object)
             }
-            Ok(watcher::Event::Apply(o)) => {
-                (o.metadata.name.clone(), serde_json::to_value(&o).ok())
-            }
-            Ok(watcher::Event::Delete(o)) => (o.metadata.name.clone(), None),
-            Err(error) => {
-                tracing::debug!(member = %uid, kind = kind.key(), %error, "member watch");
-                continue;
-            }
+            Ok(watcher::Event::InitDone) => Seen::Listed(std::mem::take(&mut listing)),
+            Ok(watcher::Event::Apply(object)) => Seen::Applied(object),
+            Ok(watcher::Event::Delete(object)) => Seen::Deleted(object),
+            Err(error) => Seen::Failed(error),
         };
-        if let Some(name) = name {
-            shared.update(|v| v.member_changed(&uid, kind, &name, object.as_ref(), now));
-        }
+        on(seen, SystemTime::now());
     }
 }
 

@@ -7,8 +7,10 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use wire::clusters::{ConnectionKind, WizardMode};
 
 use super::progress::{ActionList, StepList};
+use crate::components::create_form::NameField;
 use crate::components::problem::ChangeRefused;
 use crate::dto::clusters::{CLUSTER_GROUPS, JobProgressView, JobStateView};
 use crate::error::ConsoleError;
@@ -25,17 +27,17 @@ const PROVIDERS: [&str; 7] = [
     "Tencent Kubernetes Engine",
 ];
 
-/// Starts the checks (`mode` "check") or the checks and the join ("join") in the
-/// background; returns the job to follow with [`cluster_job`].
+/// Starts the checks, or the checks and the join (`mode`), in the background; returns the
+/// job to follow with [`cluster_job`].
 #[server(prefix = "/api", endpoint = "start_cluster_job")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip(kubeconfig)))]
 pub async fn start_cluster_job(
-    mode: String,
+    mode: WizardMode,
     name: String,
     group: String,
     provider: String,
     description: String,
-    connection: String,
+    connection: ConnectionKind,
     kubeconfig: String,
     context: String,
     #[server(default)] second_host: Option<String>,
@@ -46,7 +48,7 @@ pub async fn start_cluster_job(
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         ConsoleError::ClusterRefused(why)
     };
-    if connection != "direct" {
+    if connection == ConnectionKind::Agent {
         return Err(refuse("agent (proxy) connections are not supported yet: choose a direct connection and give the cluster's kubeconfig".into()));
     }
     let state = crate::state::ConsoleState::current()?;
@@ -63,10 +65,9 @@ pub async fn start_cluster_job(
     if let Some(problem) = candidate.basic_problem() {
         return Err(refuse(problem));
     }
-    let kind = if mode == "join" {
-        JobKind::Join
-    } else {
-        JobKind::Check
+    let kind = match mode {
+        WizardMode::Join => JobKind::Join,
+        WizardMode::Check => JobKind::Check,
     };
     let id = state
         .clusters
@@ -81,8 +82,10 @@ pub async fn start_cluster_job(
 #[server(prefix = "/api", endpoint = "cluster_job")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn cluster_job(id: String) -> Result<JobProgressView, ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
-    let state = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(fleet::iam::Action::ManageClusters)?;
     state
         .clusters
         .view(&id, &principal.username)
@@ -103,13 +106,13 @@ pub fn AddClusterPage() -> impl IntoView {
     let action = ServerAction::<StartClusterJob>::new();
     let progress = RwSignal::new(None::<JobProgressView>);
     let poll_error = RwSignal::new(None::<ConsoleError>);
-    let mode = RwSignal::new("check");
+    let mode = RwSignal::new(WizardMode::Check);
     let agent = RwSignal::new(false);
     let kubeconfig = RwSignal::new(String::new());
     let file_name = RwSignal::new(None::<String>);
     follow_job(action, progress, poll_error);
 
-    let field = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
+    let field = crate::components::create_form::FIELD;
     let running = move || {
         action.pending().get()
             || progress.with(|p| p.as_ref().is_some_and(|p| p.state == JobStateView::Running))
@@ -121,15 +124,10 @@ pub fn AddClusterPage() -> impl IntoView {
         <h1 class="mt-2 text-2xl font-semibold tracking-tight">{t!(i18n, wizard_title)}</h1>
         <p class="mt-1 max-w-3xl text-sm text-slate-600">{t!(i18n, wizard_intro)}</p>
         <ActionForm action attr:class="mt-6 grid gap-6 lg:grid-cols-2" attr:data-testid="add-cluster-form">
-            <input type="hidden" name="mode" prop:value=move || mode.get() />
+            <input type="hidden" name="mode" prop:value=move || mode.get().key() />
             <fieldset class="space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                 <legend class="px-1 text-sm font-semibold text-slate-800">{t!(i18n, wizard_basic)}</legend>
-                <label class="block text-sm font-medium">
-                    {t!(i18n, wizard_name)}
-                    <input name="name" required maxlength="63" autocomplete="off" autocapitalize="none" spellcheck="false"
-                        pattern="[a-z0-9]([\\-a-z0-9]*[a-z0-9])?" aria-describedby="cluster-name-help" class=field />
-                    <span id="cluster-name-help" class="mt-1 block text-xs font-normal text-slate-500">{t!(i18n, wizard_name_help)}</span>
-                </label>
+                <NameField label=t!(i18n, wizard_name).into_any() help=t!(i18n, wizard_name_help).into_any() help_id="cluster-name-help" />
                 <label class="block text-sm font-medium">
                     {t!(i18n, wizard_group)}
                     <select name="group" class=field>
@@ -170,12 +168,12 @@ pub fn AddClusterPage() -> impl IntoView {
                 </label>
             </fieldset>
             <div class="flex flex-wrap items-center gap-3 lg:col-span-2">
-                <button type="submit" on:click=move |_| mode.set("check") disabled=move || running() || agent.get()
+                <button type="submit" on:click=move |_| mode.set(WizardMode::Check) disabled=move || running() || agent.get()
                     data-testid="run-checks"
                     class="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-800 shadow-sm hover:bg-slate-50 disabled:opacity-50">
                     {t!(i18n, wizard_check)}
                 </button>
-                <button type="submit" on:click=move |_| mode.set("join") disabled=move || running() || agent.get()
+                <button type="submit" on:click=move |_| mode.set(WizardMode::Join) disabled=move || running() || agent.get()
                     data-testid="join-cluster"
                     class=move || format!("rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-50 {}", if passed() { "ring-2 ring-sky-300" } else { "" })>
                     {t!(i18n, wizard_join)}

@@ -123,7 +123,7 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
                 <h3 class="mt-4 text-sm font-semibold text-slate-800">{t!(i18n, cluster_conditions)}</h3>
                 <ul class="mt-2 space-y-1 text-xs">
                     {move || conditions().into_iter().map(|c| {
-                        let ok = (c.status == "True") != (c.kind == "KubeConfigCertExpiresInSevenDays");
+                        let ok = c.healthy;
                         view! {
                             <li class="flex flex-wrap gap-x-2">
                                 <span class=if ok { "font-medium text-emerald-800" } else { "font-medium text-amber-800" }>{format!("{} = {}", c.kind, c.status)}</span>

@@ -8,10 +8,9 @@ mod progress;
 mod table;
 
 use leptos::prelude::*;
-use leptos_router::{LazyRoute, lazy_route};
 
-use crate::components::live::live_refresh;
-use crate::components::problem::ErrorNotice;
+use crate::components::heading::{PageHeading, host_code};
+use crate::components::live::{live_data, live_view};
 use crate::dto::clusters::{ClusterListView, ClusterRowView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, use_i18n};
@@ -22,8 +21,10 @@ use table::ClusterTable;
 #[server(prefix = "/api", endpoint = "list_clusters")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ViewClusters)?;
-    let state = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(fleet::iam::Action::ViewClusters)?;
     let snapshot = state.hosts.snapshot();
     let rows = snapshot
         .iter()
@@ -85,17 +86,10 @@ fn verdict_counts(
     counts.into_iter().map(|(_, key, n)| (key, n)).collect()
 }
 
-/// The cluster list (`/clusters`) and the add-cluster wizard (`/clusters/add`), loaded in
-/// one wasm chunk on first visit.
-pub struct ClustersRoute;
-
-#[lazy_route]
-impl LazyRoute for ClustersRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
+lazy_page!(
+    /// The cluster list (`/clusters`) and the add-cluster wizard (`/clusters/add`), loaded in
+    /// one wasm chunk on first visit.
+    ClustersRoute => {
         let params = leptos_router::hooks::use_params_map();
         view! {
             {move || match params.read().get("section").as_deref() {
@@ -106,48 +100,33 @@ impl LazyRoute for ClustersRoute {
         }
         .into_any()
     }
-}
+);
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {
     crate::components::layout::page_hydrated();
     let i18n = use_i18n();
-    let first = Resource::new(|| (), |_| list_clusters());
-    let (live, _changes) = live_refresh(list_clusters);
-    view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">{"…"}</p> }>
-            {move || Suspend::new(async move {
-                match first.await {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(initial) => {
-                        let list = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
-                        let (host, may_manage) = list.with_untracked(|l| (l.host.clone(), l.may_manage));
-                        view! {
-                            <div class="flex flex-wrap items-end justify-between gap-4">
-                                <div>
-                                    <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, clusters_title)}</h1>
-                                    <p class="mt-1 max-w-2xl text-sm text-slate-600">
-                                        {t!(i18n, clusters_intro, host = move || view! { <code class="rounded bg-slate-100 px-1 font-mono text-slate-800">{host.clone()}</code> })}
-                                    </p>
-                                </div>
-                                {may_manage.then(|| view! {
-                                    <a
-                                        href="/clusters/add"
-                                        data-testid="add-cluster"
-                                        class="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
-                                    >
-                                        {t!(i18n, clusters_add)}
-                                    </a>
-                                })}
-                            </div>
-                            <ClusterTable list />
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
-    }
+    let data = live_data(|| (), |_| list_clusters());
+    live_view(data, move |list| {
+        let (host, may_manage) = list.with_untracked(|l| (l.host.clone(), l.may_manage));
+        view! {
+            <PageHeading
+                title=t!(i18n, clusters_title).into_any()
+                intro=t!(i18n, clusters_intro, host = move || host_code(host.clone())).into_any()
+            >
+                {may_manage.then(|| view! {
+                    <a
+                        href="/clusters/add"
+                        data-testid="add-cluster"
+                        class="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
+                    >
+                        {t!(i18n, clusters_add)}
+                    </a>
+                })}
+            </PageHeading>
+            <ClusterTable list />
+        }
+    })
 }
 
 /// The cluster table rendered to HTML on the server, as a page request renders it: for the

@@ -10,11 +10,9 @@ mod topology;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
-use leptos_router::{LazyRoute, lazy_route};
 
 pub(crate) use crate::components::federation_state::{state_label, state_tone};
-use crate::components::live::live_refresh;
-use crate::components::problem::ErrorNotice;
+use crate::components::live::{live_data, live_view};
 use crate::dto::federation::{FederationListView, PAGE_SIZE};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
@@ -40,8 +38,8 @@ pub async fn list_federated(
     search: String,
     page: usize,
 ) -> Result<FederationListView, ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ViewFederation)?;
-    let console = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller { principal, console } =
+        crate::auth::Caller::require(fleet::iam::Action::ViewFederation)?;
     let filter = FederationFilter {
         state,
         kind,
@@ -118,16 +116,9 @@ pub fn federation_table_html(list: FederationListView) -> String {
     })
 }
 
-/// Both federation pages, the list and one object, in one wasm chunk loaded on first visit.
-pub struct FederationRoute;
-
-#[lazy_route]
-impl LazyRoute for FederationRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
+lazy_page!(
+    /// Both federation pages, the list and one object, in one wasm chunk loaded on first visit.
+    FederationRoute => {
         // One object is `/federation?object=<kind>/<name>`: one route for both pages keeps the
         // router (in the first download) small.
         let query = use_query_map();
@@ -142,7 +133,7 @@ impl LazyRoute for FederationRoute {
         }
         .into_any()
     }
-}
+);
 
 #[component]
 pub fn FederationPage() -> impl IntoView {
@@ -158,46 +149,24 @@ pub fn FederationPage() -> impl IntoView {
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     });
-    let first = Resource::new(
+    let data = live_data(
         move || filter.get(),
         |f| list_federated(f.state, f.kind, f.search, f.page),
     );
-    let (live, _changes) = live_refresh(move || {
-        let f = filter.get_untracked();
-        list_federated(f.state, f.kind, f.search, f.page)
-    });
-    Effect::new(move |previous: Option<FederationFilter>| {
-        let f = filter.get();
-        if previous.as_ref() != Some(&f) {
-            live.set(None);
-        }
-        f
-    });
     view! {
         <div>
             <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, federation_title)}</h1>
             <p class="mt-1 max-w-3xl text-sm text-slate-600">{t!(i18n, federation_intro)}</p>
         </div>
-        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">{"…"}</p> }>
-            {move || Suspend::new(async move {
-                match first.await {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(initial) => {
-                        let list = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
-                        view! {
-                            <div class="mt-6 grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
-                                <TopologyPicture list />
-                                <StateCounts list filter />
-                            </div>
-                            <Filters filter />
-                            <FederationTable list />
-                            <Pager list filter />
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
+        {live_view(data, move |list| view! {
+            <div class="mt-6 grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+                <TopologyPicture list />
+                <StateCounts list filter />
+            </div>
+            <Filters filter />
+            <FederationTable list />
+            <Pager list filter />
+        })}
     }
 }
 

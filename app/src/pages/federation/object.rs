@@ -10,9 +10,9 @@ use leptos_router::hooks::use_query_map;
 use super::kind_label;
 use super::repair::{Repairs, federation_problem};
 use super::table::{StateBadge, ago, short};
-use crate::components::live::live_refresh;
+use crate::components::live::{LiveData, live_data};
 use crate::components::problem::ErrorNotice;
-use crate::dto::federation::FederatedObjectView;
+use crate::dto::federation::{AuditAction, FederatedObjectView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -38,11 +38,11 @@ pub async fn federated_object(
     kind: String,
     name: String,
 ) -> Result<FederatedObjectView, ConsoleError> {
-    use crate::dto::federation::{AuditEntryView, FederatedRowView, FieldDiffView};
+    use crate::dto::federation::{FederatedRowView, FieldDiffView};
     use fleet::multihost::diff::{Origin, diff_versions};
 
-    let principal = crate::auth::require(fleet::iam::Action::ViewFederation)?;
-    let console = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller { principal, console } =
+        crate::auth::Caller::require(fleet::iam::Action::ViewFederation)?;
     let key = object_key(&kind, &name)?;
     let now = std::time::SystemTime::now();
     let repair = console
@@ -66,10 +66,9 @@ pub async fn federated_object(
         .federation
         .audit_log()
         .await
-        .iter()
+        .into_iter()
         .filter(|e| e.kind == kind && e.name == name)
         .take(20)
-        .map(AuditEntryView::from)
         .collect();
     Ok(FederatedObjectView {
         row,
@@ -101,11 +100,11 @@ pub fn FederatedObjectPage() -> impl IntoView {
             None => (object, String::new()),
         }
     });
-    let first = Resource::new(move || key.get(), |(k, n)| federated_object(k, n));
-    let (live, changes) = live_refresh(move || {
-        let (k, n) = key.get_untracked();
-        federated_object(k, n)
-    });
+    let LiveData {
+        first,
+        live,
+        changes,
+    } = live_data(move || key.get(), |(k, n)| federated_object(k, n));
     view! {
         <a href="/federation" class="text-sm text-sky-700 hover:underline">{t!(i18n, federation_back)}</a>
         <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">{"…"}</p> }>
@@ -251,13 +250,12 @@ fn AuditTrail(object: Memo<FederatedObjectView>) -> impl IntoView {
                 view! {
                     <ol class="mt-2 space-y-1 text-xs" data-testid="audit-log">
                         {o.audit.iter().map(|e| view! {
-                            <li class="flex flex-wrap gap-x-2" data-action=e.action.clone()>
+                            <li class="flex flex-wrap gap-x-2" data-action=e.action.key()>
                                 <span class="tabular-nums text-slate-400">{e.at.clone()}</span>
                                 <span class="font-medium">{e.actor.clone()}</span>
-                                <span>{match e.action.as_str() {
-                                    "pick-winner" => t_string!(i18n, object_audit_pick).to_string(),
-                                    "coordinated-delete" => t_string!(i18n, object_audit_delete).to_string(),
-                                    other => other.to_string(),
+                                <span>{match e.action {
+                                    AuditAction::PickWinner => t_string!(i18n, object_audit_pick),
+                                    AuditAction::CoordinatedDelete => t_string!(i18n, object_audit_delete),
                                 }}</span>
                                 <span class=if e.succeeded { "text-emerald-800" } else { "text-red-800" }>{e.detail.clone()}</span>
                             </li>

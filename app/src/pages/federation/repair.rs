@@ -58,8 +58,8 @@ pub async fn pick_winner(
     winner: String,
     confirm: Option<String>,
 ) -> Result<(), ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
-    let console = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller { principal, console } =
+        crate::auth::Caller::require(fleet::iam::Action::ManageFederation)?;
     let key = super::object::object_key(&kind, &name)?;
     if confirm.as_deref() != Some("on") {
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
@@ -90,8 +90,8 @@ pub async fn delete_everywhere(
     name: String,
     confirm: String,
 ) -> Result<(), ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ManageFederation)?;
-    let console = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller { principal, console } =
+        crate::auth::Caller::require(fleet::iam::Action::ManageFederation)?;
     let key = super::object::object_key(&kind, &name)?;
     if confirm.trim() != name {
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);

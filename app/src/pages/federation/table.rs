@@ -117,10 +117,8 @@ fn HostCell(cell: HostCellView) -> impl IntoView {
 fn MemberCell(cell: MemberCellView) -> impl IntoView {
     let i18n = use_i18n();
     let failures: Vec<String> = cell
-        .propagation
+        .failures
         .iter()
-        // A member's own copy that kubefed leaves alone (`ManagedLabelFalse`) is no failure.
-        .filter(|(_, s)| !s.is_empty() && s != "ManagedLabelFalse")
         .map(|(h, s)| format!("{h}: {s}"))
         .collect();
     view! {

@@ -1,12 +1,8 @@
 //! The list's selection (state, kind, name, worst first, pages) and the topology's link
 //! counts, from monitor rows made by hand.
 
-use std::time::SystemTime;
-
-use fleet::multihost::{
-    FederatedKind, FederatedState, HostCell, HostLinks, MemberCell, MemberLink, ObjectKey,
-    ObjectRow,
-};
+use fleet::multihost::fixtures::row;
+use fleet::multihost::{FederatedKind, FederatedState, HostLinks, MemberLink};
 
 use super::*;
 
@@ -28,33 +24,6 @@ fn topology() -> Vec<HostLinks> {
             members: vec![member(false)],
         },
     ]
-}
-
-fn row(kind: FederatedKind, name: &str, state: FederatedState) -> ObjectRow {
-    let host = |h: &str| HostCell {
-        host: h.into(),
-        fingerprint: None,
-        deleting_since: None,
-        changed_at: None,
-        known: true,
-    };
-    ObjectRow {
-        key: ObjectKey {
-            kind,
-            name: name.into(),
-        },
-        state: state.clone(),
-        hosts: vec![host("host"), host("host2")],
-        members: vec![MemberCell {
-            member: "member".into(),
-            uid: "uid-member".into(),
-            fingerprint: None,
-            written_by: None,
-            changed_at: Some(SystemTime::now()),
-            propagation: Vec::new(),
-            state,
-        }],
-    }
 }
 
 /// The selection itself is `fleet::multihost::FederationQuery`'s (tested there); the page

@@ -7,13 +7,13 @@ mod row_actions;
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
-use leptos_router::{LazyRoute, lazy_route};
 
-use crate::components::live::live_refresh;
-use crate::components::problem::ErrorNotice;
+use crate::components::heading::{PageHeading, host_code};
+use crate::components::list_table::ListTable;
+use crate::components::live::{live_data, live_view};
 use crate::components::propagation::PropagationChips;
 use crate::components::status::{StatusBadge, Tone};
-use crate::dto::users::{UserListView, UserRowView};
+use crate::dto::users::{UserListView, UserRowView, UserState};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -32,13 +32,11 @@ pub async fn list_users(
     use fleet::iam::Action;
     use fleet::iam::users::{UserQuery, UserSort};
 
-    let principal = crate::auth::require(Action::ViewUsers)?;
-    let state = crate::state::ConsoleState::current()?;
-    let cache = state
-        .iam
-        .host(&principal.host)
-        .and_then(|h| h.cache())
-        .map_err(|e| ConsoleError::ServerUnavailable(e.to_string()))?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(Action::ViewUsers)?;
+    let cache = state.iam.host(&principal.host).and_then(|h| h.cache())?;
     let sort = match sort.as_str() {
         "created" => UserSort::Created,
         "last-login" => UserSort::LastLogin,
@@ -86,20 +84,13 @@ struct ListParams {
     page: usize,
 }
 
-/// The users page is loaded on first visit, in its own wasm chunk, so the Overview that most
-/// sessions start on downloads less.
-pub struct UsersRoute;
-
-#[lazy_route]
-impl LazyRoute for UsersRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
+lazy_page!(
+    /// The users page is loaded on first visit, in its own wasm chunk, so the Overview that most
+    /// sessions start on downloads less.
+    UsersRoute => {
         view! { <UsersPage /> }.into_any()
     }
-}
+);
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -115,74 +106,49 @@ pub fn UsersPage() -> impl IntoView {
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     });
-    // The server renders the first page; after that the browser keeps it fresh in `live`,
-    // so only rows that changed are redrawn (and focus and open forms survive a refresh).
-    let first = Resource::new(
+    // The server renders the first page; after that the browser keeps it fresh, so only rows
+    // that changed are redrawn (and focus and open forms survive a refresh).
+    let data = live_data(
         move || params.get(),
         |p| list_users(p.search, p.sort, p.descending, p.page),
     );
-    let (live, changes) = live_refresh(move || {
+    let changes = data.changes;
+    live_view(data, move |list| {
         let p = params.get_untracked();
-        list_users(p.search, p.sort, p.descending, p.page)
-    });
-    Effect::new(move |previous: Option<ListParams>| {
-        let p = params.get();
-        if previous.as_ref() != Some(&p) {
-            live.set(None);
+        let (sort, search) = (p.sort.clone(), p.search.clone());
+        let desc = if p.descending { "1" } else { "0" };
+        let (host, may_manage, roles) =
+            list.with_untracked(|l| (l.host.clone(), l.may_manage, l.roles.clone()));
+        view! {
+            <PageHeading
+                title=t!(i18n, users_title).into_any()
+                intro=t!(i18n, users_intro, host = move || host_code(host.clone())).into_any()
+            >
+                {may_manage.then(|| view! { <CreateUserPanel roles changes /> })}
+            </PageHeading>
+            <Form method="GET" action="" attr:class="mt-6 flex flex-wrap items-center gap-3" attr:role="search">
+                <input type="hidden" name="sort" value=sort />
+                <input type="hidden" name="desc" value=desc />
+                <label class="sr-only" for="user-search">{t!(i18n, users_search)}</label>
+                <input
+                    id="user-search"
+                    type="search"
+                    name="q"
+                    value=search
+                    placeholder=move || t_string!(i18n, users_search)
+                    class="w-72 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40"
+                />
+                <span class="text-sm text-slate-600" data-testid="users-count" aria-live="polite">
+                    {move || list.with(|l| {
+                        let (matching, total) = (l.matching, l.total);
+                        t!(i18n, users_count, matching = matching, total = total)
+                    })}
+                </span>
+            </Form>
+            <UserTable list params=p.clone() changes />
+            {move || view! { <Pager list=list.get() params=params.get_untracked() /> }}
         }
-        p
-    });
-
-    view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">{"…"}</p> }>
-            {move || Suspend::new(async move {
-                match first.await {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(initial) => {
-                        let list = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
-                        let p = params.get_untracked();
-                        let (sort, search) = (p.sort.clone(), p.search.clone());
-                        let desc = if p.descending { "1" } else { "0" };
-                        let (host, may_manage, roles) =
-                            list.with_untracked(|l| (l.host.clone(), l.may_manage, l.roles.clone()));
-                        view! {
-                            <div class="flex flex-wrap items-end justify-between gap-4">
-                                <div>
-                                    <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, users_title)}</h1>
-                                    <p class="mt-1 max-w-2xl text-sm text-slate-600">
-                                        {t!(i18n, users_intro, host = move || view! { <code class="rounded bg-slate-100 px-1 font-mono text-slate-800">{host.clone()}</code> })}
-                                    </p>
-                                </div>
-                                {may_manage.then(|| view! { <CreateUserPanel roles changes /> })}
-                            </div>
-                            <Form method="GET" action="" attr:class="mt-6 flex flex-wrap items-center gap-3" attr:role="search">
-                                <input type="hidden" name="sort" value=sort />
-                                <input type="hidden" name="desc" value=desc />
-                                <label class="sr-only" for="user-search">{t!(i18n, users_search)}</label>
-                                <input
-                                    id="user-search"
-                                    type="search"
-                                    name="q"
-                                    value=search
-                                    placeholder=move || t_string!(i18n, users_search)
-                                    class="w-72 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40"
-                                />
-                                <span class="text-sm text-slate-600" data-testid="users-count" aria-live="polite">
-                                    {move || list.with(|l| {
-                                        let (matching, total) = (l.matching, l.total);
-                                        t!(i18n, users_count, matching = matching, total = total)
-                                    })}
-                                </span>
-                            </Form>
-                            <UserTable list params=p.clone() changes />
-                            {move || view! { <Pager list=list.get() params=params.get_untracked() /> }}
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
-    }
+    })
 }
 
 fn href(p: &ListParams) -> String {
@@ -237,37 +203,28 @@ fn UserTable(
     let (may_manage, roles, me) =
         list.with_untracked(|l| (l.may_manage, l.roles.clone(), l.me.clone()));
     let names = move || list.with(|l| l.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    let head = view! {
+        <SortHeader label=t!(i18n, col_user).into_any() key="name" params=params.clone() />
+        <SortHeader label=t!(i18n, col_status).into_any() key="state" params=params.clone() />
+        <th scope="col" class="px-4 py-3">{t!(i18n, col_role)}</th>
+        <th scope="col" class="px-4 py-3">{t!(i18n, col_propagation)}</th>
+        <SortHeader label=t!(i18n, col_last_login).into_any() key="last-login" params=params.clone() />
+        {may_manage.then(|| view! { <th scope="col" class="px-4 py-3 text-right">{t!(i18n, col_actions)}</th> })}
+    };
     view! {
-        <Show when=move || list.with(|l| l.rows.is_empty())>
-            <p class="mt-4 rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
-                {t!(i18n, users_none)}
-            </p>
-        </Show>
-        <div
-            class="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm"
-            class:hidden=move || list.with(|l| l.rows.is_empty())
+        <ListTable
+            empty=Signal::derive(move || list.with(|l| l.rows.is_empty()))
+            none=move || t!(i18n, users_none)
+            testid="users-table"
+            head=head.into_any()
         >
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="users-table">
-                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <SortHeader label=t!(i18n, col_user).into_any() key="name" params=params.clone() />
-                        <SortHeader label=t!(i18n, col_status).into_any() key="state" params=params.clone() />
-                        <th scope="col" class="px-4 py-3">{t!(i18n, col_role)}</th>
-                        <th scope="col" class="px-4 py-3">{t!(i18n, col_propagation)}</th>
-                        <SortHeader label=t!(i18n, col_last_login).into_any() key="last-login" params=params.clone() />
-                        {may_manage.then(|| view! { <th scope="col" class="px-4 py-3 text-right">{t!(i18n, col_actions)}</th> })}
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">
-                    <For each=names key=|name| name.clone() let:name>
-                        {
-                            let own = name == me;
-                            view! { <UserRow name list may_manage own roles=roles.clone() changes /> }
-                        }
-                    </For>
-                </tbody>
-            </table>
-        </div>
+            <For each=names key=|name| name.clone() let:name>
+                {
+                    let own = name == me;
+                    view! { <UserRow name list may_manage own roles=roles.clone() changes /> }
+                }
+            </For>
+        </ListTable>
     }
 }
 
@@ -288,27 +245,28 @@ fn UserRow(
     };
     let field =
         move |f: fn(&UserRowView) -> Option<String>| move || row.with(|r| r.as_ref().and_then(f));
-    let badge = move || match row.with(|r| r.as_ref().map(|r| r.state.clone())).as_deref() {
-        Some("Active") => {
+    let badge = move || match row.with(|r| r.as_ref().map(|r| r.state)) {
+        Some(UserState::Active) => {
             view! { <StatusBadge tone=Tone::Good>{t!(i18n, state_active)}</StatusBadge> }.into_any()
         }
-        Some("Disabled") => {
+        Some(UserState::Disabled) => {
             view! { <StatusBadge tone=Tone::Bad>{t!(i18n, state_disabled)}</StatusBadge> }
                 .into_any()
         }
-        Some("AuthLimitExceeded") => {
+        Some(UserState::AuthLimitExceeded) => {
             view! { <StatusBadge tone=Tone::Bad>{t!(i18n, state_locked)}</StatusBadge> }.into_any()
         }
-        _ => view! { <StatusBadge tone=Tone::Waiting>{t!(i18n, state_unknown)}</StatusBadge> }
-            .into_any(),
+        Some(UserState::Unknown) | None => {
+            view! { <StatusBadge tone=Tone::Waiting>{t!(i18n, state_unknown)}</StatusBadge> }
+                .into_any()
+        }
     };
     let last_login = move || match row.with(|r| r.as_ref().and_then(|r| r.last_login_secs_ago)) {
         None => t!(i18n, never).into_any(),
         Some(secs) => view! { <Ago secs /> }.into_any(),
     };
-    let state = Signal::derive(move || {
-        row.with(|r| r.as_ref().map(|r| r.state.clone()).unwrap_or_default())
-    });
+    let state =
+        Signal::derive(move || row.with(|r| r.as_ref().map_or(UserState::Unknown, |r| r.state)));
     let role = Signal::derive(move || row.with(|r| r.as_ref().and_then(|r| r.global_role.clone())));
     let details = Signal::derive(move || {
         row.with(|r| {

@@ -8,101 +8,76 @@ use crate::components::problem::ChangeRefused;
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
-/// The signed-in administrator and the console state; refused unless they may manage users.
+/// One change to user `name` by an administrator, on their host (`act` gets the caller, the
+/// host's client and its IAM cache): refused with the user row's problem when it fails,
+/// recorded as an Event when done (`event`: its reason, and what was done after the actor's
+/// name).
 #[cfg(feature = "ssr")]
-fn manage() -> Result<(fleet::iam::Principal, crate::state::ConsoleState), ConsoleError> {
-    let principal = crate::auth::require(fleet::iam::Action::ManageUsers)?;
-    Ok((principal, crate::state::ConsoleState::current()?))
-}
-
-#[cfg(feature = "ssr")]
-fn unavailable(e: fleet::iam::SessionError) -> ConsoleError {
-    ConsoleError::ServerUnavailable(e.to_string())
-}
-
-/// A refused change to user `name`, logged (a warning when the host refused) and told.
-#[cfg(feature = "ssr")]
-fn refused(
-    principal: &fleet::iam::Principal,
+async fn change_user(
     name: &str,
-) -> impl FnOnce(fleet::iam::user_admin::UserError) -> ConsoleError {
-    move |e| {
-        crate::error::log_refusal(
-            &principal.host,
-            &format!("User {name}"),
-            &principal.username,
-            e.from_host(),
-            &e,
-        );
-        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        ConsoleError::UserRefused(e.into())
-    }
+    event: (&'static str, String),
+    act: impl AsyncFnOnce(
+        &fleet::iam::Principal,
+        &fleet::Client,
+        &fleet::iam::IamCache,
+    ) -> Result<(), fleet::iam::user_admin::UserError>,
+) -> Result<(), ConsoleError> {
+    use crate::auth::Caller;
+    let Caller { principal, console } = Caller::require(fleet::iam::Action::ManageUsers)?;
+    let host = console.iam.host(&principal.host)?;
+    act(&principal, host.client()?, host.cache()?)
+        .await
+        .map_err(crate::error::refused(&principal, format!("User {name}")))?;
+    let (reason, what) = event;
+    tracing::info!(by = %principal.username, user = %name, reason, %what, "user changed");
+    console.record_change(
+        &principal,
+        reason,
+        fleet::events::ObjectKind::User,
+        name,
+        what,
+    );
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "set_user_enabled")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn set_user_enabled(name: String, enabled: bool) -> Result<(), ConsoleError> {
-    let (principal, state) = manage()?;
-    let host = state.iam.host(&principal.host).map_err(unavailable)?;
-    let client = host.client().map_err(unavailable)?;
-    fleet::iam::user_admin::set_enabled(client, &principal.username, &name, enabled)
-        .await
-        .map_err(refused(&principal, &name))?;
-    tracing::info!(by = %principal.username, user = %name, enabled, "user state changed");
+    use fleet::iam::user_admin::set_enabled;
     let (reason, done) = if enabled {
         ("UserEnabled", "enabled")
     } else {
         ("UserDisabled", "disabled")
     };
-    state.record_change(
-        &principal,
-        reason,
-        fleet::events::ObjectKind::User,
-        &name,
-        format!("{done} user {name}"),
-    );
-    Ok(())
+    let event = (reason, format!("{done} user {name}"));
+    change_user(&name, event, async |caller, client, _| {
+        set_enabled(client, &caller.username, &name, enabled).await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "set_user_role")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn set_user_role(name: String, role: String) -> Result<(), ConsoleError> {
-    let (principal, state) = manage()?;
-    let host = state.iam.host(&principal.host).map_err(unavailable)?;
-    let client = host.client().map_err(unavailable)?;
-    let cache = host.cache().map_err(unavailable)?;
-    fleet::iam::user_admin::assign_global_role(client, cache, &name, &role)
-        .await
-        .map_err(refused(&principal, &name))?;
-    tracing::info!(by = %principal.username, user = %name, %role, "user role changed");
-    state.record_change(
-        &principal,
+    use fleet::iam::user_admin::assign_global_role;
+    let event = (
         "UserRoleChanged",
-        fleet::events::ObjectKind::User,
-        &name,
         format!("gave user {name} the platform role {role}"),
     );
-    Ok(())
+    change_user(&name, event, async |_, client, cache| {
+        assign_global_role(client, cache, &name, &role).await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "delete_user")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn delete_user(name: String) -> Result<(), ConsoleError> {
-    let (principal, state) = manage()?;
-    let host = state.iam.host(&principal.host).map_err(unavailable)?;
-    let client = host.client().map_err(unavailable)?;
-    fleet::iam::user_admin::delete_user(client, &principal.username, &name)
-        .await
-        .map_err(refused(&principal, &name))?;
-    tracing::info!(by = %principal.username, user = %name, "user deleted");
-    state.record_change(
-        &principal,
-        "UserDeleted",
-        fleet::events::ObjectKind::User,
-        &name,
-        format!("deleted user {name}"),
-    );
-    Ok(())
+    let event = ("UserDeleted", format!("deleted user {name}"));
+    change_user(&name, event, async |caller, client, _| {
+        fleet::iam::user_admin::delete_user(client, &caller.username, &name).await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "update_user")]
@@ -112,48 +87,33 @@ pub async fn update_user(
     email: String,
     description: String,
 ) -> Result<(), ConsoleError> {
-    let (principal, state) = manage()?;
-    let host = state.iam.host(&principal.host).map_err(unavailable)?;
-    let client = host.client().map_err(unavailable)?;
-    let cache = host.cache().map_err(unavailable)?;
-    fleet::iam::user_admin::update_user(client, cache, &name, email.trim(), &description)
-        .await
-        .map_err(refused(&principal, &name))?;
-    tracing::info!(by = %principal.username, user = %name, "user edited");
-    state.record_change(
-        &principal,
+    let event = (
         "UserEdited",
-        fleet::events::ObjectKind::User,
-        &name,
         format!("changed the email or description of user {name}"),
     );
-    Ok(())
+    change_user(&name, event, async |_, client, cache| {
+        fleet::iam::user_admin::update_user(client, cache, &name, email.trim(), &description).await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "set_user_password")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip(password)))]
 pub async fn set_user_password(name: String, password: String) -> Result<(), ConsoleError> {
-    let (principal, state) = manage()?;
-    let host = state.iam.host(&principal.host).map_err(unavailable)?;
-    let client = host.client().map_err(unavailable)?;
-    fleet::iam::passwords::set_password(client, &name, &password)
-        .await
-        .map_err(refused(&principal, &name))?;
-    tracing::info!(by = %principal.username, user = %name, "password set");
-    state.record_change(
-        &principal,
+    let event = (
         "UserPasswordSet",
-        fleet::events::ObjectKind::User,
-        &name,
         format!("set a new password for user {name}"),
     );
-    Ok(())
+    change_user(&name, event, async |_, client, _| {
+        fleet::iam::passwords::set_password(client, &name, &password).await
+    })
+    .await
 }
 
 #[component]
 pub fn RowActions(
     name: String,
-    state: Signal<String>,
+    state: Signal<crate::dto::users::UserState>,
     role: Signal<Option<String>>,
     own: bool,
     roles: Vec<String>,
@@ -210,7 +170,7 @@ pub fn RowActions(
             .and_then(|which| values[which].get())
             .and_then(Result::err)
     };
-    let enabled = move || state.get() != "Disabled";
+    let enabled = move || state.get() != crate::dto::users::UserState::Disabled;
     let button = "rounded-md border border-slate-300 bg-white px-2 py-1 text-xs font-medium shadow-sm hover:bg-slate-50 disabled:opacity-50";
     let role_label = format!("{} {name}", t_string!(i18n, user_role_change));
     let row_name = StoredValue::new(name.clone());

@@ -4,7 +4,9 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use crate::components::problem::ChangeRefused;
+use crate::components::create_form::{
+    CreateFooter, CreateForm, CreateToggle, FIELD, FORM, NameField,
+};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -20,8 +22,10 @@ pub async fn create_workspace(
     use fleet::iam::Action;
     use fleet::iam::workspaces::NewWorkspace;
 
-    let principal = crate::auth::require(Action::CreateWorkspaces)?;
-    let state = crate::state::ConsoleState::current()?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(Action::CreateWorkspaces)?;
     let new = NewWorkspace {
         name: name.trim().to_string(),
         alias,
@@ -35,17 +39,10 @@ pub async fn create_workspace(
         .iam
         .create_workspace(&principal.host, &new, &known)
         .await
-        .map_err(|e| {
-            crate::error::log_refusal(
-                &principal.host,
-                &format!("WorkspaceTemplate {}", new.name),
-                &principal.username,
-                e.from_host(),
-                &e,
-            );
-            crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-            ConsoleError::WorkspaceRefused(e.into())
-        })?;
+        .map_err(crate::error::refused(
+            &principal,
+            format!("WorkspaceTemplate {}", new.name),
+        ))?;
     tracing::info!(by = %principal.username, workspace = %new.name, host = %principal.host, "workspace created");
     state.record_change(
         &principal,
@@ -65,49 +62,23 @@ pub fn CreateWorkspacePanel(
     changes: RwSignal<u64>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let open = RwSignal::new(false);
     let action = ServerAction::<CreateWorkspace>::new();
-    let created = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Ok(name)) = action.value().get() {
-            created.set(Some(name));
-            open.set(false);
-            changes.update(|c| *c += 1);
-        }
-    });
-    let field = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
+    let form = CreateForm::follow(
+        Signal::derive(move || action.value().get()),
+        action.pending().into(),
+        changes,
+    );
+    let field = FIELD;
     let users = StoredValue::new(users);
     let clusters = StoredValue::new(clusters);
     let me = StoredValue::new(me);
     view! {
-        <div class="ml-auto">
-            <button
-                type="button"
-                data-testid="create-workspace"
-                aria-expanded=move || open.get().to_string()
-                aria-controls="create-workspace-form"
-                class="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
-                on:click=move |_| open.update(|o| *o = !*o)
-            >
-                {move || if open.get() { t_string!(i18n, users_cancel) } else { t_string!(i18n, ws_create) }}
-            </button>
-        </div>
-        <p role="status" class="w-full text-sm text-emerald-700" data-testid="workspace-created">
-                {move || created.get().map(|name| t!(i18n, ws_created, name = move || name.clone()))}
-        </p>
-        <Show when=move || open.get()>
-            <ActionForm
-                action
-                attr:id="create-workspace-form"
-                attr:data-testid="create-workspace-form"
-                attr:class="mt-4 grid w-full gap-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm sm:grid-cols-2"
-            >
-                <label class="block text-sm font-medium">
-                    {t!(i18n, form_ws_name)}
-                    <input name="name" required maxlength="63" autocomplete="off" autocapitalize="none" spellcheck="false"
-                        pattern="[a-z0-9]([\\-a-z0-9]*[a-z0-9])?" aria-describedby="ws-name-help" class=field />
-                    <span id="ws-name-help" class="mt-1 block text-xs font-normal text-slate-500">{t!(i18n, form_ws_name_help)}</span>
-                </label>
+        <CreateToggle form kind="workspace"
+            label=Signal::derive(move || t_string!(i18n, ws_create).to_string())
+            created=Callback::new(move |name: String| t!(i18n, ws_created, name = move || name.clone()).into_any())
+        >
+            <ActionForm action attr:id="create-workspace-form" attr:data-testid="create-workspace-form" attr:class=FORM>
+                <NameField label=t!(i18n, form_ws_name).into_any() help=t!(i18n, form_ws_name_help).into_any() help_id="ws-name-help" />
                 <label class="block text-sm font-medium">
                     {t!(i18n, form_ws_alias)}
                     <input name="alias" maxlength="63" autocomplete="off" class=field />
@@ -150,22 +121,8 @@ pub fn CreateWorkspacePanel(
                     {t!(i18n, form_description)}
                     <textarea name="description" maxlength="256" rows="2" class=field></textarea>
                 </label>
-                <div class="sm:col-span-2" aria-live="assertive">
-                    {move || match action.value().get() {
-                        Some(Err(error)) => Some(view! { <ChangeRefused error /> }),
-                        _ => None,
-                    }}
-                </div>
-                <div class="sm:col-span-2 flex justify-end">
-                    <button
-                        type="submit"
-                        class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-60"
-                        disabled=move || action.pending().get()
-                    >
-                        {move || if action.pending().get() { t_string!(i18n, form_creating) } else { t_string!(i18n, form_create) }}
-                    </button>
-                </div>
+                <CreateFooter form />
             </ActionForm>
-        </Show>
+        </CreateToggle>
     }
 }

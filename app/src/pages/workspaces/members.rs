@@ -7,9 +7,8 @@ use leptos::prelude::*;
 use crate::components::problem::ChangeRefused;
 use crate::error::ConsoleError;
 use crate::i18n::{t, use_i18n};
-
-/// Roles a member can be given, most privileged first (as `fleet` lists them).
-const ROLES: [&str; 4] = ["admin", "self-provisioner", "regular", "viewer"];
+// The roles a member can be given, most privileged first.
+use wire::users::{DEFAULT_WORKSPACE_ROLE, WORKSPACE_ROLES as ROLES};
 
 /// Runs `act` for a user whose platform role manages workspaces, or whose workspace role
 /// allows `action` in `workspace`; refused (403) otherwise. Done, it is recorded as an Event
@@ -25,12 +24,13 @@ async fn manage<T>(
     ) -> Result<T, fleet::iam::workspaces::WorkspaceError>,
 ) -> Result<T, ConsoleError> {
     use fleet::iam::Action;
-    let principal = crate::auth::require(Action::ViewHosts)?;
-    let state = crate::state::ConsoleState::current()?;
-    let unavailable = |e: fleet::iam::SessionError| ConsoleError::ServerUnavailable(e.to_string());
-    let host = state.iam.host(&principal.host).map_err(unavailable)?;
-    let client = host.client().map_err(unavailable)?;
-    let cache = host.cache().map_err(unavailable)?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(Action::ViewHosts)?;
+    let host = state.iam.host(&principal.host)?;
+    let client = host.client()?;
+    let cache = host.cache()?;
     if !principal.may(Action::ManageWorkspaces)
         && !cache.may_in_workspace(&principal.username, workspace, action)
     {
@@ -40,17 +40,10 @@ async fn manage<T>(
             "{action:?} in {workspace}"
         )));
     }
-    let done = act(client, cache).await.map_err(|e| {
-        crate::error::log_refusal(
-            &principal.host,
-            &format!("workspace {workspace}"),
-            &principal.username,
-            e.from_host(),
-            &e,
-        );
-        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        ConsoleError::WorkspaceRefused(e.into())
-    })?;
+    let done = act(client, cache).await.map_err(crate::error::refused(
+        &principal,
+        format!("workspace {workspace}"),
+    ))?;
     let (reason, what) = event;
     tracing::info!(by = %principal.username, %workspace, reason, "workspace changed");
     state.record_change(
@@ -192,7 +185,7 @@ pub fn WorkspaceMembers(
                     <label class="flex flex-col">
                         {t!(i18n, ws_member_role)}
                         <select name="role" class="rounded-md border border-slate-300 bg-white px-1.5 py-1">
-                            {ROLES.map(|r| view! { <option value=r selected=r == "regular">{r}</option> }).collect_view()}
+                            {ROLES.map(|r| view! { <option value=r selected=r == DEFAULT_WORKSPACE_ROLE>{r}</option> }).collect_view()}
                         </select>
                     </label>
                     <button type="submit" class=small>{t!(i18n, ws_add_member)}</button>

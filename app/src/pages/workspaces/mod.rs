@@ -5,10 +5,10 @@ mod create;
 mod members;
 
 use leptos::prelude::*;
-use leptos_router::{LazyRoute, lazy_route};
 
-use crate::components::live::live_refresh;
-use crate::components::problem::ErrorNotice;
+use crate::components::heading::{PageHeading, host_code};
+use crate::components::list_table::ListTable;
+use crate::components::live::{live_data, live_view};
 use crate::components::propagation::PropagationChips;
 use crate::dto::workspaces::{WorkspaceListView, WorkspaceRowView};
 use crate::error::ConsoleError;
@@ -25,13 +25,11 @@ pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
 
     // Everyone signed in sees the workspaces they belong to; a platform role that may list
     // workspaces sees them all.
-    let principal = crate::auth::require(Action::ViewHosts)?;
-    let state = crate::state::ConsoleState::current()?;
-    let cache = state
-        .iam
-        .host(&principal.host)
-        .and_then(|h| h.cache())
-        .map_err(|e| ConsoleError::ServerUnavailable(e.to_string()))?;
+    let crate::auth::Caller {
+        principal,
+        console: state,
+    } = crate::auth::Caller::require(Action::ViewHosts)?;
+    let cache = state.iam.host(&principal.host).and_then(|h| h.cache())?;
     let sees_all = principal.may(Action::ViewWorkspaces);
     let mine = cache.workspaces_of(&principal.username);
     let manages_all = principal.may(Action::ManageWorkspaces);
@@ -85,87 +83,62 @@ pub(crate) fn placement_clusters(state: &crate::state::ConsoleState, host: &str)
         .collect()
 }
 
-/// Loaded in its own wasm chunk on first visit.
-pub struct WorkspacesRoute;
-
-#[lazy_route]
-impl LazyRoute for WorkspacesRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
+lazy_page!(
+    /// Loaded in its own wasm chunk on first visit.
+    WorkspacesRoute => {
         view! { <WorkspacesPage /> }.into_any()
     }
-}
+);
 
 #[component]
 pub fn WorkspacesPage() -> impl IntoView {
     crate::components::layout::page_hydrated();
     let i18n = use_i18n();
-    let first = Resource::new(|| (), |_| list_workspaces());
-    let (live, changes) = live_refresh(list_workspaces);
-
-    view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">{"…"}</p> }>
-            {move || Suspend::new(async move {
-                match first.await {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(initial) => {
-                        let list = Memo::new(move |_| live.get().unwrap_or_else(|| initial.clone()));
-                        let (host, may_create, users, clusters, me) = list.with_untracked(|l| {
-                            (l.host.clone(), l.may_create, l.users.clone(), l.clusters.clone(), l.me.clone())
-                        });
-                        view! {
-                            <div class="flex flex-wrap items-end justify-between gap-4">
-                                <div>
-                                    <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, ws_title)}</h1>
-                                    <p class="mt-1 max-w-2xl text-sm text-slate-600">
-                                        {t!(i18n, ws_intro, host = move || view! { <code class="rounded bg-slate-100 px-1 font-mono text-slate-800">{host.clone()}</code> })}
-                                    </p>
-                                </div>
-                                {may_create.then(|| view! { <CreateWorkspacePanel users clusters me changes /> })}
-                            </div>
-                            <WorkspaceTable list changes />
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
-    }
+    let data = live_data(|| (), |_| list_workspaces());
+    let changes = data.changes;
+    live_view(data, move |list| {
+        let (host, may_create, users, clusters, me) = list.with_untracked(|l| {
+            (
+                l.host.clone(),
+                l.may_create,
+                l.users.clone(),
+                l.clusters.clone(),
+                l.me.clone(),
+            )
+        });
+        view! {
+            <PageHeading
+                title=t!(i18n, ws_title).into_any()
+                intro=t!(i18n, ws_intro, host = move || host_code(host.clone())).into_any()
+            >
+                {may_create.then(|| view! { <CreateWorkspacePanel users clusters me changes /> })}
+            </PageHeading>
+            <WorkspaceTable list changes />
+        }
+    })
 }
 
 #[component]
 fn WorkspaceTable(list: Memo<WorkspaceListView>, changes: RwSignal<u64>) -> impl IntoView {
     let i18n = use_i18n();
     let names = move || list.with(|l| l.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    let head = view! {
+        <th scope="col" class="px-4 py-3">{t!(i18n, col_workspace)}</th>
+        <th scope="col" class="px-4 py-3">{t!(i18n, col_manager)}</th>
+        <th scope="col" class="px-4 py-3">{t!(i18n, col_ws_clusters)}</th>
+        <th scope="col" class="px-4 py-3">{t!(i18n, col_members)}</th>
+    };
     view! {
-        <Show when=move || list.with(|l| l.rows.is_empty())>
-            <p class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
-                {t!(i18n, ws_none)}
-            </p>
-        </Show>
-        <div
-            class="mt-6 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm"
-            class:hidden=move || list.with(|l| l.rows.is_empty())
+        <ListTable
+            empty=Signal::derive(move || list.with(|l| l.rows.is_empty()))
+            none=move || t!(i18n, ws_none)
+            testid="workspaces-table"
+            head=head.into_any()
         >
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="workspaces-table">
-                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class="px-4 py-3">{t!(i18n, col_workspace)}</th>
-                        <th scope="col" class="px-4 py-3">{t!(i18n, col_manager)}</th>
-                        <th scope="col" class="px-4 py-3">{t!(i18n, col_ws_clusters)}</th>
-                        <th scope="col" class="px-4 py-3">{t!(i18n, col_members)}</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">
-                    <For each=names key=|name| name.clone() let:name>
-                        <WorkspaceRow name list changes />
-                    </For>
-                </tbody>
-            </table>
-        </div>
+            <For each=names key=|name| name.clone() let:name>
+                <WorkspaceRow name list changes />
+            </For>
+        </ListTable>
     }
 }
 
