@@ -52,6 +52,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 pub use discovery::GIT_VERSION;
+pub use kubefed::sync::RESYNC as KUBEFED_RESYNC;
 pub use kubesphere::roles::builtin_roles;
 pub use kubesphere::{ClusterRole, KUBESPHERE_VERSION, KubeSphereInstall};
 pub use tls::ServingCertificate;
