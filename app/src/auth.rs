@@ -74,6 +74,12 @@ mod server {
                 console: crate::state::ConsoleState::current()?,
             })
         }
+
+        /// The caller's host: its kube client and its IAM cache, or why it cannot be reached.
+        pub fn host(&self) -> Result<(&fleet::Client, &fleet::iam::IamCache), ConsoleError> {
+            let host = self.console.iam.host(&self.principal.host)?;
+            Ok((host.client()?, host.cache()?))
+        }
     }
 
     /// The check every server function starts with: signed in, and allowed `action`.

@@ -31,13 +31,18 @@ pub struct CreateForm {
 }
 
 impl CreateForm {
-    /// Follows a create action (`answer` is its value): once it succeeds the form closes, the
-    /// new name is announced and the list is asked to refresh (`changes`).
-    pub fn follow(
-        answer: Signal<Option<Result<String, ConsoleError>>>,
-        pending: Signal<bool>,
-        changes: RwSignal<u64>,
-    ) -> Self {
+    /// Follows a create action: once it succeeds the form closes, the new name is announced
+    /// and the list is asked to refresh (`changes`).
+    pub fn follow<S>(action: ServerAction<S>, changes: RwSignal<u64>) -> Self
+    where
+        S: leptos::server_fn::ServerFn<Output = String, Error = ConsoleError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        let answer = Signal::derive(move || action.value().get());
+        let pending = action.pending().into();
         let open = RwSignal::new(false);
         let created = RwSignal::new(None::<String>);
         Effect::new(move |_| {
@@ -131,5 +136,25 @@ pub fn CreateFooter(form: CreateForm) -> impl IntoView {
                 {move || if pending.get() { t_string!(i18n, form_creating) } else { t_string!(i18n, form_create) }}
             </button>
         </div>
+    }
+}
+
+/// A new password's field: KubeSphere's length rule checked by the browser too, with the rule
+/// told below when `help_id` names it.
+#[component]
+pub fn NewPasswordField(
+    label: AnyView,
+    name: &'static str,
+    #[prop(optional)] help: Option<(&'static str, AnyView)>,
+    #[prop(default = FIELD)] class: &'static str,
+) -> impl IntoView {
+    let (help_id, help) = help.unzip();
+    view! {
+        <label class="block text-sm font-medium">
+            {label}
+            <input name=name type="password" required minlength="8" maxlength="64" autocomplete="new-password"
+                aria-describedby=help_id class=class />
+            {help.map(|help| view! { <span id=help_id class="mt-1 block text-xs font-normal text-slate-500">{help}</span> })}
+        </label>
     }
 }

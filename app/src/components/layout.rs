@@ -13,11 +13,12 @@ use crate::i18n::{t, t_string, use_i18n};
 #[derive(Clone, Copy)]
 pub struct PageHydrated(RwSignal<bool>);
 
-/// Called by every page: marks the page live once it has hydrated.
-pub fn page_hydrated() {
+/// Called by every page: marks the page live once it has hydrated; returns the translations.
+pub fn page_hydrated() -> leptos_i18n::I18nContext<crate::i18n::Locale> {
     if let Some(PageHydrated(ready)) = use_context::<PageHydrated>() {
         Effect::new(move |_| ready.set(true));
     }
+    use_i18n()
 }
 
 /// The signed-in user, as pages read it to offer only what the user may do.

@@ -117,15 +117,12 @@ pub async fn login(
 
 lazy_page!(
     /// Loaded on its own wasm chunk: signed-in sessions never need it.
-    LoginRoute => {
-        view! { <LoginPage /> }.into_any()
-    }
+    LoginRoute => LoginPage
 );
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
     let hosts = Resource::new(|| (), |_| login_hosts());

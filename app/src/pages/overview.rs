@@ -57,8 +57,7 @@ pub async fn host_statuses() -> Result<OverviewView, ConsoleError> {
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let (generation, set_generation) = signal(0u64);
     let hosts = Resource::new(move || generation.get(), |_| host_statuses());
     let refresh = move || set_generation.update(|g| *g += 1);

@@ -4,11 +4,12 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+use crate::components::create_form::NewPasswordField;
 use crate::components::layout::CurrentSession;
 use crate::components::problem::ChangeRefused;
 use crate::components::session::navigate_fully;
 use crate::error::ConsoleError;
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{t, t_string};
 
 /// Changes the signed-in user's password, then renews the session without the
 /// "must change the password" mark.
@@ -79,15 +80,12 @@ pub async fn change_password(
 
 lazy_page!(
     /// Loaded in its own wasm chunk on first visit.
-    PasswordRoute => {
-        view! { <PasswordPage /> }.into_any()
-    }
+    PasswordRoute => PasswordPage
 );
 
 #[component]
 pub fn PasswordPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let action = ServerAction::<ChangePassword>::new();
     Effect::new(move |_| {
         if let Some(Ok(next)) = action.value().get() {
@@ -125,16 +123,9 @@ pub fn PasswordPage() -> impl IntoView {
                     {t!(i18n, password_current)}
                     <input name="current_password" type="password" required autocomplete="current-password" class=field />
                 </label>
-                <label class="block text-sm font-medium">
-                    {t!(i18n, password_new)}
-                    <input name="new_password" type="password" required minlength="8" maxlength="64" autocomplete="new-password"
-                        aria-describedby="new-password-help" class=field />
-                    <span id="new-password-help" class="mt-1 block text-xs font-normal text-slate-500">{t!(i18n, form_password_help)}</span>
-                </label>
-                <label class="block text-sm font-medium">
-                    {t!(i18n, password_confirm)}
-                    <input name="confirm_password" type="password" required minlength="8" maxlength="64" autocomplete="new-password" class=field />
-                </label>
+                <NewPasswordField label=t!(i18n, password_new).into_any() name="new_password"
+                    help=("new-password-help", t!(i18n, form_password_help).into_any()) />
+                <NewPasswordField label=t!(i18n, password_confirm).into_any() name="confirm_password" />
                 <div aria-live="assertive">
                     {move || match action.value().get() {
                         Some(Err(error)) => Some(view! { <ChangeRefused error /> }),

@@ -101,8 +101,7 @@ pub async fn cluster_job(id: String) -> Result<JobProgressView, ConsoleError> {
 
 #[component]
 pub fn AddClusterPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let action = ServerAction::<StartClusterJob>::new();
     let progress = RwSignal::new(None::<JobProgressView>);
     let poll_error = RwSignal::new(None::<ConsoleError>);

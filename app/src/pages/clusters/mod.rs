@@ -13,7 +13,7 @@ use crate::components::heading::{PageHeading, host_code};
 use crate::components::live::{live_data, live_view};
 use crate::dto::clusters::{ClusterListView, ClusterRowView};
 use crate::error::ConsoleError;
-use crate::i18n::{t, use_i18n};
+use crate::i18n::t;
 
 use table::ClusterTable;
 
@@ -104,8 +104,7 @@ lazy_page!(
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let data = live_data(|| (), |_| list_clusters());
     live_view(data, move |list| {
         let (host, may_manage) = list.with_untracked(|l| (l.host.clone(), l.may_manage));

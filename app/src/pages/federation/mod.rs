@@ -137,8 +137,7 @@ lazy_page!(
 
 #[component]
 pub fn FederationPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let query = use_query_map();
     let filter = Memo::new(move |_| {
         let q = query.read();

@@ -90,8 +90,7 @@ pub async fn federated_object(
 
 #[component]
 pub fn FederatedObjectPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let query = use_query_map();
     let key = Memo::new(move |_| {
         let object = query.read().get("object").unwrap_or_default();

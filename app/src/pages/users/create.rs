@@ -4,7 +4,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::components::create_form::{
-    CreateFooter, CreateForm, CreateToggle, DNS_SUBDOMAIN, FIELD, FORM, NameField,
+    CreateFooter, CreateForm, CreateToggle, DNS_SUBDOMAIN, FIELD, FORM, NameField, NewPasswordField,
 };
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
@@ -47,11 +47,7 @@ pub async fn create_user(
 pub fn CreateUserPanel(roles: Vec<String>, changes: RwSignal<u64>) -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<CreateUser>::new();
-    let form = CreateForm::follow(
-        Signal::derive(move || action.value().get()),
-        action.pending().into(),
-        changes,
-    );
+    let form = CreateForm::follow(action, changes);
     let field = FIELD;
     let roles = StoredValue::new(roles);
     view! {
@@ -81,12 +77,8 @@ pub fn CreateUserPanel(roles: Vec<String>, changes: RwSignal<u64>) -> impl IntoV
                         })}
                     </select>
                 </label>
-                <label class="block text-sm font-medium">
-                    {t!(i18n, form_password)}
-                    <input name="password" type="password" required minlength="8" maxlength="64" autocomplete="new-password"
-                        aria-describedby="password-help" class=field />
-                    <span id="password-help" class="mt-1 block text-xs font-normal text-slate-500">{t!(i18n, form_password_help)}</span>
-                </label>
+                <NewPasswordField label=t!(i18n, form_password).into_any() name="password"
+                    help=("password-help", t!(i18n, form_password_help).into_any()) />
                 <label class="block text-sm font-medium sm:col-span-2">
                     {t!(i18n, form_description)}
                     <textarea name="description" maxlength="256" rows="2" class=field></textarea>

@@ -87,15 +87,12 @@ struct ListParams {
 lazy_page!(
     /// The users page is loaded on first visit, in its own wasm chunk, so the Overview that most
     /// sessions start on downloads less.
-    UsersRoute => {
-        view! { <UsersPage /> }.into_any()
-    }
+    UsersRoute => UsersPage
 );
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let query = use_query_map();
     let params = Memo::new(move |_| {
         let q = query.read();

@@ -22,21 +22,18 @@ async fn change_user(
         &fleet::iam::IamCache,
     ) -> Result<(), fleet::iam::user_admin::UserError>,
 ) -> Result<(), ConsoleError> {
-    use crate::auth::Caller;
-    let Caller { principal, console } = Caller::require(fleet::iam::Action::ManageUsers)?;
-    let host = console.iam.host(&principal.host)?;
-    act(&principal, host.client()?, host.cache()?)
+    let caller = crate::auth::Caller::require(fleet::iam::Action::ManageUsers)?;
+    let (client, cache) = caller.host()?;
+    let principal = &caller.principal;
+    act(principal, client, cache)
         .await
-        .map_err(crate::error::refused(&principal, format!("User {name}")))?;
+        .map_err(crate::error::refused(principal, format!("User {name}")))?;
     let (reason, what) = event;
     tracing::info!(by = %principal.username, user = %name, reason, %what, "user changed");
-    console.record_change(
-        &principal,
-        reason,
-        fleet::events::ObjectKind::User,
-        name,
-        what,
-    );
+    let kind = fleet::events::ObjectKind::User;
+    caller
+        .console
+        .record_change(principal, reason, kind, name, what);
     Ok(())
 }
 
@@ -108,6 +105,16 @@ pub async fn set_user_password(name: String, password: String) -> Result<(), Con
         fleet::iam::passwords::set_password(client, &name, &password).await
     })
     .await
+}
+
+/// A button that opens and closes what follows it (a form, a confirmation).
+#[component]
+fn Disclosure(open: RwSignal<bool>, class: String, children: Children) -> impl IntoView {
+    view! {
+        <button type="button" class=class aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+            {children()}
+        </button>
+    }
 }
 
 #[component]
@@ -190,14 +197,7 @@ pub fn RowActions(
                 </select>
                 <button type="submit" class=button>{t!(i18n, user_role_save)}</button>
             </ActionForm>
-            <button
-                type="button"
-                class=button
-                aria-expanded=move || editing.get().to_string()
-                on:click=move |_| editing.update(|e| *e = !*e)
-            >
-                {t!(i18n, user_edit)}
-            </button>
+            <Disclosure open=editing class=button.to_string()>{t!(i18n, user_edit)}</Disclosure>
             {(!own).then(|| view! {
                 <ActionForm action=toggle>
                     <input type="hidden" name="name" value=row_name.get_value() />
@@ -206,22 +206,8 @@ pub fn RowActions(
                         {move || if enabled() { t!(i18n, user_disable).into_any() } else { t!(i18n, user_enable).into_any() }}
                     </button>
                 </ActionForm>
-                <button
-                    type="button"
-                    class=button
-                    aria-expanded=move || setting_password.get().to_string()
-                    on:click=move |_| setting_password.update(|c| *c = !*c)
-                >
-                    {t!(i18n, user_set_password)}
-                </button>
-                <button
-                    type="button"
-                    class=format!("{button} text-red-700")
-                    aria-expanded=move || confirming.get().to_string()
-                    on:click=move |_| confirming.update(|c| *c = !*c)
-                >
-                    {t!(i18n, user_delete)}
-                </button>
+                <Disclosure open=setting_password class=button.to_string()>{t!(i18n, user_set_password)}</Disclosure>
+                <Disclosure open=confirming class=format!("{button} text-red-700")>{t!(i18n, user_delete)}</Disclosure>
             })}
         </div>
         <Show when=move || editing.get()>

@@ -63,11 +63,7 @@ pub fn CreateWorkspacePanel(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<CreateWorkspace>::new();
-    let form = CreateForm::follow(
-        Signal::derive(move || action.value().get()),
-        action.pending().into(),
-        changes,
-    );
+    let form = CreateForm::follow(action, changes);
     let field = FIELD;
     let users = StoredValue::new(users);
     let clusters = StoredValue::new(clusters);

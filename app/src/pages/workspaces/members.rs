@@ -24,13 +24,9 @@ async fn manage<T>(
     ) -> Result<T, fleet::iam::workspaces::WorkspaceError>,
 ) -> Result<T, ConsoleError> {
     use fleet::iam::Action;
-    let crate::auth::Caller {
-        principal,
-        console: state,
-    } = crate::auth::Caller::require(Action::ViewHosts)?;
-    let host = state.iam.host(&principal.host)?;
-    let client = host.client()?;
-    let cache = host.cache()?;
+    let caller = crate::auth::Caller::require(Action::ViewHosts)?;
+    let (client, cache) = caller.host()?;
+    let principal = &caller.principal;
     if !principal.may(Action::ManageWorkspaces)
         && !cache.may_in_workspace(&principal.username, workspace, action)
     {
@@ -41,13 +37,13 @@ async fn manage<T>(
         )));
     }
     let done = act(client, cache).await.map_err(crate::error::refused(
-        &principal,
+        principal,
         format!("workspace {workspace}"),
     ))?;
     let (reason, what) = event;
     tracing::info!(by = %principal.username, %workspace, reason, "workspace changed");
-    state.record_change(
-        &principal,
+    caller.console.record_change(
+        principal,
         reason,
         fleet::events::ObjectKind::WorkspaceTemplate,
         workspace,

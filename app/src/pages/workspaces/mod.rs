@@ -85,15 +85,12 @@ pub(crate) fn placement_clusters(state: &crate::state::ConsoleState, host: &str)
 
 lazy_page!(
     /// Loaded in its own wasm chunk on first visit.
-    WorkspacesRoute => {
-        view! { <WorkspacesPage /> }.into_any()
-    }
+    WorkspacesRoute => WorkspacesPage
 );
 
 #[component]
 pub fn WorkspacesPage() -> impl IntoView {
-    crate::components::layout::page_hydrated();
-    let i18n = use_i18n();
+    let i18n = crate::components::layout::page_hydrated();
     let data = live_data(|| (), |_| list_workspaces());
     let changes = data.changes;
     live_view(data, move |list| {
