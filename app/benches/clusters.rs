@@ -58,7 +58,7 @@ fn row(i: usize) -> ClusterRowView {
             Vec::new()
         },
         verdicts: if i % 13 == 5 {
-            vec![("flapping".into(), 1)]
+            vec![(app::dto::StateKey::Flapping, 1)]
         } else {
             Vec::new()
         },

@@ -3,6 +3,7 @@
 //! the session cookies.
 
 use serde::{Deserialize, Serialize};
+pub use wire::users::Action;
 
 /// The signed-in user as pages may see them: no token, only what the header shows and which
 /// actions to offer. Every action is checked again on the server.
@@ -11,16 +12,16 @@ pub struct SessionView {
     pub username: String,
     pub host: String,
     pub roles: Vec<String>,
-    /// `fleet::iam::Action` names (Debug form) the user may take on this host.
-    pub allowed: Vec<String>,
+    /// What the user may do on this host.
+    pub allowed: Vec<Action>,
     /// The user must choose a new password before anything else.
     #[serde(default)]
     pub uninitialized: bool,
 }
 
 impl SessionView {
-    pub fn may(&self, action: &str) -> bool {
-        self.allowed.iter().any(|a| a == action)
+    pub fn may(&self, action: Action) -> bool {
+        self.allowed.contains(&action)
     }
 }
 
@@ -108,12 +109,7 @@ mod server {
             username: p.username.clone(),
             host: p.host.clone(),
             roles: p.permissions.roles.clone(),
-            allowed: p
-                .permissions
-                .allowed_actions()
-                .iter()
-                .map(|a| format!("{a:?}"))
-                .collect(),
+            allowed: p.permissions.allowed_actions(),
             uninitialized: p.uninitialized,
         }
     }

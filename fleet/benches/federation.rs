@@ -5,6 +5,7 @@
 //! monitor per run is polled every 10 ms. The latency is from the moment that watch saw the
 //! third change of writer to the moment the monitor says flapping.
 
+use fleet::multihost::KindResources;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

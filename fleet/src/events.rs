@@ -7,6 +7,7 @@
 //!
 //! Messages name objects and people, never a secret (no password, token or kubeconfig).
 
+use crate::multihost::KindResources;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};

@@ -232,7 +232,7 @@ impl FleetGauges {
         for row in federated {
             self.federated
                 .get_or_create(&StateLabels {
-                    state: row.state.key(),
+                    state: row.state.key().as_str(),
                 })
                 .inc();
         }

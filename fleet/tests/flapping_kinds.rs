@@ -6,6 +6,7 @@
 
 mod common;
 
+use fleet::multihost::KindResources;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

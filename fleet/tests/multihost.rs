@@ -4,6 +4,7 @@
 
 mod common;
 
+use fleet::multihost::KindResources;
 use std::time::{Duration, Instant};
 
 use fleet::multihost::{

@@ -1,6 +1,57 @@
-//! KubeSphere's users and roles as the users and workspaces pages show them.
+//! KubeSphere's users and roles as the pages show them, and what a signed-in person may do.
 
 use serde::{Deserialize, Serialize};
+
+/// Everything a person can ask the console to do. Each action stands for one API request
+/// (verb, group, resource) that KubeSphere's roles grant or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Action {
+    /// See the host clusters and whether they answer: every signed-in user.
+    ViewHosts,
+    ViewClusters,
+    ManageClusters,
+    ViewUsers,
+    ManageUsers,
+    ViewRoles,
+    ViewWorkspaces,
+    CreateWorkspaces,
+    ManageWorkspaces,
+    ViewFederation,
+    ManageFederation,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::ViewHosts,
+        Action::ViewClusters,
+        Action::ManageClusters,
+        Action::ViewUsers,
+        Action::ManageUsers,
+        Action::ViewRoles,
+        Action::ViewWorkspaces,
+        Action::CreateWorkspaces,
+        Action::ManageWorkspaces,
+        Action::ViewFederation,
+        Action::ManageFederation,
+    ];
+
+    /// The API request this action amounts to; `None` for actions every signed-in user has.
+    pub fn request(self) -> Option<(&'static str, &'static str, &'static str)> {
+        Some(match self {
+            Action::ViewHosts => return None,
+            Action::ViewClusters => ("list", "cluster.kubesphere.io", "clusters"),
+            Action::ManageClusters => ("create", "cluster.kubesphere.io", "clusters"),
+            Action::ViewUsers => ("list", "iam.kubesphere.io", "users"),
+            Action::ManageUsers => ("create", "iam.kubesphere.io", "users"),
+            Action::ViewRoles => ("list", "iam.kubesphere.io", "globalroles"),
+            Action::ViewWorkspaces => ("list", "tenant.kubesphere.io", "workspacetemplates"),
+            Action::CreateWorkspaces => ("create", "tenant.kubesphere.io", "workspacetemplates"),
+            Action::ManageWorkspaces => ("delete", "tenant.kubesphere.io", "workspacetemplates"),
+            Action::ViewFederation => ("list", "types.kubefed.io", "federatedusers"),
+            Action::ManageFederation => ("update", "types.kubefed.io", "federatedusers"),
+        })
+    }
+}
 
 /// The platform role a new user gets unless another is chosen: KubeSphere's least
 /// privileged.

@@ -68,11 +68,11 @@ pub fn Layout(children: Children) -> impl IntoView {
                             match session.await {
                                 Some(session) => view! {
                                     <MainNav
-                                        may_view_clusters=session.may("ViewClusters")
-                                        may_view_users=session.may("ViewUsers")
+                                        may_view_clusters=session.may(crate::auth::Action::ViewClusters)
+                                        may_view_users=session.may(crate::auth::Action::ViewUsers)
                                         // Everyone may have workspaces of their own.
                                         may_view_workspaces=true
-                                        may_view_federation=session.may("ViewFederation")
+                                        may_view_federation=session.may(crate::auth::Action::ViewFederation)
                                     />
                                     <UserMenu session />
                                 }

@@ -28,11 +28,11 @@ pub fn PropagationChips(object: String, entries: Vec<PropagationEntry>) -> impl 
                     let label = cluster.clone();
                     match verdict {
                     Some(state) => view! {
-                        <li data-cluster=cluster.clone() data-propagated="false" data-verdict=state.clone() class=BAD>
+                        <li data-cluster=cluster.clone() data-propagated="false" data-verdict=state.as_str() class=BAD>
                             <span aria-hidden="true">"✗"</span>
                             {label}
                             <a class="text-red-800 underline" href=format!("/federation?object={object}")>
-                                {state_label(i18n, &state)}
+                                {state_label(i18n, state)}
                             </a>
                         </li>
                     }

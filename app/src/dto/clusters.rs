@@ -44,7 +44,7 @@ pub struct ClusterRowView {
     pub propagation_failures: Vec<(String, usize)>,
     /// The console's own verdicts on federated objects in trouble on this member (a
     /// `FederatedState` key, worst first, with its count): shown ahead of kubefed's word.
-    pub verdicts: Vec<(String, usize)>,
+    pub verdicts: Vec<(super::StateKey, usize)>,
     /// State changes seen by this console, oldest first: (RFC 3339 time, state, reason).
     pub history: Vec<(String, String, Option<String>)>,
 }

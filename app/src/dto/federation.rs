@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::StateKey;
+pub use wire::federation::FederatedKind;
+
 /// How many rows one page of the list holds.
 pub const PAGE_SIZE: usize = 100;
 
@@ -11,8 +14,8 @@ pub const PAGE_SIZE: usize = 100;
 pub struct FederationListView {
     pub hosts: Vec<String>,
     pub members: Vec<String>,
-    /// Every state key with its count, worst first (all objects, before filtering).
-    pub counts: Vec<(String, usize)>,
+    /// Every state with its count, worst first (all objects, before filtering).
+    pub counts: Vec<(StateKey, usize)>,
     pub rows: Vec<FederatedRowView>,
     /// Rows matching the filter (all pages).
     pub matching: usize,
@@ -23,8 +26,7 @@ pub struct FederationListView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FederatedRowView {
-    /// `fleet::multihost::FederatedKind::key`.
-    pub kind: String,
+    pub kind: FederatedKind,
     pub name: String,
     pub state: StateView,
     pub hosts: Vec<HostCellView>,
@@ -32,16 +34,13 @@ pub struct FederatedRowView {
 }
 
 impl FederatedRowView {
-    /// State key of an object no host holds any more (shown while its repair is readable).
-    pub const GONE: &str = "gone";
-
     /// The row of an object deleted from every host.
-    pub fn gone(kind: String, name: String) -> Self {
+    pub fn gone(kind: FederatedKind, name: String) -> Self {
         Self {
             kind,
             name,
             state: StateView {
-                key: Self::GONE.into(),
+                key: StateKey::Gone,
                 hosts: Vec::new(),
                 reason: None,
             },
@@ -51,15 +50,14 @@ impl FederatedRowView {
     }
 
     pub fn is_gone(&self) -> bool {
-        self.state.key == Self::GONE
+        self.state.key == StateKey::Gone
     }
 }
 
 /// A state with what it names: the hosts taking turns, the host stuck deleting or failing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StateView {
-    /// `fleet::multihost::FederatedState::key`.
-    pub key: String,
+    pub key: StateKey,
     pub hosts: Vec<String>,
     /// kubefed's reason, for sync failures.
     pub reason: Option<String>,
@@ -172,7 +170,7 @@ mod from_fleet {
                 | FederatedState::InSync => (Vec::new(), None),
             };
             Self {
-                key: state.key().to_string(),
+                key: state.key(),
                 hosts,
                 reason,
             }
@@ -203,7 +201,7 @@ mod from_fleet {
                 state: StateView::from(&c.state),
             };
             Self {
-                kind: row.key.kind.key().to_string(),
+                kind: row.key.kind,
                 name: row.key.name.clone(),
                 state: StateView::from(&row.state),
                 hosts: row.hosts.iter().map(host).collect(),

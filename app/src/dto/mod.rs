@@ -129,9 +129,11 @@ mod from_fleet {
         }
     }
 }
-/// One member chip: (cluster, kubefed's failure reason if any, the console's own verdict key
-/// when the member's copy is in trouble — `flapping`, `stuck-deleting`, …).
-pub type PropagationEntry = (String, Option<String>, Option<String>);
+/// One member chip: (cluster, kubefed's failure reason if any, the console's own verdict
+/// when the member's copy is in trouble — flapping, stuck deleting, …).
+pub type PropagationEntry = (String, Option<String>, Option<StateKey>);
+
+pub use wire::federation::StateKey;
 
 /// The chips of an object: kubefed's status per member, with the federation monitor's
 /// verdict put ahead of it where the console saw trouble (kubefed says "propagated" while two
@@ -146,7 +148,7 @@ pub fn propagation_view(
         troubled
             .iter()
             .find(|(member, _)| member == cluster)
-            .map(|(_, state)| state.key().to_string())
+            .map(|(_, state)| state.key())
     };
     let mut entries: Vec<PropagationEntry> = propagation
         .into_iter()
@@ -161,7 +163,7 @@ pub fn propagation_view(
         .collect();
     for (member, state) in &troubled {
         if !entries.iter().any(|(cluster, ..)| cluster == member) {
-            entries.push((member.clone(), None, Some(state.key().to_string())));
+            entries.push((member.clone(), None, Some(state.key())));
         }
     }
     entries
@@ -210,8 +212,8 @@ mod tests {
             super::propagation_view(kubefed, troubled),
             [
                 ("a".to_string(), None, None),
-                ("b".to_string(), None, Some("flapping".to_string())),
-                ("c".to_string(), None, Some("stuck-deleting".to_string())),
+                ("b".to_string(), None, Some(super::StateKey::Flapping)),
+                ("c".to_string(), None, Some(super::StateKey::StuckDeleting)),
             ]
         );
     }

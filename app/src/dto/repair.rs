@@ -3,40 +3,72 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use wire::federation::HostTask;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepairView {
-    /// "pick-winner" or "delete-everywhere".
-    pub action: String,
+    /// The host whose version is kept; `None`: a delete everywhere.
     pub winner: Option<String>,
     pub actor: String,
     pub started_secs_ago: u64,
     pub steps: Vec<RepairStepView>,
-    /// "running", "done" or "failed".
-    pub state: String,
-    pub failure: Option<RepairFailureView>,
+    pub state: RepairState,
 }
 
 impl RepairView {
     pub fn running(&self) -> bool {
-        self.state == "running"
+        self.state == RepairState::Running
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RepairStepView {
-    /// "copied", "hosts-agree", "deleted", "finalizer-cleared" or "gone".
-    pub key: String,
-    pub host: Option<String>,
-    pub winner: Option<String>,
+pub enum RepairState {
+    Running,
+    Done,
+    Failed(RepairFailureView),
+}
+
+impl RepairState {
+    /// The page's `data-state`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed(_) => "failed",
+        }
+    }
+}
+
+/// One step a repair took (`fleet::multihost::RepairStep`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RepairStepView {
+    /// (host, winner): the winner's version written to the host.
+    Copied((String, String)),
+    HostsAgree,
+    Deleted(String),
+    FinalizerCleared(String),
+    Gone,
+}
+
+/// Why a repair stopped (`fleet::multihost::ResolveError` and the outcomes of a repair whose
+/// replica died).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RepairFailureReason {
+    UnknownHost,
+    NoOtherHost,
+    NotOnHost,
+    /// What the repair was doing when the host refused or did not answer.
+    Host(HostTask),
+    HostsDiffer,
+    StillHeld,
+    Crashed,
+    Abandoned,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepairFailureView {
-    /// "unknown-host", "not-on-host", "host", "hosts-differ", "still-held" or "crashed".
-    pub key: String,
+    pub reason: RepairFailureReason,
     pub host: Option<String>,
-    /// What was being done on `host`: `fleet::multihost::HostTask::key`.
-    pub task: Option<String>,
     /// The host's own words (English, from the API server).
     pub detail: Option<String>,
     pub waited_secs: u64,
@@ -61,30 +93,20 @@ mod from_fleet {
 
     impl From<&RepairStep> for RepairStepView {
         fn from(step: &RepairStep) -> Self {
-            let (key, host, winner) = match step {
-                RepairStep::Copied { host, winner } => {
-                    ("copied", Some(host.clone()), Some(winner.clone()))
-                }
-                RepairStep::HostsAgree => ("hosts-agree", None, None),
-                RepairStep::Deleted { host } => ("deleted", Some(host.clone()), None),
-                RepairStep::FinalizerCleared { host } => {
-                    ("finalizer-cleared", Some(host.clone()), None)
-                }
-                RepairStep::Gone => ("gone", None, None),
-            };
-            Self {
-                key: key.into(),
-                host,
-                winner,
+            match step {
+                RepairStep::Copied { host, winner } => Self::Copied((host.clone(), winner.clone())),
+                RepairStep::HostsAgree => Self::HostsAgree,
+                RepairStep::Deleted { host } => Self::Deleted(host.clone()),
+                RepairStep::FinalizerCleared { host } => Self::FinalizerCleared(host.clone()),
+                RepairStep::Gone => Self::Gone,
             }
         }
     }
 
-    fn failure(key: &str) -> RepairFailureView {
+    fn failure(reason: RepairFailureReason) -> RepairFailureView {
         RepairFailureView {
-            key: key.into(),
+            reason,
             host: None,
-            task: None,
             detail: None,
             waited_secs: 0,
             hosts: Vec::new(),
@@ -99,26 +121,25 @@ mod from_fleet {
             match error {
                 ResolveError::UnknownHost(host) => RepairFailureView {
                     host: Some(host.clone()),
-                    ..failure("unknown-host")
+                    ..failure(RepairFailureReason::UnknownHost)
                 },
                 ResolveError::NoOtherHost(host) => RepairFailureView {
                     host: Some(host.clone()),
-                    ..failure("no-other-host")
+                    ..failure(RepairFailureReason::NoOtherHost)
                 },
                 ResolveError::NotOnHost { host, .. } => RepairFailureView {
                     host: Some(host.clone()),
-                    ..failure("not-on-host")
+                    ..failure(RepairFailureReason::NotOnHost)
                 },
                 ResolveError::Host { host, task, detail } => RepairFailureView {
                     host: Some(host.clone()),
-                    task: Some(task.key().into()),
                     detail: Some(detail.clone()),
-                    ..failure("host")
+                    ..failure(RepairFailureReason::Host(*task))
                 },
                 ResolveError::NotSettled { waited, unsettled } => match unsettled {
                     Unsettled::HostsDiffer => RepairFailureView {
                         waited_secs: *waited,
-                        ..failure("hosts-differ")
+                        ..failure(RepairFailureReason::HostsDiffer)
                     },
                     Unsettled::StillHeld {
                         hosts,
@@ -131,7 +152,7 @@ mod from_fleet {
                         members: *members,
                         unseen: *unseen,
                         unread: unread.clone(),
-                        ..failure("still-held")
+                        ..failure(RepairFailureReason::StillHeld)
                     },
                 },
             }
@@ -140,19 +161,22 @@ mod from_fleet {
 
     impl RepairView {
         pub fn from_record(record: &RepairRecord, now: SystemTime) -> Self {
-            let (action, winner) = match &record.action {
-                RepairAction::PickWinner { winner } => ("pick-winner", Some(winner.clone())),
-                RepairAction::DeleteEverywhere => ("delete-everywhere", None),
+            let winner = match &record.action {
+                RepairAction::PickWinner { winner } => Some(winner.clone()),
+                RepairAction::DeleteEverywhere => None,
             };
-            let (state, failure) = match &record.outcome {
-                RepairOutcome::Running => ("running", None),
-                RepairOutcome::Done => ("done", None),
-                RepairOutcome::Failed(error) => ("failed", Some(RepairFailureView::from(error))),
-                RepairOutcome::Crashed => ("failed", Some(self::failure("crashed"))),
-                RepairOutcome::Abandoned => ("failed", Some(self::failure("abandoned"))),
+            let state = match &record.outcome {
+                RepairOutcome::Running => RepairState::Running,
+                RepairOutcome::Done => RepairState::Done,
+                RepairOutcome::Failed(error) => RepairState::Failed(RepairFailureView::from(error)),
+                RepairOutcome::Crashed => {
+                    RepairState::Failed(failure(RepairFailureReason::Crashed))
+                }
+                RepairOutcome::Abandoned => {
+                    RepairState::Failed(failure(RepairFailureReason::Abandoned))
+                }
             };
             Self {
-                action: action.into(),
                 winner,
                 actor: record.actor.clone(),
                 started_secs_ago: now
@@ -160,8 +184,7 @@ mod from_fleet {
                     .unwrap_or_default()
                     .as_secs(),
                 steps: record.steps.iter().map(RepairStepView::from).collect(),
-                state: state.into(),
-                failure,
+                state,
             }
         }
     }

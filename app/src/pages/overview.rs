@@ -19,7 +19,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(5);
 pub struct OverviewView {
     pub hosts: Vec<HostStatus>,
     /// `None` when the user's role may not see federated objects.
-    pub federation: Option<Vec<(String, usize)>>,
+    pub federation: Option<Vec<(crate::dto::StateKey, usize)>>,
 }
 
 /// The latest probe result of every host, in configuration order, and the counts of
@@ -121,7 +121,7 @@ pub fn Overview() -> impl IntoView {
 /// and this card is only numbers and fixed labels.
 fn federation_counts_html(
     i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
-    counts: &[(String, usize)],
+    counts: &[(crate::dto::StateKey, usize)],
 ) -> String {
     use crate::components::federation_state::{state_label, state_tone};
     let escape = |text: &str| {
@@ -132,12 +132,12 @@ fn federation_counts_html(
     };
     let items: String = counts
         .iter()
-        .map(|(key, count)| {
-            let key = escape(key);
+        .map(|&(state, count)| {
+            let key = state.as_str();
             format!(
                 r#"<li><a href="/federation?state={key}" data-state="{key}" class="flex flex-col rounded-lg px-3 py-2 ring-1 ring-inset hover:opacity-90 {}"><span class="text-2xl font-semibold tabular-nums">{count}</span><span class="text-xs">{}</span></a></li>"#,
-                state_tone(&key, *count),
-                escape(state_label(i18n, &key))
+                state_tone(state, count),
+                escape(state_label(i18n, state))
             )
         })
         .collect();

@@ -4,20 +4,7 @@
 
 use kube::api::{ApiResource, GroupVersionKind};
 
-/// A kind of federated object, as it appears in the console's addresses (`user`, `workspace`,
-/// ...).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum FederatedKind {
-    User,
-    GlobalRole,
-    GlobalRoleBinding,
-    Workspace,
-    WorkspaceRole,
-    WorkspaceRoleBinding,
-}
+pub use wire::federation::FederatedKind;
 
 const IAM: &str = "iam.kubesphere.io";
 const TENANT: &str = "tenant.kubesphere.io";
@@ -27,47 +14,19 @@ fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
 }
 
-impl FederatedKind {
-    pub const ALL: [FederatedKind; 6] = [
-        Self::User,
-        Self::GlobalRole,
-        Self::GlobalRoleBinding,
-        Self::Workspace,
-        Self::WorkspaceRole,
-        Self::WorkspaceRoleBinding,
-    ];
-
-    /// The identifier used in addresses and filters.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::GlobalRole => "globalrole",
-            Self::GlobalRoleBinding => "globalrolebinding",
-            Self::Workspace => "workspace",
-            Self::WorkspaceRole => "workspacerole",
-            Self::WorkspaceRoleBinding => "workspacerolebinding",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.key() == key)
-    }
-
-    /// The kind's name as Kubernetes spells it on the host.
-    pub fn kind_name(self) -> &'static str {
-        match self {
-            Self::User => "User",
-            Self::GlobalRole => "GlobalRole",
-            Self::GlobalRoleBinding => "GlobalRoleBinding",
-            Self::Workspace => "WorkspaceTemplate",
-            Self::WorkspaceRole => "WorkspaceRole",
-            Self::WorkspaceRoleBinding => "WorkspaceRoleBinding",
-        }
-    }
-
+/// The three resources of a kind: on the host, its federated twin, the member's copy.
+pub trait KindResources {
     /// What people edit on a host (ks-apiserver writes these; KubeSphere's controllers keep
     /// the federated twin in step with it).
-    pub fn source(self) -> ApiResource {
+    fn source(self) -> ApiResource;
+    /// The host's `Federated*` object kubefed propagates.
+    fn federated(self) -> ApiResource;
+    /// The copy kubefed writes on a member (a workspace lands as a `Workspace`).
+    fn member(self) -> ApiResource;
+}
+
+impl KindResources for FederatedKind {
+    fn source(self) -> ApiResource {
         match self {
             Self::User => resource(IAM, "v1alpha2", "User", "users"),
             Self::GlobalRole => resource(IAM, "v1alpha2", "GlobalRole", "globalroles"),
@@ -90,8 +49,7 @@ impl FederatedKind {
         }
     }
 
-    /// The host's `Federated*` object kubefed propagates.
-    pub fn federated(self) -> ApiResource {
+    fn federated(self) -> ApiResource {
         let (kind, plural) = match self {
             Self::User => ("FederatedUser", "federatedusers"),
             Self::GlobalRole => ("FederatedGlobalRole", "federatedglobalroles"),
@@ -108,8 +66,7 @@ impl FederatedKind {
         resource(KUBEFED_TYPES, "v1beta1", kind, plural)
     }
 
-    /// The copy kubefed writes on a member (a workspace lands as a `Workspace`).
-    pub fn member(self) -> ApiResource {
+    fn member(self) -> ApiResource {
         match self {
             Self::Workspace => resource(TENANT, "v1alpha1", "Workspace", "workspaces"),
             other => other.source(),

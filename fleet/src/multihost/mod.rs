@@ -24,7 +24,7 @@ mod view;
 mod watches;
 
 pub use fingerprint::{Fingerprint, propagated_fingerprint};
-pub use kinds::FederatedKind;
+pub use kinds::{FederatedKind, KindResources};
 pub use monitor::FederationMonitor;
 pub use query::{FederationPage, FederationQuery, member_names, state_counts};
 pub use repair::{
@@ -39,6 +39,7 @@ pub use view::{
     STUCK_AFTER, is_sync_failure,
 };
 pub use watches::TOPOLOGY_INTERVAL;
+pub use wire::federation::StateKey;
 
 /// One host's federated object (e.g. its `FederatedUser`) for one name.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,17 +94,17 @@ pub enum FederatedState {
 }
 
 impl FederatedState {
-    /// A stable identifier, for filters and counts.
-    pub fn key(&self) -> &'static str {
+    /// Its name, for filters, counts and the pages.
+    pub fn key(&self) -> StateKey {
         match self {
-            Self::Flapping { .. } => "flapping",
-            Self::StuckDeleting { .. } => "stuck-deleting",
-            Self::SyncFailing { .. } => "sync-failing",
-            Self::NotOnMember => "not-on-member",
-            Self::Propagating => "propagating",
-            Self::DiffersBetweenHosts => "differs",
-            Self::MissingOnHost { .. } => "missing",
-            Self::InSync => "in-sync",
+            Self::Flapping { .. } => StateKey::Flapping,
+            Self::StuckDeleting { .. } => StateKey::StuckDeleting,
+            Self::SyncFailing { .. } => StateKey::SyncFailing,
+            Self::NotOnMember => StateKey::NotOnMember,
+            Self::Propagating => StateKey::Propagating,
+            Self::DiffersBetweenHosts => StateKey::Differs,
+            Self::MissingOnHost { .. } => StateKey::Missing,
+            Self::InSync => StateKey::InSync,
         }
     }
 
@@ -120,18 +121,6 @@ impl FederatedState {
             Self::InSync => 7,
         }
     }
-
-    /// Every key, worst first.
-    pub const KEYS: [&'static str; 8] = [
-        "flapping",
-        "stuck-deleting",
-        "sync-failing",
-        "not-on-member",
-        "differs",
-        "missing",
-        "propagating",
-        "in-sync",
-    ];
 }
 
 /// The state of one object from the hosts' copies and the member's recent history.

@@ -2,11 +2,11 @@
 //! kind and name; worst state first; pages; counts per state; the members by name), kept
 //! here so that they are tested without a browser, as [`crate::iam::users::UserQuery`] is.
 
-use super::{FederatedState, HostLinks, ObjectRow};
+use super::{HostLinks, ObjectRow, StateKey};
 
-/// What a list asks for. `state` and `kind` are [`FederatedState::key`] and
-/// [`super::FederatedKind::key`] values, empty for any; a value no state or kind has
-/// matches nothing.
+/// What a list asks for, as the page's address says it. `state` and `kind` are
+/// [`StateKey::as_str`] and [`super::FederatedKind::key`] values, empty for any; a value no
+/// state or kind has matches nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FederationQuery {
     pub state: String,
@@ -27,7 +27,7 @@ pub struct FederationPage<'a> {
     /// The page shown (the asked one, or the last).
     pub page: usize,
     /// Every state with its count over all rows, worst first.
-    pub counts: Vec<(&'static str, usize)>,
+    pub counts: Vec<(StateKey, usize)>,
 }
 
 impl FederationQuery {
@@ -35,7 +35,7 @@ impl FederationQuery {
         let needle = self.search.trim().to_lowercase();
         let mut selected: Vec<&ObjectRow> = rows
             .iter()
-            .filter(|r| self.state.is_empty() || r.state.key() == self.state)
+            .filter(|r| self.state.is_empty() || r.state.key().as_str() == self.state)
             .filter(|r| self.kind.is_empty() || r.key.kind.key() == self.kind)
             .filter(|r| needle.is_empty() || r.key.name.to_lowercase().contains(&needle))
             .collect();
@@ -59,10 +59,10 @@ impl FederationQuery {
 }
 
 /// How many objects are in each state, worst first (the Overview shows these too).
-pub fn state_counts(rows: &[ObjectRow]) -> Vec<(&'static str, usize)> {
-    FederatedState::KEYS
-        .iter()
-        .map(|key| (*key, rows.iter().filter(|r| r.state.key() == *key).count()))
+pub fn state_counts(rows: &[ObjectRow]) -> Vec<(StateKey, usize)> {
+    StateKey::SEEN
+        .into_iter()
+        .map(|key| (key, rows.iter().filter(|r| r.state.key() == key).count()))
         .collect()
 }
 
@@ -83,7 +83,7 @@ pub fn member_names(topology: &[HostLinks]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::multihost::fixtures::row;
-    use crate::multihost::{FederatedKind, MemberLink};
+    use crate::multihost::{FederatedKind, FederatedState, MemberLink};
 
     fn names(page: &FederationPage) -> Vec<String> {
         page.rows.iter().map(|r| r.key.name.clone()).collect()
@@ -124,8 +124,8 @@ mod tests {
             ["xxp", "xxr-platform-regular"],
             "worst first"
         );
-        assert_eq!(all.counts[0], ("flapping", 1));
-        assert_eq!(all.counts[7], ("in-sync", 251));
+        assert_eq!(all.counts[0], (StateKey::Flapping, 1));
+        assert_eq!(all.counts[7], (StateKey::InSync, 251));
 
         let last = query(FederationQuery {
             page: 9,

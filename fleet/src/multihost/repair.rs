@@ -66,37 +66,7 @@ impl fmt::Display for RepairStep {
     }
 }
 
-/// What a repair was doing on a host when the host refused or did not answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostTask {
-    Reading,
-    Writing,
-    Deleting,
-    ClearingFinalizer,
-}
-
-impl HostTask {
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Reading => "reading",
-            Self::Writing => "writing",
-            Self::Deleting => "deleting",
-            Self::ClearingFinalizer => "clearing-finalizer",
-        }
-    }
-}
-
-impl fmt::Display for HostTask {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Reading => "reading it",
-            Self::Writing => "writing it",
-            Self::Deleting => "deleting it",
-            Self::ClearingFinalizer => "clearing kubefed's finalizer",
-        })
-    }
-}
+pub use wire::federation::HostTask;
 
 /// What had still not happened when a repair gave up waiting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -159,7 +159,7 @@ fn deletes_failures_differences_and_missing_copies() {
         ),
         FederatedState::InSync
     );
-    assert_eq!(FederatedState::InSync.key(), "in-sync");
+    assert_eq!(FederatedState::InSync.key().as_str(), "in-sync");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //!
 //! Watches, not polling: the losing version of a flapping object can last under a second.
 
+use crate::multihost::KindResources;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

@@ -4,6 +4,7 @@
 // Each test binary uses its own part of these.
 #![allow(dead_code)]
 
+use fleet::multihost::KindResources;
 use std::time::Duration;
 
 use fleet::ConsoleConfig;

@@ -74,16 +74,17 @@ fn verdict_counts(
             fleet::multihost::FederatedState,
         )>,
     >,
-) -> Vec<(String, usize)> {
-    let mut counts: Vec<(u8, String, usize)> = Vec::new();
+) -> Vec<(fleet::multihost::StateKey, usize)> {
+    // Keys sort worst first.
+    let mut counts: Vec<(fleet::multihost::StateKey, usize)> = Vec::new();
     for (_, state) in troubles.into_iter().flatten() {
-        match counts.iter_mut().find(|(_, key, _)| key == state.key()) {
-            Some(entry) => entry.2 += 1,
-            None => counts.push((state.severity(), state.key().to_string(), 1)),
+        match counts.iter_mut().find(|(key, _)| *key == state.key()) {
+            Some(entry) => entry.1 += 1,
+            None => counts.push((state.key(), 1)),
         }
     }
     counts.sort();
-    counts.into_iter().map(|(_, key, n)| (key, n)).collect()
+    counts
 }
 
 lazy_page!(

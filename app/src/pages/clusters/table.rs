@@ -188,16 +188,16 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
 /// The console's own verdicts on what it saw in trouble on a member (flapping, stuck
 /// deleting, ...), each with its count and a link to those objects on the federation page.
 #[component]
-pub(super) fn Verdicts(verdicts: Vec<(String, usize)>) -> impl IntoView {
+pub(super) fn Verdicts(verdicts: Vec<(crate::dto::StateKey, usize)>) -> impl IntoView {
     let i18n = use_i18n();
     (!verdicts.is_empty()).then(|| view! {
         <ul class="mt-1 flex flex-wrap gap-1" data-testid="cluster-verdicts">
             {verdicts.into_iter().map(|(state, count)| view! {
                 <li>
                     <a class="inline-flex items-center gap-1 rounded border border-red-200 bg-red-50 px-1.5 py-0.5 text-xs text-red-900 underline"
-                        data-verdict=state.clone() href=format!("/federation?state={state}")>
+                        data-verdict=state.as_str() href=format!("/federation?state={}", state.as_str())>
                         <span aria-hidden="true">"⚠"</span>
-                        {crate::components::federation_state::state_label(i18n, &state)}
+                        {crate::components::federation_state::state_label(i18n, state)}
                         {format!(" × {count}")}
                     </a>
                 </li>

@@ -13,7 +13,7 @@ use leptos_router::hooks::use_query_map;
 
 pub(crate) use crate::components::federation_state::{state_label, state_tone};
 use crate::components::live::{live_data, live_view};
-use crate::dto::federation::{FederationListView, PAGE_SIZE};
+use crate::dto::federation::{FederatedKind, FederationListView, PAGE_SIZE};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -57,11 +57,8 @@ pub async fn list_federated(
 
 /// How many objects are in each state, worst first (the Overview shows these too).
 #[cfg(feature = "ssr")]
-pub fn state_counts(rows: &[fleet::multihost::ObjectRow]) -> Vec<(String, usize)> {
+pub fn state_counts(rows: &[fleet::multihost::ObjectRow]) -> Vec<(crate::dto::StateKey, usize)> {
     fleet::multihost::state_counts(rows)
-        .into_iter()
-        .map(|(key, n)| (key.to_string(), n))
-        .collect()
 }
 
 /// The list page's data from the monitor's rows: counts, topology and the filtered page
@@ -86,11 +83,7 @@ pub fn federation_list(
     FederationListView {
         hosts: topology.iter().map(|h| h.host.clone()).collect(),
         members: fleet::multihost::member_names(topology),
-        counts: page
-            .counts
-            .into_iter()
-            .map(|(key, n)| (key.to_string(), n))
-            .collect(),
+        counts: page.counts,
         rows: page
             .rows
             .into_iter()
@@ -206,13 +199,13 @@ fn StateCounts(list: Memo<FederationListView>, filter: Memo<FederationFilter>) -
             <ul class="mt-3 grid grid-cols-2 gap-2" data-testid="state-counts">
                 {move || list.with(|l| l.counts.clone()).into_iter().map(|(key, count)| {
                     let f = filter.get();
-                    let current = f.state == key;
+                    let current = f.state == key.as_str();
                     let href = list_href(&f, Some(if current { "" } else { key.as_str() }), None);
-                    let tone = state_tone(&key, count);
-                    let label = state_label(i18n, &key);
+                    let tone = state_tone(key, count);
+                    let label = state_label(i18n, key);
                     view! {
                         <li>
-                            <a href=href aria-current=current.then_some("true") data-state=key.clone()
+                            <a href=href aria-current=current.then_some("true") data-state=key.as_str()
                                 class=format!("flex items-center justify-between rounded-md px-3 py-2 text-sm ring-1 ring-inset hover:bg-slate-50 {tone} {}", if current { "ring-2 ring-sky-500" } else { "" })>
                                 <span>{label}</span>
                                 <span class="font-semibold tabular-nums">{count}</span>
@@ -232,7 +225,6 @@ fn Filters(filter: Memo<FederationFilter>) -> impl IntoView {
     let i18n = use_i18n();
     let field = "mt-1 block rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
     let f = filter.get_untracked();
-    let kinds = fleet_kinds();
     view! {
         <Form method="GET" action="/federation" attr:class="mt-6 flex flex-wrap items-end gap-3" attr:role="search">
             <input type="hidden" name="state" value=f.state.clone() />
@@ -244,7 +236,7 @@ fn Filters(filter: Memo<FederationFilter>) -> impl IntoView {
                 {t!(i18n, federation_kind)}
                 <select name="kind" class=field>
                     <option value="" selected=f.kind.is_empty()>{t!(i18n, federation_kind_all)}</option>
-                    {kinds.into_iter().map(|k| view! { <option value=k selected=f.kind == k>{kind_label(i18n, k)}</option> }).collect_view()}
+                    {FederatedKind::ALL.into_iter().map(|k| view! { <option value=k.key() selected=f.kind == k.key()>{kind_label(i18n, k)}</option> }).collect_view()}
                 </select>
             </label>
             <button type="submit" class="rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50">
@@ -276,29 +268,17 @@ fn Pager(list: Memo<FederationListView>, filter: Memo<FederationFilter>) -> impl
     }
 }
 
-/// The kinds' keys, as `fleet::multihost::FederatedKind::key` spells them.
-fn fleet_kinds() -> [&'static str; 6] {
-    [
-        "user",
-        "globalrole",
-        "globalrolebinding",
-        "workspace",
-        "workspacerole",
-        "workspacerolebinding",
-    ]
-}
-
 pub(crate) fn kind_label(
     i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
-    kind: &str,
+    kind: FederatedKind,
 ) -> &'static str {
     match kind {
-        "user" => t_string!(i18n, kind_user),
-        "globalrole" => t_string!(i18n, kind_globalrole),
-        "globalrolebinding" => t_string!(i18n, kind_globalrolebinding),
-        "workspace" => t_string!(i18n, kind_workspace),
-        "workspacerole" => t_string!(i18n, kind_workspacerole),
-        _ => t_string!(i18n, kind_workspacerolebinding),
+        FederatedKind::User => t_string!(i18n, kind_user),
+        FederatedKind::GlobalRole => t_string!(i18n, kind_globalrole),
+        FederatedKind::GlobalRoleBinding => t_string!(i18n, kind_globalrolebinding),
+        FederatedKind::Workspace => t_string!(i18n, kind_workspace),
+        FederatedKind::WorkspaceRole => t_string!(i18n, kind_workspacerole),
+        FederatedKind::WorkspaceRoleBinding => t_string!(i18n, kind_workspacerolebinding),
     }
 }
 

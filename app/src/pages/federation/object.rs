@@ -53,7 +53,7 @@ pub async fn federated_object(
     let row = match console.federation.row(&key) {
         Some(row) => FederatedRowView::from_row(&row, now),
         // Deleted everywhere a moment ago: the page still shows how.
-        None if repair.is_some() => FederatedRowView::gone(kind.clone(), name.clone()),
+        None if repair.is_some() => FederatedRowView::gone(key.kind, name.clone()),
         None => {
             crate::auth::set_status(http::StatusCode::NOT_FOUND);
             return Err(ConsoleError::FederationRefused(
@@ -126,7 +126,7 @@ pub fn FederatedObjectPage() -> impl IntoView {
                         let repair = Signal::derive(move || object.with(|o| o.repair.clone()));
                         let gone = Memo::new(move |_| object.with(|o| o.row.is_gone()));
                         let (kind, name, hosts, may_manage) = object.with_untracked(|o| (
-                            o.row.kind.clone(),
+                            o.row.kind,
                             o.row.name.clone(),
                             o.row.hosts.iter().filter(|h| h.fingerprint.is_some()).map(|h| h.host.clone()).collect::<Vec<_>>(),
                             o.may_manage,
@@ -134,7 +134,7 @@ pub fn FederatedObjectPage() -> impl IntoView {
                         view! {
                             <div class="mt-2 flex flex-wrap items-center gap-3">
                                 <h1 class="text-2xl font-semibold tracking-tight">
-                                    <span class="mr-2 rounded bg-slate-100 px-2 py-0.5 align-middle text-sm font-normal text-slate-600">{kind_label(i18n, &kind)}</span>
+                                    <span class="mr-2 rounded bg-slate-100 px-2 py-0.5 align-middle text-sm font-normal text-slate-600">{kind_label(i18n, kind)}</span>
                                     {name.clone()}
                                 </h1>
                                 {move || object.with(|o| if o.row.is_gone() {
@@ -144,7 +144,7 @@ pub fn FederatedObjectPage() -> impl IntoView {
                                 })}
                             </div>
                             {move || (!gone.get()).then(|| view! { <Members object /> <Versions object /> })}
-                            {may_manage.then(|| view! { <Repairs kind name hosts changes repair gone /> })}
+                            {may_manage.then(|| view! { <Repairs kind=kind.key().to_string() name hosts changes repair gone /> })}
                             <AuditTrail object />
                         }
                         .into_any()

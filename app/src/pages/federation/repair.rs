@@ -7,7 +7,10 @@ use leptos::prelude::*;
 
 use super::table::ago;
 use crate::components::problem::ChangeRefused;
-use crate::dto::repair::{RepairFailureView, RepairStepView, RepairView};
+use crate::dto::repair::{
+    HostTask, RepairFailureReason as Reason, RepairFailureView, RepairState, RepairStepView,
+    RepairView,
+};
 use crate::error::{ConsoleError, FederationProblem};
 use crate::i18n::{Locale, t, t_string, use_i18n};
 
@@ -250,16 +253,16 @@ fn RepairProgress(repair: RepairView) -> impl IntoView {
     let started = t_string!(i18n, repair_started_by)
         .replace("{actor}", &repair.actor)
         .replace("{ago}", &ago(Some(repair.started_secs_ago)));
-    let (tone, state) = match repair.state.as_str() {
-        "running" => (
+    let (tone, state) = match repair.state {
+        RepairState::Running => (
             "border-sky-200 bg-sky-50 text-sky-950",
             t_string!(i18n, repair_running),
         ),
-        "done" => (
+        RepairState::Done => (
             "border-emerald-200 bg-emerald-50 text-emerald-950",
             t_string!(i18n, repair_done),
         ),
-        _ => (
+        RepairState::Failed(_) => (
             "border-red-200 bg-red-50 text-red-950",
             t_string!(i18n, repair_failed),
         ),
@@ -272,7 +275,7 @@ fn RepairProgress(repair: RepairView) -> impl IntoView {
         }
     });
     view! {
-        <div class=format!("rounded-lg border p-4 text-sm {tone}") data-testid="repair-progress" data-state=repair.state.clone()>
+        <div class=format!("rounded-lg border p-4 text-sm {tone}") data-testid="repair-progress" data-state=repair.state.key()>
             <p class="flex flex-wrap items-baseline gap-x-2">
                 <span class="font-semibold">{title}</span>
                 <span class="text-xs font-semibold uppercase tracking-wide">{state}</span>
@@ -288,7 +291,7 @@ fn RepairProgress(repair: RepairView) -> impl IntoView {
                     </li>
                 })}
             </ol>
-            {repair.failure.as_ref().map(|f| view! {
+            {match &repair.state { RepairState::Failed(f) => Some(f), _ => None }.map(|f| view! {
                 <p class="mt-2 font-medium" data-testid="repair-failure">{failure_text(i18n, f)}</p>
                 <p class="mt-1 text-xs">{t!(i18n, repair_see_audit)}</p>
             })}
@@ -300,38 +303,41 @@ fn RepairProgress(repair: RepairView) -> impl IntoView {
 type I18n = leptos_i18n::I18nContext<Locale>;
 
 fn step_text(i18n: I18n, step: &RepairStepView) -> String {
-    let host = step.host.clone().unwrap_or_default();
-    let text = match step.key.as_str() {
-        "copied" => t_string!(i18n, repair_step_copied)
-            .replace("{winner}", step.winner.as_deref().unwrap_or_default()),
-        "hosts-agree" => t_string!(i18n, repair_step_hosts_agree).to_string(),
-        "deleted" => t_string!(i18n, repair_step_deleted).to_string(),
-        "finalizer-cleared" => t_string!(i18n, repair_step_finalizer_cleared).to_string(),
-        _ => t_string!(i18n, repair_step_gone).to_string(),
-    };
-    text.replace("{host}", &host)
+    match step {
+        RepairStepView::Copied((host, winner)) => t_string!(i18n, repair_step_copied)
+            .replace("{winner}", winner)
+            .replace("{host}", host),
+        RepairStepView::HostsAgree => t_string!(i18n, repair_step_hosts_agree).to_string(),
+        RepairStepView::Deleted(host) => {
+            t_string!(i18n, repair_step_deleted).replace("{host}", host)
+        }
+        RepairStepView::FinalizerCleared(host) => {
+            t_string!(i18n, repair_step_finalizer_cleared).replace("{host}", host)
+        }
+        RepairStepView::Gone => t_string!(i18n, repair_step_gone).to_string(),
+    }
 }
 
 fn failure_text(i18n: I18n, failure: &RepairFailureView) -> String {
     let host = failure.host.clone().unwrap_or_default();
     let waited = failure.waited_secs.to_string();
-    let text = match failure.key.as_str() {
-        "unknown-host" => t_string!(i18n, repair_failed_unknown_host).to_string(),
-        "not-on-host" => t_string!(i18n, repair_failed_not_on_host).to_string(),
-        "no-other-host" => t_string!(i18n, repair_failed_no_other_host).to_string(),
-        "host" => {
-            let task = match failure.task.as_deref() {
-                Some("reading") => t_string!(i18n, repair_task_reading),
-                Some("writing") => t_string!(i18n, repair_task_writing),
-                Some("deleting") => t_string!(i18n, repair_task_deleting),
-                _ => t_string!(i18n, repair_task_clearing_finalizer),
+    let text = match failure.reason {
+        Reason::UnknownHost => t_string!(i18n, repair_failed_unknown_host).to_string(),
+        Reason::NotOnHost => t_string!(i18n, repair_failed_not_on_host).to_string(),
+        Reason::NoOtherHost => t_string!(i18n, repair_failed_no_other_host).to_string(),
+        Reason::Host(task) => {
+            let task = match task {
+                HostTask::Reading => t_string!(i18n, repair_task_reading),
+                HostTask::Writing => t_string!(i18n, repair_task_writing),
+                HostTask::Deleting => t_string!(i18n, repair_task_deleting),
+                HostTask::ClearingFinalizer => t_string!(i18n, repair_task_clearing_finalizer),
             };
             t_string!(i18n, repair_failed_host)
                 .replace("{task}", task)
                 .replace("{detail}", failure.detail.as_deref().unwrap_or_default())
         }
-        "hosts-differ" => t_string!(i18n, repair_failed_hosts_differ).to_string(),
-        "still-held" => {
+        Reason::HostsDiffer => t_string!(i18n, repair_failed_hosts_differ).to_string(),
+        Reason::StillHeld => {
             let mut parts = vec![t_string!(i18n, repair_failed_still_held).to_string()];
             if !failure.hosts.is_empty() {
                 parts.push(
@@ -359,8 +365,8 @@ fn failure_text(i18n: I18n, failure: &RepairFailureView) -> String {
             }
             parts.join(" ")
         }
-        "abandoned" => t_string!(i18n, repair_failed_abandoned).to_string(),
-        _ => t_string!(i18n, repair_failed_crashed).to_string(),
+        Reason::Abandoned => t_string!(i18n, repair_failed_abandoned).to_string(),
+        Reason::Crashed => t_string!(i18n, repair_failed_crashed).to_string(),
     };
     text.replace("{host}", &host).replace("{waited}", &waited)
 }

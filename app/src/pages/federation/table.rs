@@ -46,7 +46,7 @@ pub fn FederationTable(list: Memo<FederationListView>) -> impl IntoView {
                 <tbody class="divide-y divide-slate-100">
                     <For
                         each=move || list.with(|l| l.rows.clone())
-                        key=|r| (r.kind.clone(), r.name.clone(), r.state.clone(), r.hosts.clone(), r.members.clone())
+                        key=|r| (r.kind, r.name.clone(), r.state.clone(), r.hosts.clone(), r.members.clone())
                         children=move |row| view! { <Row row /> }
                     />
                 </tbody>
@@ -62,13 +62,13 @@ pub fn FederationTable(list: Memo<FederationListView>) -> impl IntoView {
 #[component]
 fn Row(row: FederatedRowView) -> impl IntoView {
     let i18n = use_i18n();
-    let href = super::object_href(&row.kind, &row.name);
-    let id = format!("{}/{}", row.kind, row.name);
+    let href = super::object_href(row.kind.key(), &row.name);
+    let id = format!("{}/{}", row.kind.key(), row.name);
     let name = row.name.clone();
     view! {
-        <tr data-object=id data-state=row.state.key.clone()>
+        <tr data-object=id data-state=row.state.key.as_str()>
             <th scope="row" class="px-3 py-2 text-left font-normal">
-                <span class="mr-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">{kind_label(i18n, &row.kind)}</span>
+                <span class="mr-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">{kind_label(i18n, row.kind)}</span>
                 <a href=href class="font-medium text-sky-700 hover:underline">{name}</a>
             </th>
             <td class="px-3 py-2"><StateBadge state=row.state.clone() /></td>
@@ -82,7 +82,7 @@ fn Row(row: FederatedRowView) -> impl IntoView {
 #[component]
 pub(crate) fn StateBadge(state: StateView) -> impl IntoView {
     let i18n = use_i18n();
-    let tone = state_tone(&state.key, 1);
+    let tone = state_tone(state.key, 1);
     let detail = match (state.hosts.is_empty(), &state.reason) {
         (_, Some(reason)) => format!("{} · {reason}", state.hosts.join(", ")),
         (false, None) => state.hosts.join(" ⇄ "),
@@ -90,7 +90,7 @@ pub(crate) fn StateBadge(state: StateView) -> impl IntoView {
     };
     view! {
         <span class=format!("inline-flex flex-wrap items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {tone}") data-testid="state-badge">
-            {state_label(i18n, &state.key)}
+            {state_label(i18n, state.key)}
             {(!detail.is_empty()).then(|| view! { <span class="font-normal">{format!("({detail})")}</span> })}
         </span>
     }

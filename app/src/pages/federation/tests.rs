@@ -53,7 +53,7 @@ fn the_list_view_carries_the_query_page_counts_and_members() {
         },
     );
     assert_eq!((list.matching, list.page, list.rows.len()), (151, 1, 51));
-    assert_eq!(list.counts[0], ("flapping".to_string(), 1));
+    assert_eq!(list.counts[0], (fleet::multihost::StateKey::Flapping, 1));
     assert_eq!(list.members, vec!["member".to_string()]);
     assert_eq!(list.hosts, vec!["host".to_string(), "host2".to_string()]);
 }
