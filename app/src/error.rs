@@ -134,6 +134,7 @@ pub fn refused<E: std::fmt::Display + Into<ConsoleError>>(
     }
 }
 
+#[cfg(feature = "ssr")]
 impl ConsoleError {
     /// Whether a refused change failed on the host's side, rather than being wrong.
     pub fn from_host(&self) -> bool {

@@ -168,21 +168,6 @@ pub enum ActionResult {
 }
 
 impl ActionResult {
-    /// A stable identifier, for the command line and the page's translations.
-    pub fn key(&self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Unchanged => "unchanged",
-            Self::Deleted => "deleted",
-            Self::Absent => "absent",
-            Self::Kept(_) => "kept",
-            Self::Failed(_) => "failed",
-            Self::RolledBack => "rolled-back",
-            Self::MadeByKubeSphere => "made-by-kubesphere",
-        }
-    }
-
     /// The reason that comes with it, if any.
     pub fn detail(&self) -> Option<&str> {
         match self {
@@ -223,7 +208,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(ActionResult::RolledBack).unwrap()["result"],
-            ActionResult::RolledBack.key()
+            "rolled-back"
         );
         assert_eq!(format!("{:<6}|", Side::Host), "host  |");
         assert_eq!(serde_json::to_value(Side::Member).unwrap(), "member");

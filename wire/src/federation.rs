@@ -117,18 +117,6 @@ pub enum HostTask {
     ClearingFinalizer,
 }
 
-impl HostTask {
-    /// As the page names it.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Reading => "reading",
-            Self::Writing => "writing",
-            Self::Deleting => "deleting",
-            Self::ClearingFinalizer => "clearing-finalizer",
-        }
-    }
-}
-
 impl std::fmt::Display for HostTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

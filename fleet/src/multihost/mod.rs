@@ -107,20 +107,6 @@ impl FederatedState {
             Self::InSync => StateKey::InSync,
         }
     }
-
-    /// Worst first: what a row shows when its members disagree.
-    pub fn severity(&self) -> u8 {
-        match self {
-            Self::Flapping { .. } => 0,
-            Self::StuckDeleting { .. } => 1,
-            Self::SyncFailing { .. } => 2,
-            Self::NotOnMember => 3,
-            Self::DiffersBetweenHosts => 4,
-            Self::MissingOnHost { .. } => 5,
-            Self::Propagating => 6,
-            Self::InSync => 7,
-        }
-    }
 }
 
 /// The state of one object from the hosts' copies and the member's recent history.

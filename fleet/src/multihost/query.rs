@@ -40,11 +40,8 @@ impl FederationQuery {
             .filter(|r| needle.is_empty() || r.key.name.to_lowercase().contains(&needle))
             .collect();
         selected.sort_by(|a, b| {
-            (a.state.severity(), a.key.kind, &a.key.name).cmp(&(
-                b.state.severity(),
-                b.key.kind,
-                &b.key.name,
-            ))
+            // State keys sort worst first.
+            (a.state.key(), a.key.kind, &a.key.name).cmp(&(b.state.key(), b.key.kind, &b.key.name))
         });
         let size = self.page_size.max(1);
         let matching = selected.len();

@@ -475,7 +475,7 @@ impl FederationView {
         let state = cells
             .iter()
             .map(|c| c.state.clone())
-            .min_by_key(FederatedState::severity)
+            .min_by_key(FederatedState::key) // state keys sort worst first
             .unwrap_or(FederatedState::InSync);
         ObjectRow {
             key: key.clone(),

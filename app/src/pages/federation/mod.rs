@@ -55,12 +55,6 @@ pub async fn list_federated(
     Ok(view)
 }
 
-/// How many objects are in each state, worst first (the Overview shows these too).
-#[cfg(feature = "ssr")]
-pub fn state_counts(rows: &[fleet::multihost::ObjectRow]) -> Vec<(crate::dto::StateKey, usize)> {
-    fleet::multihost::state_counts(rows)
-}
-
 /// The list page's data from the monitor's rows: counts, topology and the filtered page
 /// (the selection is `fleet::multihost::FederationQuery`'s).
 #[cfg(feature = "ssr")]
