@@ -9,6 +9,8 @@ pub mod auth;
 pub mod components;
 pub mod dto;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod messages;
 pub mod pages;
 pub mod query;
 #[cfg(feature = "ssr")]

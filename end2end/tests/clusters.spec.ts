@@ -89,6 +89,41 @@ test("a member with another jwtSecret fails that step, with the fix", async ({ p
   expect((await clusterGet("host", "/apis/cluster.kubesphere.io/v1alpha1/clusters/stranger")).status).toBe(404);
 });
 
+/** Three lowercase Latin words in a row, outside code: an English sentence. Names with a dash,
+ * dot or slash (`kube-system`, `v3.4.1`) are one token. */
+function englishRun(text: string): string | null {
+  const words = text.split(/[^A-Za-z0-9'\-._/]+/);
+  for (let i = 0; i + 2 < words.length; i++) {
+    const three = words.slice(i, i + 3);
+    if (three.every((w) => /^[a-z]{2,}$/.test(w))) return three.join(" ");
+  }
+  return null;
+}
+
+test("the 中文 wizard, on a member with another jwtSecret, shows no English sentence", async ({ page }) => {
+  await logIn(page);
+  await openHydrated(page, "/clusters/add");
+  await page.getByRole("button", { name: "中文" }).click();
+  const form = page.getByTestId("add-cluster-form");
+  await form.locator("input[name=name]").fill("stranger");
+  await page.getByTestId("kubeconfig-file").setInputFiles(resolve(demoDir, "stranger.kubeconfig"));
+  await page.getByTestId("join-cluster").click();
+  await expect(page.getByTestId("job-outcome")).toBeVisible({ timeout: 30_000 });
+  const jwt = page.locator("[data-testid=check-step][data-step=jwt-secret]");
+  await expect(jwt).toHaveAttribute("data-verdict", "failed");
+  await expect(jwt).toContainText("jwtSecret 与 `host` 的不同".replaceAll("`", ""));
+  // Everything the page shows but code (commands, names) and the kubeconfig itself.
+  const shown = await page.locator("main").evaluate((main) => {
+    const copy = main.cloneNode(true) as HTMLElement;
+    copy.querySelectorAll("code, textarea, datalist, script").forEach((e) => e.remove());
+    return copy.innerText ?? copy.textContent ?? "";
+  });
+  for (const line of shown.split("\n")) {
+    expect(englishRun(line), `English in the 中文 wizard: ${line}`).toBeNull();
+  }
+  expect((await clusterGet("host", "/apis/cluster.kubesphere.io/v1alpha1/clusters/stranger")).status).toBe(404);
+});
+
 test("a kubeconfig aimed at the cloud metadata service is refused before connecting, in English and 中文", async ({ page }) => {
   await logIn(page);
   await openHydrated(page, "/clusters/add");
@@ -100,12 +135,12 @@ test("a kubeconfig aimed at the cloud metadata service is refused before connect
   await page.getByTestId("run-checks").click();
   const step = page.locator("[data-testid=check-step][data-step=kubeconfig]");
   await expect(step).toHaveAttribute("data-verdict", "failed");
-  await expect(step.getByTestId("address-refusal")).toContainText("169.254.169.254 is a cloud metadata service");
+  await expect(step.getByTestId("step-summary")).toContainText("169.254.169.254 is a cloud metadata service");
   await expect(step).toContainText("No setting makes the console connect here.");
   await expect(page.locator("[data-testid=check-step][data-step=connection]")).toHaveAttribute("data-verdict", "skipped");
 
   await page.getByRole("button", { name: "中文" }).click();
-  await expect(step.getByTestId("address-refusal")).toContainText("169.254.169.254 是云平台的元数据服务");
+  await expect(step.getByTestId("step-summary")).toContainText("169.254.169.254 是云平台的元数据服务");
   await expect(step).toContainText("任何设置都不会让控制台连接此地址");
   await page.getByRole("button", { name: "English" }).click();
 });
@@ -124,7 +159,7 @@ test("a kubeconfig aimed at a metadata host name or at the console itself is ref
     await form.getByLabel("Kubeconfig", { exact: true }).fill(spare.replace(/server: \S+/, `server: ${server}`));
     await page.getByTestId("run-checks").click();
     const step = page.locator("[data-testid=check-step][data-step=kubeconfig]");
-    await expect(step.getByTestId("address-refusal")).toContainText(says);
+    await expect(step.getByTestId("step-summary")).toContainText(says);
     await expect(step).toHaveAttribute("data-verdict", "failed");
     await expect(page.locator("[data-testid=check-step][data-step=connection]")).toHaveAttribute("data-verdict", "skipped");
   }

@@ -89,9 +89,9 @@ async fn main() {
         .unwrap();
     assert_eq!(connection.verdict, Verdict::Failed, "{connection:?}");
     println!(
-        "add-cluster checks, address that never answers: failed after {:.2} s ({}; timeout {} s, target ≤ {} s)",
+        "add-cluster checks, address that never answers: failed after {:.2} s ({:?}; timeout {} s, target ≤ {} s)",
         took.as_secs_f64(),
-        connection.summary,
+        connection.finding,
         MEMBER_TIMEOUT.as_secs(),
         MEMBER_TIMEOUT.as_secs() + 1
     );

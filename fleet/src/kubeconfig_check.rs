@@ -7,19 +7,23 @@
 //! value. A field the console does not use (`tls-server-name`, an unknown key) is named in a
 //! [`KubeconfigNote`] rather than dropped in silence.
 
+use std::borrow::Cow;
+
 use kube::config::Kubeconfig;
+use serde::{Deserialize, Serialize};
 
 mod entries;
 mod notes;
 
 pub(crate) use entries::field_no_header_carries;
-pub use notes::KubeconfigNote;
+pub use notes::{KubeconfigNote, UNUSUAL_NAME};
 
 /// Largest kubeconfig accepted; a real one is a few kilobytes.
 pub const MAX_KUBECONFIG_BYTES: usize = 256 * 1024;
 
 /// Why a kubeconfig cannot be used, each with what to do about it (see [`Self::fix`]).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum KubeconfigProblem {
     #[error("the kubeconfig is {bytes} bytes, more than the {limit} allowed")]
     TooLarge { bytes: usize, limit: usize },
@@ -60,9 +64,9 @@ pub enum KubeconfigProblem {
     AuthProvider { user: String, provider: String },
     #[error("{owner} `{name}` refers to a local file in `{field}`")]
     FilePath {
-        owner: &'static str,
+        owner: Entry,
         name: String,
-        field: &'static str,
+        field: Cow<'static, str>,
     },
     /// `unknown`: fields of the user that are not kubeconfig fields (a misspelt `token`?).
     #[error("user `{user}` has no credentials{}", entries::misspelt(unknown))]
@@ -74,12 +78,15 @@ pub enum KubeconfigProblem {
     #[error(
         "user `{user}`: `{field}` holds a line break or another character an HTTP header cannot carry"
     )]
-    NotAHeader { user: String, field: &'static str },
+    NotAHeader {
+        user: String,
+        field: Cow<'static, str>,
+    },
     #[error("{owner} `{name}`: `{field}` is not valid base64")]
     BadBase64 {
-        owner: &'static str,
+        owner: Entry,
         name: String,
-        field: &'static str,
+        field: Cow<'static, str>,
     },
 }
 
@@ -107,15 +114,33 @@ impl KubeconfigProblem {
             Self::TokenAndPassword { .. } => "keep the token and remove `username` and `password`".into(),
             Self::NotAHeader { .. } => "write the value on one line, without control characters: it is sent in an HTTP header (a token is one line; copy it again whole)".into(),
             // `--flatten` embeds certificate files, never a token file.
-            Self::FilePath { field: "tokenFile", .. } => "put the token itself in `token:` instead of the file's path".into(),
+            Self::FilePath { field, .. } if field == "tokenFile" => "put the token itself in `token:` instead of the file's path".into(),
             Self::FilePath { .. } => "embed the file's content instead: `kubectl config view --raw --minify --flatten` writes `*-data` fields".into(),
             Self::BadBase64 { .. } => "the `*-data` fields hold base64 of the PEM file: copy them whole (no line breaks or spaces inside), or export again with `kubectl config view --raw --minify --flatten`".into(),
         }
     }
 }
 
+/// The kind of kubeconfig entry a problem or a note is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Entry {
+    Cluster,
+    User,
+}
+
+impl std::fmt::Display for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Cluster => "cluster",
+            Self::User => "user",
+        })
+    }
+}
+
 /// How the chosen user proves who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Credentials {
     Token,
     ClientCertificate,

@@ -5,7 +5,12 @@ mod common;
 
 use std::time::SystemTime;
 
-use fleet::clusters::{Candidate, CheckStep, HostLink, StepReport, Verdict, check_cluster};
+use fleet::clusters::findings::{JoinRight, ManagedHow, Managers};
+use fleet::clusters::{
+    Candidate, CheckStep, Finding, HostLink, StepReport, Verdict, check_cluster,
+};
+use fleet::health::ProbeFailure;
+use fleet::kubeconfig_check::KubeconfigProblem;
 use sandbox::{ClusterRole, SandboxCluster};
 
 const SECRET: &str = "shared-jwt-secret";
@@ -36,12 +41,18 @@ fn step(steps: &[StepReport], which: CheckStep) -> &StepReport {
     steps.iter().find(|s| s.step == which).unwrap()
 }
 
-fn assert_failed(steps: &[StepReport], which: CheckStep, says: &str, fix_says: &str) {
-    let s = step(steps, which);
-    assert_eq!(s.verdict, Verdict::Failed, "{which:?}: {s:?}");
-    assert!(s.summary.contains(says), "{which:?} says {:?}", s.summary);
-    let fix = s.fix.as_deref().unwrap_or_default();
-    assert!(fix.contains(fix_says), "{which:?} fix {fix:?}");
+/// The step failed with this finding (the console words it, and its fix: app's messages).
+macro_rules! assert_failed {
+    ($steps:expr, $which:expr, $found:pat $(if $guard:expr)?) => {{
+        let s = step(&$steps, $which);
+        assert_eq!(s.verdict, Verdict::Failed, "{:?}: {s:?}", $which);
+        assert!(
+            matches!(&s.finding, $found $(if $guard)?),
+            "{:?} found {:?}",
+            $which,
+            s.finding
+        );
+    }};
 }
 
 #[tokio::test]
@@ -57,15 +68,13 @@ async fn a_healthy_member_passes_every_step_and_shows_its_versions() {
     for s in &steps {
         assert_eq!(s.verdict, Verdict::Passed, "{s:?}");
     }
-    assert!(
-        step(&steps, CheckStep::KubeSphere)
-            .summary
-            .contains("v3.4.1")
-    );
-    assert!(
-        step(&steps, CheckStep::Certificate)
-            .summary
-            .contains("no client certificate")
+    assert!(matches!(
+        &step(&steps, CheckStep::KubeSphere).finding,
+        Finding::KubeSphereMember { version, .. } if version == "v3.4.1"
+    ));
+    assert_eq!(
+        step(&steps, CheckStep::Certificate).finding,
+        Finding::NoClientCertificate
     );
     // Nothing secret in any report.
     let text = format!("{steps:?}");
@@ -85,11 +94,10 @@ async fn kubeconfig_policy_failures_skip_the_rest() {
         &candidate("x", exec.into()),
     )
     .await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Kubeconfig,
-        "exec plugin `aws`",
-        "service-account token",
+        Finding::KubeconfigUnusable(KubeconfigProblem::ExecPlugin { command, .. }) if command == "aws"
     );
     assert!(steps[1..].iter().all(|s| s.verdict == Verdict::Skipped));
 }
@@ -104,11 +112,13 @@ async fn unreachable_401_and_403_are_told_apart() {
         .kubeconfig_yaml()
         .replace(&member.server_url(), "https://127.0.0.1:1");
     let steps = check(&h, &[], &candidate("m", refused)).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Connection,
-        "connection refused",
-        "check the address and port",
+        Finding::NotConnected {
+            failure: ProbeFailure::Refused,
+            ..
+        }
     );
     assert_eq!(
         step(&steps, CheckStep::Certificate).verdict,
@@ -120,19 +130,20 @@ async fn unreachable_401_and_403_are_told_apart() {
     let forged = yaml.replace(token_line, "    token: forged");
     let steps = check(&h, &[], &candidate("m", forged)).await;
     assert_eq!(step(&steps, CheckStep::Connection).verdict, Verdict::Passed);
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Permissions,
-        "401",
-        "kubectl create token",
+        Finding::NotConnected {
+            failure: ProbeFailure::Unauthorized,
+            ..
+        }
     );
 
     let steps = check(&h, &[], &candidate("m", member.viewer_kubeconfig_yaml())).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Permissions,
-        "may not create namespaces",
-        "cluster-admin",
+        Finding::MayNotJoin { missing, .. } if missing.contains(&JoinRight::CreateNamespaces)
     );
     // A read-only identity still lets the other checks read what they need.
     assert_eq!(step(&steps, CheckStep::KubeSphere).verdict, Verdict::Passed);
@@ -145,30 +156,23 @@ async fn kubesphere_role_and_jwt_secret_problems_name_the_fix() {
 
     let plain = SandboxCluster::start("plain").await.unwrap();
     let steps = check(&h, &[], &candidate("plain", plain.kubeconfig_yaml())).await;
-    assert_failed(
-        &steps,
-        CheckStep::KubeSphere,
-        "KubeSphere is not running",
-        "install KubeSphere 3.4",
-    );
+    assert_failed!(steps, CheckStep::KubeSphere, Finding::NoKubeSphere);
     assert_eq!(step(&steps, CheckStep::JwtSecret).verdict, Verdict::Skipped);
 
     let other_host = common::kubesphere("other", ClusterRole::Host, SECRET).await;
     let steps = check(&h, &[], &candidate("other", other_host.kubeconfig_yaml())).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::KubeSphere,
-        "clusterRole `host`",
-        "\"clusterRole\":\"member\"",
+        Finding::NotMember { role, .. } if role == "host"
     );
 
     let stranger = common::kubesphere("stranger", ClusterRole::Member, "another-secret").await;
     let steps = check(&h, &[], &candidate("stranger", stranger.kubeconfig_yaml())).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::JwtSecret,
-        "differs",
-        "patch clusterconfiguration ks-installer",
+        Finding::JwtDiffers { host } if host == "host"
     );
     let text = format!("{steps:?}");
     assert!(!text.contains(SECRET) && !text.contains("another-secret"));
@@ -183,27 +187,33 @@ async fn duplicates_by_identity_and_by_name() {
     let h = common::host_link(&host).await;
 
     let steps = check(&h, &[], &candidate("staging", member.kubeconfig_yaml())).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Duplicate,
-        "already joined to `host` as `prod`",
-        "use `prod`",
+        Finding::JoinedAs { host, name, .. } if host == "host" && name == "prod"
     );
 
     let steps = check(&h, &[], &candidate("prod", other.kubeconfig_yaml())).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Duplicate,
-        "already has another cluster named `prod`",
-        "another name",
+        Finding::NameTaken { name, .. } if name == "prod"
     );
 
     // The host itself: KubeSphere joined it to itself as `host`.
     let steps = check(&h, &[], &candidate("again", host.kubeconfig_yaml())).await;
-    assert_failed(&steps, CheckStep::Duplicate, "as `host`", "");
+    assert_failed!(
+        steps,
+        CheckStep::Duplicate,
+        Finding::JoinedAs { name, .. } if name == "host"
+    );
 
     let steps = check(&h, &[], &candidate("Bad_Name", other.kubeconfig_yaml())).await;
-    assert_failed(&steps, CheckStep::Duplicate, "`Bad_Name`", "lowercase");
+    assert_failed!(
+        steps,
+        CheckStep::Duplicate,
+        Finding::BadName { name } if name == "Bad_Name"
+    );
 }
 
 #[tokio::test]
@@ -219,27 +229,37 @@ async fn a_member_of_another_host_is_refused_unless_joined_as_a_second_host() {
 
     let mut wanted = candidate("member", member.kubeconfig_yaml());
     let steps = check(&h, std::slice::from_ref(&h2), &wanted).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::OtherHosts,
-        "already managed by host2 (as `member`)",
-        "join it as a second host on purpose",
+        Finding::Managed {
+            by: Managers::KnownHosts(by),
+            how: ManagedHow::OneHostOnly(_),
+        } if by == &[("host2".to_string(), "member".to_string())]
     );
 
     // A host this console does not know about still shows through its join objects.
     let steps = check(&h, &[], &wanted).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::OtherHosts,
-        "a host this console does not know, as `member`",
-        "",
+        Finding::Managed {
+            by: Managers::UnknownHosts(joins),
+            ..
+        } if joins == &["member"]
     );
 
     wanted.second_host = true;
     let steps = check(&h, &[h2], &wanted).await;
     let s = step(&steps, CheckStep::OtherHosts);
     assert_eq!(s.verdict, Verdict::Warning);
-    assert!(s.fix.as_deref().unwrap().contains("flips"));
+    assert!(matches!(
+        s.finding,
+        Finding::Managed {
+            how: ManagedHow::SecondHost,
+            ..
+        }
+    ));
 }
 
 #[tokio::test]
@@ -260,7 +280,10 @@ async fn an_insecure_kubeconfig_is_a_warning_not_a_crash() {
     .await;
     let s = step(&steps, CheckStep::Connection);
     assert_eq!(s.verdict, Verdict::Warning, "{s:?}");
-    assert!(s.summary.contains("without verifying"));
+    assert!(matches!(
+        s.finding,
+        Finding::Connected { insecure: true, .. }
+    ));
     assert!(
         steps.iter().all(|s| s.verdict != Verdict::Failed),
         "{steps:?}"
@@ -351,11 +374,11 @@ async fn a_member_workspace_the_host_federates_elsewhere_blocks_the_join() {
         .unwrap();
 
     let steps = check(&h, &[], &candidate("member", member.kubeconfig_yaml())).await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Workspaces,
-        "`finance`",
-        "add `member` to the workspace's placement",
+        Finding::WorkspaceConflicts { workspaces, cluster, .. }
+            if workspaces == &["finance"] && cluster == "member"
     );
     // Placing it on this cluster too resolves it.
     let fixed = check(&h, &[], &candidate("other", member.kubeconfig_yaml())).await;
@@ -382,16 +405,11 @@ async fn a_kubeconfig_aimed_at_the_metadata_service_is_refused_before_connecting
         &candidate("member", hostile),
     )
     .await;
-    assert_failed(
-        &steps,
+    assert_failed!(
+        steps,
         CheckStep::Kubeconfig,
-        "169.254.169.254 is a cloud metadata service",
-        "never connects here",
+        Finding::AddressRefused(fleet::clusters::AddressRefusal::Metadata { .. })
     );
-    assert!(matches!(
-        step(&steps, CheckStep::Kubeconfig).refusal,
-        Some(fleet::clusters::AddressRefusal::Metadata { .. })
-    ));
     for s in steps.iter().filter(|s| s.step != CheckStep::Kubeconfig) {
         assert_eq!(s.verdict, Verdict::Skipped, "{s:?}");
     }

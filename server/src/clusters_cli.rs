@@ -156,6 +156,22 @@ fn default_name(kubeconfig: &str, context: Option<&str>) -> String {
     }
 }
 
+/// The command line speaks English, in the console's words.
+const ENGLISH: app::i18n::Locale = app::i18n::Locale::en;
+
+/// A step for `--json`: the finding as data, and in words.
+fn step_json(step: &StepReport) -> serde_json::Value {
+    let words = app::messages::step_words(ENGLISH, step);
+    json!({
+        "step": step.step,
+        "verdict": step.verdict,
+        "finding": step.finding,
+        "summary": words.summary,
+        "fix": words.fix,
+        "elapsedMs": u64::try_from(step.elapsed.as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
 fn print_step(step: &StepReport) {
     let mark = match step.verdict {
         Verdict::Passed => "ok  ",
@@ -163,10 +179,9 @@ fn print_step(step: &StepReport) {
         Verdict::Failed => "FAIL",
         Verdict::Skipped => "skip",
     };
-    println!("[{mark}] {:<32} {}", step.step.title(), step.summary);
-    if let Some(fix) = &step.fix
-        && step.verdict != Verdict::Passed
-    {
+    let words = app::messages::step_words(ENGLISH, step);
+    println!("[{mark}] {:<32} {}", step.step.title(), words.summary);
+    if let Some(fix) = words.fix {
         println!("       fix: {fix}");
     }
 }
@@ -199,7 +214,7 @@ async fn check(args: CandidateArgs) -> Result<(), String> {
     if json {
         println!(
             "{}",
-            json!({"host": host.name, "cluster": candidate.name, "passed": outcome.passed(), "steps": outcome.steps})
+            json!({"host": host.name, "cluster": candidate.name, "passed": outcome.passed(), "steps": outcome.steps.iter().map(step_json).collect::<Vec<_>>()})
         );
     }
     if outcome.passed() {
@@ -247,7 +262,7 @@ async fn join(args: JoinArgs) -> Result<(), String> {
             if json {
                 println!(
                     "{}",
-                    json!({"host": host.name, "cluster": candidate.name, "joined": true, "steps": outcome.steps, "actions": outcome.actions})
+                    json!({"host": host.name, "cluster": candidate.name, "joined": true, "steps": outcome.steps.iter().map(step_json).collect::<Vec<_>>(), "actions": outcome.actions})
                 );
             } else {
                 println!("`{}` joined `{}`.", candidate.name, host.name);

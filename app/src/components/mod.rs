@@ -1,6 +1,5 @@
 //! Small building blocks shared by the pages.
 
-pub mod address_refusal;
 pub mod create_form;
 pub mod federation_state;
 pub mod heading;

@@ -60,7 +60,8 @@ pub struct ConditionView {
     pub since: Option<String>,
 }
 
-/// One step of a check, as the wizard lists it.
+/// One step of a check, as the wizard lists it: what was found and the fix, worded by the
+/// server in the reader's language (`crate::messages`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepView {
     pub key: CheckStep,
@@ -68,29 +69,7 @@ pub struct StepView {
     pub summary: String,
     pub fix: Option<String>,
     pub elapsed_ms: u64,
-    /// Set when the member address policy is why the step failed: shown translated instead
-    /// of `summary` and `fix`.
-    pub refusal: Option<AddressRefusalView>,
 }
-
-/// The rule of the member address policy that refused an address
-/// (`fleet::clusters::AddressRefusal`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AddressRule {
-    Scheme,
-    PlainHttp,
-    Metadata,
-    LinkLocal,
-    NotOneMachine,
-    Console,
-    NotAllowed,
-    Denied,
-}
-
-/// (rule, the address or scheme refused, the networks involved): a tuple struct, which costs
-/// the first download less than a struct with named fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AddressRefusalView(pub AddressRule, pub String, pub String);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionView {
@@ -103,6 +82,7 @@ pub struct ActionView {
 pub enum JobStateView {
     Running,
     Passed,
+    /// Why, in the reader's language.
     Failed(String),
     Joined,
 }
@@ -190,39 +170,17 @@ mod from_fleet {
         }
     }
 
-    impl From<&StepReport> for StepView {
-        fn from(s: &StepReport) -> Self {
+    impl StepView {
+        /// The report, worded in `locale`.
+        pub fn of(locale: crate::i18n::Locale, s: &StepReport) -> Self {
+            let words = crate::messages::step_words(locale, s);
             Self {
                 key: s.step,
                 verdict: s.verdict,
-                summary: s.summary.clone(),
-                fix: s.fix.clone(),
+                summary: words.summary,
+                fix: words.fix,
                 elapsed_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
-                refusal: s.refusal.as_ref().map(AddressRefusalView::from),
             }
-        }
-    }
-
-    impl From<&fleet::clusters::AddressRefusal> for AddressRefusalView {
-        fn from(refusal: &fleet::clusters::AddressRefusal) -> Self {
-            use fleet::clusters::AddressRefusal as R;
-            let (rule, address, detail) = match refusal {
-                R::Scheme { scheme } => (AddressRule::Scheme, scheme.clone(), String::new()),
-                R::PlainHttp { server } => (AddressRule::PlainHttp, server.clone(), String::new()),
-                R::Metadata { address } => (AddressRule::Metadata, address.clone(), String::new()),
-                R::LinkLocal { ip } => (AddressRule::LinkLocal, ip.to_string(), String::new()),
-                R::NotOneMachine { ip, .. } => {
-                    (AddressRule::NotOneMachine, ip.to_string(), String::new())
-                }
-                R::Console { address } => {
-                    (AddressRule::Console, address.to_string(), String::new())
-                }
-                R::NotAllowed { ip, allowed } => {
-                    (AddressRule::NotAllowed, ip.to_string(), allowed.clone())
-                }
-                R::Denied { ip, cidr } => (AddressRule::Denied, ip.to_string(), cidr.clone()),
-            };
-            Self(rule, address, detail)
         }
     }
 
@@ -236,19 +194,22 @@ mod from_fleet {
         }
     }
 
-    impl From<JobView> for JobProgressView {
-        fn from(j: JobView) -> Self {
+    impl JobProgressView {
+        /// The job, worded in `locale`.
+        pub fn of(locale: crate::i18n::Locale, j: JobView) -> Self {
             Self {
                 id: j.id,
                 join: j.kind == JobKind::Join,
                 host: j.host,
                 cluster: j.cluster,
-                steps: j.steps.iter().map(StepView::from).collect(),
+                steps: j.steps.iter().map(|s| StepView::of(locale, s)).collect(),
                 actions: j.actions.iter().map(ActionView::from).collect(),
                 state: match j.state {
                     JobState::Running => JobStateView::Running,
                     JobState::Passed => JobStateView::Passed,
-                    JobState::Failed(why) => JobStateView::Failed(why),
+                    JobState::Failed(why) => {
+                        JobStateView::Failed(crate::messages::job_failure(locale, &why))
+                    }
                     JobState::Joined => JobStateView::Joined,
                 },
             }

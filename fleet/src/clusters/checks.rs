@@ -7,12 +7,13 @@ use std::time::{Instant, SystemTime};
 
 use kube::Client;
 
-use super::connect::{self, connection_fix};
+use super::connect;
+use super::findings::{Finding, KubeconfigSummary, SkipReason};
 use super::steps::{CheckStep, StepReport, Verdict};
 use super::{Candidate, HostLink, checks_kubesphere as ks, permissions};
 use crate::certificate_expiry::{CertificateExpiry, check_certificate_expiry};
 use crate::health::ProbeFailure;
-use crate::kubeconfig_check::{CheckedKubeconfig, Credentials, check_kubeconfig};
+use crate::kubeconfig_check::{CheckedKubeconfig, check_kubeconfig};
 
 /// What the checks learnt about the member, for the join and for display.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,8 +26,8 @@ pub struct MemberFacts {
     /// `insecure-skip-tls-verify: true`: joined without verifying the server.
     pub insecure: bool,
     pub certificate: Option<CertificateExpiry>,
-    /// Other hosts that manage it, as "host2 (as `member`)".
-    pub managed_by: Vec<String>,
+    /// Other hosts that manage it: (host, the name it is joined there as).
+    pub managed_by: Vec<(String, String)>,
     /// Already joined to this host under the candidate's name (a repeated join).
     pub joined_here: bool,
 }
@@ -67,12 +68,22 @@ pub async fn check_cluster(
         return run.finish(facts, None);
     };
 
+    let user = checked.user.clone();
     run.report(match permissions::missing_join_rights(&client).await {
-        Ok(missing) if missing.is_empty() => StepReport::passed(CheckStep::Permissions, format!("user `{}` may create the join objects", checked.user)),
-        Ok(missing) => StepReport::failed(CheckStep::Permissions,
-            format!("user `{}` may not {}", checked.user, missing.join("; ")),
-            "use a kubeconfig whose identity is bound to cluster-admin, e.g. `kubectl create clusterrolebinding tandem-join --clusterrole=cluster-admin --serviceaccount=<namespace>:<name>` and a token for that account"),
-        Err(err) => { let f = connect::explain(&err); StepReport::failed(CheckStep::Permissions, f.to_string(), connection_fix(&f, &checked.server)) }
+        Ok(missing) if missing.is_empty() => {
+            StepReport::passed(CheckStep::Permissions, Finding::MayJoin { user })
+        }
+        Ok(missing) => StepReport::failed(
+            CheckStep::Permissions,
+            Finding::MayNotJoin { user, missing },
+        ),
+        Err(err) => StepReport::failed(
+            CheckStep::Permissions,
+            Finding::NotConnected {
+                failure: connect::explain(&err),
+                server: checked.server.clone(),
+            },
+        ),
     });
 
     ks::duplicate(&mut run, host, candidate, &client, &mut facts).await;
@@ -99,8 +110,11 @@ pub(crate) async fn connect_steps(
         .map(|checked| (policy.check_server(&checked.server), checked))
     {
         Ok((Err(refusal), _)) => {
-            run.report(StepReport::refused(CheckStep::Kubeconfig, refusal));
-            run.skip_rest("needs an address the console may connect to");
+            run.report(StepReport::failed(
+                CheckStep::Kubeconfig,
+                Finding::AddressRefused(refusal),
+            ));
+            run.skip_rest(SkipReason::NeedsAllowedAddress);
             return None;
         }
         Ok((Ok(()), checked)) => {
@@ -110,10 +124,9 @@ pub(crate) async fn connect_steps(
         Err(problem) => {
             run.report(StepReport::failed(
                 CheckStep::Kubeconfig,
-                problem.to_string(),
-                problem.fix(),
+                Finding::KubeconfigUnusable(problem),
             ));
-            run.skip_rest("needs a usable kubeconfig");
+            run.skip_rest(SkipReason::NeedsKubeconfig);
             return None;
         }
     };
@@ -129,14 +142,16 @@ pub(crate) async fn connect_steps(
     let (client, answer) = match (client, answer) {
         (Ok(client), Ok(answer)) => (client, answer),
         (_, Err(failure @ (ProbeFailure::Unauthorized | ProbeFailure::Forbidden))) => {
+            let server = checked.server.clone();
             run.report(StepReport::passed(
                 CheckStep::Connection,
-                format!("the API server at {} answered", checked.server),
+                Finding::Answered {
+                    server: server.clone(),
+                },
             ));
             run.report(StepReport::failed(
                 CheckStep::Permissions,
-                failure.to_string(),
-                connection_fix(&failure, &checked.server),
+                Finding::NotConnected { failure, server },
             ));
             run.skip_rest_but_certificate(facts);
             return None;
@@ -144,31 +159,36 @@ pub(crate) async fn connect_steps(
         (Err(ProbeFailure::AddressRefused(refusal)), _)
         | (_, Err(ProbeFailure::AddressRefused(refusal))) => {
             // A name that resolved to a refused address: nothing was sent to it.
-            run.report(StepReport::refused(CheckStep::Connection, refusal));
+            run.report(StepReport::failed(
+                CheckStep::Connection,
+                Finding::AddressRefused(refusal),
+            ));
             run.skip_rest_but_certificate(facts);
             return None;
         }
         (Err(failure), _) | (_, Err(failure)) => {
             run.report(StepReport::failed(
                 CheckStep::Connection,
-                failure.to_string(),
-                connection_fix(&failure, &checked.server),
+                Finding::NotConnected {
+                    failure,
+                    server: checked.server.clone(),
+                },
             ));
             run.skip_rest_but_certificate(facts);
             return None;
         }
     };
-    let summary = format!(
-        "Kubernetes {} answered at {} in {} ms",
-        answer.version,
-        checked.server,
-        answer.round_trip.as_millis()
-    );
-    run.report(if checked.insecure_skip_tls_verify {
-        StepReport::warning(CheckStep::Connection, format!("{summary}, without verifying its certificate (insecure-skip-tls-verify)"),
-            "put the cluster's CA in certificate-authority-data instead: anyone between this console and the cluster could read the token. The cluster is joined, and marked as not verified")
+    let insecure = checked.insecure_skip_tls_verify;
+    let found = Finding::Connected {
+        kubernetes: answer.version.clone(),
+        server: checked.server.clone(),
+        millis: u64::try_from(answer.round_trip.as_millis()).unwrap_or(u64::MAX),
+        insecure,
+    };
+    run.report(if insecure {
+        StepReport::warning(CheckStep::Connection, found)
     } else {
-        StepReport::passed(CheckStep::Connection, summary)
+        StepReport::passed(CheckStep::Connection, found)
     });
     facts.kubernetes_version = Some(answer.version);
     Some((checked, client))
@@ -177,70 +197,59 @@ pub(crate) async fn connect_steps(
 /// A usable kubeconfig: what it says, and what it says that the console does not do (a
 /// warning, with what to do) or does differently than one might think.
 fn kubeconfig_report(checked: &CheckedKubeconfig) -> StepReport {
-    let mut summary = describe(checked);
-    for note in &checked.notes {
-        summary = format!("{summary}; {note}");
-    }
-    let fixes: Vec<String> = checked.notes.iter().filter_map(|n| n.fix()).collect();
-    if fixes.is_empty() {
-        StepReport::passed(CheckStep::Kubeconfig, summary)
+    let found = Finding::KubeconfigUsable(KubeconfigSummary {
+        context: checked.context.clone(),
+        cluster: checked.cluster.clone(),
+        server: checked.server.clone(),
+        user: checked.user.clone(),
+        credentials: checked.credentials,
+        notes: checked.notes.clone(),
+    });
+    if checked.notes.iter().any(|n| n.has_fix()) {
+        StepReport::warning(CheckStep::Kubeconfig, found)
     } else {
-        StepReport::warning(CheckStep::Kubeconfig, summary, fixes.join("; "))
+        StepReport::passed(CheckStep::Kubeconfig, found)
     }
-}
-
-fn describe(checked: &CheckedKubeconfig) -> String {
-    let credentials = match checked.credentials {
-        Credentials::Token => "a token",
-        Credentials::ClientCertificate => "a client certificate",
-        Credentials::BasicAuth => "a username and password",
-    };
-    format!(
-        "context `{}`: cluster `{}` at {}, user `{}` with {credentials}",
-        checked.context, checked.cluster, checked.server, checked.user
-    )
 }
 
 fn date(t: SystemTime) -> String {
     k8s_openapi::jiff::Timestamp::try_from(t)
         .map(|t| t.strftime("%Y-%m-%d").to_string())
-        .unwrap_or_else(|_| "an unreadable date".into())
+        .unwrap_or_else(|_| "?".into())
 }
 
 pub(crate) fn certificate_report(expiry: Option<&CertificateExpiry>) -> StepReport {
     let step = CheckStep::Certificate;
-    let renew = "export a kubeconfig with a renewed certificate (`kubeadm kubeconfig user` or your provider's tool), or use a service-account token";
     match expiry {
-        None => StepReport::skipped(step, "needs a usable kubeconfig"),
-        Some(CertificateExpiry::NoCertificate) => StepReport::passed(
-            step,
-            "the kubeconfig uses no client certificate, so nothing expires",
-        ),
+        None => StepReport::skipped(step, SkipReason::NeedsKubeconfig),
+        Some(CertificateExpiry::NoCertificate) => {
+            StepReport::passed(step, Finding::NoClientCertificate)
+        }
         Some(CertificateExpiry::Valid { not_after }) => StepReport::passed(
             step,
-            format!("the client certificate is valid until {}", date(*not_after)),
+            Finding::CertificateValid {
+                until: date(*not_after),
+            },
         ),
         Some(CertificateExpiry::ExpiresSoon {
             not_after,
             days_left,
         }) => StepReport::warning(
             step,
-            format!(
-                "the client certificate expires in {days_left} days ({})",
-                date(*not_after)
-            ),
-            renew,
+            Finding::CertificateExpiresSoon {
+                days: *days_left,
+                until: date(*not_after),
+            },
         ),
         Some(CertificateExpiry::Expired { not_after }) => StepReport::failed(
             step,
-            format!("the client certificate expired on {}", date(*not_after)),
-            renew,
+            Finding::CertificateExpired {
+                on: date(*not_after),
+            },
         ),
-        Some(CertificateExpiry::Unreadable(why)) => StepReport::warning(
-            step,
-            format!("the client certificate cannot be read: {why}"),
-            "check client-certificate-data: it should be a base64 PEM certificate",
-        ),
+        Some(CertificateExpiry::Unreadable(why)) => {
+            StepReport::warning(step, Finding::CertificateUnreadable { why: why.clone() })
+        }
     }
 }
 
@@ -271,7 +280,7 @@ impl<'a> Run<'a> {
         self.steps.iter().any(|s| s.step == step)
     }
 
-    pub(crate) fn skip_rest(&mut self, because: &str) {
+    pub(crate) fn skip_rest(&mut self, because: SkipReason) {
         for step in CheckStep::ALL {
             if !self.done(step) {
                 self.report(StepReport::skipped(step, because));
@@ -287,10 +296,7 @@ impl<'a> Run<'a> {
             if step == CheckStep::Certificate {
                 self.report(certificate_report(facts.certificate.as_ref()));
             } else {
-                self.report(StepReport::skipped(
-                    step,
-                    "needs a connection to the cluster",
-                ));
+                self.report(StepReport::skipped(step, SkipReason::NeedsConnection));
             }
         }
     }

@@ -6,6 +6,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams};
 
 use super::checks::{MemberFacts, Run};
+use super::findings::{Finding, ManagedHow, Managers, ReadTarget, SkipReason};
 use super::objects::{self, FEDERATION_NAMESPACE, JOINED_BY_HOST_LABEL};
 use super::steps::{CheckStep, StepReport};
 use super::{Candidate, HostLink};
@@ -15,12 +16,13 @@ use crate::member_checks::{
     kubesphere_version, read_kubesphere_config,
 };
 
-fn read_failure(step: CheckStep, what: &str, err: &kube::Error) -> StepReport {
-    let why = super::connect::explain(err);
+pub(super) fn read_failure(step: CheckStep, what: ReadTarget, err: &kube::Error) -> StepReport {
     StepReport::failed(
         step,
-        format!("cannot read {what}: {why}"),
-        "check that the cluster is reachable and the kubeconfig's identity may read it, then run the checks again",
+        Finding::CannotRead {
+            what,
+            failure: super::connect::explain(err),
+        },
     )
 }
 
@@ -32,21 +34,18 @@ pub(super) async fn duplicate(
     facts: &mut MemberFacts,
 ) {
     let step = CheckStep::Duplicate;
-    if let Some(problem) = dns1123_label_problem(&candidate.name) {
+    if dns1123_label_problem(&candidate.name).is_some() {
         return run.report(StepReport::failed(
             step,
-            format!("the cluster name `{}` {problem}", candidate.name),
-            "use lowercase letters, digits and '-', at most 63 characters, e.g. `prod-eu-1`",
+            Finding::BadName {
+                name: candidate.name.clone(),
+            },
         ));
     }
     let uid = match kube_system_uid(member).await {
         Ok(uid) => uid,
         Err(err) => {
-            return run.report(read_failure(
-                step,
-                "the cluster's kube-system namespace",
-                &err,
-            ));
+            return run.report(read_failure(step, ReadTarget::KubeSystem, &err));
         }
     };
     facts.uid = Some(uid.clone());
@@ -55,7 +54,7 @@ pub(super) async fn duplicate(
         Err(err) => {
             return run.report(read_failure(
                 step,
-                &format!("the clusters of host `{}`", host.name),
+                ReadTarget::HostClusters(host.name.clone()),
                 &err,
             ));
         }
@@ -65,17 +64,27 @@ pub(super) async fn duplicate(
         .find(|c| c.uid.as_deref() == Some(uid.as_str()));
     let same_name = clusters.iter().find(|c| c.name == candidate.name);
     facts.joined_here = same_uid.is_some_and(|c| c.name == candidate.name);
+    let host = host.name.clone();
     run.report(match (same_uid, same_name) {
-        (Some(c), _) if c.name == candidate.name => StepReport::warning(step,
-            format!("this cluster is already joined to `{}` as `{}`", host.name, c.name),
-            "joining again repairs its join objects; to change its credentials, update its kubeconfig instead"),
-        (Some(c), _) => StepReport::failed(step,
-            format!("this cluster (kube-system UID {uid}) is already joined to `{}` as `{}`", host.name, c.name),
-            format!("a cluster can be joined once per host: use `{}`, or remove it first to join it under another name", c.name)),
-        (None, Some(_)) => StepReport::failed(step,
-            format!("host `{}` already has another cluster named `{}`", host.name, candidate.name),
-            "choose another name"),
-        (None, None) => StepReport::passed(step, format!("new to `{}` (kube-system UID {uid})", host.name)),
+        (Some(c), _) if c.name == candidate.name => {
+            StepReport::warning(step, Finding::JoinedHereAlready { host })
+        }
+        (Some(c), _) => StepReport::failed(
+            step,
+            Finding::JoinedAs {
+                host,
+                name: c.name.clone(),
+                uid,
+            },
+        ),
+        (None, Some(_)) => StepReport::failed(
+            step,
+            Finding::NameTaken {
+                host,
+                name: candidate.name.clone(),
+            },
+        ),
+        (None, None) => StepReport::passed(step, Finding::NewToHost { host, uid }),
     });
 }
 
@@ -88,12 +97,11 @@ pub(super) async fn kubesphere(
     let version = match kubesphere_version(member).await {
         Ok(Some(v)) => v,
         Ok(None) => {
-            run.report(StepReport::failed(step, "KubeSphere is not running on this cluster: ks-apiserver does not answer /kapis/version through the service proxy",
-                "install KubeSphere 3.4 on it with `multicluster.clusterRole: member` (ks-installer), and check `kubectl -n kubesphere-system get pods`"));
+            run.report(StepReport::failed(step, Finding::NoKubeSphere));
             return None;
         }
         Err(err) => {
-            run.report(read_failure(step, "ks-apiserver's version", &err));
+            run.report(read_failure(step, ReadTarget::KubeSphereVersion, &err));
             return None;
         }
     };
@@ -101,24 +109,34 @@ pub(super) async fn kubesphere(
     let config = match read_kubesphere_config(member).await {
         Ok(Some(c)) => c,
         Ok(None) => {
-            run.report(StepReport::failed(step, format!("KubeSphere {version} answers, but configmap kubesphere-system/kubesphere-config has no readable kubesphere.yaml"), "reinstall or repair KubeSphere: ks-installer writes that configmap"));
+            run.report(StepReport::failed(
+                step,
+                Finding::NoKubeSphereConfig { version },
+            ));
             return None;
         }
         Err(err) => {
-            run.report(read_failure(
-                step,
-                "configmap kubesphere-system/kubesphere-config",
-                &err,
-            ));
+            run.report(read_failure(step, ReadTarget::KubeSphereConfig, &err));
             return None;
         }
     };
     let kubernetes = facts.kubernetes_version.clone().unwrap_or_default();
     run.report(if config.cluster_role == "member" {
-        StepReport::passed(step, format!("KubeSphere {version} on Kubernetes {kubernetes}, clusterRole member"))
+        StepReport::passed(
+            step,
+            Finding::KubeSphereMember {
+                version,
+                kubernetes,
+            },
+        )
     } else {
-        StepReport::failed(step, format!("KubeSphere {version} is installed with clusterRole `{}`; a host can only join a member", config.cluster_role),
-            "make it a member: `kubectl -n kubesphere-system patch clusterconfiguration ks-installer --type merge -p '{\"spec\":{\"multicluster\":{\"clusterRole\":\"member\"}}}'`, wait for ks-installer to finish, then run the checks again")
+        StepReport::failed(
+            step,
+            Finding::NotMember {
+                version,
+                role: config.cluster_role.clone(),
+            },
+        )
     });
     Some(config)
 }
@@ -133,7 +151,7 @@ pub(super) async fn other_hosts(
 ) {
     let step = CheckStep::OtherHosts;
     let Some(uid) = facts.uid.clone() else {
-        return run.report(StepReport::skipped(step, "needs the cluster's identity"));
+        return run.report(StepReport::skipped(step, SkipReason::NeedsIdentity));
     };
     for other in others {
         if let Ok(clusters) = super::list_host_clusters(&other.client).await
@@ -141,53 +159,45 @@ pub(super) async fn other_hosts(
                 .iter()
                 .find(|c| c.uid.as_deref() == Some(uid.as_str()))
         {
-            facts
-                .managed_by
-                .push(format!("{} (as `{}`)", other.name, c.name));
+            facts.managed_by.push((other.name.clone(), c.name.clone()));
         }
     }
     let joins = match existing_joins(member).await {
         Ok(j) => j,
         Err(err) => {
-            return run.report(read_failure(
-                step,
-                "the member's kube-federation-system",
-                &err,
-            ));
+            return run.report(read_failure(step, ReadTarget::FederationNamespace, &err));
         }
     };
     let resuming = match own_token_secret(host, member, &candidate.name).await {
         Ok(found) => found,
-        Err(err) => return run.report(read_failure(step, "the member's token secrets", &err)),
+        Err(err) => return run.report(read_failure(step, ReadTarget::TokenSecrets, &err)),
     };
     let unknown: Vec<String> = joins
         .into_iter()
         .filter(|j| !(resuming && *j == candidate.name))
         .collect();
-    let risk = "two hosts over one member fight over every same-name user, role and workspace: the member's copy flips between the hosts' versions. Tandem refuses same-name creation across hosts and shows conflicts on the Multi-host page";
-    let managed = if !facts.managed_by.is_empty() {
-        Some(format!(
-            "already managed by {}",
-            facts.managed_by.join(", ")
-        ))
+    let managers = if !facts.managed_by.is_empty() {
+        Some(Managers::KnownHosts(facts.managed_by.clone()))
     } else if !unknown.is_empty() {
-        Some(format!(
-            "already joined by a host this console does not know, as {}",
-            unknown
-                .iter()
-                .map(|j| format!("`{j}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        Some(Managers::UnknownHosts(unknown))
     } else {
         None
     };
-    run.report(match managed {
-        Some(who) if candidate.second_host => StepReport::warning(step, format!("{who}; joining as a second host on purpose (active-active)"), risk),
-        Some(who) if facts.joined_here => StepReport::warning(step, format!("{who}, and by `{}` too (active-active)", host.name), risk),
-        Some(who) => StepReport::failed(step, who, format!("KubeSphere allows one host per member. To manage it from `{}` as well, join it as a second host on purpose; {risk}", host.name)),
-        None if resuming => StepReport::passed(step, format!("no other host manages it; an unfinished join from `{}` will be completed", host.name)),
-        None => StepReport::passed(step, "no other host manages it"),
+    let managed = |how| Finding::Managed {
+        by: managers.clone().unwrap_or(Managers::KnownHosts(Vec::new())),
+        how,
+    };
+    let host = host.name.clone();
+    run.report(match &managers {
+        Some(_) if candidate.second_host => {
+            StepReport::warning(step, managed(ManagedHow::SecondHost))
+        }
+        Some(_) if facts.joined_here => {
+            StepReport::warning(step, managed(ManagedHow::AlsoHere(host)))
+        }
+        Some(_) => StepReport::failed(step, managed(ManagedHow::OneHostOnly(host))),
+        None if resuming => StepReport::passed(step, Finding::ResumingJoin { host }),
+        None => StepReport::passed(step, Finding::NoOtherHost),
     });
 }
 
@@ -222,33 +232,29 @@ pub(super) async fn jwt_secret(
 ) {
     let step = CheckStep::JwtSecret;
     let Some(member) = member else {
-        return run.report(StepReport::skipped(step, "needs KubeSphere on the member"));
+        return run.report(StepReport::skipped(step, SkipReason::NeedsKubeSphere));
     };
+    let name = host.name.clone();
     let host_config = match read_kubesphere_config(&host.client).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return run.report(StepReport::failed(
                 step,
-                format!("host `{}` has no kubesphere-config", host.name),
-                "install KubeSphere on the host with `multicluster.clusterRole: host`",
+                Finding::HostWithoutKubeSphere { host: name },
             ));
         }
         Err(err) => {
             return run.report(read_failure(
                 step,
-                &format!("host `{}`'s kubesphere-config", host.name),
+                ReadTarget::HostKubeSphereConfig(name),
                 &err,
             ));
         }
     };
-    let copy = format!(
-        "copy the host's secret into the member's ks-installer configuration, without printing it: `SECRET=$(kubectl --context {host} -n kubesphere-system get configmap kubesphere-config -o jsonpath='{{.data.kubesphere\\.yaml}}' | sed -n 's/^ *jwtSecret: *\"\\{{0,1\\}}\\([^\"]*\\)\"\\{{0,1\\}} *$/\\1/p') && kubectl --context <member> -n kubesphere-system patch clusterconfiguration ks-installer --type merge -p \"{{\\\"spec\\\":{{\\\"authentication\\\":{{\\\"jwtSecret\\\":\\\"$SECRET\\\"}}}}}}\"`, then wait for ks-installer to restart ks-apiserver",
-        host = host.name
-    );
     run.report(match compare_jwt_secrets(&host_config, member) {
-        JwtComparison::Same => StepReport::passed(step, format!("the member's jwtSecret equals `{}`'s (compared here, shown nowhere)", host.name)),
-        JwtComparison::Different => StepReport::failed(step, format!("the member's jwtSecret differs from `{}`'s: the member would refuse every session from the host (\"session timeout\")", host.name), copy),
-        JwtComparison::Missing => StepReport::failed(step, "a jwtSecret is not set in kubesphere-config (on the host or the member)", copy),
+        JwtComparison::Same => StepReport::passed(step, Finding::JwtSame { host: name }),
+        JwtComparison::Different => StepReport::failed(step, Finding::JwtDiffers { host: name }),
+        JwtComparison::Missing => StepReport::failed(step, Finding::JwtMissing { host: name }),
     });
 }
 
@@ -261,13 +267,22 @@ pub(super) async fn workspaces(
     member: &Client,
 ) {
     let step = CheckStep::Workspaces;
-    match workspace_conflicts(&host.client, member, &candidate.name).await {
-        Ok(conflicts) if conflicts.is_empty() => run.report(StepReport::passed(step, "no member workspace conflicts with the host's")),
-        Ok(conflicts) => run.report(StepReport::failed(step,
-            format!("workspace {} is on the member and federated by `{}` to other clusters only: the join would delete it on the member", conflicts.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", "), host.name),
-            format!("add `{}` to the workspace's placement on `{}` (its cluster list), or rename the member's workspace", candidate.name, host.name))),
-        Err(err) => run.report(read_failure(step, "workspaces", &err)),
-    }
+    run.report(
+        match workspace_conflicts(&host.client, member, &candidate.name).await {
+            Ok(conflicts) if conflicts.is_empty() => {
+                StepReport::passed(step, Finding::NoWorkspaceConflict)
+            }
+            Ok(workspaces) => StepReport::failed(
+                step,
+                Finding::WorkspaceConflicts {
+                    workspaces,
+                    host: host.name.clone(),
+                    cluster: candidate.name.clone(),
+                },
+            ),
+            Err(err) => read_failure(step, ReadTarget::Workspaces, &err),
+        },
+    );
 }
 
 pub(crate) async fn workspace_conflicts(

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActionReport, Candidate, HostLink, StepReport, check_cluster, join_cluster};
+use super::{
+    ActionReport, BasicProblem, Candidate, CheckStep, HostLink, Side, StepReport, check_cluster,
+    join_cluster,
+};
 use crate::replicas::{JobRecords, Phase};
 
 /// How long a finished job can still be read.
@@ -33,9 +36,73 @@ pub enum JobState {
     Running,
     /// Checks only: every step passed (warnings allowed).
     Passed,
-    /// A step failed or the join could not finish; the reason in a sentence.
-    Failed(String),
+    /// A step failed or the join could not finish, and why.
+    Failed(JobFailure),
     Joined,
+}
+
+/// Why a job failed; the console words it in the reader's language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobFailure {
+    /// These steps failed (their reports say why).
+    Checks(Vec<CheckStep>),
+    /// The basic information was refused.
+    Invalid(BasicProblem),
+    /// A write of the join failed: (side, object, the API server's words, what this attempt
+    /// created and could not remove again).
+    Write(Side, String, String, Vec<String>),
+    /// The console replica running it stopped before it ended.
+    Abandoned,
+    /// It stopped on an internal error.
+    Crashed,
+}
+
+impl JobFailure {
+    fn of(e: super::JoinError) -> Self {
+        use super::JoinError as E;
+        match e {
+            E::Invalid(problem) => Self::Invalid(problem),
+            E::ChecksFailed(steps) => Self::checks(&steps),
+            E::Write {
+                side,
+                object,
+                message,
+                left_behind,
+            } => Self::Write(side, object, message, left_behind),
+        }
+    }
+
+    fn checks(steps: &[StepReport]) -> Self {
+        Self::Checks(
+            steps
+                .iter()
+                .filter(|s| s.is_failure())
+                .map(|s| s.step)
+                .collect(),
+        )
+    }
+}
+
+impl std::fmt::Display for JobFailure {
+    /// In English, for the host's Events and logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Checks(steps) => write!(
+                f,
+                "the checks did not pass: {}",
+                steps
+                    .iter()
+                    .map(|s| s.title())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::Invalid(problem) => write!(f, "{problem}"),
+            Self::Write(side, object, message, _) => write!(f, "{side} {object}: {message}"),
+            Self::Abandoned => f.write_str("the console replica running it stopped"),
+            Self::Crashed => f.write_str("it stopped on an internal error"),
+        }
+    }
 }
 
 /// What the wizard shows of a job.
@@ -71,10 +138,6 @@ pub struct ClusterJobs {
     jobs: Arc<Mutex<HashMap<String, Job>>>,
     records: JobRecords,
 }
-
-/// What a wizard shows of a job whose replica stopped before it ended.
-pub const ABANDONED: &str = "the console replica running this job stopped before it ended: \
-     look at the cluster's state on the clusters page, then run the checks again";
 
 impl ClusterJobs {
     pub fn new(hosts: Vec<HostLink>, records: JobRecords) -> Self {
@@ -180,7 +243,7 @@ impl ClusterJobs {
                     if outcome.passed() {
                         JobState::Passed
                     } else {
-                        JobState::Failed(failed_summary(&outcome.steps))
+                        JobState::Failed(JobFailure::checks(&outcome.steps))
                     }
                 }
                 JobKind::Join => {
@@ -197,7 +260,7 @@ impl ClusterJobs {
                     .await
                     {
                         Ok(_) => JobState::Joined,
-                        Err(e) => JobState::Failed(e.to_string()),
+                        Err(e) => JobState::Failed(JobFailure::of(e)),
                     }
                 }
             };
@@ -220,8 +283,8 @@ impl ClusterJobs {
                         format!(
                             "tried to join cluster {name}: {}",
                             match other {
-                                JobState::Failed(why) => why.as_str(),
-                                _ => "it did not finish",
+                                JobState::Failed(why) => why.to_string(),
+                                _ => "it did not finish".into(),
                             }
                         ),
                     ),
@@ -246,8 +309,7 @@ impl ClusterJobs {
                     .get_mut(&watched)
             {
                 crate::metrics::job_ended(record_kind(j.view.kind), "crashed");
-                j.view.state =
-                    JobState::Failed("the check stopped on an internal error; run it again".into());
+                j.view.state = JobState::Failed(JobFailure::Crashed);
                 j.finished = Some(Instant::now());
                 watcher_keeper.finish(&j.view);
             }
@@ -270,7 +332,7 @@ impl ClusterJobs {
         let remote = self.records.read::<JobView>(id, owner).await?;
         let mut view = remote.payload;
         if remote.phase == Phase::Abandoned && view.state == JobState::Running {
-            view.state = JobState::Failed(ABANDONED.into());
+            view.state = JobState::Failed(JobFailure::Abandoned);
         }
         Some(view)
     }
@@ -290,19 +352,6 @@ fn record_kind(kind: JobKind) -> &'static str {
         JobKind::Check => "cluster-check",
         JobKind::Join => "cluster-join",
     }
-}
-
-fn failed_summary(steps: &[StepReport]) -> String {
-    let failed: Vec<&str> = steps
-        .iter()
-        .filter(|s| s.is_failure())
-        .map(|s| s.step.title())
-        .collect();
-    format!(
-        "not joined: fix the failed {} above ({}) and run the checks again",
-        if failed.len() == 1 { "step" } else { "steps" },
-        failed.join(", ")
-    )
 }
 
 /// 128 random bits: a job id cannot be guessed.

@@ -33,8 +33,8 @@ const TOKEN_WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum JoinError {
     #[error("{0}")]
-    Invalid(String),
-    #[error("the checks did not pass: {}", failed_steps(.0))]
+    Invalid(super::BasicProblem),
+    #[error("the checks did not pass: {}", super::steps::failed_titles(.0))]
     ChecksFailed(Vec<StepReport>),
     #[error("{side} {object}: {message}")]
     Write {
@@ -44,15 +44,6 @@ pub enum JoinError {
         /// What this attempt created and could not remove again.
         left_behind: Vec<String>,
     },
-}
-
-fn failed_steps(steps: &[StepReport]) -> String {
-    steps
-        .iter()
-        .filter(|s| s.is_failure())
-        .map(|s| format!("{}: {}", s.step.title(), s.summary))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// A finished join: the checks and every object written.

@@ -6,6 +6,7 @@ pub mod address_policy;
 mod checks;
 mod checks_kubesphere;
 mod connect;
+pub mod findings;
 pub(crate) mod guarded_connect;
 pub mod jobs;
 mod join;
@@ -29,6 +30,8 @@ pub use actions::{ActionReport, ActionResult, Side};
 pub use address_policy::{AddressRefusal, Cidr, MemberAddressPolicy};
 pub use checks::{CheckOutcome, MemberFacts, check_cluster};
 pub use connect::{MEMBER_TIMEOUT, member_client};
+pub use findings::{Finding, SkipReason};
+pub use jobs::JobFailure;
 pub use join::{JoinError, JoinOutcome, join_cluster};
 pub use remove::{RemoveError, RemoveOutcome, remove_cluster};
 pub use steps::{CheckStep, StepReport, Verdict};
@@ -37,6 +40,18 @@ pub use update::{UpdateError, UpdateOutcome, edit_cluster, update_kubeconfig};
 use crate::config::ConsoleConfig;
 use crate::kubeconfig_check::CheckedKubeconfig;
 use crate::kubesphere::Cluster;
+
+/// What is wrong with a cluster's basic information.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum BasicProblem {
+    #[error("the group must be one of: production, development, testing, demo")]
+    UnknownGroup,
+    #[error("the description may have 256 characters and the provider 63")]
+    TooLong,
+}
 
 /// A host Tandem can write to.
 #[derive(Clone)]
@@ -110,19 +125,16 @@ impl std::fmt::Debug for Candidate {
 impl Candidate {
     /// What is wrong with the basic information (group, provider, description), if anything:
     /// checked by the join itself, so the wizard and the command line refuse alike.
-    pub fn basic_problem(&self) -> Option<String> {
+    pub fn basic_problem(&self) -> Option<BasicProblem> {
         let group = self.group.as_deref().unwrap_or_default();
         if !group.is_empty() && !objects::PRESET_GROUPS.contains(&group) {
-            return Some(format!(
-                "the group must be one of: {}",
-                objects::PRESET_GROUPS.join(", ")
-            ));
+            return Some(BasicProblem::UnknownGroup);
         }
         let long = |v: &Option<String>, limit: usize| {
             v.as_ref().is_some_and(|v| v.chars().count() > limit)
         };
         if long(&self.description, 256) || long(&self.provider, 63) {
-            return Some("the description may have 256 characters and the provider 63".into());
+            return Some(BasicProblem::TooLong);
         }
         None
     }

@@ -7,6 +7,7 @@ use k8s_openapi::api::authorization::v1::{
 use kube::api::PostParams;
 use kube::{Api, Client};
 
+use super::findings::JoinRight;
 use super::objects::FEDERATION_NAMESPACE;
 
 /// One thing the join needs to do on the member.
@@ -15,8 +16,8 @@ struct Needed {
     group: &'static str,
     resource: &'static str,
     namespace: Option<&'static str>,
-    /// How the missing right reads in a message.
-    what: &'static str,
+    /// The right, as the console words it.
+    what: JoinRight,
 }
 
 const NEEDED: [Needed; 6] = [
@@ -25,35 +26,35 @@ const NEEDED: [Needed; 6] = [
         group: "",
         resource: "namespaces",
         namespace: None,
-        what: "create namespaces",
+        what: JoinRight::CreateNamespaces,
     },
     Needed {
         verb: "create",
         group: "",
         resource: "serviceaccounts",
         namespace: Some(FEDERATION_NAMESPACE),
-        what: "create service accounts in kube-federation-system",
+        what: JoinRight::CreateServiceAccounts,
     },
     Needed {
         verb: "create",
         group: "",
         resource: "secrets",
         namespace: Some(FEDERATION_NAMESPACE),
-        what: "create secrets in kube-federation-system",
+        what: JoinRight::CreateSecrets,
     },
     Needed {
         verb: "create",
         group: "rbac.authorization.k8s.io",
         resource: "clusterroles",
         namespace: None,
-        what: "create ClusterRoles",
+        what: JoinRight::CreateClusterRoles,
     },
     Needed {
         verb: "create",
         group: "rbac.authorization.k8s.io",
         resource: "clusterrolebindings",
         namespace: None,
-        what: "create ClusterRoleBindings",
+        what: JoinRight::CreateClusterRoleBindings,
     },
     // Kubernetes only lets an identity grant rights it holds itself, and the join grants all.
     Needed {
@@ -61,12 +62,12 @@ const NEEDED: [Needed; 6] = [
         group: "*",
         resource: "*",
         namespace: None,
-        what: "do everything (the join grants kubefed full rights, and Kubernetes only lets you grant what you hold)",
+        what: JoinRight::Everything,
     },
 ];
 
-/// The rights the identity lacks, in words; empty when it may join.
-pub async fn missing_join_rights(member: &Client) -> Result<Vec<&'static str>, kube::Error> {
+/// The rights the identity lacks; empty when it may join.
+pub async fn missing_join_rights(member: &Client) -> Result<Vec<JoinRight>, kube::Error> {
     let reviews: Api<SelfSubjectAccessReview> = Api::all(member.clone());
     let mut missing = Vec::new();
     for need in &NEEDED {

@@ -8,26 +8,21 @@ use serde::{Deserialize, Serialize};
 
 pub use wire::clusters::{CheckStep, Verdict};
 
-/// One step's result. Never holds a secret: summaries name fields and objects, not values.
+use super::findings::{Finding, SkipReason};
+
+/// One step's result. Never holds a secret: findings name fields and objects, not values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
     pub step: CheckStep,
     pub verdict: Verdict,
-    /// What was found, in a sentence.
-    pub summary: String,
-    /// What to do about it, when there is something to do.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    /// What was found; the console words it, and what to do, in the reader's language.
+    pub finding: Finding,
     #[serde(
         rename = "elapsedMs",
         serialize_with = "millis",
         deserialize_with = "from_millis"
     )]
     pub elapsed: Duration,
-    /// The member address policy's refusal, when that is why the step failed: the console
-    /// words it in the reader's language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<super::AddressRefusal>,
 }
 
 fn from_millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
@@ -39,47 +34,42 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl StepReport {
-    pub fn passed(step: CheckStep, summary: impl Into<String>) -> Self {
-        Self::new(step, Verdict::Passed, summary, None)
+    pub fn passed(step: CheckStep, finding: Finding) -> Self {
+        Self::new(step, Verdict::Passed, finding)
     }
 
-    pub fn warning(step: CheckStep, summary: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self::new(step, Verdict::Warning, summary, Some(fix.into()))
+    pub fn warning(step: CheckStep, finding: Finding) -> Self {
+        Self::new(step, Verdict::Warning, finding)
     }
 
-    pub fn failed(step: CheckStep, summary: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self::new(step, Verdict::Failed, summary, Some(fix.into()))
+    pub fn failed(step: CheckStep, finding: Finding) -> Self {
+        Self::new(step, Verdict::Failed, finding)
     }
 
-    /// Failed because the member address policy forbids connecting there.
-    pub fn refused(step: CheckStep, refusal: super::AddressRefusal) -> Self {
-        Self {
-            refusal: Some(refusal.clone()),
-            ..Self::failed(step, refusal.to_string(), refusal.fix())
-        }
+    pub fn skipped(step: CheckStep, because: SkipReason) -> Self {
+        Self::new(step, Verdict::Skipped, Finding::Skipped(because))
     }
 
-    pub fn skipped(step: CheckStep, because: impl Into<String>) -> Self {
-        Self::new(step, Verdict::Skipped, because, None)
-    }
-
-    fn new(
-        step: CheckStep,
-        verdict: Verdict,
-        summary: impl Into<String>,
-        fix: Option<String>,
-    ) -> Self {
+    fn new(step: CheckStep, verdict: Verdict, finding: Finding) -> Self {
         Self {
             step,
             verdict,
-            summary: summary.into(),
-            fix,
+            finding,
             elapsed: Duration::ZERO,
-            refusal: None,
         }
     }
 
     pub fn is_failure(&self) -> bool {
         self.verdict == Verdict::Failed
     }
+}
+
+/// The failed steps' names, in English: for logs and error messages.
+pub(crate) fn failed_titles(steps: &[StepReport]) -> String {
+    steps
+        .iter()
+        .filter(|s| s.is_failure())
+        .map(|s| s.step.title())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

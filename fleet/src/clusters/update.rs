@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::actions::{ActionReport, ActionResult, Side};
 use super::checks::{MemberFacts, Run, certificate_report, connect_steps};
-use super::connect;
+use super::findings::{Finding, ReadTarget, SkipReason};
 use super::objects::*;
 use super::steps::{CheckStep, StepReport};
 use super::{HostLink, checks_kubesphere as ks, status};
@@ -23,8 +23,9 @@ pub enum UpdateError {
     NotFound { host: String, name: String },
     #[error("`{0}` is the host cluster itself: its connection is the console's own configuration")]
     IsHost(String),
-    #[error("the new kubeconfig did not pass: {0}")]
-    ChecksFailed(String),
+    /// The steps, every one: the failed ones say why.
+    #[error("the new kubeconfig did not pass: {}", super::steps::failed_titles(.0))]
+    ChecksFailed(Vec<StepReport>),
     #[error("the group must be one of: production, development, testing, demo")]
     UnknownGroup,
     #[error("the description may have at most 256 characters")]
@@ -97,30 +98,35 @@ pub async fn update_kubeconfig(
     };
     run.report(StepReport::passed(
         CheckStep::Permissions,
-        "the credentials are accepted; an update keeps the join's own account on the member",
+        Finding::CredentialsAccepted,
     ));
     let known = cluster
         .data
         .pointer("/status/uid")
         .and_then(|u| u.as_str())
         .map(String::from);
+    let joined = name.to_string();
     run.report(match kube_system_uid(&client).await {
-        Ok(uid) if known.as_deref().is_none_or(|k| k == uid) => StepReport::passed(CheckStep::Duplicate, format!("the same cluster as `{name}` (kube-system UID {uid})")),
-        Ok(uid) => StepReport::failed(CheckStep::Duplicate,
-            format!("this kubeconfig reaches another cluster (kube-system UID {uid}) than `{name}`"),
-            "use a kubeconfig of the cluster that was joined; to replace the cluster, remove it and add the other one"),
-        Err(e) => StepReport::failed(CheckStep::Duplicate, format!("cannot read kube-system: {}", connect::explain(&e)), "the new credentials must at least read namespaces"),
+        Ok(uid) if known.as_deref().is_none_or(|k| k == uid) => StepReport::passed(
+            CheckStep::Duplicate,
+            Finding::SameCluster { name: joined, uid },
+        ),
+        Ok(uid) => StepReport::failed(
+            CheckStep::Duplicate,
+            Finding::OtherCluster { name: joined, uid },
+        ),
+        Err(e) => ks::read_failure(CheckStep::Duplicate, ReadTarget::KubeSystem, &e),
     });
     let config = ks::kubesphere(&mut run, &client, &mut facts).await;
     run.report(StepReport::skipped(
         CheckStep::OtherHosts,
-        "not needed for an update",
+        SkipReason::NotForUpdate,
     ));
     ks::jwt_secret(&mut run, host, config.as_ref()).await;
     run.report(certificate_report(facts.certificate.as_ref()));
     run.report(StepReport::skipped(
         CheckStep::Workspaces,
-        "not needed for an update",
+        SkipReason::NotForUpdate,
     ));
     let outcome = run.finish(facts, Some((checked, client)));
     let facts = outcome.facts.clone();
@@ -179,14 +185,7 @@ pub async fn update_kubeconfig(
 }
 
 fn failed(steps: Vec<StepReport>) -> UpdateError {
-    UpdateError::ChecksFailed(
-        steps
-            .iter()
-            .filter(|s| s.is_failure())
-            .map(|s| format!("{}: {}", s.step.title(), s.summary))
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
+    UpdateError::ChecksFailed(steps)
 }
 
 /// Sets a joined cluster's description and group (empty removes them), on the `Cluster` and,

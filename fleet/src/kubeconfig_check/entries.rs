@@ -2,10 +2,12 @@
 //! local file, a proxy, contradictions, values kube would choke on), what it uses, and what
 //! it ignores — the last said in a [`KubeconfigNote`], never silently.
 
+use std::borrow::Cow;
+
 use kube::config::{AuthInfo, Kubeconfig};
 use secrecy::ExposeSecret;
 
-use super::{Credentials, KubeconfigNote, KubeconfigProblem};
+use super::{Credentials, Entry, KubeconfigNote, KubeconfigProblem};
 
 /// (insecure-skip-tls-verify, server) of the context's cluster, after the policy. Its
 /// `tls-server-name` is removed from `kubeconfig`, so neither the console's client nor the
@@ -31,9 +33,9 @@ pub(super) fn check_cluster(
         .is_some_and(|p| !p.is_empty())
     {
         return Err(KubeconfigProblem::FilePath {
-            owner: "cluster",
+            owner: Entry::Cluster,
             name: name.to_string(),
-            field: "certificate-authority",
+            field: "certificate-authority".into(),
         });
     }
     if cluster
@@ -42,9 +44,9 @@ pub(super) fn check_cluster(
         .is_some_and(|d| !is_base64(d))
     {
         return Err(KubeconfigProblem::BadBase64 {
-            owner: "cluster",
+            owner: Entry::Cluster,
             name: name.to_string(),
-            field: "certificate-authority-data",
+            field: "certificate-authority-data".into(),
         });
     }
     if cluster.insecure_skip_tls_verify == Some(true)
@@ -88,7 +90,7 @@ pub(super) fn check_cluster(
     let unknown = shown_names(cluster.other.keys());
     if !unknown.is_empty() {
         notes.push(KubeconfigNote::UnknownFields {
-            owner: "cluster",
+            owner: Entry::Cluster,
             name: name.to_string(),
             fields: unknown,
         });
@@ -128,14 +130,14 @@ pub(super) fn check_user(
             unknown: shown_names(user.other.keys()),
         });
     };
-    let impersonation: Vec<&'static str> = [
+    let impersonation: Vec<Cow<'static, str>> = [
         ("as", user.impersonate.is_some()),
         ("as-uid", user.impersonate_uid.is_some()),
         ("as-groups", user.impersonate_groups.is_some()),
         ("as-user-extra", user.impersonate_user_extra.is_some()),
     ]
     .into_iter()
-    .filter_map(|(field, set)| set.then_some(field))
+    .filter_map(|(field, set)| set.then_some(field.into()))
     .collect();
     if !impersonation.is_empty() {
         notes.push(KubeconfigNote::Impersonation {
@@ -146,7 +148,7 @@ pub(super) fn check_user(
     let unknown = shown_names(user.other.keys());
     if !unknown.is_empty() {
         notes.push(KubeconfigNote::UnknownFields {
-            owner: "user",
+            owner: Entry::User,
             name: name.to_string(),
             fields: unknown,
         });
@@ -175,9 +177,9 @@ fn refused_sources(name: &str, user: &AuthInfo) -> Result<(), KubeconfigProblem>
     ] {
         if value.as_deref().is_some_and(|p| !p.is_empty()) {
             return Err(KubeconfigProblem::FilePath {
-                owner: "user",
+                owner: Entry::User,
                 name: name.to_string(),
-                field,
+                field: field.into(),
             });
         }
     }
@@ -192,9 +194,9 @@ fn refused_sources(name: &str, user: &AuthInfo) -> Result<(), KubeconfigProblem>
     ] {
         if value.is_some_and(|d| !is_base64(d)) {
             return Err(KubeconfigProblem::BadBase64 {
-                owner: "user",
+                owner: Entry::User,
                 name: name.to_string(),
-                field,
+                field: field.into(),
             });
         }
     }
@@ -207,7 +209,7 @@ fn headers(name: &str, user: &AuthInfo) -> Result<(), KubeconfigProblem> {
     match field_no_header_carries(user) {
         Some(field) => Err(KubeconfigProblem::NotAHeader {
             user: name.to_string(),
-            field,
+            field: field.into(),
         }),
         None => Ok(()),
     }

@@ -2,15 +2,21 @@
 //! Tandem ignores, each named with what to do, and an identity it acts as. Without these the
 //! field would simply have no effect, and the person would learn it from a later failure.
 
+use std::borrow::Cow;
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+use super::Entry;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum KubeconfigNote {
     /// `tls-server-name` is dropped: the certificate is checked against the `server:` address.
     TlsServerNameIgnored { cluster: String },
     /// Keys that are not kubeconfig fields (a typo, or another tool's), by name.
     UnknownFields {
-        owner: &'static str,
+        owner: Entry,
         name: String,
         fields: Vec<String>,
     },
@@ -19,7 +25,7 @@ pub enum KubeconfigNote {
     /// `as`, `as-uid`, `as-groups` or `as-user-extra`: requests act as another identity.
     Impersonation {
         user: String,
-        fields: Vec<&'static str>,
+        fields: Vec<Cow<'static, str>>,
     },
 }
 
@@ -56,13 +62,18 @@ impl fmt::Display for KubeconfigNote {
 }
 
 impl KubeconfigNote {
+    /// Whether there is something to do about it (the step is then a warning).
+    pub fn has_fix(&self) -> bool {
+        !matches!(self, Self::Impersonation { .. })
+    }
+
     /// What to do about it; `None` for what is only worth knowing.
     pub fn fix(&self) -> Option<String> {
         match self {
             Self::TlsServerNameIgnored { .. } => Some("remove `tls-server-name`; if the API server's certificate does not name the `server:` address, use an address it names (its SANs) or add this one to the certificate (kubeadm: `apiServer.certSANs`)".into()),
             Self::UnknownFields { owner, fields, .. } => {
                 let whose = if fields.len() == 1 { "its" } else { "their" };
-                let known = if *owner == "cluster" {
+                let known = if *owner == Entry::Cluster {
                     "a cluster's address is in `server`, its CA in `certificate-authority-data`"
                 } else {
                     "a user signs in with `token`, or with `client-certificate-data` and `client-key-data`"
@@ -79,7 +90,7 @@ impl KubeconfigNote {
 }
 
 /// What an unknown key is called when its name is not repeated (see `entries::shown_names`).
-pub(super) const UNUSUAL_NAME: &str = "a field with a long or unusual name";
+pub const UNUSUAL_NAME: &str = "a field with a long or unusual name";
 
 /// "`foo`", "`foo` and `bar`", "`a`, `b` and a field with a long or unusual name".
 pub(super) fn field_list(fields: &[String]) -> String {

@@ -42,14 +42,11 @@ pub async fn start_cluster_job(
     context: String,
     #[server(default)] second_host: Option<String>,
 ) -> Result<String, ConsoleError> {
+    use crate::messages::{ClusterRefusal, cluster_refused};
     use fleet::clusters::jobs::JobKind;
     let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
-    let refuse = |why: String| {
-        crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        ConsoleError::ClusterRefused(why)
-    };
     if connection == ConnectionKind::Agent {
-        return Err(refuse("agent (proxy) connections are not supported yet: choose a direct connection and give the cluster's kubeconfig".into()));
+        return Err(cluster_refused(ClusterRefusal::Agent));
     }
     let state = crate::state::ConsoleState::current()?;
     let candidate = fleet::clusters::Candidate {
@@ -63,7 +60,7 @@ pub async fn start_cluster_job(
         creator: Some(principal.username.clone()),
     };
     if let Some(problem) = candidate.basic_problem() {
-        return Err(refuse(problem));
+        return Err(cluster_refused(ClusterRefusal::Basic(problem)));
     }
     let kind = match mode {
         WizardMode::Join => JobKind::Join,
@@ -73,12 +70,12 @@ pub async fn start_cluster_job(
         .clusters
         .start(kind, &principal.username, &principal.host, candidate)
         .await
-        .map_err(|e| refuse(e.to_string()))?;
+        .map_err(|e| cluster_refused(ClusterRefusal::Job(&e)))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name.trim(), ?kind, "cluster job started");
     Ok(id)
 }
 
-/// How far a job of the caller's has got.
+/// How far a job of the caller's has got, worded in the caller's language.
 #[server(prefix = "/api", endpoint = "cluster_job")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn cluster_job(id: String) -> Result<JobProgressView, ConsoleError> {
@@ -90,12 +87,12 @@ pub async fn cluster_job(id: String) -> Result<JobProgressView, ConsoleError> {
         .clusters
         .view(&id, &principal.username)
         .await
-        .map(JobProgressView::from)
+        .map(|job| JobProgressView::of(crate::messages::request_locale(), job))
         .ok_or_else(|| {
+            let refused =
+                crate::messages::cluster_refused(crate::messages::ClusterRefusal::JobExpired);
             crate::auth::set_status(http::StatusCode::NOT_FOUND);
-            ConsoleError::ClusterRefused(
-                "this check has expired or was started by someone else: run it again".into(),
-            )
+            refused
         })
 }
 
@@ -287,6 +284,22 @@ fn follow_job(
         {
             slot.1 = set_interval_with_handle(tick, std::time::Duration::from_millis(400)).ok();
         }
+    });
+    // The server words the steps in the reader's language: when they switch, ask again.
+    let i18n = use_i18n();
+    Effect::new(move |previous: Option<crate::i18n::Locale>| {
+        let locale = i18n.get_locale();
+        let id = progress.with_untracked(|p| p.as_ref().map(|p| p.id.clone()));
+        if let (Some(previous), Some(id)) = (previous, id)
+            && previous != locale
+        {
+            leptos::task::spawn_local(async move {
+                if let Ok(p) = cluster_job(id).await {
+                    progress.try_set(Some(p));
+                }
+            });
+        }
+        locale
     });
 }
 

@@ -23,7 +23,9 @@ pub async fn edit_cluster(
     let host = super::details::writable_host(&principal.host)?;
     fleet::clusters::edit_cluster(&host, &name, &description, &group)
         .await
-        .map_err(|e| super::details::refused(e.to_string()))?;
+        .map_err(|e| {
+            crate::messages::cluster_refused(crate::messages::ClusterRefusal::Update(&e))
+        })?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, "cluster edited");
     crate::state::ConsoleState::current()?.record_change(
         &principal,
@@ -62,7 +64,7 @@ pub async fn update_cluster_kubeconfig(
         &mut |_| {},
     )
     .await
-    .map_err(|e| super::details::refused(e.to_string()))?;
+    .map_err(|e| crate::messages::cluster_refused(crate::messages::ClusterRefusal::Update(&e)))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, "cluster kubeconfig updated");
     crate::state::ConsoleState::current()?.record_change(
         &principal,
@@ -72,7 +74,11 @@ pub async fn update_cluster_kubeconfig(
         format!("gave cluster {name} a new kubeconfig"),
     );
     Ok(KubeconfigUpdateView {
-        steps: outcome.steps.iter().map(StepView::from).collect(),
+        steps: outcome
+            .steps
+            .iter()
+            .map(|s| StepView::of(crate::messages::request_locale(), s))
+            .collect(),
         actions: outcome.actions.iter().map(ActionView::from).collect(),
     })
 }

@@ -14,37 +14,30 @@ use crate::i18n::{t, t_string, use_i18n};
 /// The signed-in host, to write to.
 #[cfg(feature = "ssr")]
 pub(super) fn writable_host(host: &str) -> Result<fleet::clusters::HostLink, ConsoleError> {
+    use crate::messages::{ClusterRefusal, cluster_refused};
     let state = crate::state::ConsoleState::current()?;
-    state.clusters.host(host).cloned().ok_or_else(|| {
-        ConsoleError::ClusterRefused(format!(
-            "host `{host}` cannot be written to from this console"
-        ))
-    })
-}
-
-/// A refused cluster change, with the domain's reason (what and the fix).
-#[cfg(feature = "ssr")]
-pub(super) fn refused(why: String) -> ConsoleError {
-    crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-    ConsoleError::ClusterRefused(why)
+    state
+        .clusters
+        .host(host)
+        .cloned()
+        .ok_or_else(|| cluster_refused(ClusterRefusal::NotWritable(host)))
 }
 
 /// Removes `name` from the signed-in host; `confirm` must repeat the name.
 #[server(prefix = "/api", endpoint = "remove_cluster")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn remove_cluster(name: String, confirm: String) -> Result<RemovalView, ConsoleError> {
+    use crate::messages::{ClusterRefusal, cluster_refused};
     let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
     if confirm.trim() != name {
-        return Err(refused(format!(
-            "type the cluster's name, `{name}`, to confirm its removal"
-        )));
+        return Err(cluster_refused(ClusterRefusal::RemovalUnconfirmed(&name)));
     }
     let host = writable_host(&principal.host)?;
     let state = crate::state::ConsoleState::current()?;
     let others = state.clusters.others(&principal.host);
     let outcome = fleet::clusters::remove_cluster(&host, &others, &name, &mut |_| {})
         .await
-        .map_err(|e| refused(e.to_string()))?;
+        .map_err(|e| cluster_refused(ClusterRefusal::Remove(&e)))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, member_reached = outcome.member_reached, "cluster removed");
     state.record_change(
         &principal,

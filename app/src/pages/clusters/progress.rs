@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::components::address_refusal::{AddressRefusalFix, AddressRefusalText};
 use crate::dto::clusters::{
     ActionResult, ActionView, CheckStep, JobProgressView, JobStateView, Verdict,
 };
@@ -66,22 +65,10 @@ pub fn StepList(progress: Signal<Option<JobProgressView>>) -> impl IntoView {
                                 <span class=format!("ml-2 text-xs {tone}")>{verdict_text}</span>
                                 {step.as_ref().map(|s| view! { <span class="ml-2 text-xs text-slate-400">{format!("{} ms", s.elapsed_ms)}</span> })}
                             </p>
-                            {match step.as_ref().and_then(|s| s.refusal.clone()) {
-                                // The member address policy's refusal, in the reader's language.
-                                Some(refusal) => {
-                                    let rule = refusal.0;
-                                    view! {
-                                        <p class="mt-0.5 break-words text-slate-700" data-testid="address-refusal"><AddressRefusalText refusal /></p>
-                                        <p class="mt-1 break-words rounded bg-slate-50 px-2 py-1 text-xs leading-relaxed text-slate-800"><span class="font-semibold">{t!(i18n, step_fix)}</span>" "<AddressRefusalFix rule /></p>
-                                    }.into_any()
-                                }
-                                None => view! {
-                                    {step.as_ref().map(|s| view! { <p class="mt-0.5 break-words text-slate-700">{with_code(&s.summary)}</p> })}
-                                    {step.and_then(|s| s.fix.filter(|_| s.verdict != Verdict::Passed)).map(|fix| view! {
-                                        <p class="mt-1 break-words rounded bg-slate-50 px-2 py-1 text-xs leading-relaxed text-slate-800"><span class="font-semibold">{t!(i18n, step_fix)}</span>" "{with_code(&fix)}</p>
-                                    })}
-                                }.into_any(),
-                            }}
+                            {step.as_ref().map(|s| view! { <p class="mt-0.5 break-words text-slate-700" data-testid="step-summary">{with_code(&s.summary)}</p> })}
+                            {step.and_then(|s| s.fix).map(|fix| view! {
+                                <p class="mt-1 break-words rounded bg-slate-50 px-2 py-1 text-xs leading-relaxed text-slate-800" data-testid="step-fix"><span class="font-semibold">{t!(i18n, step_fix)}</span>" "{with_code(&fix)}</p>
+                            })}
                         </div>
                     </li>
                 }

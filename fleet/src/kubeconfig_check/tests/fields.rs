@@ -107,7 +107,7 @@ fn impersonation_is_said_not_hidden() {
         found,
         vec![KubeconfigNote::Impersonation {
             user: "admin".into(),
-            fields: vec!["as", "as-groups"]
+            fields: vec!["as".into(), "as-groups".into()]
         }]
     );
     assert!(found[0].to_string().contains("acts as another identity"));
@@ -179,7 +179,7 @@ fn values_sent_as_headers_must_be_one_line() {
             err,
             KubeconfigProblem::NotAHeader {
                 user: "admin".into(),
-                field: expected
+                field: expected.into()
             }
         );
         assert!(err.fix().contains("on one line"));
