@@ -89,10 +89,10 @@ test("a member with another jwtSecret fails that step, with the fix", async ({ p
   expect((await clusterGet("host", "/apis/cluster.kubesphere.io/v1alpha1/clusters/stranger")).status).toBe(404);
 });
 
-/** Three lowercase Latin words in a row, outside code: an English sentence. Names with a dash,
- * dot or slash (`kube-system`, `v3.4.1`) are one token. */
+/** Three lowercase Latin words in a row, outside code (elements or `quoted`): an English
+ * sentence. Names with a dash, dot or slash (`kube-system`, `v3.4.1`) are one token. */
 function englishRun(text: string): string | null {
-  const words = text.split(/[^A-Za-z0-9'\-._/]+/);
+  const words = text.replace(/`[^`]*`/g, " ").split(/[^A-Za-z0-9'\-._/]+/);
   for (let i = 0; i + 2 < words.length; i++) {
     const three = words.slice(i, i + 3);
     if (three.every((w) => /^[a-z]{2,}$/.test(w))) return three.join(" ");
