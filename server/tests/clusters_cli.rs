@@ -250,7 +250,8 @@ async fn the_answer_holds_only_the_commands_own_lines() {
     } else {
         "::1/128"
     };
-    let never = "fix: use the address of the member's kube-apiserver (its load balancer or a control-plane node); the console never connects here";
+    // The console's own words (app's locales/en.json), as the wizard shows them in English.
+    let never = "fix: Use the address of the member's kube-apiserver (its load balancer or a control-plane node). No setting makes the console connect here.";
     let cases = [
         Case {
             config: String::new(),
@@ -291,8 +292,8 @@ async fn the_answer_holds_only_the_commands_own_lines() {
             says: vec![
                 "[ok  ] Kubeconfig".into(),
                 "[FAIL] Connection".into(),
-                format!("{resolved} is in a denied member network ({denied})"),
-                format!("fix: this network is closed to members by the operator ({denied} in memberAddresses.deny)"),
+                format!("{resolved} is in a member network the operator closed ({denied})"),
+                "fix: The operator closed this network to members with memberAddresses.deny".into(),
             ],
         },
     ];
