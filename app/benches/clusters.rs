@@ -51,7 +51,11 @@ fn row(i: usize) -> ClusterRowView {
         round_trip_ms: Some(3),
         federation: Some((true, "ClusterReady: /healthz responded with ok".into())),
         propagated: 120,
-        history: vec![("2026-11-26 10:00:00".into(), "ready".into(), None)],
+        history: vec![(
+            "2026-11-26 10:00:00".into(),
+            app::dto::clusters::ClusterState::Ready,
+            None,
+        )],
         propagation_failures: if i % 11 == 3 {
             vec![("CreationFailed".into(), 2)]
         } else {

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use kube::Client;
 
 use crate::kept_data;
+pub use wire::clusters::ClusterState;
 
 use crate::health::{HostHealth, HostState, ManagedCluster};
 use crate::member_reach::MemberReach;
@@ -18,11 +19,10 @@ use crate::member_reach::MemberReach;
 pub const KEEP: usize = 20;
 pub const HISTORY_CONFIGMAP: &str = "tandem-cluster-history";
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StateChange {
     pub at: SystemTime,
-    /// `ready`, `not-ready` or `unreachable`.
-    pub state: &'static str,
+    pub state: ClusterState,
     pub reason: Option<String>,
 }
 
@@ -35,40 +35,17 @@ impl StateChange {
     }
 }
 
-/// A [`StateChange`] as the leader publishes it (`replicas::shared_health`).
-#[derive(serde::Deserialize)]
-struct StoredChange {
-    at: SystemTime,
-    state: String,
-    reason: Option<String>,
-}
-
-// By hand: a derive would tie the `&'static str` to the input's lifetime.
-impl<'de> serde::Deserialize<'de> for StateChange {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let c = StoredChange::deserialize(d)?;
-        Ok(Self {
-            at: c.at,
-            state: crate::replicas::known_str(&c.state, &STATES)
-                .map_err(serde::de::Error::custom)?,
-            reason: c.reason,
-        })
-    }
-}
-
-const STATES: [&str; 3] = ["ready", "not-ready", "unreachable"];
-
 /// The changes seen so far, per host and cluster.
 #[derive(Default)]
 pub struct ClusterHistory {
     changes: HashMap<(String, String), VecDeque<StateChange>>,
 }
 
-fn state_of(cluster: &ManagedCluster) -> (&'static str, Option<String>) {
+fn state_of(cluster: &ManagedCluster) -> (ClusterState, Option<String>) {
     match &cluster.reach {
-        Some(MemberReach::Unreachable(why)) => ("unreachable", Some(why.to_string())),
-        _ if cluster.ready => ("ready", None),
-        _ => ("not-ready", cluster.not_ready_reason.clone()),
+        Some(MemberReach::Unreachable(why)) => (ClusterState::Unreachable, Some(why.to_string())),
+        _ if cluster.ready => (ClusterState::Ready, None),
+        _ => (ClusterState::NotReady, cluster.not_ready_reason.clone()),
     }
 }
 
@@ -87,7 +64,7 @@ fn parse(text: &str) -> VecDeque<StateChange> {
     text.lines()
         .filter_map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).ok()?;
-            let state = STATES.into_iter().find(|s| v["state"] == *s)?;
+            let state: ClusterState = serde_json::from_value(v["state"].clone()).ok()?;
             Some(StateChange {
                 at: SystemTime::UNIX_EPOCH + Duration::from_secs(v["at"].as_u64()?),
                 state,
@@ -201,7 +178,7 @@ mod tests {
         }]
     }
 
-    fn history(round: &[HostHealth]) -> Vec<(u64, &'static str)> {
+    fn history(round: &[HostHealth]) -> Vec<(u64, ClusterState)> {
         match &round[0].state {
             HostState::Reachable {
                 clusters: Some(c), ..
@@ -225,7 +202,7 @@ mod tests {
     fn kept_changes_read_back_the_same_and_bad_lines_are_skipped() {
         let change = StateChange {
             at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-            state: "not-ready",
+            state: ClusterState::NotReady,
             reason: Some("join failed".into()),
         };
         let text = format!(
@@ -238,7 +215,7 @@ mod tests {
         h.seed("host", &BTreeMap::from([("member".to_string(), text)]));
         let mut r = round(1_800_000_100, false, None);
         assert!(h.record(&mut r).is_empty());
-        assert_eq!(history(&r), vec![(1_800_000_000, "not-ready")]);
+        assert_eq!(history(&r), vec![(1_800_000_000, ClusterState::NotReady)]);
     }
 
     #[test]
@@ -259,7 +236,11 @@ mod tests {
         h.record(&mut r);
         assert_eq!(
             history(&r),
-            vec![(1, "ready"), (3, "unreachable"), (4, "not-ready")]
+            vec![
+                (1, ClusterState::Ready),
+                (3, ClusterState::Unreachable),
+                (4, ClusterState::NotReady)
+            ]
         );
         for at in 5..40 {
             let mut r = round(at, at % 2 == 0, ok.clone());

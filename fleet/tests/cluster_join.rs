@@ -346,7 +346,7 @@ async fn a_cluster_whose_member_is_gone_is_removed_from_the_host() {
     // What the console saw of it, kept on the host, goes with it.
     let seen = fleet::cluster_history::StateChange {
         at: std::time::SystemTime::now(),
-        state: "unreachable",
+        state: fleet::cluster_history::ClusterState::Unreachable,
         reason: None,
     };
     for cluster in ["gone", "other"] {

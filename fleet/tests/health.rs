@@ -1,5 +1,6 @@
 //! The host monitor reports what the sandbox clusters really answer.
 
+use fleet::cluster_history::ClusterState;
 use std::time::Duration;
 
 use fleet::{ConsoleConfig, HostMonitor, HostState, ProbeFailure};
@@ -131,7 +132,7 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
         }
     }
     assert_eq!(seen, Some(MemberReach::Unreachable(ProbeFailure::Refused)));
-    let history: Vec<&str> = match &monitor.snapshot()[0].state {
+    let history: Vec<ClusterState> = match &monitor.snapshot()[0].state {
         HostState::Reachable {
             clusters: Some(list),
             ..
@@ -147,7 +148,7 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
     };
     assert_eq!(
         history,
-        ["ready", "unreachable"],
+        [ClusterState::Ready, ClusterState::Unreachable],
         "the change is kept, in order"
     );
     // The host keeps it too: a console started afresh (a restart, another replica) shows the
@@ -168,7 +169,11 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
             break;
         }
     }
-    assert_eq!(kept, ["ready", "unreachable"], "read back from the host");
+    assert_eq!(
+        kept,
+        [ClusterState::Ready, ClusterState::Unreachable],
+        "read back from the host"
+    );
 
     // The host's kubefed notices too, at its own pace (every 10 s), in the KubeFedCluster.
     let federation = |monitor: &HostMonitor| match &monitor.snapshot()[0].state {

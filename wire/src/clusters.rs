@@ -214,3 +214,30 @@ mod tests {
         assert_eq!(serde_json::to_value(Side::Member).unwrap(), "member");
     }
 }
+
+/// A managed cluster's state as the console saw it change: KubeSphere's Ready condition, or
+/// the console's own finding that it cannot reach the member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusterState {
+    Ready,
+    NotReady,
+    Unreachable,
+}
+
+impl ClusterState {
+    pub const ALL: [ClusterState; 3] = [Self::Ready, Self::NotReady, Self::Unreachable];
+
+    /// A stable identifier, for a page's select values.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::NotReady => "not-ready",
+            Self::Unreachable => "unreachable",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+}

@@ -102,3 +102,32 @@ mod tests {
         assert_eq!(UserState::from_status(None), UserState::Unknown);
     }
 }
+
+/// How the users list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserSort {
+    #[default]
+    Name,
+    Created,
+    LastLogin,
+    State,
+}
+
+impl UserSort {
+    pub const ALL: [UserSort; 4] = [Self::Name, Self::Created, Self::LastLogin, Self::State];
+
+    /// A stable identifier, for the page's address.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Created => "created",
+            Self::LastLogin => "last-login",
+            Self::State => "state",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+}

@@ -2,7 +2,7 @@
 //! Never a kubeconfig or a token.
 
 use serde::{Deserialize, Serialize};
-pub use wire::clusters::{ActionResult, CheckStep, Side, Verdict};
+pub use wire::clusters::{ActionResult, CheckStep, ClusterState, Side, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterListView {
@@ -32,7 +32,7 @@ pub struct ClusterRowView {
     pub joined_at: Option<String>,
     pub api_endpoint: Option<String>,
     pub conditions: Vec<ConditionView>,
-    /// This console could not reach the member itself: why.
+    /// This console could not reach the member itself: why, in the reader's language.
     pub unreachable: Option<String>,
     /// This console's last round trip to the member.
     pub round_trip_ms: Option<u64>,
@@ -45,8 +45,8 @@ pub struct ClusterRowView {
     /// The console's own verdicts on federated objects in trouble on this member (a
     /// `FederatedState` key, worst first, with its count): shown ahead of kubefed's word.
     pub verdicts: Vec<(super::StateKey, usize)>,
-    /// State changes seen by this console, oldest first: (RFC 3339 time, state, reason).
-    pub history: Vec<(String, String, Option<String>)>,
+    /// State changes seen by this console, oldest first: (time, state, reason).
+    pub history: Vec<(String, ClusterState, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,8 +115,9 @@ mod from_fleet {
     use fleet::clusters::jobs::{JobKind, JobState, JobView};
     use fleet::clusters::{ActionReport, StepReport};
 
-    impl From<&fleet::ManagedCluster> for ClusterRowView {
-        fn from(c: &fleet::ManagedCluster) -> Self {
+    impl ClusterRowView {
+        /// The cluster, its unreachable reason worded in `locale`.
+        pub fn of(locale: crate::i18n::Locale, c: &fleet::ManagedCluster) -> Self {
             Self {
                 name: c.name.clone(),
                 is_host: c.is_host,
@@ -147,7 +148,7 @@ mod from_fleet {
                     .collect(),
                 unreachable: match &c.reach {
                     Some(fleet::member_reach::MemberReach::Unreachable(why)) => {
-                        Some(why.to_string())
+                        Some(crate::messages::probe_failure(locale, why))
                     }
                     _ => None,
                 },
@@ -158,7 +159,7 @@ mod from_fleet {
                 history: c
                     .history
                     .iter()
-                    .map(|h| (h.at_text(), h.state.to_string(), h.reason.clone()))
+                    .map(|h| (h.at_text(), h.state, h.reason.clone()))
                     .collect(),
                 round_trip_ms: match &c.reach {
                     Some(fleet::member_reach::MemberReach::Reachable { round_trip_ms }) => {

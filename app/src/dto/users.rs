@@ -1,7 +1,7 @@
 //! The users page's data: what a row shows, never a password hash.
 
 use serde::{Deserialize, Serialize};
-pub use wire::users::UserState;
+pub use wire::users::{UserSort, UserState};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRowView {

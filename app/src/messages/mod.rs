@@ -9,6 +9,7 @@ mod probe;
 mod refusals;
 
 pub use findings::{job_failure, step_words};
+pub use probe::failure as probe_failure;
 pub use refusals::{ClusterRefusal, cluster_refused};
 
 use crate::i18n::Locale;

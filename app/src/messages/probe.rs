@@ -7,7 +7,7 @@ use super::{Words, say};
 use crate::i18n::Locale;
 
 /// What went wrong, in a clause.
-pub(super) fn failure(l: Locale, failure: &ProbeFailure) -> String {
+pub fn failure(l: Locale, failure: &ProbeFailure) -> String {
     match failure {
         ProbeFailure::Timeout(d) => say!(l, pf_timeout, secs = d.as_secs()),
         ProbeFailure::Refused => say!(l, pf_refused),

@@ -9,16 +9,7 @@ use super::cache::IamCache;
 use super::propagation::{MemberPropagation, member_propagation};
 use super::resources::User;
 
-pub use wire::users::UserState;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum UserSort {
-    #[default]
-    Name,
-    Created,
-    LastLogin,
-    State,
-}
+pub use wire::users::{UserSort, UserState};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserQuery {

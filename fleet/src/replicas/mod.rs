@@ -10,14 +10,3 @@ pub mod shared_health;
 pub use job_records::{JobRecords, Phase, RecordKeeper, RemoteJob};
 pub use job_requests::{NotRequested, REQUEST_WAIT};
 pub use leader::{LeaderView, Leadership, replica_identity};
-
-/// A `&'static str` field read back from a record: one of `known`. A value this version
-/// does not know (a record written by a newer replica during a rolling update) is an error,
-/// so the record is not read at all rather than read as something else.
-pub(crate) fn known_str(text: &str, known: &[&'static str]) -> Result<&'static str, String> {
-    known
-        .iter()
-        .find(|k| **k == text)
-        .copied()
-        .ok_or_else(|| format!("unknown value `{text}`"))
-}

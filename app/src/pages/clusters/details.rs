@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::progress::ActionList;
 use crate::components::problem::ChangeRefused;
-use crate::dto::clusters::{ClusterRowView, RemovalView};
+use crate::dto::clusters::{ClusterRowView, ClusterState, RemovalView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -94,15 +94,10 @@ pub fn ClusterDetails(row: Signal<Option<ClusterRowView>>, removable: bool) -> i
                 <h3 class="text-sm font-semibold text-slate-800">{t!(i18n, cluster_history)}</h3>
                 <ol class="mt-2 space-y-1 text-xs" data-testid="cluster-history">
                     {move || row.with(|r| r.as_ref().map(|r| r.history.clone()).unwrap_or_default()).into_iter().rev().map(|(at, state, reason)| {
-                        let tone = match state.as_str() {
-                            "ready" => "font-medium text-emerald-800",
-                            "unreachable" => "font-medium text-red-800",
-                            _ => "font-medium text-amber-800",
-                        };
-                        let label = match state.as_str() {
-                            "ready" => t_string!(i18n, cluster_ready),
-                            "unreachable" => t_string!(i18n, cluster_unreachable),
-                            _ => t_string!(i18n, cluster_not_ready),
+                        let (tone, label) = match state {
+                            ClusterState::Ready => ("font-medium text-emerald-800", t_string!(i18n, cluster_ready)),
+                            ClusterState::Unreachable => ("font-medium text-red-800", t_string!(i18n, cluster_unreachable)),
+                            ClusterState::NotReady => ("font-medium text-amber-800", t_string!(i18n, cluster_not_ready)),
                         };
                         view! {
                             <li class="flex flex-wrap gap-x-2">

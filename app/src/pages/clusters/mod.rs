@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use crate::components::heading::{PageHeading, host_code};
 use crate::components::live::{live_data, live_view};
-use crate::dto::clusters::{ClusterListView, ClusterRowView};
+use crate::dto::clusters::{ClusterListView, ClusterRowView, ClusterState};
 use crate::error::ConsoleError;
 use crate::i18n::t;
 
@@ -33,7 +33,12 @@ pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
             fleet::HostState::Reachable { clusters, .. } => clusters.clone(),
             _ => None,
         })
-        .map(|list| list.iter().map(ClusterRowView::from).collect::<Vec<_>>())
+        .map(|list| {
+            let locale = crate::messages::request_locale();
+            list.iter()
+                .map(|c| ClusterRowView::of(locale, c))
+                .collect::<Vec<_>>()
+        })
         .map(|mut rows| {
             // The console's own verdicts first: what it saw go wrong on each member.
             let troubles = state.federation.troubles_by_member(&principal.host);
@@ -141,11 +146,11 @@ pub fn cluster_table_html(list: ClusterListView) -> String {
     })
 }
 
-/// A row's status in words, for the badge and for filtering.
-pub(crate) fn status_key(row: &ClusterRowView) -> &'static str {
+/// A row's state now, for filtering: the console's own reach first, then KubeSphere's word.
+pub(crate) fn row_state(row: &ClusterRowView) -> ClusterState {
     match (row.unreachable.is_some(), row.ready) {
-        (true, _) => "unreachable",
-        (false, true) => "ready",
-        (false, false) => "not-ready",
+        (true, _) => ClusterState::Unreachable,
+        (false, true) => ClusterState::Ready,
+        (false, false) => ClusterState::NotReady,
     }
 }

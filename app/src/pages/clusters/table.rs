@@ -3,16 +3,44 @@
 
 use leptos::prelude::*;
 
-use super::status_key;
-use crate::dto::clusters::{ClusterListView, ClusterRowView};
+use super::row_state;
+use crate::dto::clusters::{ClusterListView, ClusterRowView, ClusterState};
 use crate::i18n::{t, t_string, use_i18n};
+
+/// How the table is ordered.
+#[derive(Clone, Copy, PartialEq)]
+enum ClusterSort {
+    Name,
+    Status,
+    /// Newest first.
+    Joined,
+}
+
+impl ClusterSort {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Status => "status",
+            Self::Joined => "joined",
+        }
+    }
+
+    /// The select's value; anything else sorts by name.
+    fn from_key(key: &str) -> Self {
+        [Self::Status, Self::Joined]
+            .into_iter()
+            .find(|s| s.key() == key)
+            .unwrap_or(Self::Name)
+    }
+}
 
 #[component]
 pub fn ClusterTable(list: Memo<ClusterListView>) -> impl IntoView {
     let i18n = use_i18n();
     let search = RwSignal::new(String::new());
-    let status = RwSignal::new(String::from("all"));
-    let sort = RwSignal::new(String::from("name"));
+    // `None`: every state.
+    let status = RwSignal::new(None::<ClusterState>);
+    let sort = RwSignal::new(ClusterSort::Name);
     let names = move || {
         let needle = search.get().trim().to_lowercase();
         let status = status.get();
@@ -22,7 +50,7 @@ pub fn ClusterTable(list: Memo<ClusterListView>) -> impl IntoView {
                 .rows
                 .iter()
                 .flatten()
-                .filter(|r| status == "all" || status_key(r) == status)
+                .filter(|r| status.is_none_or(|s| row_state(r) == s))
                 .filter(|r| {
                     needle.is_empty()
                         || [
@@ -36,11 +64,11 @@ pub fn ClusterTable(list: Memo<ClusterListView>) -> impl IntoView {
                         .any(|f| f.to_lowercase().contains(&needle))
                 })
                 .collect();
-            match sort.as_str() {
-                "joined" => rows.sort_by(|a, b| b.joined_at.cmp(&a.joined_at)),
-                "status" => rows
+            match sort {
+                ClusterSort::Joined => rows.sort_by(|a, b| b.joined_at.cmp(&a.joined_at)),
+                ClusterSort::Status => rows
                     .sort_by_key(|r| (r.unreachable.is_none() && r.ready, r.ready, r.name.clone())),
-                _ => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+                ClusterSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
             }
             rows.into_iter().map(|r| r.name.clone()).collect::<Vec<_>>()
         })
@@ -57,19 +85,19 @@ pub fn ClusterTable(list: Memo<ClusterListView>) -> impl IntoView {
             </label>
             <label class="text-sm font-medium">
                 {t!(i18n, clusters_filter)}
-                <select class=format!("{field} mt-1 block") on:change=move |ev| status.set(event_target_value(&ev))>
+                <select class=format!("{field} mt-1 block") on:change=move |ev| status.set(ClusterState::from_key(&event_target_value(&ev)))>
                     <option value="all">{t!(i18n, clusters_filter_all)}</option>
-                    <option value="ready">{t!(i18n, cluster_ready)}</option>
-                    <option value="not-ready">{t!(i18n, cluster_not_ready)}</option>
-                    <option value="unreachable">{t!(i18n, cluster_unreachable)}</option>
+                    <option value=ClusterState::Ready.key()>{t!(i18n, cluster_ready)}</option>
+                    <option value=ClusterState::NotReady.key()>{t!(i18n, cluster_not_ready)}</option>
+                    <option value=ClusterState::Unreachable.key()>{t!(i18n, cluster_unreachable)}</option>
                 </select>
             </label>
             <label class="text-sm font-medium">
                 {t!(i18n, clusters_sort)}
-                <select class=format!("{field} mt-1 block") on:change=move |ev| sort.set(event_target_value(&ev))>
-                    <option value="name">{t!(i18n, clusters_sort_name)}</option>
-                    <option value="status">{t!(i18n, clusters_sort_status)}</option>
-                    <option value="joined">{t!(i18n, clusters_sort_joined)}</option>
+                <select class=format!("{field} mt-1 block") on:change=move |ev| sort.set(ClusterSort::from_key(&event_target_value(&ev)))>
+                    <option value=ClusterSort::Name.key()>{t!(i18n, clusters_sort_name)}</option>
+                    <option value=ClusterSort::Status.key()>{t!(i18n, clusters_sort_status)}</option>
+                    <option value=ClusterSort::Joined.key()>{t!(i18n, clusters_sort_joined)}</option>
                 </select>
             </label>
         </div>

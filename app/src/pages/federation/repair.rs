@@ -64,7 +64,8 @@ pub async fn pick_winner(
     let crate::auth::Caller { principal, console } =
         crate::auth::Caller::require(fleet::iam::Action::ManageFederation)?;
     let key = super::object::object_key(&kind, &name)?;
-    if confirm.as_deref() != Some("on") {
+    // A checked box is sent (as `on`); an unchecked one is not sent at all.
+    if confirm.is_none() {
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         return Err(ConsoleError::FederationRefused(
             FederationProblem::Unconfirmed,

@@ -13,7 +13,7 @@ use crate::components::list_table::ListTable;
 use crate::components::live::{live_data, live_view};
 use crate::components::propagation::PropagationChips;
 use crate::components::status::{StatusBadge, Tone};
-use crate::dto::users::{UserListView, UserRowView, UserState};
+use crate::dto::users::{UserListView, UserRowView, UserSort, UserState};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -25,24 +25,18 @@ use row_actions::RowActions;
 #[cfg_attr(feature = "ssr", tracing::instrument)]
 pub async fn list_users(
     search: String,
-    sort: String,
+    sort: UserSort,
     descending: bool,
     page: usize,
 ) -> Result<UserListView, ConsoleError> {
     use fleet::iam::Action;
-    use fleet::iam::users::{UserQuery, UserSort};
+    use fleet::iam::users::UserQuery;
 
     let crate::auth::Caller {
         principal,
         console: state,
     } = crate::auth::Caller::require(Action::ViewUsers)?;
     let cache = state.iam.host(&principal.host).and_then(|h| h.cache())?;
-    let sort = match sort.as_str() {
-        "created" => UserSort::Created,
-        "last-login" => UserSort::LastLogin,
-        "state" => UserSort::State,
-        _ => UserSort::Name,
-    };
     let result = cache.user_page(&UserQuery {
         search,
         sort,
@@ -79,7 +73,7 @@ pub async fn list_users(
 #[derive(Clone, PartialEq)]
 struct ListParams {
     search: String,
-    sort: String,
+    sort: UserSort,
     descending: bool,
     page: usize,
 }
@@ -98,7 +92,10 @@ pub fn UsersPage() -> impl IntoView {
         let q = query.read();
         ListParams {
             search: q.get("q").unwrap_or_default(),
-            sort: q.get("sort").unwrap_or_else(|| "name".into()),
+            sort: q
+                .get("sort")
+                .and_then(|s| UserSort::from_key(&s))
+                .unwrap_or_default(),
             descending: q.get("desc").is_some_and(|d| d == "1"),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
@@ -112,7 +109,7 @@ pub fn UsersPage() -> impl IntoView {
     let changes = data.changes;
     live_view(data, move |list| {
         let p = params.get_untracked();
-        let (sort, search) = (p.sort.clone(), p.search.clone());
+        let (sort, search) = (p.sort.key(), p.search.clone());
         let desc = if p.descending { "1" } else { "0" };
         let (host, may_manage, roles) =
             list.with_untracked(|l| (l.host.clone(), l.may_manage, l.roles.clone()));
@@ -151,7 +148,7 @@ pub fn UsersPage() -> impl IntoView {
 fn href(p: &ListParams) -> String {
     let mut out = format!(
         "/users?sort={}&desc={}",
-        p.sort,
+        p.sort.key(),
         if p.descending { 1 } else { 0 }
     );
     if !p.search.is_empty() {
@@ -165,10 +162,10 @@ fn href(p: &ListParams) -> String {
 }
 
 #[component]
-fn SortHeader(label: AnyView, key: &'static str, params: ListParams) -> impl IntoView {
+fn SortHeader(label: AnyView, key: UserSort, params: ListParams) -> impl IntoView {
     let active = params.sort == key;
     let next = ListParams {
-        sort: key.into(),
+        sort: key,
         descending: active && !params.descending,
         page: 0,
         ..params.clone()
@@ -201,11 +198,11 @@ fn UserTable(
         list.with_untracked(|l| (l.may_manage, l.roles.clone(), l.me.clone()));
     let names = move || list.with(|l| l.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
     let head = view! {
-        <SortHeader label=t!(i18n, col_user).into_any() key="name" params=params.clone() />
-        <SortHeader label=t!(i18n, col_status).into_any() key="state" params=params.clone() />
+        <SortHeader label=t!(i18n, col_user).into_any() key=UserSort::Name params=params.clone() />
+        <SortHeader label=t!(i18n, col_status).into_any() key=UserSort::State params=params.clone() />
         <th scope="col" class="px-4 py-3">{t!(i18n, col_role)}</th>
         <th scope="col" class="px-4 py-3">{t!(i18n, col_propagation)}</th>
-        <SortHeader label=t!(i18n, col_last_login).into_any() key="last-login" params=params.clone() />
+        <SortHeader label=t!(i18n, col_last_login).into_any() key=UserSort::LastLogin params=params.clone() />
         {may_manage.then(|| view! { <th scope="col" class="px-4 py-3 text-right">{t!(i18n, col_actions)}</th> })}
     };
     view! {
