@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::dto::clusters::{
-    ActionResult, ActionView, CheckStep, JobProgressView, JobStateView, Verdict,
+    ActionResult, ActionView, CheckStep, JobProgressView, JobStateView, Side, Verdict,
 };
 use crate::i18n::{t, t_string, use_i18n};
 
@@ -77,6 +77,14 @@ pub fn StepList(progress: Signal<Option<JobProgressView>>) -> impl IntoView {
     }
 }
 
+/// Which cluster an object is on, in the reader's language.
+fn side(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, side: Side) -> &'static str {
+    match side {
+        Side::Host => t_string!(i18n, side_host),
+        Side::Member => t_string!(i18n, side_member),
+    }
+}
+
 /// What happened to one object, in the reader's language.
 fn action_result(
     i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
@@ -139,7 +147,7 @@ pub fn ActionList(actions: Vec<ActionView>) -> impl IntoView {
                 };
                 view! {
                     <li class=tone>
-                        {format!("{:<6} {} — {}", a.side, a.object, action_result(i18n, &a.result))}
+                        {format!("{} {} — {}", side(i18n, a.side), a.object, action_result(i18n, &a.result))}
                         {a.result.detail().map(|d| format!(": {d}"))}
                     </li>
                 }
