@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use app::pages::federation::{FederationFilter, federation_list, federation_table_html};
-use fleet::multihost::{FederatedKind, FederationView, HostLinks, MemberLink};
+use fleet::federation::{FederatedKind, FederationView, HostLinks, MemberLink};
 use kube::api::DynamicObject;
 use serde_json::json;
 

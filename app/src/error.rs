@@ -61,9 +61,9 @@ pub enum FederationProblem {
 }
 
 #[cfg(feature = "ssr")]
-impl From<fleet::multihost::RepairRefused> for FederationProblem {
-    fn from(e: fleet::multihost::RepairRefused) -> Self {
-        use fleet::multihost::RepairRefused as E;
+impl From<fleet::federation::RepairRefused> for FederationProblem {
+    fn from(e: fleet::federation::RepairRefused) -> Self {
+        use fleet::federation::RepairRefused as E;
         match e {
             E::Unknown { .. } => Self::NotFederated,
             E::WinnerLacks { host, .. } => Self::WinnerLacks(host),

@@ -11,7 +11,7 @@ pub struct ConsoleState {
     pub hosts: HostMonitor,
     pub iam: Iam,
     /// Every federated object across the hosts and their members, watched.
-    pub federation: fleet::multihost::FederationMonitor,
+    pub federation: fleet::federation::FederationMonitor,
     /// The add-cluster checks and joins running in the background.
     pub clusters: fleet::clusters::jobs::ClusterJobs,
     /// Session cookies carry `Secure` (see `ConsoleConfig::cookies_secure`).

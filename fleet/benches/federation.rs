@@ -5,11 +5,11 @@
 //! monitor per run is polled every 10 ms. The latency is from the moment that watch saw the
 //! third change of writer to the moment the monitor says flapping.
 
-use fleet::multihost::KindResources;
+use fleet::federation::KindResources;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fleet::multihost::{
+use fleet::federation::{
     FederatedKind, FederatedState, FederationMonitor, Fingerprint, ObjectKey,
     propagated_fingerprint,
 };

@@ -7,7 +7,7 @@
 //!
 //! Messages name objects and people, never a secret (no password, token or kubeconfig).
 
-use crate::multihost::KindResources;
+use crate::federation::KindResources;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -30,7 +30,7 @@ pub enum ObjectKind {
     WorkspaceTemplate,
     Cluster,
     /// A federated object (`FederatedUser`, …), as kubefed's type names it.
-    Federated(crate::multihost::FederatedKind),
+    Federated(crate::federation::FederatedKind),
 }
 
 impl ObjectKind {

@@ -15,8 +15,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use crate::clusters::reach::MemberReach;
 use crate::health::{HostHealth, HostState};
-use crate::member_reach::MemberReach;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LoginLabels {
@@ -181,7 +181,7 @@ impl FleetGauges {
     pub fn observe(
         &self,
         hosts: &[HostHealth],
-        federated: &[crate::multihost::ObjectRow],
+        federated: &[crate::federation::ObjectRow],
         role: ReplicaRole,
     ) {
         self.host_up.clear();
@@ -245,7 +245,7 @@ impl FleetGauges {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::ManagedCluster;
+    use crate::clusters::ManagedCluster;
     use std::time::Duration;
 
     fn text(gauges: &FleetGauges) -> String {

@@ -6,11 +6,11 @@ mod common;
 use std::time::SystemTime;
 
 use fleet::clusters::findings::{JoinRight, ManagedHow, Managers};
+use fleet::clusters::kubeconfig::KubeconfigProblem;
 use fleet::clusters::{
     Candidate, CheckStep, Finding, HostLink, StepReport, Verdict, check_cluster,
 };
 use fleet::health::ProbeFailure;
-use fleet::kubeconfig_check::KubeconfigProblem;
 use sandbox::{ClusterRole, SandboxCluster};
 
 const SECRET: &str = "shared-jwt-secret";

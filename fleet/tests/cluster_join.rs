@@ -344,19 +344,19 @@ async fn a_cluster_whose_member_is_gone_is_removed_from_the_host() {
     let h = common::host_link(&host).await;
     join(&h, &[], &candidate("gone", &member)).await.unwrap();
     // What the console saw of it, kept on the host, goes with it.
-    let seen = fleet::cluster_history::StateChange {
+    let seen = fleet::clusters::history::StateChange {
         at: std::time::SystemTime::now(),
-        state: fleet::cluster_history::ClusterState::Unreachable,
+        state: fleet::clusters::history::ClusterState::Unreachable,
         reason: None,
     };
     for cluster in ["gone", "other"] {
-        fleet::cluster_history::keep(&h.client, cluster, &seen)
+        fleet::clusters::history::keep(&h.client, cluster, &seen)
             .await
             .unwrap();
     }
     drop(member);
     let removed = remove_cluster(&h, &[], "gone", &mut |_| {}).await.unwrap();
-    let kept = fleet::cluster_history::load(&h.client).await.unwrap();
+    let kept = fleet::clusters::history::load(&h.client).await.unwrap();
     assert_eq!(kept.keys().collect::<Vec<_>>(), ["other"]);
     assert!(!removed.member_reached);
     assert!(

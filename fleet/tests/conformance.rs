@@ -15,12 +15,12 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use fleet::clusters::{Candidate, HostLink, join_cluster, remove_cluster, update_kubeconfig};
+use fleet::federation::{FederatedKind, FederatedState, FederationMonitor, ObjectKey};
 use fleet::iam::resources::{GlobalRoleBinding, User, WorkspaceTemplate, binds_user};
 use fleet::iam::user_admin::{self, NewUser};
 use fleet::iam::workspaces::{self, NewWorkspace};
 use fleet::iam::{Iam, passwords};
 use fleet::kubesphere::Cluster;
-use fleet::multihost::{FederatedKind, FederatedState, FederationMonitor, ObjectKey};
 use kube::{Api, Client, ResourceExt};
 use sandbox::{ClusterRole as Role, SandboxCluster};
 
@@ -556,10 +556,10 @@ async fn replica_coordination_and_events_are_accepted() {
     // The leader's federation view: parts of binary data under a head, applied again with
     // a new round (a heartbeat), read back whole.
     {
-        use fleet::multihost::published::{self, FederationSnapshot, Head, Read};
+        use fleet::federation::published::{self, FederationSnapshot, Head, Read};
         let snapshot = FederationSnapshot {
             rows: Vec::new(),
-            topology: vec![fleet::multihost::HostLinks {
+            topology: vec![fleet::federation::HostLinks {
                 host: "host".into(),
                 reachable: true,
                 members: Vec::new(),

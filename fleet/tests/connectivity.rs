@@ -1,8 +1,8 @@
 //! The add-cluster wizard's connectivity step tells each failure apart, against sandbox
 //! clusters broken in each way a real one can be.
 
+use fleet::clusters::kubeconfig::check_kubeconfig;
 use fleet::health::probe_kubeconfig;
-use fleet::kubeconfig_check::check_kubeconfig;
 use fleet::{HostState, ProbeFailure};
 use sandbox::{SandboxCluster, ServingCertificate};
 

@@ -6,11 +6,11 @@
 
 mod common;
 
-use fleet::multihost::KindResources;
+use fleet::federation::KindResources;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use fleet::multihost::{
+use fleet::federation::{
     FederatedKind, FederatedState, FederationMonitor, ObjectKey, propagated_fingerprint,
 };
 use futures_util::StreamExt;

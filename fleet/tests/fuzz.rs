@@ -7,8 +7,8 @@ use std::time::SystemTime;
 
 use fleet::ConsoleConfig;
 use fleet::clusters::MemberAddressPolicy;
+use fleet::clusters::kubeconfig::check_kubeconfig;
 use fleet::iam::JwtSecret;
-use fleet::kubeconfig_check::check_kubeconfig;
 use sandbox::fuzz::proptest::prelude::*;
 use sandbox::fuzz::{fuzz, proptest};
 

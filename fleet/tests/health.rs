@@ -1,6 +1,6 @@
 //! The host monitor reports what the sandbox clusters really answer.
 
-use fleet::cluster_history::ClusterState;
+use fleet::clusters::history::ClusterState;
 use std::time::Duration;
 
 use fleet::{ConsoleConfig, HostMonitor, HostState, ProbeFailure};
@@ -90,7 +90,7 @@ async fn a_kubesphere_host_lists_the_clusters_it_manages() {
 
 #[tokio::test]
 async fn the_monitor_tells_whether_each_member_answers_this_console() {
-    use fleet::member_reach::MemberReach;
+    use fleet::clusters::reach::MemberReach;
     let (host, member) = sandbox::demo::start_joined_pair("member").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     host.write_kubeconfig(dir.path()).unwrap();

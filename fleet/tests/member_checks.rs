@@ -1,7 +1,7 @@
 //! The KubeSphere checks of the add-cluster wizard against sandbox clusters installed in each
 //! of the shapes a real candidate member can have.
 
-use fleet::member_checks::{
+use fleet::clusters::member_facts::{
     JwtComparison, compare_jwt_secrets, existing_cluster_with_uid, existing_joins, kube_system_uid,
     kubesphere_version, read_kubesphere_config,
 };

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use fleet::multihost::{
+use fleet::federation::{
     FederatedKind, FederatedState, FederationView, HostLinks, MemberLink, ObjectKey,
 };
 use kube::api::DynamicObject;

@@ -241,7 +241,7 @@ async fn a_claimed_job_replaces_an_ended_record_of_its_id_never_a_running_one() 
 /// through the follower.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leader_watches_and_repairs_for_every_replica() {
-    use fleet::multihost::{
+    use fleet::federation::{
         FederatedKind, FederationMonitor, ObjectKey, RepairAction, RepairOutcome, RepairRefused,
         Sharing,
     };

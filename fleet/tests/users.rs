@@ -80,7 +80,7 @@ async fn created_user_is_listed_with_role_and_propagates_to_the_member() {
     assert!(failing.is_empty(), "{summary:?}");
     // Unless the console saw it in trouble there: then kubefed's "propagated" is not counted.
     let doubted = cache.propagation_by_cluster(|cluster, kind, name| {
-        (cluster, kind, name) == ("member", fleet::multihost::FederatedKind::User, "alice")
+        (cluster, kind, name) == ("member", fleet::federation::FederatedKind::User, "alice")
     });
     assert_eq!(doubted["member"].0, propagated - 1, "{doubted:?}");
     assert!(

@@ -110,7 +110,7 @@ async fn hosts(args: &HostArgs) -> Result<(HostLink, Vec<HostLink>), String> {
 
 fn read_kubeconfig(path: &Path) -> Result<String, String> {
     // Twice the largest kubeconfig accepted: enough for the size check to speak.
-    let limit = 2 * fleet::kubeconfig_check::MAX_KUBECONFIG_BYTES as u64;
+    let limit = 2 * fleet::clusters::kubeconfig::MAX_KUBECONFIG_BYTES as u64;
     let mut text = String::new();
     let read = if path == Path::new("-") {
         std::io::stdin().take(limit).read_to_string(&mut text)
@@ -139,7 +139,7 @@ fn candidate(args: &CandidateArgs) -> Result<Candidate, String> {
 
 /// The kubeconfig's cluster name, made a DNS label; "member" when there is nothing usable.
 fn default_name(kubeconfig: &str, context: Option<&str>) -> String {
-    let cluster = fleet::kubeconfig_check::check_kubeconfig(kubeconfig, context)
+    let cluster = fleet::clusters::kubeconfig::check_kubeconfig(kubeconfig, context)
         .map(|c| c.cluster)
         .unwrap_or_default();
     let label: String = cluster

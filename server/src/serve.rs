@@ -54,10 +54,10 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
     spawn_job_sweeper(records.clone(), leadership.clone());
     // The leader watches every host and member and publishes what it sees beside the
     // Lease; the others show that and hand repairs to it.
-    let federation = fleet::multihost::FederationMonitor::start_shared(
+    let federation = fleet::federation::FederationMonitor::start_shared(
         iam.host_clients(),
         std::sync::Arc::new(config.member_address_policy()),
-        fleet::multihost::Sharing {
+        fleet::federation::Sharing {
             leadership: leadership.clone(),
             home: home.clone().map(|h| (h, config.replica_namespace.clone())),
             records: Some(records.clone()),

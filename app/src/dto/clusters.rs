@@ -147,7 +147,7 @@ mod from_fleet {
                     })
                     .collect(),
                 unreachable: match &c.reach {
-                    Some(fleet::member_reach::MemberReach::Unreachable(why)) => {
+                    Some(fleet::clusters::reach::MemberReach::Unreachable(why)) => {
                         Some(crate::messages::probe_failure(locale, why))
                     }
                     _ => None,
@@ -162,7 +162,7 @@ mod from_fleet {
                     .map(|h| (h.at_text(), h.state, h.reason.clone()))
                     .collect(),
                 round_trip_ms: match &c.reach {
-                    Some(fleet::member_reach::MemberReach::Reachable { round_trip_ms }) => {
+                    Some(fleet::clusters::reach::MemberReach::Reachable { round_trip_ms }) => {
                         Some(*round_trip_ms)
                     }
                     _ => None,

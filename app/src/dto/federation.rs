@@ -82,7 +82,7 @@ pub struct MemberCellView {
     pub changed_secs_ago: Option<u64>,
     /// kubefed's status for this member on each host ("" = propagated).
     pub propagation: Vec<(String, String)>,
-    /// (host, reason) where that status is a failure (`fleet::multihost::is_sync_failure`).
+    /// (host, reason) where that status is a failure (`fleet::federation::is_sync_failure`).
     pub failures: Vec<(String, String)>,
     pub state: StateView,
 }
@@ -146,7 +146,7 @@ pub use wire::federation::{AuditAction, AuditEntry};
 mod from_fleet {
     use std::time::SystemTime;
 
-    use fleet::multihost::{FederatedState, HostCell, MemberCell, ObjectRow};
+    use fleet::federation::{FederatedState, HostCell, MemberCell, ObjectRow};
 
     use super::*;
 
@@ -195,7 +195,7 @@ mod from_fleet {
                 failures: c
                     .propagation
                     .iter()
-                    .filter(|(_, status)| fleet::multihost::is_sync_failure(status))
+                    .filter(|(_, status)| fleet::federation::is_sync_failure(status))
                     .cloned()
                     .collect(),
                 state: StateView::from(&c.state),

@@ -141,7 +141,7 @@ pub use wire::federation::StateKey;
 #[cfg(feature = "ssr")]
 pub fn propagation_view(
     propagation: Vec<fleet::iam::propagation::MemberPropagation>,
-    troubled: Vec<(String, fleet::multihost::FederatedState)>,
+    troubled: Vec<(String, fleet::federation::FederatedState)>,
 ) -> Vec<PropagationEntry> {
     use fleet::iam::propagation::PropagationStatus;
     let verdict = |cluster: &str| {
@@ -177,8 +177,8 @@ pub mod workspaces;
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
+    use fleet::federation::FederatedState;
     use fleet::iam::propagation::{MemberPropagation, PropagationStatus};
-    use fleet::multihost::FederatedState;
 
     /// kubefed says "propagated" on both members; the console saw one of them flapping and a
     /// third stuck: the chips say what the console saw.

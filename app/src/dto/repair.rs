@@ -39,7 +39,7 @@ impl RepairState {
     }
 }
 
-/// One step a repair took (`fleet::multihost::RepairStep`).
+/// One step a repair took (`fleet::federation::RepairStep`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RepairStepView {
     /// (host, winner): the winner's version written to the host.
@@ -50,7 +50,7 @@ pub enum RepairStepView {
     Gone,
 }
 
-/// Why a repair stopped (`fleet::multihost::ResolveError` and the outcomes of a repair whose
+/// Why a repair stopped (`fleet::federation::ResolveError` and the outcomes of a repair whose
 /// replica died).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RepairFailureReason {
@@ -86,8 +86,8 @@ pub struct RepairFailureView {
 mod from_fleet {
     use std::time::SystemTime;
 
-    use fleet::multihost::Unsettled;
-    use fleet::multihost::{RepairAction, RepairOutcome, RepairRecord, RepairStep, ResolveError};
+    use fleet::federation::Unsettled;
+    use fleet::federation::{RepairAction, RepairOutcome, RepairRecord, RepairStep, ResolveError};
 
     use super::*;
 

@@ -40,7 +40,7 @@ impl UserRowView {
     pub fn from_row(
         row: fleet::iam::users::UserRow,
         now: std::time::SystemTime,
-        troubled: Vec<(String, fleet::multihost::FederatedState)>,
+        troubled: Vec<(String, fleet::federation::FederatedState)>,
     ) -> Self {
         let ago = |t: Option<std::time::SystemTime>| {
             t.map(|t| now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0))

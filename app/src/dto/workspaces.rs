@@ -38,7 +38,7 @@ impl WorkspaceRowView {
     pub fn from_row(
         row: fleet::iam::workspaces::WorkspaceRow,
         may: impl Fn(&str, fleet::iam::workspace_access::WorkspaceAction) -> bool,
-        troubled: Vec<(String, fleet::multihost::FederatedState)>,
+        troubled: Vec<(String, fleet::federation::FederatedState)>,
     ) -> Self {
         use fleet::iam::workspace_access::WorkspaceAction;
         let may_manage_members = may(&row.name, WorkspaceAction::ManageMembers);

@@ -46,11 +46,11 @@ fn finding(l: Locale, f: &Finding) -> Words {
     match f {
         Finding::KubeconfigUsable(k) => {
             let credentials = match k.credentials {
-                fleet::kubeconfig_check::Credentials::Token => say!(l, cred_token),
-                fleet::kubeconfig_check::Credentials::ClientCertificate => {
+                fleet::clusters::kubeconfig::Credentials::Token => say!(l, cred_token),
+                fleet::clusters::kubeconfig::Credentials::ClientCertificate => {
                     say!(l, cred_client_certificate)
                 }
-                fleet::kubeconfig_check::Credentials::BasicAuth => say!(l, cred_basic_auth),
+                fleet::clusters::kubeconfig::Credentials::BasicAuth => say!(l, cred_basic_auth),
             };
             let mut summary = vec![say!(
                 l,

@@ -1,6 +1,6 @@
-//! A kubeconfig's problems and notes (`fleet::kubeconfig_check`), with what to do.
+//! A kubeconfig's problems and notes (`fleet::clusters::kubeconfig`), with what to do.
 
-use fleet::kubeconfig_check::{Entry, KubeconfigNote, KubeconfigProblem, UNUSUAL_NAME};
+use fleet::clusters::kubeconfig::{Entry, KubeconfigNote, KubeconfigProblem, UNUSUAL_NAME};
 
 use super::{Words, code_list, list, say};
 use crate::i18n::Locale;

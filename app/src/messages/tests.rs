@@ -1,11 +1,11 @@
 use std::time::Duration;
 
 use fleet::clusters::findings::{JoinRight, KubeconfigSummary, ManagedHow, Managers, ReadTarget};
+use fleet::clusters::kubeconfig::{Credentials, Entry, KubeconfigNote, KubeconfigProblem};
 use fleet::clusters::{
     AddressRefusal, CheckStep, Finding, JobFailure, Side, SkipReason, StepReport,
 };
 use fleet::health::ProbeFailure;
-use fleet::kubeconfig_check::{Credentials, Entry, KubeconfigNote, KubeconfigProblem};
 
 use super::*;
 
@@ -60,7 +60,7 @@ fn findings() -> Vec<Finding> {
         KubeconfigNote::UnknownFields {
             owner: Entry::User,
             name: s("u"),
-            fields: vec![s("colour"), s(fleet::kubeconfig_check::UNUSUAL_NAME)],
+            fields: vec![s("colour"), s(fleet::clusters::kubeconfig::UNUSUAL_NAME)],
         },
         KubeconfigNote::BasicAuth { user: s("u") },
         KubeconfigNote::Impersonation {

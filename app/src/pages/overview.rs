@@ -36,7 +36,7 @@ pub async fn host_statuses() -> Result<OverviewView, ConsoleError> {
     let clusters_hidden = !principal.may(Action::ViewClusters);
     let federation = principal
         .may(Action::ViewFederation)
-        .then(|| fleet::multihost::state_counts(&state.federation.rows()));
+        .then(|| fleet::federation::state_counts(&state.federation.rows()));
     let hosts = state
         .hosts
         .snapshot()

@@ -10,10 +10,10 @@ use kube::Client;
 use super::connect;
 use super::findings::{Finding, KubeconfigSummary, SkipReason};
 use super::steps::{CheckStep, StepReport, Verdict};
-use super::{Candidate, HostLink, checks_kubesphere as ks, permissions};
-use crate::certificate_expiry::{CertificateExpiry, check_certificate_expiry};
+use super::{Candidate, HostLink, kubesphere_steps as ks, permissions};
+use crate::clusters::certificate_expiry::{CertificateExpiry, check_certificate_expiry};
+use crate::clusters::kubeconfig::{CheckedKubeconfig, check_kubeconfig};
 use crate::health::ProbeFailure;
-use crate::kubeconfig_check::{CheckedKubeconfig, check_kubeconfig};
 
 /// What the checks learnt about the member, for the join and for display.
 #[derive(Debug, Clone, Default, PartialEq)]

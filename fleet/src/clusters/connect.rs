@@ -7,8 +7,8 @@ use kube::Client;
 use kube::config::KubeConfigOptions;
 
 use super::address_policy::MemberAddressPolicy;
+use crate::clusters::kubeconfig::CheckedKubeconfig;
 use crate::health::ProbeFailure;
-use crate::kubeconfig_check::CheckedKubeconfig;
 
 /// Longest wait for one answer from a candidate member.
 pub const MEMBER_TIMEOUT: Duration = Duration::from_secs(4);

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::AddressRefusal;
+use crate::clusters::kubeconfig::{Credentials, KubeconfigNote, KubeconfigProblem};
 use crate::health::ProbeFailure;
-use crate::kubeconfig_check::{Credentials, KubeconfigNote, KubeconfigProblem};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -24,8 +24,8 @@ use super::kubesphere_join::{self, KUBESPHERE_JOIN_WAIT, KubeSphereJoin};
 use super::objects::*;
 use super::steps::StepReport;
 use super::{Candidate, HostLink, status};
-use crate::kubeconfig_check::CheckedKubeconfig;
-use crate::member_checks::kube_system_uid;
+use crate::clusters::kubeconfig::CheckedKubeconfig;
+use crate::clusters::member_facts::kube_system_uid;
 
 /// How long the member may take to issue the service-account token (KubeSphere: 30 s).
 const TOKEN_WAIT: Duration = Duration::from_secs(30);
@@ -364,7 +364,7 @@ async fn write_join(
     {
         // KubeSphere's checkWorkspaces, again right before the first KubeFedCluster: the
         // check step may be minutes old.
-        let conflicts = super::checks_kubesphere::workspace_conflicts(&host.client, member, name)
+        let conflicts = super::kubesphere_steps::workspace_conflicts(&host.client, member, name)
             .await
             .map_err(at(Side::Member, "workspaces"))?;
         if !conflicts.is_empty() {

@@ -3,16 +3,22 @@
 
 mod actions;
 pub mod address_policy;
+pub mod certificate_expiry;
 mod checks;
-mod checks_kubesphere;
 mod connect;
 pub mod findings;
 pub(crate) mod guarded_connect;
+pub mod history;
 pub mod jobs;
 mod join;
+pub mod kubeconfig;
 pub mod kubesphere_join;
+mod kubesphere_steps;
+mod managed;
+pub mod member_facts;
 pub mod objects;
 mod permissions;
+pub mod reach;
 mod remove;
 mod status;
 mod steps;
@@ -33,12 +39,13 @@ pub use connect::{MEMBER_TIMEOUT, member_client};
 pub use findings::{Finding, SkipReason};
 pub use jobs::JobFailure;
 pub use join::{JoinError, JoinOutcome, join_cluster};
+pub use managed::ManagedCluster;
 pub use remove::{RemoveError, RemoveOutcome, remove_cluster};
 pub use steps::{CheckStep, StepReport, Verdict};
 pub use update::{UpdateError, UpdateOutcome, edit_cluster, update_kubeconfig};
 
+use crate::clusters::kubeconfig::CheckedKubeconfig;
 use crate::config::ConsoleConfig;
-use crate::kubeconfig_check::CheckedKubeconfig;
 use crate::kubesphere::Cluster;
 
 /// What is wrong with a cluster's basic information.

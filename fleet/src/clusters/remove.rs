@@ -13,9 +13,9 @@ use serde_json::json;
 use super::actions::{ActionReport, ActionResult, Actions, Callback, Side};
 use super::objects::*;
 use super::{HostLink, connect};
-use crate::kubeconfig_check::check_kubeconfig;
+use crate::clusters::kubeconfig::check_kubeconfig;
+use crate::clusters::member_facts::kube_system_uid;
 use crate::kubesphere::HOST_CLUSTER_LABEL;
-use crate::member_checks::kube_system_uid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RemoveError {
@@ -78,7 +78,7 @@ pub async fn remove_cluster(
     let mut actions = Actions::new(on_action);
     let member = match cluster
         .as_ref()
-        .and_then(crate::member_reach::stored_kubeconfig)
+        .and_then(crate::clusters::reach::stored_kubeconfig)
     {
         Some(text) => reach_member(&text, &host.member_addresses).await,
         None => None,
@@ -130,7 +130,7 @@ pub async fn remove_cluster(
         None => (false, expected_on_member()),
     };
     // Best effort: a history left behind only takes a few hundred bytes on the host.
-    if let Err(error) = crate::cluster_history::forget(&host.client, name).await {
+    if let Err(error) = crate::clusters::history::forget(&host.client, name).await {
         tracing::debug!(cluster = name, %error, "the cluster's state history stays on the host");
     }
     Ok(RemoveOutcome {

@@ -11,7 +11,7 @@ use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
 use super::checks::MemberFacts;
-use crate::certificate_expiry::CertificateExpiry;
+use crate::clusters::certificate_expiry::CertificateExpiry;
 
 /// KubeSphere's console warns about member certificates a week ahead.
 const CERT_CONDITION_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);

@@ -12,10 +12,10 @@ use super::checks::{MemberFacts, Run, certificate_report, connect_steps};
 use super::findings::{Finding, ReadTarget, SkipReason};
 use super::objects::*;
 use super::steps::{CheckStep, StepReport};
-use super::{HostLink, checks_kubesphere as ks, status};
-use crate::certificate_expiry::CertificateExpiry;
+use super::{HostLink, kubesphere_steps as ks, status};
+use crate::clusters::certificate_expiry::CertificateExpiry;
+use crate::clusters::member_facts::kube_system_uid;
 use crate::kubesphere::HOST_CLUSTER_LABEL;
-use crate::member_checks::kube_system_uid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {

@@ -25,7 +25,7 @@ pub(super) fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, KubeconfigProbl
         let field = named
             .auth_info
             .as_ref()
-            .and_then(crate::kubeconfig_check::field_no_header_carries);
+            .and_then(crate::clusters::kubeconfig::field_no_header_carries);
         if let Some(field) = field {
             return Err(KubeconfigProblem {
                 text: format!(

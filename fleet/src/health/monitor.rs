@@ -50,7 +50,7 @@ impl HostMonitor {
         let hosts = config.hosts.clone();
         let interval = config.probe_interval;
         let namespace = config.replica_namespace.clone();
-        let members = Arc::new(crate::member_reach::MemberClients::new(Arc::new(
+        let members = Arc::new(crate::clusters::reach::MemberClients::new(Arc::new(
             config.member_address_policy(),
         )));
         tokio::spawn(async move {
@@ -66,7 +66,7 @@ impl HostMonitor {
                 .and_then(|c| c.as_ref().ok().cloned())
                 .filter(|_| leadership.is_shared())
                 .map(|client| (client, namespace));
-            let mut history = crate::cluster_history::ClusterHistory::default();
+            let mut history = crate::clusters::history::ClusterHistory::default();
             let mut was_leading = false;
             let mut follow = Following::default();
             let mut ticker = tokio::time::interval(interval);
@@ -113,7 +113,7 @@ impl HostMonitor {
                     if let Some(client) = client {
                         tokio::spawn(async move {
                             if let Err(error) =
-                                crate::cluster_history::keep(&client, &cluster, &change).await
+                                crate::clusters::history::keep(&client, &cluster, &change).await
                             {
                                 tracing::debug!(%host, %cluster, %error, "cluster history not kept on the host");
                             }
@@ -173,12 +173,12 @@ impl HostMonitor {
 async fn seeded_history(
     hosts: &[HostSpec],
     clients: &[Result<Client, ProbeFailure>],
-) -> crate::cluster_history::ClusterHistory {
-    let mut history = crate::cluster_history::ClusterHistory::default();
+) -> crate::clusters::history::ClusterHistory {
+    let mut history = crate::clusters::history::ClusterHistory::default();
     for (host, client) in hosts.iter().zip(clients) {
         if let Ok(client) = client
             && let Ok(Ok(kept)) =
-                tokio::time::timeout(PROBE_TIMEOUT, crate::cluster_history::load(client)).await
+                tokio::time::timeout(PROBE_TIMEOUT, crate::clusters::history::load(client)).await
         {
             history.seed(&host.name, &kept);
         }
@@ -226,7 +226,7 @@ impl Following {
 async fn probe_all(
     hosts: &[HostSpec],
     clients: &[Result<Client, ProbeFailure>],
-    members: &Arc<crate::member_reach::MemberClients>,
+    members: &Arc<crate::clusters::reach::MemberClients>,
 ) -> Vec<HostHealth> {
     let mut set = JoinSet::new();
     for (i, client) in clients.iter().enumerate() {

@@ -141,10 +141,10 @@ impl IamCache {
     /// there, say) is not counted as reached: kubefed's word is the one that lies then.
     pub fn propagation_by_cluster(
         &self,
-        in_trouble: impl Fn(&str, crate::multihost::FederatedKind, &str) -> bool,
+        in_trouble: impl Fn(&str, crate::federation::FederatedKind, &str) -> bool,
     ) -> HashMap<String, (usize, HashMap<String, usize>)> {
         use super::propagation::{PropagationStatus, status_propagation};
-        use crate::multihost::FederatedKind;
+        use crate::federation::FederatedKind;
         let mut out: HashMap<String, (usize, HashMap<String, usize>)> = HashMap::new();
         let users = self.federated_users.state();
         let workspaces = self.federated_workspaces.state();

@@ -4,7 +4,7 @@
 // Each test binary uses its own part of these.
 #![allow(dead_code)]
 
-use fleet::multihost::KindResources;
+use fleet::federation::KindResources;
 use std::time::Duration;
 
 use fleet::ConsoleConfig;
@@ -92,11 +92,11 @@ pub async fn stuck_federated_user() -> (SandboxCluster, Client, kube::Api<kube::
     let client = client(&cluster).await;
     let federated = kube::Api::<DynamicObject>::all_with(
         client.clone(),
-        &fleet::multihost::FederatedKind::User.federated(),
+        &fleet::federation::FederatedKind::User.federated(),
     );
     let ghost: DynamicObject = serde_json::from_value(serde_json::json!({
         "apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedUser",
-        "metadata": {"name": "ghost", "finalizers": [fleet::multihost::SYNC_FINALIZER]},
+        "metadata": {"name": "ghost", "finalizers": [fleet::federation::SYNC_FINALIZER]},
         "spec": {"template": {"spec": {"email": "ghost@example.com"}}, "placement": {"clusterSelector": {}}},
     }))
     .unwrap();

@@ -75,13 +75,13 @@ pub async fn list_clusters() -> Result<ClusterListView, ConsoleError> {
 fn verdict_counts(
     troubles: Option<
         &Vec<(
-            fleet::multihost::ObjectKey,
-            fleet::multihost::FederatedState,
+            fleet::federation::ObjectKey,
+            fleet::federation::FederatedState,
         )>,
     >,
-) -> Vec<(fleet::multihost::StateKey, usize)> {
+) -> Vec<(fleet::federation::StateKey, usize)> {
     // Keys sort worst first.
-    let mut counts: Vec<(fleet::multihost::StateKey, usize)> = Vec::new();
+    let mut counts: Vec<(fleet::federation::StateKey, usize)> = Vec::new();
     for (_, state) in troubles.into_iter().flatten() {
         match counts.iter_mut().find(|(key, _)| *key == state.key()) {
             Some(entry) => entry.1 += 1,

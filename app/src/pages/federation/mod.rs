@@ -56,17 +56,17 @@ pub async fn list_federated(
 }
 
 /// The list page's data from the monitor's rows: counts, topology and the filtered page
-/// (the selection is `fleet::multihost::FederationQuery`'s).
+/// (the selection is `fleet::federation::FederationQuery`'s).
 #[cfg(feature = "ssr")]
 pub fn federation_list(
-    rows: &[fleet::multihost::ObjectRow],
-    topology: &[fleet::multihost::HostLinks],
+    rows: &[fleet::federation::ObjectRow],
+    topology: &[fleet::federation::HostLinks],
     filter: &FederationFilter,
 ) -> FederationListView {
     use crate::dto::federation::FederatedRowView;
 
     let now = std::time::SystemTime::now();
-    let page = fleet::multihost::FederationQuery {
+    let page = fleet::federation::FederationQuery {
         state: filter.state.clone(),
         kind: filter.kind.clone(),
         search: filter.search.clone(),
@@ -76,7 +76,7 @@ pub fn federation_list(
     .page(rows);
     FederationListView {
         hosts: topology.iter().map(|h| h.host.clone()).collect(),
-        members: fleet::multihost::member_names(topology),
+        members: fleet::federation::member_names(topology),
         counts: page.counts,
         rows: page
             .rows

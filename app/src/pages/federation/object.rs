@@ -20,12 +20,12 @@ use crate::i18n::{t, t_string, use_i18n};
 pub(super) fn object_key(
     kind: &str,
     name: &str,
-) -> Result<fleet::multihost::ObjectKey, ConsoleError> {
-    let kind = fleet::multihost::FederatedKind::from_key(kind).ok_or_else(|| {
+) -> Result<fleet::federation::ObjectKey, ConsoleError> {
+    let kind = fleet::federation::FederatedKind::from_key(kind).ok_or_else(|| {
         crate::auth::set_status(http::StatusCode::NOT_FOUND);
         ConsoleError::FederationRefused(crate::error::FederationProblem::UnknownKind)
     })?;
-    Ok(fleet::multihost::ObjectKey {
+    Ok(fleet::federation::ObjectKey {
         kind,
         name: name.to_string(),
     })
@@ -39,7 +39,7 @@ pub async fn federated_object(
     name: String,
 ) -> Result<FederatedObjectView, ConsoleError> {
     use crate::dto::federation::{FederatedRowView, FieldDiffView};
-    use fleet::multihost::diff::{Origin, diff_versions};
+    use fleet::federation::diff::{Origin, diff_versions};
 
     let crate::auth::Caller { principal, console } =
         crate::auth::Caller::require(fleet::iam::Action::ViewFederation)?;

@@ -15,8 +15,8 @@ use crate::error::{ConsoleError, FederationProblem};
 use crate::i18n::{Locale, t, t_string, use_i18n};
 
 #[cfg(feature = "ssr")]
-fn refused(error: fleet::multihost::RepairRefused) -> ConsoleError {
-    use fleet::multihost::RepairRefused;
+fn refused(error: fleet::federation::RepairRefused) -> ConsoleError {
+    use fleet::federation::RepairRefused;
     let status = match error {
         RepairRefused::Busy { .. } => http::StatusCode::CONFLICT,
         RepairRefused::LeaderUnreachable { .. } => http::StatusCode::SERVICE_UNAVAILABLE,
@@ -32,8 +32,8 @@ fn refused(error: fleet::multihost::RepairRefused) -> ConsoleError {
 async fn start(
     console: &crate::state::ConsoleState,
     principal: &fleet::iam::Principal,
-    key: &fleet::multihost::ObjectKey,
-    action: fleet::multihost::RepairAction,
+    key: &fleet::federation::ObjectKey,
+    action: fleet::federation::RepairAction,
     what: String,
 ) -> Result<(), ConsoleError> {
     console
@@ -75,7 +75,7 @@ pub async fn pick_winner(
         &console,
         &principal,
         &key,
-        fleet::multihost::RepairAction::PickWinner {
+        fleet::federation::RepairAction::PickWinner {
             winner: winner.clone(),
         },
         format!("keeping {winner}'s version of {kind} {name} on every host"),
@@ -107,7 +107,7 @@ pub async fn delete_everywhere(
         &console,
         &principal,
         &key,
-        fleet::multihost::RepairAction::DeleteEverywhere,
+        fleet::federation::RepairAction::DeleteEverywhere,
         format!("deleting {kind} {name} on every host"),
     )
     .await?;

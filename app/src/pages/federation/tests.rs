@@ -1,8 +1,8 @@
 //! The list's selection (state, kind, name, worst first, pages) and the topology's link
 //! counts, from monitor rows made by hand.
 
-use fleet::multihost::fixtures::row;
-use fleet::multihost::{FederatedKind, FederatedState, HostLinks, MemberLink};
+use fleet::federation::fixtures::row;
+use fleet::federation::{FederatedKind, FederatedState, HostLinks, MemberLink};
 
 use super::*;
 
@@ -26,7 +26,7 @@ fn topology() -> Vec<HostLinks> {
     ]
 }
 
-/// The selection itself is `fleet::multihost::FederationQuery`'s (tested there); the page
+/// The selection itself is `fleet::federation::FederationQuery`'s (tested there); the page
 /// takes its rows, counts and members.
 #[test]
 fn the_list_view_carries_the_query_page_counts_and_members() {
@@ -53,7 +53,7 @@ fn the_list_view_carries_the_query_page_counts_and_members() {
         },
     );
     assert_eq!((list.matching, list.page, list.rows.len()), (151, 1, 51));
-    assert_eq!(list.counts[0], (fleet::multihost::StateKey::Flapping, 1));
+    assert_eq!(list.counts[0], (fleet::federation::StateKey::Flapping, 1));
     assert_eq!(list.members, vec!["member".to_string()]);
     assert_eq!(list.hosts, vec!["host".to_string(), "host2".to_string()]);
 }

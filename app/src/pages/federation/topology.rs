@@ -16,11 +16,11 @@ const NODE_H: f64 = 40.0;
 /// The picture's data from the monitor: links carry the count of flapping and failing objects.
 #[cfg(feature = "ssr")]
 pub fn topology_view(
-    topology: &[fleet::multihost::HostLinks],
-    rows: &[fleet::multihost::ObjectRow],
+    topology: &[fleet::federation::HostLinks],
+    rows: &[fleet::federation::ObjectRow],
 ) -> TopologyView {
     use crate::dto::federation::{TopologyHost, TopologyLink, TopologyMember};
-    use fleet::multihost::FederatedState;
+    use fleet::federation::FederatedState;
 
     let mut view = TopologyView::default();
     let mut uids: Vec<String> = Vec::new();

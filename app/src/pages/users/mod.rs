@@ -53,7 +53,7 @@ pub async fn list_users(
             .map(|r| {
                 let troubled = state.federation.troubled_members(
                     &principal.host,
-                    fleet::multihost::FederatedKind::User,
+                    fleet::federation::FederatedKind::User,
                     &r.name,
                 );
                 UserRowView::from_row(r, now, troubled)

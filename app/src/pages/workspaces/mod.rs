@@ -52,7 +52,7 @@ pub async fn list_workspaces() -> Result<WorkspaceListView, ConsoleError> {
             .map(|w| {
                 let troubled = state.federation.troubled_members(
                     &principal.host,
-                    fleet::multihost::FederatedKind::Workspace,
+                    fleet::federation::FederatedKind::Workspace,
                     &w.name,
                 );
                 WorkspaceRowView::from_row(w, may, troubled)

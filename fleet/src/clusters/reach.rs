@@ -16,10 +16,11 @@ use futures_util::future::join_all;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
 
+use crate::clusters::ManagedCluster;
 use crate::clusters::MemberAddressPolicy;
+use crate::clusters::kubeconfig::check_kubeconfig;
 use crate::clusters::objects::{FEDERATION_NAMESPACE, KubeFedCluster, cluster_resource};
-use crate::health::{ManagedCluster, PROBE_TIMEOUT, ProbeFailure};
-use crate::kubeconfig_check::check_kubeconfig;
+use crate::health::{PROBE_TIMEOUT, ProbeFailure};
 use crate::kubesphere::Cluster;
 
 /// What the console saw when it called a member.

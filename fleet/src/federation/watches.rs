@@ -5,7 +5,7 @@
 //!
 //! Watches, not polling: the losing version of a flapping object can last under a second.
 
-use crate::multihost::KindResources;
+use crate::federation::KindResources;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -19,7 +19,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use super::monitor::Shared;
 use super::{FederatedKind, HostLinks, MemberLink};
 use crate::clusters::objects::cluster_resource;
-use crate::member_reach::{MemberClients, stored_kubeconfig};
+use crate::clusters::reach::{MemberClients, stored_kubeconfig};
 
 /// How often the hosts' `Cluster`s are read again.
 pub const TOPOLOGY_INTERVAL: Duration = Duration::from_secs(5);

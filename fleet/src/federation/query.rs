@@ -79,8 +79,8 @@ pub fn member_names(topology: &[HostLinks]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::multihost::fixtures::row;
-    use crate::multihost::{FederatedKind, FederatedState, MemberLink};
+    use crate::federation::fixtures::row;
+    use crate::federation::{FederatedKind, FederatedState, MemberLink};
 
     fn names(page: &FederationPage) -> Vec<String> {
         page.rows.iter().map(|r| r.key.name.clone()).collect()

@@ -10,11 +10,11 @@ use super::findings::{Finding, ManagedHow, Managers, ReadTarget, SkipReason};
 use super::objects::{self, FEDERATION_NAMESPACE, JOINED_BY_HOST_LABEL};
 use super::steps::{CheckStep, StepReport};
 use super::{Candidate, HostLink};
-use crate::config::dns1123_label_problem;
-use crate::member_checks::{
+use crate::clusters::member_facts::{
     JwtComparison, KubeSphereConfig, compare_jwt_secrets, existing_joins, kube_system_uid,
     kubesphere_version, read_kubesphere_config,
 };
+use crate::config::dns1123_label_problem;
 
 pub(super) fn read_failure(step: CheckStep, what: ReadTarget, err: &kube::Error) -> StepReport {
     StepReport::failed(

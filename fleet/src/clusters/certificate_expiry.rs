@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::kubeconfig_check::CheckedKubeconfig;
+use crate::clusters::kubeconfig::CheckedKubeconfig;
 
 /// Warn when the certificate has less than this left.
 pub const WARN_BEFORE: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -60,7 +60,7 @@ fn not_after(pem: &str) -> Result<SystemTime, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kubeconfig_check::check_kubeconfig;
+    use crate::clusters::kubeconfig::check_kubeconfig;
     use base64::Engine;
 
     fn kubeconfig_with_certificate(not_after: (i32, u8, u8)) -> CheckedKubeconfig {

@@ -4,7 +4,7 @@
 //! others show what the leader publishes on the home host ([`super::published`]) and hand
 //! repairs to it ([`super::sharing`]). Either way the answers come from one [`Source`].
 
-use crate::multihost::KindResources;
+use crate::federation::KindResources;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

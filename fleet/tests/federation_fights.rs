@@ -4,10 +4,10 @@
 
 mod common;
 
-use fleet::multihost::KindResources;
+use fleet::federation::KindResources;
 use std::time::{Duration, Instant};
 
-use fleet::multihost::{
+use fleet::federation::{
     FederatedKind, FederatedState, FederationMonitor, ObjectKey, RepairAction, RepairOutcome,
     RepairRefused, RepairStep, audit,
 };
@@ -191,7 +191,7 @@ async fn keeping_one_version_stops_the_flapping() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let settled_fp =
-        fleet::multihost::propagated_fingerprint(&serde_json::to_value(&settled).unwrap());
+        fleet::federation::propagated_fingerprint(&serde_json::to_value(&settled).unwrap());
     watch_for(
         &users,
         "xxp",
@@ -199,7 +199,7 @@ async fn keeping_one_version_stops_the_flapping() {
         |event| match event {
             watcher::Event::Apply(u) | watcher::Event::InitApply(u) => {
                 let fp =
-                    fleet::multihost::propagated_fingerprint(&serde_json::to_value(&u).unwrap());
+                    fleet::federation::propagated_fingerprint(&serde_json::to_value(&u).unwrap());
                 assert_eq!(fp, settled_fp, "the member's xxp changed after pick-winner");
                 assert_eq!(u.metadata.uid, settled.metadata.uid, "xxp was recreated");
             }
@@ -324,7 +324,7 @@ async fn a_finalizer_nobody_releases_is_cleared_once_members_are_clean() {
     assert!(
         matches!(
             monitor.pick_winner(&ghost_key, "host", "admin").await,
-            Err(fleet::multihost::ResolveError::NoOtherHost(host)) if host == "host"
+            Err(fleet::federation::ResolveError::NoOtherHost(host)) if host == "host"
         ),
         "keeping a version with no other host must fail"
     );

@@ -271,7 +271,7 @@ pub async fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::multihost::{FederatedKind, FederatedState, HostCell, ObjectKey};
+    use crate::federation::{FederatedKind, FederatedState, HostCell, ObjectKey};
 
     fn row(name: &str) -> ObjectRow {
         ObjectRow {
@@ -284,7 +284,7 @@ mod tests {
             },
             hosts: vec![HostCell {
                 host: "host".into(),
-                fingerprint: Some(crate::multihost::Fingerprint("0123456789ab".into())),
+                fingerprint: Some(crate::federation::Fingerprint("0123456789ab".into())),
                 deleting_since: None,
                 changed_at: Some(std::time::SystemTime::UNIX_EPOCH),
                 known: true,

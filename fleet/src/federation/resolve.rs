@@ -5,7 +5,7 @@
 //! - coordinated delete: delete on every host, wait until the members are clean, and only
 //!   then clear a kubefed finalizer that still holds a federated object.
 
-use crate::multihost::KindResources;
+use crate::federation::KindResources;
 use std::time::{Duration, Instant, SystemTime};
 
 use kube::Client;

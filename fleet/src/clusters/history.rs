@@ -12,8 +12,9 @@ use kube::Client;
 use crate::kept_data;
 pub use wire::clusters::ClusterState;
 
-use crate::health::{HostHealth, HostState, ManagedCluster};
-use crate::member_reach::MemberReach;
+use crate::clusters::ManagedCluster;
+use crate::clusters::reach::MemberReach;
+use crate::health::{HostHealth, HostState};
 
 /// Changes kept per cluster, newest last.
 pub const KEEP: usize = 20;
