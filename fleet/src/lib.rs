@@ -8,6 +8,7 @@ pub mod events;
 pub mod federation;
 pub mod health;
 pub mod iam;
+pub mod jobs;
 pub mod kept_data;
 pub mod kubesphere;
 pub mod metrics;

@@ -5,6 +5,7 @@
 mod common;
 
 use fleet::federation::KindResources;
+use fleet::jobs::JobRecord;
 use std::time::{Duration, Instant};
 
 use fleet::federation::{

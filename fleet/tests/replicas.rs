@@ -4,6 +4,7 @@
 
 mod common;
 
+use fleet::jobs::JobRecord;
 use std::time::{Duration, Instant};
 
 use fleet::replicas::{JobRecords, Leadership, Phase};

@@ -6,9 +6,8 @@
 //! Each job is also kept on the home host ([`crate::replicas::JobRecords`]), so a wizard
 //! served by another console replica follows it, and a job whose replica died shows failed.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +15,7 @@ use super::{
     ActionReport, BasicProblem, Candidate, CheckStep, HostLink, Side, StepReport, check_cluster,
     join_cluster,
 };
+use crate::jobs::JobTable;
 use crate::replicas::{JobRecords, Phase};
 
 /// How long a finished job can still be read.
@@ -125,17 +125,21 @@ pub enum JobError {
     TooMany(usize),
 }
 
-struct Job {
-    owner: String,
-    view: JobView,
-    finished: Option<Instant>,
+impl crate::jobs::JobRecord for JobView {
+    fn running(&self) -> bool {
+        self.state == JobState::Running
+    }
+
+    fn crash(&mut self) {
+        self.state = JobState::Failed(JobFailure::Crashed);
+    }
 }
 
 /// The running and recently finished jobs of this console.
 #[derive(Clone)]
 pub struct ClusterJobs {
     hosts: Arc<Vec<HostLink>>,
-    jobs: Arc<Mutex<HashMap<String, Job>>>,
+    jobs: JobTable<String, JobView>,
     records: JobRecords,
 }
 
@@ -143,7 +147,7 @@ impl ClusterJobs {
     pub fn new(hosts: Vec<HostLink>, records: JobRecords) -> Self {
         Self {
             hosts: Arc::new(hosts),
-            jobs: Arc::default(),
+            jobs: JobTable::new(KEEP_FOR),
             records,
         }
     }
@@ -191,23 +195,12 @@ impl ClusterJobs {
             state: JobState::Running,
         };
         {
-            let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-            jobs.retain(|_, j| j.finished.is_none_or(|at| at.elapsed() < KEEP_FOR));
-            let running = jobs
-                .values()
-                .filter(|j| j.owner == owner && j.finished.is_none())
-                .count();
+            let mut jobs = self.jobs.lock();
+            let running = jobs.running_of(owner);
             if running >= RUNNING_PER_OWNER {
                 return Err(JobError::TooMany(running));
             }
-            jobs.insert(
-                id.clone(),
-                Job {
-                    owner: owner.into(),
-                    view: first.clone(),
-                    finished: None,
-                },
-            );
+            jobs.insert(id.clone(), owner, first.clone());
         }
         // A fresh random id: nobody else holds it, so the claim only writes the record first.
         let keeper = Arc::new(
@@ -223,17 +216,10 @@ impl ClusterJobs {
         let (actor, replica) = (owner.to_string(), self.records.replica().to_string());
         let jobs = self.jobs.clone();
         let job = id.clone();
-        let watcher_jobs = self.jobs.clone();
-        let watched = id.clone();
-        let (work_keeper, watcher_keeper) = (keeper.clone(), keeper);
-        let work = tokio::spawn(async move {
+        let work_keeper = keeper.clone();
+        let work = async move {
             let keeper = work_keeper;
-            let update = |f: &mut dyn FnMut(&mut JobView)| {
-                if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
-                    f(&mut j.view);
-                    keeper.update(&j.view);
-                }
-            };
+            let update = |f: &mut dyn FnMut(&mut JobView)| jobs.update(&job, Some(&keeper), f);
             let mut on_step = |s: &StepReport| update(&mut |v| v.steps.push(s.clone()));
             let state = match kind {
                 JobKind::Check => {
@@ -294,25 +280,11 @@ impl ClusterJobs {
             }
             drop(candidate); // the kubeconfig goes with it
             crate::metrics::job_ended(record_kind(kind), outcome(&state));
-            if let Some(j) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
-                j.view.state = state;
-                j.finished = Some(Instant::now());
-                keeper.finish(&j.view);
-            }
-        });
+            jobs.finish(&job, Some(&keeper), |v| v.state = state);
+        };
         // A job that died (a bug) must not stay "running" and count against its owner.
-        tokio::spawn(async move {
-            if work.await.is_err()
-                && let Some(j) = watcher_jobs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_mut(&watched)
-            {
-                crate::metrics::job_ended(record_kind(j.view.kind), "crashed");
-                j.view.state = JobState::Failed(JobFailure::Crashed);
-                j.finished = Some(Instant::now());
-                watcher_keeper.finish(&j.view);
-            }
+        self.jobs.spawn(id.clone(), Some(keeper), work, |v| {
+            crate::metrics::job_ended(record_kind(v.kind), "crashed")
         });
         Ok(id)
     }
@@ -320,12 +292,7 @@ impl ClusterJobs {
     /// The job as it stands, if `owner` started it: this replica's own, or one another
     /// replica runs (or ran), from the home host.
     pub async fn view(&self, id: &str, owner: &str) -> Option<JobView> {
-        let local = {
-            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-            jobs.get(id)
-                .filter(|j| j.owner == owner)
-                .map(|j| j.view.clone())
-        };
+        let local = self.jobs.get(&id.to_string(), Some(owner));
         if local.is_some() {
             return local;
         }

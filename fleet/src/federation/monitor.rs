@@ -37,7 +37,7 @@ pub(crate) struct Shared {
     /// publishes elsewhere. Cleared under the `repairs` lock before the view is emptied.
     pub(crate) runs_repairs: AtomicBool,
     /// The running or recently ended repair of each object run here.
-    pub(crate) repairs: Mutex<HashMap<ObjectKey, RepairRecord>>,
+    pub(crate) repairs: crate::jobs::JobTable<ObjectKey, RepairRecord>,
     /// Where repairs are also kept for the other replicas (set once, at start).
     pub(crate) records: std::sync::OnceLock<crate::replicas::JobRecords>,
 }
@@ -114,7 +114,7 @@ impl FederationMonitor {
             source: Mutex::new(initial),
             watching: AtomicBool::new(false),
             runs_repairs: AtomicBool::new(false),
-            repairs: Mutex::default(),
+            repairs: crate::jobs::JobTable::new(super::REPAIR_KEPT_FOR),
             records: std::sync::OnceLock::new(),
         });
         if let Some(records) = sharing.records.clone() {

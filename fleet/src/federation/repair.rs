@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::{FederationMonitor, ObjectKey};
+use crate::jobs::JobRecord;
 use crate::replicas::{JobRecords, NotRequested, Phase, RecordKeeper};
 
 /// Longest wait, before a repair's first step, for the watches to list the hosts.
@@ -217,14 +218,15 @@ pub struct RepairRecord {
     pub started: SystemTime,
     pub steps: Vec<RepairStep>,
     pub outcome: RepairOutcome,
-    /// When it ended, on this replica's clock (a record read from the host has none).
-    #[serde(skip)]
-    finished: Option<Instant>,
 }
 
-impl RepairRecord {
-    pub fn running(&self) -> bool {
+impl crate::jobs::JobRecord for RepairRecord {
+    fn running(&self) -> bool {
         matches!(self.outcome, RepairOutcome::Running)
+    }
+
+    fn crash(&mut self) {
+        self.outcome = RepairOutcome::Crashed;
     }
 }
 
@@ -284,7 +286,6 @@ impl FederationMonitor {
             started: SystemTime::now(),
             steps: Vec::new(),
             outcome: RepairOutcome::Running,
-            finished: None,
         };
         let Some(records) = self.shared.records.get().cloned() else {
             // Alone: always here.
@@ -341,11 +342,7 @@ impl FederationMonitor {
             {
                 Ok(keeper) => Some(Arc::new(keeper)),
                 Err(held) => {
-                    self.shared
-                        .repairs
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(key);
+                    self.shared.repairs.lock().remove(key);
                     return Err(Refusal::Refused(RepairRefused::Busy {
                         kind,
                         name,
@@ -373,11 +370,7 @@ impl FederationMonitor {
                 self.run(key, record, Some(Arc::new(keeper)));
             }
             None => {
-                self.shared
-                    .repairs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&key);
+                self.shared.repairs.lock().remove(&key);
             }
         }
     }
@@ -386,19 +379,14 @@ impl FederationMonitor {
     /// repairs do not run here now. Decided under the repairs' lock, the one the watches
     /// are stopped under.
     fn hold_locally(&self, key: &ObjectKey, record: &RepairRecord, shared: bool) -> Hold {
-        let mut repairs = self
-            .shared
-            .repairs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        repairs.retain(|_, r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR));
-        if let Some(running) = repairs.get(key).filter(|r| r.running()) {
-            return Hold::Busy(running.actor.clone());
+        let mut repairs = self.shared.repairs.lock();
+        if let Some(running) = repairs.running(key) {
+            return Hold::Busy(running.owner.clone());
         }
         if shared && !self.shared.runs_repairs.load(Ordering::SeqCst) {
             return Hold::NotHere;
         }
-        repairs.insert(key.clone(), record.clone());
+        repairs.insert(key.clone(), &record.actor, record.clone());
         Hold::Held
     }
 
@@ -406,8 +394,8 @@ impl FederationMonitor {
     fn run(&self, key: ObjectKey, record: RepairRecord, keeper: Option<Arc<RecordKeeper>>) {
         let monitor = self.clone();
         let (actor, action) = (record.actor, record.action);
-        let watched = (self.clone(), key.clone(), keeper.clone());
-        let work = tokio::spawn(async move {
+        let (job, job_keeper) = (key.clone(), keeper.clone());
+        let work = async move {
             // Every settle check reads the watches: not before they listed what the hosts
             // hold (a replica alone, just started). Unseen members count as holding anyway.
             let waiting = Instant::now();
@@ -417,17 +405,9 @@ impl FederationMonitor {
             let observer = {
                 let (shared, key, keeper) = (monitor.shared.clone(), key.clone(), keeper.clone());
                 move |step: &RepairStep| {
-                    if let Some(r) = shared
+                    shared
                         .repairs
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get_mut(&key)
-                    {
-                        r.steps.push(step.clone());
-                        if let Some(keeper) = &keeper {
-                            keeper.update(r);
-                        }
-                    }
+                        .update(&key, keeper.as_deref(), |r| r.steps.push(step.clone()));
                 }
             };
             let mut resolution = Resolution::observed(observer);
@@ -448,28 +428,17 @@ impl FederationMonitor {
                 Err(e) => RepairOutcome::Failed(e),
             };
             finish(&monitor, &key, outcome, keeper.as_deref());
-        });
+        };
         // A repair that died (a bug) must not stay "running" and block the object.
-        tokio::spawn(async move {
-            if let Err(crash) = work.await {
-                tracing::error!(%crash, "a repair stopped on an internal error");
-                let (monitor, key, keeper) = watched;
-                finish(&monitor, &key, RepairOutcome::Crashed, keeper.as_deref());
-            }
+        self.shared.repairs.spawn(job, job_keeper, work, |_| {
+            crate::metrics::job_ended("repair", "crashed")
         });
     }
 
     /// The object's running or recently ended repair: this replica's, or another's from the
     /// host (shown abandoned when its replica stopped before it ended).
     pub async fn repair(&self, key: &ObjectKey) -> Option<RepairRecord> {
-        let local = self
-            .shared
-            .repairs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .filter(|r| r.finished.is_none_or(|at| at.elapsed() < REPAIR_KEPT_FOR))
-            .cloned();
+        let local = self.shared.repairs.get(key, None);
         if local.is_some() {
             return local;
         }
@@ -508,17 +477,8 @@ fn finish(
             RepairOutcome::Abandoned => "abandoned",
         },
     );
-    if let Some(r) = monitor
+    monitor
         .shared
         .repairs
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get_mut(key)
-    {
-        r.outcome = outcome;
-        r.finished = Some(Instant::now());
-        if let Some(keeper) = keeper {
-            keeper.finish(r);
-        }
-    }
+        .finish(key, keeper, |r| r.outcome = outcome);
 }

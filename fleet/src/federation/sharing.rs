@@ -90,10 +90,7 @@ pub(crate) async fn run(
                 // one running here keeps the watches it reads.
                 let stopped = {
                     let repairs = monitor.shared.repairs.lock();
-                    let running = repairs
-                        .as_ref()
-                        .map(|r| r.values().any(RepairRecord::running))
-                        .unwrap_or(true);
+                    let running = repairs.any_running();
                     if !running {
                         monitor.shared.runs_repairs.store(false, Ordering::SeqCst);
                         tasks.abort_all();
