@@ -3,6 +3,17 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# rust-toolchain.toml pins the compiler the size figures hold for. Offline, rustup cannot
+# download it (and will not `link` a toolchain under a version's name): when the machine's
+# stable toolchain is that very version, it is made known under the pinned name with a
+# symbolic link beside it. Another compiler stops every cargo command, naming the pin.
+RUST_PINNED := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+RUST_LINKED := $(shell sysroot=$$(rustc +stable --print sysroot 2>/dev/null) \
+	&& host=$$(rustc +stable -vV | sed -n 's/^host: //p') \
+	&& pinned="$$(dirname "$$sysroot")/$(RUST_PINNED)-$$host" \
+	&& { test -e "$$pinned" || { rustc +stable -V | grep -q '^rustc $(RUST_PINNED) ' \
+	&& ln -s "$$sysroot" "$$pinned"; }; })
+
 PORT ?= 3000
 MUSL_TARGET := x86_64-unknown-linux-musl
 IMAGE ?= localhost/tandem:dev
