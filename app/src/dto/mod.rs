@@ -53,6 +53,8 @@ pub enum ProbeFailureView {
     Unauthorized,
     Forbidden,
     Client(String),
+    /// (HTTP status, reason word).
+    Status((u16, String)),
     Other(String),
 }
 
@@ -120,6 +122,7 @@ mod from_fleet {
                 ProbeFailure::Unauthorized => Self::Unauthorized,
                 ProbeFailure::Forbidden => Self::Forbidden,
                 ProbeFailure::Client(detail) => Self::Client(detail.clone()),
+                ProbeFailure::Status(code, reason) => Self::Status((*code, reason.clone())),
                 ProbeFailure::Other(detail) => Self::Other(detail.clone()),
                 // Only members are held to the address policy, never the hosts this view
                 // shows (the wizard words a refusal in the reader's language); kept out of the

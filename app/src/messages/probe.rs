@@ -18,6 +18,11 @@ pub fn failure(l: Locale, failure: &ProbeFailure) -> String {
         ProbeFailure::Unauthorized => say!(l, pf_unauthorized),
         ProbeFailure::Forbidden => say!(l, pf_forbidden),
         ProbeFailure::Client(detail) => say!(l, pf_client, detail = detail),
+        ProbeFailure::Status(code, reason) => {
+            // The reason word, when there is one, after a space.
+            let reason = if reason.is_empty() { String::new() } else { format!(" {reason}") };
+            say!(l, pf_status, code = code, reason = reason)
+        },
         ProbeFailure::Other(detail) => detail.clone(),
         ProbeFailure::AddressRefused(refusal) => address_refusal(l, refusal).summary,
     }
@@ -35,7 +40,7 @@ pub(super) fn fix(l: Locale, failure: &ProbeFailure, server: &str) -> String {
         ProbeFailure::Unauthorized => say!(l, pff_unauthorized),
         ProbeFailure::Forbidden => say!(l, pff_forbidden),
         ProbeFailure::Client(_) => say!(l, pff_client),
-        ProbeFailure::Other(_) => say!(l, pff_other, server = server),
+        ProbeFailure::Status(..) | ProbeFailure::Other(_) => say!(l, pff_other, server = server),
         ProbeFailure::AddressRefused(refusal) => {
             address_refusal(l, refusal).fix.unwrap_or_default()
         }

@@ -26,6 +26,9 @@ pub enum ProbeFailure {
     Forbidden,
     #[error("cannot build a client: {0}")]
     Client(String),
+    /// Another HTTP error status, with the short reason word that came with it (maybe none).
+    #[error("the server answered HTTP {0}{}", spaced(.1))]
+    Status(u16, String),
     #[error("{0}")]
     Other(String),
     /// The member address policy forbids connecting there (`clusters::address_policy`).
@@ -40,19 +43,15 @@ pub(crate) fn classify(err: &kube::Error) -> ProbeFailure {
             403 => ProbeFailure::Forbidden,
             // Only the code and a short reason word: the message is the body of whatever
             // answered at an address someone else chose, never echoed back.
-            code => {
-                let reason: String = status
+            code => ProbeFailure::Status(
+                code,
+                status
                     .reason
                     .chars()
                     .filter(char::is_ascii_alphanumeric)
                     .take(40)
-                    .collect();
-                ProbeFailure::Other(if reason.is_empty() {
-                    format!("the server answered HTTP {code}")
-                } else {
-                    format!("the server answered HTTP {code} ({reason})")
-                })
-            }
+                    .collect(),
+            ),
         };
     }
     if let Some(refusal) = crate::clusters::guarded_connect::refusal_in(err) {
@@ -108,5 +107,14 @@ fn typed_transport_failure(e: &(dyn std::error::Error + 'static)) -> Option<Prob
             other => ProbeFailure::Tls(format!("the server's certificate: {other:?}")),
         }),
         _ => None,
+    }
+}
+
+/// " word", or nothing for no word.
+fn spaced(word: &str) -> String {
+    if word.is_empty() {
+        String::new()
+    } else {
+        format!(" {word}")
     }
 }
