@@ -24,6 +24,8 @@ fn findings() -> Vec<Finding> {
         ProbeFailure::Tls(s("bad record")),
         ProbeFailure::Unauthorized,
         ProbeFailure::Forbidden,
+        ProbeFailure::Status(503, s("ServiceUnavailable")),
+        ProbeFailure::Status(418, String::new()),
         // A library's own words ride along untranslated (here a made-up one-word detail).
         ProbeFailure::Client(s("InvalidContext")),
         ProbeFailure::AddressRefused(AddressRefusal::Metadata {
