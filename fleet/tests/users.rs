@@ -65,11 +65,13 @@ async fn created_user_is_listed_with_role_and_propagates_to_the_member() {
             ..Default::default()
         });
         page.rows.into_iter().find(|r| {
-            r.name == "alice" && !r.propagation.is_empty() && r.state == UserState::Active
+            r.profile.name == "alice"
+                && !r.propagation.is_empty()
+                && r.profile.state == UserState::Active
         })
     })
     .await;
-    assert_eq!(row.global_role.as_deref(), Some("platform-regular"));
+    assert_eq!(row.profile.global_role.as_deref(), Some("platform-regular"));
     assert_eq!(row.propagation.len(), 1);
     assert_eq!(row.propagation[0].cluster, "member");
     assert_eq!(row.propagation[0].status, PropagationStatus::Propagated);
@@ -123,9 +125,9 @@ async fn duplicates_are_refused_and_changes_take_effect() {
             sort: UserSort::State,
             ..Default::default()
         });
-        let row = page.rows.iter().find(|r| r.name == "alice")?.clone();
-        (row.state == UserState::Disabled
-            && row.global_role.as_deref() == Some("platform-self-provisioner"))
+        let row = page.rows.iter().find(|r| r.profile.name == "alice")?.clone();
+        (row.profile.state == UserState::Disabled
+            && row.profile.global_role.as_deref() == Some("platform-self-provisioner"))
         .then_some(page)
     })
     .await;

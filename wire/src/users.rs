@@ -131,3 +131,17 @@ impl UserSort {
         Self::ALL.into_iter().find(|s| s.key() == key)
     }
 }
+
+/// A user as the users list shows them, on the host and in the page alike (never the password
+/// hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub name: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub state: UserState,
+    /// Why the state is what it is (KubeSphere's `status.reason`).
+    pub reason: Option<String>,
+    pub global_role: Option<String>,
+}

@@ -1,17 +1,11 @@
 //! The users page's data: what a row shows, never a password hash.
 
 use serde::{Deserialize, Serialize};
-pub use wire::users::{UserSort, UserState};
+pub use wire::users::{UserProfile, UserSort, UserState};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRowView {
-    pub name: String,
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub description: Option<String>,
-    pub state: UserState,
-    pub reason: Option<String>,
-    pub global_role: Option<String>,
+    pub profile: UserProfile,
     pub last_login_secs_ago: Option<u64>,
     pub created_secs_ago: Option<u64>,
     /// One entry per member the user is placed on.
@@ -46,13 +40,7 @@ impl UserRowView {
             t.map(|t| now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0))
         };
         Self {
-            name: row.name,
-            email: row.email,
-            display_name: row.display_name,
-            description: row.description,
-            state: row.state,
-            reason: row.reason,
-            global_role: row.global_role,
+            profile: row.profile,
             last_login_secs_ago: ago(row.last_login),
             created_secs_ago: ago(row.created),
             propagation: super::propagation_view(row.propagation, troubled),

@@ -9,7 +9,7 @@ use super::cache::IamCache;
 use super::propagation::{MemberPropagation, member_propagation};
 use super::resources::User;
 
-pub use wire::users::{UserSort, UserState};
+pub use wire::users::{UserProfile, UserSort, UserState};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserQuery {
@@ -27,14 +27,7 @@ pub const MAX_PAGE_SIZE: usize = 500;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRow {
-    pub name: String,
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub description: Option<String>,
-    /// `Active`, `Disabled` or `AuthLimitExceeded`; empty until the controller sets it.
-    pub state: UserState,
-    pub reason: Option<String>,
-    pub global_role: Option<String>,
+    pub profile: UserProfile,
     pub last_login: Option<SystemTime>,
     pub created: Option<SystemTime>,
     pub propagation: Vec<MemberPropagation>,
@@ -97,24 +90,26 @@ impl IamCache {
             .map(|u| {
                 let name = name(u).to_string();
                 UserRow {
-                    email: u.spec.email.clone(),
-                    display_name: u.spec.display_name.clone(),
-                    description: u
-                        .metadata
-                        .annotations
-                        .as_ref()
-                        .and_then(|a| a.get(super::resources::DESCRIPTION_ANNOTATION))
-                        .cloned(),
-                    state: state(u),
-                    reason: u.status.as_ref().and_then(|s| s.reason.clone()),
-                    global_role: roles.get(name.as_str()).cloned(),
                     last_login: last_login(u),
                     created: created(u),
                     propagation: self
                         .federated_user(&name)
                         .map(|f| member_propagation(&f))
                         .unwrap_or_default(),
-                    name,
+                    profile: UserProfile {
+                        email: u.spec.email.clone(),
+                        display_name: u.spec.display_name.clone(),
+                        description: u
+                            .metadata
+                            .annotations
+                            .as_ref()
+                            .and_then(|a| a.get(super::resources::DESCRIPTION_ANNOTATION))
+                            .cloned(),
+                        state: state(u),
+                        reason: u.status.as_ref().and_then(|s| s.reason.clone()),
+                        global_role: roles.get(name.as_str()).cloned(),
+                        name,
+                    },
                 }
             })
             .collect();

@@ -54,7 +54,7 @@ pub async fn list_users(
                 let troubled = state.federation.troubled_members(
                     &principal.host,
                     fleet::federation::FederatedKind::User,
-                    &r.name,
+                    &r.profile.name,
                 );
                 UserRowView::from_row(r, now, troubled)
             })
@@ -196,7 +196,7 @@ fn UserTable(
     let i18n = use_i18n();
     let (may_manage, roles, me) =
         list.with_untracked(|l| (l.may_manage, l.roles.clone(), l.me.clone()));
-    let names = move || list.with(|l| l.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    let names = move || list.with(|l| l.rows.iter().map(|r| r.profile.name.clone()).collect::<Vec<_>>());
     let head = view! {
         <SortHeader label=t!(i18n, col_user).into_any() key=UserSort::Name params=params.clone() />
         <SortHeader label=t!(i18n, col_status).into_any() key=UserSort::State params=params.clone() />
@@ -235,11 +235,11 @@ fn UserRow(
     let i18n = use_i18n();
     let row = {
         let name = name.clone();
-        Memo::new(move |_| list.with(|l| l.rows.iter().find(|r| r.name == name).cloned()))
+        Memo::new(move |_| list.with(|l| l.rows.iter().find(|r| r.profile.name == name).cloned()))
     };
     let field =
         move |f: fn(&UserRowView) -> Option<String>| move || row.with(|r| r.as_ref().and_then(f));
-    let badge = move || match row.with(|r| r.as_ref().map(|r| r.state)) {
+    let badge = move || match row.with(|r| r.as_ref().map(|r| r.profile.state)) {
         Some(UserState::Active) => {
             view! { <StatusBadge tone=Tone::Good>{t!(i18n, state_active)}</StatusBadge> }.into_any()
         }
@@ -260,15 +260,15 @@ fn UserRow(
         Some(secs) => view! { <Ago secs /> }.into_any(),
     };
     let state =
-        Signal::derive(move || row.with(|r| r.as_ref().map_or(UserState::Unknown, |r| r.state)));
-    let role = Signal::derive(move || row.with(|r| r.as_ref().and_then(|r| r.global_role.clone())));
+        Signal::derive(move || row.with(|r| r.as_ref().map_or(UserState::Unknown, |r| r.profile.state)));
+    let role = Signal::derive(move || row.with(|r| r.as_ref().and_then(|r| r.profile.global_role.clone())));
     let details = Signal::derive(move || {
         row.with(|r| {
             r.as_ref()
                 .map(|r| {
                     (
-                        r.email.clone().unwrap_or_default(),
-                        r.description.clone().unwrap_or_default(),
+                        r.profile.email.clone().unwrap_or_default(),
+                        r.profile.description.clone().unwrap_or_default(),
                     )
                 })
                 .unwrap_or_default()
@@ -278,11 +278,11 @@ fn UserRow(
         <tr data-testid="user-row" data-user=name.clone() class="align-top">
             <th scope="row" class="px-4 py-3 text-left font-normal">
                 <div class="font-semibold text-slate-900">{name.clone()}</div>
-                <div class="text-xs text-slate-500">{field(|r| r.email.clone())}</div>
+                <div class="text-xs text-slate-500">{field(|r| r.profile.email.clone())}</div>
             </th>
             <td class="px-4 py-3">
                 {badge}
-                {move || field(|r| r.reason.clone())().map(|r| view! { <p class="mt-1 max-w-xs text-xs text-slate-500">{r}</p> })}
+                {move || field(|r| r.profile.reason.clone())().map(|r| view! { <p class="mt-1 max-w-xs text-xs text-slate-500">{r}</p> })}
             </td>
             <td class="px-4 py-3 font-mono text-xs">{move || role.get().unwrap_or_else(|| "—".into())}</td>
             <td class="px-4 py-3">
