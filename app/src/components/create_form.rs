@@ -158,3 +158,27 @@ pub fn NewPasswordField(
         </label>
     }
 }
+
+/// A select of names with one chosen to start with (the default role, the creator).
+#[component]
+pub fn ChoiceField(
+    label: AnyView,
+    name: &'static str,
+    choices: Vec<String>,
+    chosen: String,
+) -> impl IntoView {
+    view! {
+        <label class="block text-sm font-medium">
+            {label}
+            <select name=name class=FIELD>
+                {choices
+                    .into_iter()
+                    .map(|choice| {
+                        let selected = choice == chosen;
+                        view! { <option value=choice.clone() selected=selected>{choice}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}

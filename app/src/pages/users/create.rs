@@ -4,7 +4,8 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::components::create_form::{
-    CreateFooter, CreateForm, CreateToggle, DNS_SUBDOMAIN, FIELD, FORM, NameField, NewPasswordField,
+    ChoiceField, CreateFooter, CreateForm, CreateToggle, DNS_SUBDOMAIN, FIELD, FORM, NameField,
+    NewPasswordField,
 };
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
@@ -62,21 +63,9 @@ pub fn CreateUserPanel(roles: Vec<String>, changes: RwSignal<u64>) -> impl IntoV
                     {t!(i18n, form_email)}
                     <input name="email" type="email" required autocomplete="off" class=field />
                 </label>
-                <label class="block text-sm font-medium">
-                    {t!(i18n, form_role)}
-                    <select name="global_role" class=field>
-                        {roles.with_value(|roles| {
-                            roles
-                                .iter()
-                                .map(|r| {
-                                    // KubeSphere's least-privileged platform role is the default.
-                                    let selected = r == wire::users::DEFAULT_PLATFORM_ROLE;
-                                    view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
-                                })
-                                .collect_view()
-                        })}
-                    </select>
-                </label>
+                // KubeSphere's least-privileged platform role is the default.
+                <ChoiceField label=t!(i18n, form_role).into_any() name="global_role"
+                    choices=roles.get_value() chosen=wire::users::DEFAULT_PLATFORM_ROLE.to_string() />
                 <NewPasswordField label=t!(i18n, form_password).into_any() name="password"
                     help=("password-help", t!(i18n, form_password_help).into_any()) />
                 <label class="block text-sm font-medium sm:col-span-2">

@@ -5,7 +5,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::components::create_form::{
-    CreateFooter, CreateForm, CreateToggle, FIELD, FORM, NameField,
+    ChoiceField, CreateFooter, CreateForm, CreateToggle, FIELD, FORM, NameField,
 };
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
@@ -79,21 +79,8 @@ pub fn CreateWorkspacePanel(
                     {t!(i18n, form_ws_alias)}
                     <input name="alias" maxlength="63" autocomplete="off" class=field />
                 </label>
-                <label class="block text-sm font-medium">
-                    {t!(i18n, form_ws_manager)}
-                    <select name="manager" class=field>
-                        {users.with_value(|users| {
-                            let me = me.get_value();
-                            users
-                                .iter()
-                                .map(|u| {
-                                    let selected = *u == me;
-                                    view! { <option value=u.clone() selected=selected>{u.clone()}</option> }
-                                })
-                                .collect_view()
-                        })}
-                    </select>
-                </label>
+                <ChoiceField label=t!(i18n, form_ws_manager).into_any() name="manager"
+                    choices=users.get_value() chosen=me.get_value() />
                 <fieldset class="text-sm">
                     <legend class="font-medium">{t!(i18n, form_ws_clusters)}</legend>
                     {clusters.with_value(|clusters| {
