@@ -125,7 +125,11 @@ async fn duplicates_are_refused_and_changes_take_effect() {
             sort: UserSort::State,
             ..Default::default()
         });
-        let row = page.rows.iter().find(|r| r.profile.name == "alice")?.clone();
+        let row = page
+            .rows
+            .iter()
+            .find(|r| r.profile.name == "alice")?
+            .clone();
         (row.profile.state == UserState::Disabled
             && row.profile.global_role.as_deref() == Some("platform-self-provisioner"))
         .then_some(page)

@@ -174,8 +174,8 @@ pub fn ChoiceField(
                 {choices
                     .into_iter()
                     .map(|choice| {
-                        let selected = choice == chosen;
-                        view! { <option value=choice.clone() selected=selected>{choice}</option> }
+                        let (selected, value) = (choice == chosen, choice.clone());
+                        view! { <option value=value selected=selected>{choice}</option> }
                     })
                     .collect_view()}
             </select>

@@ -20,9 +20,13 @@ pub fn failure(l: Locale, failure: &ProbeFailure) -> String {
         ProbeFailure::Client(detail) => say!(l, pf_client, detail = detail),
         ProbeFailure::Status(code, reason) => {
             // The reason word, when there is one, after a space.
-            let reason = if reason.is_empty() { String::new() } else { format!(" {reason}") };
+            let reason = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" {reason}")
+            };
             say!(l, pf_status, code = code, reason = reason)
-        },
+        }
         ProbeFailure::Other(detail) => detail.clone(),
         ProbeFailure::AddressRefused(refusal) => address_refusal(l, refusal).summary,
     }

@@ -312,7 +312,11 @@ fn FailureText(failure: ProbeFailureView) -> impl IntoView {
         ProbeFailureView::Client(detail) => t!(i18n, failure_client, detail = detail).into_any(),
         ProbeFailureView::Status((code, reason)) => {
             // The reason word, when there is one, after a space.
-            let reason = if reason.is_empty() { reason } else { format!(" {reason}") };
+            let reason = if reason.is_empty() {
+                reason
+            } else {
+                format!(" {reason}")
+            };
             t!(i18n, failure_status, code = code, reason = reason).into_any()
         }
         ProbeFailureView::Other(detail) => t!(i18n, failure_other, detail = detail).into_any(),

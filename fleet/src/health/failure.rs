@@ -27,7 +27,7 @@ pub enum ProbeFailure {
     #[error("cannot build a client: {0}")]
     Client(String),
     /// Another HTTP error status, with the short reason word that came with it (maybe none).
-    #[error("the server answered HTTP {0}{}", spaced(.1))]
+    #[error("the server answered HTTP {code}{reason}", code = .0, reason = spaced(.1))]
     Status(u16, String),
     #[error("{0}")]
     Other(String),

@@ -196,7 +196,14 @@ fn UserTable(
     let i18n = use_i18n();
     let (may_manage, roles, me) =
         list.with_untracked(|l| (l.may_manage, l.roles.clone(), l.me.clone()));
-    let names = move || list.with(|l| l.rows.iter().map(|r| r.profile.name.clone()).collect::<Vec<_>>());
+    let names = move || {
+        list.with(|l| {
+            l.rows
+                .iter()
+                .map(|r| r.profile.name.clone())
+                .collect::<Vec<_>>()
+        })
+    };
     let head = view! {
         <SortHeader label=t!(i18n, col_user).into_any() key=UserSort::Name params=params.clone() />
         <SortHeader label=t!(i18n, col_status).into_any() key=UserSort::State params=params.clone() />
@@ -259,9 +266,12 @@ fn UserRow(
         None => t!(i18n, never).into_any(),
         Some(secs) => view! { <Ago secs /> }.into_any(),
     };
-    let state =
-        Signal::derive(move || row.with(|r| r.as_ref().map_or(UserState::Unknown, |r| r.profile.state)));
-    let role = Signal::derive(move || row.with(|r| r.as_ref().and_then(|r| r.profile.global_role.clone())));
+    let state = Signal::derive(move || {
+        row.with(|r| r.as_ref().map_or(UserState::Unknown, |r| r.profile.state))
+    });
+    let role = Signal::derive(move || {
+        row.with(|r| r.as_ref().and_then(|r| r.profile.global_role.clone()))
+    });
     let details = Signal::derive(move || {
         row.with(|r| {
             r.as_ref()
