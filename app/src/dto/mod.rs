@@ -53,8 +53,9 @@ pub enum ProbeFailureView {
     Unauthorized,
     Forbidden,
     Client(String),
-    /// (HTTP status, reason word).
-    Status((u16, String)),
+    /// The HTTP status and its reason word, if any: "503 ServiceUnavailable" (one string: a
+    /// tuple costs the first download a deserializer of its own).
+    Status(String),
     Other(String),
 }
 
@@ -122,7 +123,9 @@ mod from_fleet {
                 ProbeFailure::Unauthorized => Self::Unauthorized,
                 ProbeFailure::Forbidden => Self::Forbidden,
                 ProbeFailure::Client(detail) => Self::Client(detail.clone()),
-                ProbeFailure::Status(code, reason) => Self::Status((*code, reason.clone())),
+                ProbeFailure::Status(code, reason) => {
+                    Self::Status(format!("{code} {reason}").trim_end().to_string())
+                }
                 ProbeFailure::Other(detail) => Self::Other(detail.clone()),
                 // Only members are held to the address policy, never the hosts this view
                 // shows (the wizard words a refusal in the reader's language); kept out of the

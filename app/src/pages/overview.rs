@@ -310,15 +310,7 @@ fn FailureText(failure: ProbeFailureView) -> impl IntoView {
         ProbeFailureView::Unauthorized => t!(i18n, failure_unauthorized).into_any(),
         ProbeFailureView::Forbidden => t!(i18n, failure_forbidden).into_any(),
         ProbeFailureView::Client(detail) => t!(i18n, failure_client, detail = detail).into_any(),
-        ProbeFailureView::Status((code, reason)) => {
-            // The reason word, when there is one, after a space.
-            let reason = if reason.is_empty() {
-                reason
-            } else {
-                format!(" {reason}")
-            };
-            t!(i18n, failure_status, code = code, reason = reason).into_any()
-        }
+        ProbeFailureView::Status(status) => t!(i18n, failure_status, status = status).into_any(),
         ProbeFailureView::Other(detail) => t!(i18n, failure_other, detail = detail).into_any(),
     }
 }
