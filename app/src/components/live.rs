@@ -34,17 +34,21 @@ where
         }
         generation
     });
-    // Effects run in the browser only: the server renders one snapshot.
+    every(REFRESH_EVERY, move || changes.update(|c| *c += 1));
+    (live, changes)
+}
+
+/// Calls `tick` every `period` in the browser (effects run there only: the server renders one
+/// snapshot) until the page that asked goes away.
+pub fn every(period: Duration, tick: impl Fn() + Clone + 'static) {
     Effect::new(move |_| {
-        let handle =
-            set_interval_with_handle(move || changes.update(|c| *c += 1), REFRESH_EVERY).ok();
+        let handle = set_interval_with_handle(tick.clone(), period).ok();
         on_cleanup(move || {
             if let Some(h) = handle {
                 h.clear();
             }
         });
     });
-    (live, changes)
 }
 
 /// A page's data, followed live: `first` is the answer the server renders for the current

@@ -1,8 +1,6 @@
 //! Overview: every configured host cluster, whether it answers, its Kubernetes version and
 //! round-trip time, refreshed live from the server's background probes.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 
 use crate::components::problem::ErrorNotice;
@@ -10,9 +8,6 @@ use crate::components::status::{StatusBadge, Tone};
 use crate::dto::{HostHealthView, HostStatus, ManagedClusterView, ProbeFailureView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
-
-/// How often the page asks for fresh results; the server probes on its own schedule.
-const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
 /// What the Overview shows: every host, and the federated objects' counts per state.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -62,15 +57,9 @@ pub fn Overview() -> impl IntoView {
     let hosts = Resource::new(move || generation.get(), |_| host_statuses());
     let refresh = move || set_generation.update(|g| *g += 1);
 
-    // Runs in the browser only: the server renders one snapshot, the browser keeps it fresh.
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(refresh, REFRESH_EVERY).ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
+    // The server probes on its own schedule; the page asks for its results as often as every
+    // live page does.
+    crate::components::live::every(crate::components::live::REFRESH_EVERY, refresh);
 
     let (pending, set_pending) = signal(false);
     view! {
