@@ -15,7 +15,8 @@ pub struct ManagedCluster {
     pub group: Option<String>,
     pub description: Option<String>,
     pub node_count: Option<i64>,
-    /// The `Ready` condition's reason and message when it is not True.
+    /// The `Ready` condition's reason and message when it is not True; `None` also before
+    /// KubeSphere wrote one (the join has not finished).
     pub not_ready_reason: Option<String>,
     /// The client certificate's expiry as KubeSphere records it (Go time text), if any.
     pub certificate_expiry: Option<String>,
@@ -57,7 +58,8 @@ impl ManagedCluster {
                     .collect::<Vec<_>>()
                     .join(": "),
             ),
-            None => Some("no Ready condition yet: the join has not finished".into()),
+            // No Ready condition yet: the join has not finished (the page says so).
+            None => None,
         };
         let certificate = condition("KubeConfigCertExpiresInSevenDays");
         Self {

@@ -177,7 +177,11 @@ fn ClusterRow(name: String, list: Memo<ClusterListView>, may_manage: bool) -> im
                         Some(r) if r.ready => view! { <span class="inline-flex items-center gap-1 rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800"><span aria-hidden="true">"●"</span>{t!(i18n, cluster_ready)}</span> }.into_any(),
                         Some(r) => view! {
                             <span class="inline-flex items-center gap-1 rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900"><span aria-hidden="true">"▲"</span>{t!(i18n, cluster_not_ready)}</span>
-                            <p class="mt-1 max-w-xs text-xs text-slate-600">{r.not_ready_reason.clone()}</p>
+                            <p class="mt-1 max-w-xs text-xs text-slate-600">{match r.not_ready_reason.clone() {
+                                Some(reason) => reason.into_any(),
+                                // KubeSphere has not written a Ready condition yet.
+                                None => t!(i18n, cluster_no_ready_condition).into_any(),
+                            }}</p>
                         }.into_any(),
                         None => ().into_any(),
                     }}
