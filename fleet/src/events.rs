@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use kube::Client;
-use kube::api::{Api, ObjectMeta, PostParams};
+use kube::api::{Api, ObjectMeta};
 
 /// Where the Events are: kube-apiserver keeps those of cluster-scoped objects in `default`.
 pub const EVENT_NAMESPACE: &str = "default";
@@ -165,7 +165,7 @@ pub fn record(client: Client, action: ConsoleAction, instance: String) {
     tokio::spawn(async move {
         let event = event_for(&action, &instance, k8s_openapi::jiff::Timestamp::now());
         let api: Api<Event> = Api::namespaced(client, EVENT_NAMESPACE);
-        if let Err(error) = api.create(&PostParams::default(), &event).await {
+        if let Err(error) = api.create(&crate::writes::post_params(), &event).await {
             tracing::warn!(reason = action.reason, %error, "the action's Event was not written on the host");
         }
     });

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Client;
-use kube::api::{Api, ObjectMeta, PostParams};
+use kube::api::{Api, ObjectMeta};
 
 /// Where KubeSphere keeps its own settings; Tandem's records sit beside them.
 pub const KEPT_NAMESPACE: &str = "kubesphere-system";
@@ -84,7 +84,7 @@ async fn edit(
                     data: Some(BTreeMap::from([(key.to_string(), text)])),
                     ..Default::default()
                 };
-                api.create(&PostParams::default(), &map).await.map(drop)
+                api.create(&crate::writes::post_params(), &map).await.map(drop)
             }
             Some(mut map) => {
                 let data = map.data.get_or_insert_with(BTreeMap::new);
@@ -95,7 +95,7 @@ async fn edit(
                     None if data.remove(key).is_none() => return Ok(()),
                     None => {}
                 }
-                api.replace(name, &PostParams::default(), &map)
+                api.replace(name, &crate::writes::post_params(), &map)
                     .await
                     .map(drop)
             }

@@ -4,7 +4,8 @@
 //!   partial types that do not hold them, and a real API server refuses a custom object
 //!   without them (400 "Object 'Kind' is missing"); kube's `Api::create` sends the value as
 //!   it is, so the type is added here, once, for every write.
-//! - Every write is made as field manager `tandem`. A person's edit of a few fields of an
+//! - Every write is made as field manager `tandem`. Fields Tandem owns (a joined cluster's
+//!   connection) are server-side applied ([`apply_owned`]). A person's edit of a few fields of an
 //!   object others made (a description, an email) is a merge patch of just those fields (a
 //!   cleared field is removed, which server-side apply cannot do for fields another manager
 //!   set); whole-object replaces go with the resourceVersion that was read, so a controller's
@@ -105,6 +106,21 @@ where
     let patch = serde_json::json!({ "status": status });
     api.patch(name, &patch_params(), &Patch::Merge(&patch))
         .await
+}
+
+/// Server-side applies `body` (which names its `apiVersion` and `kind`) to the existing
+/// object `name`, as field manager `tandem`, forced: for fields Tandem owns, such as a joined
+/// cluster's connection. Apply would create a missing object, so callers read it first.
+pub async fn apply_owned<K>(api: &Api<K>, name: &str, body: &Value) -> Result<K, kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await
 }
 
 /// How a host answered a write it did not carry out, for a message people can act on.

@@ -420,6 +420,29 @@ async fn an_insecure_join_is_recorded_and_propagation_still_works() {
         .unwrap();
     let on_member = Api::<User>::all(common::client(&member).await);
     common::eventually(20, async || on_member.get_opt("carol").await.ok().flatten()).await;
+
+    // A verifying kubeconfig later turns verification back on, on both objects.
+    fleet::clusters::update_kubeconfig(
+        &h,
+        "lab",
+        &member.kubeconfig_yaml(),
+        None,
+        std::time::SystemTime::now(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let kfc = Api::<KubeFedCluster>::namespaced(h.client.clone(), FEDERATION_NAMESPACE)
+        .get("lab")
+        .await
+        .unwrap();
+    assert!(kfc.spec.disabled_tls_validations.is_empty(), "{kfc:?}");
+    assert!(!kfc.spec.ca_bundle.is_empty());
+    let cluster = Api::<Cluster>::all(h.client.clone()).get("lab").await.unwrap();
+    assert_ne!(
+        cluster.metadata.annotations.unwrap()["tandem.io/insecure-skip-tls-verify"],
+        "true"
+    );
 }
 
 /// The member's kubeconfig with a client certificate (besides its token) valid until 2030.

@@ -57,49 +57,49 @@ impl<'a> Actions<'a> {
     }
 
     /// Makes sure `desired` exists. Created objects are remembered for [`Self::roll_back`];
-    /// an existing one gets `update` (a merge patch) when `update` returns one.
+    /// an existing one gets `update` (a merge patch) when `update` returns one. The patch
+    /// goes with the resourceVersion it was computed from: these objects may be another
+    /// join's (a binding whose subjects another host added, a role another host wrote), and a
+    /// list rewritten from a stale read would drop their change. A conflict is read again.
     pub async fn ensure<K>(
         &mut self,
         side: Side,
         object: String,
         api: &Api<K>,
         desired: &K,
-        update: impl FnOnce(&K) -> Option<serde_json::Value>,
+        update: impl Fn(&K) -> Option<serde_json::Value>,
     ) -> Result<K, kube::Error>
     where
         K: Resource + Clone + DeserializeOwned + Serialize + Debug + Send + Sync + 'static,
     {
         let name = desired.meta().name.clone().unwrap_or_default();
-        let outcome = match api.get_opt(&name).await {
-            Err(e) => Err(e),
-            Ok(None) => match crate::writes::create_self_typed(api, desired).await {
-                Ok(created) => {
-                    let api = api.clone();
-                    let undo_name = name.clone();
-                    let undo = Box::pin(async move {
-                        api.delete(&undo_name, &Default::default())
-                            .await
-                            .map(|_| ())
-                    });
-                    self.undo.push((
-                        ActionReport {
-                            side,
-                            object: object.clone(),
-                            result: ActionResult::RolledBack,
-                        },
-                        undo,
-                    ));
-                    Ok((created, ActionResult::Created))
-                }
+        let mut conflicts = 0;
+        let outcome = loop {
+            let attempt = match api.get_opt(&name).await {
                 Err(e) => Err(e),
-            },
-            Ok(Some(existing)) => match update(&existing) {
-                None => Ok((existing, ActionResult::Unchanged)),
-                Some(patch) => api
-                    .patch(&name, &crate::writes::patch_params(), &Patch::Merge(&patch))
-                    .await
-                    .map(|updated| (updated, ActionResult::Updated)),
-            },
+                Ok(None) => match crate::writes::create_self_typed(api, desired).await {
+                    Ok(created) => {
+                        self.remember_created(side, &object, api, &name);
+                        Ok((created, ActionResult::Created))
+                    }
+                    Err(e) => Err(e),
+                },
+                Ok(Some(existing)) => match update(&existing) {
+                    None => Ok((existing, ActionResult::Unchanged)),
+                    Some(mut patch) => {
+                        patch["metadata"]["resourceVersion"] =
+                            existing.meta().resource_version.clone().into();
+                        api.patch(&name, &crate::writes::patch_params(), &Patch::Merge(&patch))
+                            .await
+                            .map(|updated| (updated, ActionResult::Updated))
+                    }
+                },
+            };
+            match attempt {
+                // Created or changed by someone else between the read and the write.
+                Err(kube::Error::Api(s)) if s.code == 409 && conflicts < 3 => conflicts += 1,
+                other => break other,
+            }
         };
         match outcome {
             Ok((value, result)) => {
@@ -111,6 +111,23 @@ impl<'a> Actions<'a> {
                 Err(err)
             }
         }
+    }
+
+    fn remember_created<K>(&mut self, side: Side, object: &str, api: &Api<K>, name: &str)
+    where
+        K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        let api = api.clone();
+        let name = name.to_string();
+        let undo = Box::pin(async move {
+            api.delete(&name, &Default::default()).await.map(|_| ())
+        });
+        let report = ActionReport {
+            side,
+            object: object.to_string(),
+            result: ActionResult::RolledBack,
+        };
+        self.undo.push((report, undo));
     }
 
     /// Deletes, newest first, what this attempt created; returns what could not be deleted.

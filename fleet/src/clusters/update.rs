@@ -140,35 +140,44 @@ pub async fn update_kubeconfig(
         object,
         result: ActionResult::Updated,
     };
+    // The connection fields are Tandem's (it joined the cluster): server-side applied as field
+    // manager `tandem`, forced, so a value another writer left there (KubeSphere's controller
+    // fills in the endpoint) gives way. Every field goes with a value — "false", an empty list
+    // — never left out, so the result is the same whoever else manages the object.
     let clusters: Api<DynamicObject> = Api::all_with(host.client.clone(), &cluster_resource());
     let encoded = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
         checked.minified_yaml().as_bytes(),
     );
-    let insecure = if facts.insecure {
-        json!("true")
-    } else {
-        json!(null)
-    };
-    let patch = json!({
-        "metadata": {"annotations": {INSECURE_ANNOTATION: insecure}},
+    let resource = cluster_resource();
+    let connection = json!({
+        "apiVersion": resource.api_version,
+        "kind": resource.kind,
+        "metadata": {"name": name, "annotations": {INSECURE_ANNOTATION: facts.insecure.to_string()}},
         "spec": {"connection": {"kubeconfig": encoded, "kubernetesAPIEndpoint": checked.server}},
     });
     let object = format!("Cluster {name}");
-    clusters
-        .patch(name, &crate::writes::patch_params(), &Patch::Merge(&patch))
+    crate::writes::apply_owned(&clusters, name, &connection)
         .await
         .map_err(write_err(&object))?;
     actions.push(updated(object));
 
+    // Its secret reference stays: a cluster KubeSphere joined itself names another secret.
     let kfcs: Api<KubeFedCluster> = Api::namespaced(host.client.clone(), FEDERATION_NAMESPACE);
     let object = format!("KubeFedCluster {FEDERATION_NAMESPACE}/{name}");
-    let spec = json!({"spec": {
-        "apiEndpoint": checked.server,
-        "caBundle": if facts.insecure { String::new() } else { checked.certificate_authority_data().unwrap_or_default() },
-        "disabledTLSValidations": if facts.insecure { json!(["*"]) } else { json!(null) },
-    }});
-    kfcs.patch(name, &crate::writes::patch_params(), &Patch::Merge(&spec))
+    let endpoint = json!({
+        "apiVersion": <KubeFedCluster as kube::Resource>::api_version(&()),
+        "kind": <KubeFedCluster as kube::Resource>::kind(&()),
+        "metadata": {"name": name, "namespace": FEDERATION_NAMESPACE},
+        "spec": {
+            "apiEndpoint": checked.server,
+            "caBundle": if facts.insecure { String::new() } else { checked.certificate_authority_data().unwrap_or_default() },
+            "disabledTLSValidations": if facts.insecure { json!(["*"]) } else { json!([]) },
+        },
+    });
+    // Apply would create a missing one (without its secret): it must be there already.
+    kfcs.get(name).await.map_err(write_err(&object))?;
+    crate::writes::apply_owned(&kfcs, name, &endpoint)
         .await
         .map_err(write_err(&object))?;
     actions.push(updated(object));

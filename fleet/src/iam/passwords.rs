@@ -2,7 +2,7 @@
 //! user changes their own after giving the current one. Only bcrypt hashes are written, with
 //! KubeSphere's last-change annotation; the `uninitialized` mark goes with the first change.
 
-use kube::api::{Patch, PatchParams};
+use kube::api::Patch;
 use kube::{Api, Client};
 
 use super::resources::{LAST_PASSWORD_CHANGE_ANNOTATION, UNINITIALIZED_ANNOTATION, User};
@@ -24,7 +24,7 @@ pub async fn set_password(client: &Client, user: &str, password: &str) -> Result
         "spec": {"password": hash},
     });
     users
-        .patch(user, &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(user, &crate::writes::patch_params(), &Patch::Merge(&patch))
         .await?;
     Ok(())
 }

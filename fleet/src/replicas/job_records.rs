@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, ObjectMeta};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -220,7 +220,7 @@ impl JobRecords {
             }
         };
         let map = record_map(name, kind, stored, version.clone());
-        let params = PostParams::default();
+        let params = crate::writes::post_params();
         match version {
             None => bounded(api.create(&params, &map)).await,
             Some(_) => bounded(api.replace(name, &params, &map)).await,
@@ -332,7 +332,7 @@ impl JobRecords {
                 stored.ended_at = Some(now);
                 map.data = Some(record_data(&stored));
                 // At the resourceVersion read: a replica that came back and wrote wins.
-                if bounded(api.replace(&name, &PostParams::default(), &map))
+                if bounded(api.replace(&name, &crate::writes::post_params(), &map))
                     .await
                     .is_ok()
                 {
@@ -492,8 +492,8 @@ pub(super) async fn write_loop(
         stored.beat += 1;
         let map = record_map(&name, kind, &stored, version.clone());
         let written = match &version {
-            None => bounded(api.create(&PostParams::default(), &map)).await,
-            Some(_) => bounded(api.replace(&name, &PostParams::default(), &map)).await,
+            None => bounded(api.create(&crate::writes::post_params(), &map)).await,
+            Some(_) => bounded(api.replace(&name, &crate::writes::post_params(), &map)).await,
         };
         match written {
             Ok(map) => {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
@@ -111,7 +111,7 @@ impl JobRecords {
         let version = map.metadata.resource_version.clone();
         let taken = bounded(api.replace(
             &name,
-            &PostParams::default(),
+            &crate::writes::post_params(),
             &record_map(&name, kind, &stored, version),
         ))
         .await

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::Client;
-use kube::api::{Api, ObjectMeta, PostParams};
+use kube::api::{Api, ObjectMeta};
 use tokio::sync::{oneshot, watch};
 
 pub const LEASE_NAME: &str = "tandem-leader";
@@ -252,7 +252,7 @@ async fn try_lead(
                 ..Default::default()
             }),
         };
-        return match api.create(&PostParams::default(), &lease).await {
+        return match api.create(&crate::writes::post_params(), &lease).await {
             Ok(_) => Ok(leading(identity)),
             // Another replica created it first: follow it from the next look.
             Err(kube::Error::Api(s)) if s.code == 409 => Ok(following(None)),
@@ -282,7 +282,7 @@ async fn try_lead(
     // The replace carries the resourceVersion read: of two replicas taking over at once,
     // one gets a conflict and follows.
     match api
-        .replace(LEASE_NAME, &PostParams::default(), &lease)
+        .replace(LEASE_NAME, &crate::writes::post_params(), &lease)
         .await
     {
         Ok(written) => {
@@ -325,7 +325,7 @@ async fn give_up(api: &Api<Lease>, identity: &str) -> Result<(), kube::Error> {
     spec.holder_identity = None;
     spec.acquire_time = None;
     spec.renew_time = None;
-    api.replace(LEASE_NAME, &PostParams::default(), &lease)
+    api.replace(LEASE_NAME, &crate::writes::post_params(), &lease)
         .await
         .map(|_| ())
 }
