@@ -20,4 +20,4 @@ pub use kube::Client;
 
 pub use clusters::ManagedCluster;
 pub use config::{ConfigError, ConsoleConfig, HostCredentials, HostSpec};
-pub use health::{HostHealth, HostMonitor, HostState, ProbeFailure};
+pub use health::{HostClients, HostHealth, HostMonitor, HostState, ProbeFailure};

@@ -3,7 +3,7 @@
 use fleet::clusters::history::ClusterState;
 use std::time::Duration;
 
-use fleet::{ConsoleConfig, HostMonitor, HostState, ProbeFailure};
+use fleet::{ConsoleConfig, HostClients, HostMonitor, HostState, ProbeFailure};
 use sandbox::SandboxCluster;
 
 #[tokio::test]
@@ -23,7 +23,7 @@ async fn reachable_and_refused_hosts_are_told_apart() {
     )
     .unwrap();
     let config = ConsoleConfig::load(&file).unwrap();
-    let mut monitor = HostMonitor::start(&config);
+    let mut monitor = HostMonitor::start(&config, &HostClients::connect(&config).await);
     assert!(
         monitor
             .snapshot()
@@ -69,7 +69,7 @@ async fn a_kubesphere_host_lists_the_clusters_it_manages() {
         "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
     )
     .unwrap();
-    let mut monitor = HostMonitor::start(&ConsoleConfig::load(&file).unwrap());
+    let mut monitor = started(&ConsoleConfig::load(&file).unwrap()).await;
     tokio::time::timeout(Duration::from_secs(10), monitor.changed())
         .await
         .unwrap();
@@ -100,7 +100,7 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
         "probeIntervalSeconds: 1\nhosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n",
     )
     .unwrap();
-    let mut monitor = HostMonitor::start(&ConsoleConfig::load(&file).unwrap());
+    let mut monitor = started(&ConsoleConfig::load(&file).unwrap()).await;
     let member_reach = |monitor: &HostMonitor| match &monitor.snapshot()[0].state {
         HostState::Reachable {
             clusters: Some(list),
@@ -153,7 +153,7 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
     );
     // The host keeps it too: a console started afresh (a restart, another replica) shows the
     // same history, and seeing the member unreachable again is no new change.
-    let mut restarted = HostMonitor::start(&ConsoleConfig::load(&file).unwrap());
+    let mut restarted = started(&ConsoleConfig::load(&file).unwrap()).await;
     let mut kept = Vec::new();
     for _ in 0..10 {
         tokio::time::timeout(Duration::from_secs(10), restarted.changed())
@@ -203,4 +203,8 @@ async fn the_monitor_tells_whether_each_member_answers_this_console() {
             "ClusterNotReachable: cluster is not reachable".into()
         ))
     );
+}
+
+async fn started(config: &ConsoleConfig) -> HostMonitor {
+    HostMonitor::start(config, &HostClients::connect(config).await)
 }

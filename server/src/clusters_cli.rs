@@ -87,7 +87,8 @@ pub async fn run(command: ClustersCommand) -> Result<(), String> {
 
 async fn hosts(args: &HostArgs) -> Result<(HostLink, Vec<HostLink>), String> {
     let config = fleet::ConsoleConfig::load(&args.config).map_err(|e| e.to_string())?;
-    let (links, problems) = HostLink::from_config(&config).await;
+    let clients = fleet::HostClients::connect(&config).await;
+    let (links, problems) = HostLink::from_config(&config, &clients);
     let names: Vec<&str> = config.hosts.iter().map(|h| h.name.as_str()).collect();
     let Some(index) = links.iter().position(|l| l.name == args.host) else {
         if let Some(problem) = problems

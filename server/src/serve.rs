@@ -25,7 +25,9 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
     };
     leptos_options.site_addr = config.listen;
 
-    let iam = fleet::iam::Iam::start(&config).await;
+    // One client per host, shared by the probe, the IAM watches and cluster writes.
+    let clients = fleet::HostClients::connect(&config).await;
+    let iam = fleet::iam::Iam::start(&clients).await;
     // Replicas share the fleet's background work through a Lease on the first host, and
     // their jobs through records beside it.
     let identity = fleet::replicas::replica_identity();
@@ -44,8 +46,8 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
         None => fleet::replicas::Leadership::alone(identity.clone()),
     };
     tracing::info!(replica = %identity, "this console replica");
-    let monitor = HostMonitor::start_shared(&config, leadership.clone());
-    let (links, problems) = fleet::clusters::HostLink::from_config(&config).await;
+    let monitor = HostMonitor::start_shared(&config, leadership.clone(), &clients);
+    let (links, problems) = fleet::clusters::HostLink::from_config(&config, &clients);
     for problem in problems {
         tracing::warn!(%problem, "clusters cannot be added to this host");
     }

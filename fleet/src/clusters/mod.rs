@@ -81,18 +81,21 @@ impl HostLink {
 
     /// One link per configured host that a client could be built for, and the problems of
     /// the others.
-    pub async fn from_config(config: &ConsoleConfig) -> (Vec<HostLink>, Vec<String>) {
+    pub fn from_config(
+        config: &ConsoleConfig,
+        clients: &crate::HostClients,
+    ) -> (Vec<HostLink>, Vec<String>) {
         let mut links = Vec::new();
         let mut problems = Vec::new();
         let member_addresses = Arc::new(config.member_address_policy());
-        for host in &config.hosts {
-            match crate::health::client_for(host, Some(MEMBER_TIMEOUT)).await {
+        for (name, client) in clients.iter() {
+            match client {
                 Ok(client) => links.push(HostLink {
-                    name: host.name.clone(),
-                    client,
+                    name: name.to_string(),
+                    client: client.clone(),
                     member_addresses: member_addresses.clone(),
                 }),
-                Err(e) => problems.push(format!("host `{}`: {e}", host.name)),
+                Err(e) => problems.push(format!("host `{name}`: {e}")),
             }
         }
         (links, problems)

@@ -1,12 +1,12 @@
 //! A kube client for a configured host, built in one place.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use kube::Client;
 use kube::config::KubeConfigOptions;
 
 use super::{PROBE_TIMEOUT, ProbeFailure};
-use crate::config::{HostCredentials, HostSpec};
+use crate::config::{ConsoleConfig, HostCredentials, HostSpec};
 
 pub(crate) fn server_url(host: &HostSpec) -> Option<String> {
     match &host.credentials {
@@ -30,13 +30,9 @@ pub(crate) fn server_url(host: &HostSpec) -> Option<String> {
     }
 }
 
-/// A client for `host`. `read_timeout` is the probe's for probes, and `None` for clients that
-/// hold watches open and keep kube's default (a watch reads nothing for minutes when nothing
-/// changes).
-pub(crate) async fn client_for(
-    host: &HostSpec,
-    read_timeout: Option<Duration>,
-) -> Result<Client, ProbeFailure> {
+/// The client for `host`: every call but a watch bounded by [`PROBE_TIMEOUT`]
+/// ([`super::deadline`]), so the probe, the IAM watches and cluster writes can share it.
+pub(crate) async fn client_for(host: &HostSpec) -> Result<Client, ProbeFailure> {
     let mut config = match &host.credentials {
         HostCredentials::InCluster => kube::Config::incluster()
             .map_err(|e| ProbeFailure::Client(format!("not running in a cluster: {e}")))?,
@@ -55,8 +51,29 @@ pub(crate) async fn client_for(
         }
     };
     config.connect_timeout = Some(PROBE_TIMEOUT);
-    if read_timeout.is_some() {
-        config.read_timeout = read_timeout;
+    let builder = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| ProbeFailure::Client(e.to_string()))?;
+    Ok(builder
+        .with_layer(&super::deadline::CallDeadline(PROBE_TIMEOUT))
+        .build())
+}
+
+/// One client per configured host, in configuration order, built once: the probe, the IAM
+/// watches and cluster writes of a host share its connections.
+#[derive(Clone, Default)]
+pub struct HostClients(Arc<Vec<(String, Result<Client, ProbeFailure>)>>);
+
+impl HostClients {
+    pub async fn connect(config: &ConsoleConfig) -> Self {
+        let mut clients = Vec::with_capacity(config.hosts.len());
+        for host in &config.hosts {
+            clients.push((host.name.clone(), client_for(host).await));
+        }
+        Self(Arc::new(clients))
     }
-    Client::try_from(config).map_err(|e| ProbeFailure::Client(e.to_string()))
+
+    /// Each host's name and client, or why none could be built.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Result<Client, ProbeFailure>)> {
+        self.0.iter().map(|(name, client)| (name.as_str(), client))
+    }
 }

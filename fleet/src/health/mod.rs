@@ -11,9 +11,10 @@ use kube::Client;
 use crate::clusters::ManagedCluster;
 
 mod client;
+mod deadline;
 mod failure;
 mod monitor;
-pub(crate) use client::client_for;
+pub use client::HostClients;
 use client::server_url;
 pub use failure::ProbeFailure;
 pub(crate) use failure::classify;

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{
-    HostHealth, HostState, PROBE_TIMEOUT, ProbeFailure, client_for, probe_version, reachable,
+    HostClients, HostHealth, HostState, PROBE_TIMEOUT, ProbeFailure, probe_version, reachable,
     server_url,
 };
 use crate::config::{ConsoleConfig, HostSpec};
@@ -24,10 +24,11 @@ pub struct HostMonitor {
 impl HostMonitor {
     /// Starts probing in the background, as the only console replica; the first results
     /// arrive within [`PROBE_TIMEOUT`].
-    pub fn start(config: &ConsoleConfig) -> Self {
+    pub fn start(config: &ConsoleConfig, clients: &HostClients) -> Self {
         Self::start_shared(
             config,
             crate::replicas::Leadership::alone(crate::replicas::replica_identity()),
+            clients,
         )
     }
 
@@ -35,7 +36,11 @@ impl HostMonitor {
     /// it probes, keeps the cluster history and publishes each round on the first host
     /// ([`crate::replicas::shared_health`]); otherwise it shows the leader's rounds, and
     /// probes by itself (keeping nothing) only while none arrive.
-    pub fn start_shared(config: &ConsoleConfig, leadership: crate::replicas::Leadership) -> Self {
+    pub fn start_shared(
+        config: &ConsoleConfig,
+        leadership: crate::replicas::Leadership,
+        clients: &HostClients,
+    ) -> Self {
         let initial: Vec<HostHealth> = config
             .hosts
             .iter()
@@ -48,19 +53,14 @@ impl HostMonitor {
             .collect();
         let (tx, rx) = watch::channel(Arc::new(initial));
         let hosts = config.hosts.clone();
+        let clients: Vec<Result<Client, ProbeFailure>> =
+            clients.iter().map(|(_, client)| client.clone()).collect();
         let interval = config.probe_interval;
         let namespace = config.replica_namespace.clone();
         let members = Arc::new(crate::clusters::reach::MemberClients::new(Arc::new(
             config.member_address_policy(),
         )));
         tokio::spawn(async move {
-            let clients: Vec<Result<Client, ProbeFailure>> = {
-                let mut out = Vec::with_capacity(hosts.len());
-                for host in &hosts {
-                    out.push(client_for(host, Some(PROBE_TIMEOUT)).await);
-                }
-                out
-            };
             let home = clients
                 .first()
                 .and_then(|c| c.as_ref().ok().cloned())

@@ -31,7 +31,6 @@ pub use login::{IssuedSession, LoginAttempt, LoginError};
 pub use settings::{AuthSettings, SettingsError};
 pub use token::{Claims, JwtSecret, TokenError};
 
-use crate::ConsoleConfig;
 use revocations::EndedSessions;
 
 /// How long a host's authentication settings are trusted before they are read again.
@@ -134,17 +133,15 @@ pub struct Iam {
 }
 
 impl Iam {
-    /// Connects to every host and starts its watches (a host that cannot be reached yet is
+    /// Starts every host's watches on its client (a host that cannot be reached yet is
     /// retried by the watches themselves).
-    pub async fn start(config: &ConsoleConfig) -> Self {
-        let mut hosts = Vec::with_capacity(config.hosts.len());
-        for spec in &config.hosts {
-            let client = crate::health::client_for(spec, None)
-                .await
-                .map_err(|e| e.to_string());
+    pub async fn start(clients: &crate::HostClients) -> Self {
+        let mut hosts = Vec::new();
+        for (name, client) in clients.iter() {
+            let client = client.clone().map_err(|e| e.to_string());
             let cache = client.as_ref().ok().map(IamCache::start);
             hosts.push(HostIam {
-                name: spec.name.clone(),
+                name: name.to_string(),
                 client,
                 cache,
                 settings: Mutex::new(None),
