@@ -84,7 +84,9 @@ async fn edit(
                     data: Some(BTreeMap::from([(key.to_string(), text)])),
                     ..Default::default()
                 };
-                api.create(&crate::writes::post_params(), &map).await.map(drop)
+                api.create(&crate::writes::post_params(), &map)
+                    .await
+                    .map(drop)
             }
             Some(mut map) => {
                 let data = map.data.get_or_insert_with(BTreeMap::new);

@@ -438,7 +438,10 @@ async fn an_insecure_join_is_recorded_and_propagation_still_works() {
         .unwrap();
     assert!(kfc.spec.disabled_tls_validations.is_empty(), "{kfc:?}");
     assert!(!kfc.spec.ca_bundle.is_empty());
-    let cluster = Api::<Cluster>::all(h.client.clone()).get("lab").await.unwrap();
+    let cluster = Api::<Cluster>::all(h.client.clone())
+        .get("lab")
+        .await
+        .unwrap();
     assert_ne!(
         cluster.metadata.annotations.unwrap()["tandem.io/insecure-skip-tls-verify"],
         "true"

@@ -119,7 +119,10 @@ impl Fleet {
             })
             .collect();
         std::fs::write(&file, format!("hosts:\n{hosts}")).unwrap();
-        let iam = Iam::start(&fleet::HostClients::connect(&fleet::ConsoleConfig::load(&file).unwrap()).await).await;
+        let iam = Iam::start(
+            &fleet::HostClients::connect(&fleet::ConsoleConfig::load(&file).unwrap()).await,
+        )
+        .await;
         tokio::time::timeout(Duration::from_secs(20), iam.ready())
             .await
             .expect("IAM caches ready");

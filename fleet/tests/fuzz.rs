@@ -87,7 +87,7 @@ fn fuzz_kubeconfigs() {
                 }
             }
             Err(problem) => {
-                let shown = format!("{problem} {}", problem.fix());
+                let shown = format!("{problem} {problem:?}");
                 if shown.contains(SECRET) {
                     return Err(format!("a refusal shows the token: {shown}"));
                 }

@@ -237,7 +237,9 @@ async fn same_name_users_are_refused_only_between_hosts_of_one_member() {
     host2.write_kubeconfig(dir.path()).unwrap();
     let file = dir.path().join("tandem.yaml");
     std::fs::write(&file, "hosts:\n  - name: host\n    kubeconfig: host.kubeconfig\n  - name: host2\n    kubeconfig: host2.kubeconfig\n").unwrap();
-    let iam = Iam::start(&fleet::HostClients::connect(&fleet::ConsoleConfig::load(&file).unwrap()).await).await;
+    let iam =
+        Iam::start(&fleet::HostClients::connect(&fleet::ConsoleConfig::load(&file).unwrap()).await)
+            .await;
     tokio::time::timeout(Duration::from_secs(10), iam.ready())
         .await
         .unwrap();

@@ -314,3 +314,86 @@ fn job_failures_and_refusals_are_translated() {
         assert!(english_run(&zh).is_none(), "{refusal:?}: {zh}");
     }
 }
+
+/// What the person adding a cluster reads about the kubeconfig they gave, in English: each
+/// problem and note names its own fix with the names from the file.
+#[test]
+fn kubeconfig_fixes_name_what_to_change() {
+    let fix = |p: KubeconfigProblem| kubeconfig::problem(Locale::en, &p).fix.unwrap();
+    let contexts = fix(KubeconfigProblem::ContextNotFound {
+        wanted: s("nope"),
+        available: vec![s("admin@prod"), s("viewer@prod")],
+    });
+    assert!(
+        contexts.contains("admin@prod") && contexts.contains("viewer@prod"),
+        "{contexts}"
+    );
+    let token_file = fix(KubeconfigProblem::FilePath {
+        owner: Entry::User,
+        name: s("u"),
+        field: "tokenFile".into(),
+    });
+    assert!(token_file.contains("`token:`"), "{token_file}");
+    let proxy = fix(KubeconfigProblem::ProxyUrl { cluster: s("c") });
+    assert!(proxy.contains("proxy-url"), "{proxy}");
+    let both = fix(KubeconfigProblem::TokenAndPassword { user: s("u") });
+    assert!(
+        both.contains("`username`") && both.contains("`password`"),
+        "{both}"
+    );
+
+    let note = |n: KubeconfigNote| kubeconfig::note(Locale::en, &n);
+    let one = note(KubeconfigNote::UnknownFields {
+        owner: Entry::Cluster,
+        name: s("prod"),
+        fields: vec![s("foo")],
+    });
+    assert_eq!(
+        one.summary,
+        "cluster `prod`: `foo` is not a kubeconfig field; it is ignored"
+    );
+    assert!(one.fix.unwrap().contains("`server`"));
+    let several = note(KubeconfigNote::UnknownFields {
+        owner: Entry::User,
+        name: s("admin"),
+        fields: vec![s("colour"), s(fleet::clusters::kubeconfig::UNUSUAL_NAME)],
+    });
+    assert!(
+        several
+            .summary
+            .contains("`colour` and a field with a long or unusual name are not"),
+        "{}",
+        several.summary
+    );
+    assert!(several.fix.unwrap().contains("`token`"));
+    let basic = note(KubeconfigNote::BasicAuth { user: s("u") });
+    assert!(basic.fix.unwrap().contains("kubectl create token"));
+    let acting = note(KubeconfigNote::Impersonation {
+        user: s("u"),
+        fields: vec!["as".into()],
+    });
+    assert_eq!(acting.fix, None, "only worth knowing");
+}
+
+#[test]
+fn an_address_refusal_names_the_setting_that_would_change_it() {
+    let words = |r: AddressRefusal| probe::address_refusal(Locale::en, &r);
+    let link_local = words(AddressRefusal::LinkLocal {
+        ip: "169.254.3.4".parse().unwrap(),
+    });
+    assert!(
+        link_local.summary.contains("169.254.3.4"),
+        "{}",
+        link_local.summary
+    );
+    assert!(link_local.fix.unwrap().contains("memberAddresses.allow"));
+    let plain = words(AddressRefusal::PlainHttp {
+        server: s("http://10.0.0.1:8080"),
+    });
+    assert!(
+        plain
+            .fix
+            .unwrap()
+            .contains("memberAddresses.allowPlainHttp")
+    );
+}

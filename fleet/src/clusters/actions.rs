@@ -119,9 +119,8 @@ impl<'a> Actions<'a> {
     {
         let api = api.clone();
         let name = name.to_string();
-        let undo = Box::pin(async move {
-            api.delete(&name, &Default::default()).await.map(|_| ())
-        });
+        let undo =
+            Box::pin(async move { api.delete(&name, &Default::default()).await.map(|_| ()) });
         let report = ActionReport {
             side,
             object: object.to_string(),

@@ -151,24 +151,6 @@ impl AddressRefusal {
             | Self::Console { .. } => None,
         }
     }
-
-    /// What the person adding the cluster (or the operator) can do.
-    pub fn fix(&self) -> String {
-        match self {
-            Self::Scheme { .. } => "use the API server's https:// address, e.g. https://10.0.0.1:6443".into(),
-            Self::PlainHttp { .. } => "use the API server's https:// address; for a lab without TLS the operator can set memberAddresses.allowPlainHttp: true in the configuration file".into(),
-            Self::Metadata { .. } | Self::NotOneMachine { .. } | Self::Console { .. } => {
-                "use the address of the member's kube-apiserver (its load balancer or a control-plane node); the console never connects here".into()
-            }
-            Self::LinkLocal { ip } => format!(
-                "use the API server's routable address; if the member really is on a link-local network, the operator can add its block to memberAddresses.allow (e.g. {ip}/32)"
-            ),
-            Self::NotAllowed { .. } => "use an address in the allowed member networks, or ask the operator to add the member's network to memberAddresses.allow".into(),
-            Self::Denied { cidr, .. } => format!(
-                "this network is closed to members by the operator ({cidr} in memberAddresses.deny)"
-            ),
-        }
-    }
 }
 
 impl MemberAddressPolicy {

@@ -90,37 +90,6 @@ pub enum KubeconfigProblem {
     },
 }
 
-impl KubeconfigProblem {
-    /// What the person adding the cluster should do.
-    pub fn fix(&self) -> String {
-        match self {
-            Self::TooLarge { .. } => "upload only the context for this cluster: `kubectl config view --raw --minify --flatten`".into(),
-            Self::Empty | Self::NotYaml { .. } | Self::NotAKubeconfig { .. } => {
-                "paste the output of `kubectl config view --raw --minify --flatten` run against the cluster".into()
-            }
-            Self::NoContexts => "add a context that ties a cluster and a user together, or export one with `kubectl config view --raw --minify --flatten`".into(),
-            Self::ContextNotFound { available, .. } | Self::ChooseContext { available } => {
-                format!("pick one of: {}", available.join(", "))
-            }
-            Self::MissingCluster { .. } | Self::MissingUser { .. } => "export the kubeconfig again with `--minify --flatten`, which keeps what the context needs".into(),
-            Self::NoServer { .. } => "set `server:` to the cluster's API address, e.g. https://10.0.0.1:6443".into(),
-            // A proxy would be a second network path, outside the member address policy.
-            Self::InsecureWithCa { .. } => "remove `insecure-skip-tls-verify` so that the CA verifies the API server (kubectl refuses this combination too); keep it only without a CA, for a lab".into(),
-            Self::ProxyUrl { .. } => "remove `proxy-url`: the console connects to members directly, so that it can check every address it connects to. Make the API server reachable from the console's network (or run the console where it is)".into(),
-            Self::NoCredentials { unknown, .. } if !unknown.is_empty() => "correct the spelling: a token goes in `token`, a client certificate in `client-certificate-data` and `client-key-data`".into(),
-            Self::ExecPlugin { .. } | Self::AuthProvider { .. } | Self::NoCredentials { .. } => {
-                "use a service-account token or a client certificate instead: a console cannot run your login tool. `kubectl create token` prints a token".into()
-            }
-            Self::TokenAndPassword { .. } => "keep the token and remove `username` and `password`".into(),
-            Self::NotAHeader { .. } => "write the value on one line, without control characters: it is sent in an HTTP header (a token is one line; copy it again whole)".into(),
-            // `--flatten` embeds certificate files, never a token file.
-            Self::FilePath { field, .. } if field == "tokenFile" => "put the token itself in `token:` instead of the file's path".into(),
-            Self::FilePath { .. } => "embed the file's content instead: `kubectl config view --raw --minify --flatten` writes `*-data` fields".into(),
-            Self::BadBase64 { .. } => "the `*-data` fields hold base64 of the PEM file: copy them whole (no line breaks or spaces inside), or export again with `kubectl config view --raw --minify --flatten`".into(),
-        }
-    }
-}
-
 /// The kind of kubeconfig entry a problem or a note is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

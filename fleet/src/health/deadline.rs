@@ -160,7 +160,8 @@ mod tests {
             .build()
     }
 
-    const HEADERS: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    const HEADERS: &str =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
 
     #[tokio::test]
     async fn a_call_without_an_answer_times_out() {
@@ -168,7 +169,8 @@ mod tests {
         let unanswered = client(&silent_after("").await, limit);
         let error = unanswered.apiserver_version().await.unwrap_err();
         assert!(
-            crate::health::classify(&error) == crate::ProbeFailure::Timeout(crate::health::PROBE_TIMEOUT),
+            crate::health::classify(&error)
+                == crate::ProbeFailure::Timeout(crate::health::PROBE_TIMEOUT),
             "{error:?}"
         );
         // Headers, then nothing: the body's silence counts too.
@@ -191,7 +193,11 @@ mod tests {
         );
         // Ten times the limit without a byte: still open, nothing wrong.
         let waited = tokio::time::timeout(limit * 10, events.next()).await;
-        assert!(waited.is_err(), "the watch ended: {:?}", waited.map(|e| e.map(|e| e.is_ok())));
+        assert!(
+            waited.is_err(),
+            "the watch ended: {:?}",
+            waited.map(|e| e.map(|e| e.is_ok()))
+        );
     }
 
     #[test]
@@ -200,9 +206,13 @@ mod tests {
         assert!(is_watch(&request(
             "/apis/iam.kubesphere.io/v1alpha2/users?watch=true&resourceVersion=5"
         )));
-        assert!(is_watch(&request("/api/v1/namespaces?labelSelector=a&watch=1")));
+        assert!(is_watch(&request(
+            "/api/v1/namespaces?labelSelector=a&watch=1"
+        )));
         assert!(!is_watch(&request("/api/v1/namespaces?limit=500")));
         assert!(!is_watch(&request("/version")));
-        assert!(!is_watch(&request("/api/v1/namespaces?allowWatchBookmarks=true")));
+        assert!(!is_watch(&request(
+            "/api/v1/namespaces?allowWatchBookmarks=true"
+        )));
     }
 }

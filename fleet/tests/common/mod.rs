@@ -35,7 +35,8 @@ pub async fn iam_on(host: &SandboxCluster) -> (tempfile::TempDir, Iam) {
         ),
     )
     .unwrap();
-    let iam = Iam::start(&fleet::HostClients::connect(&ConsoleConfig::load(&file).unwrap()).await).await;
+    let iam =
+        Iam::start(&fleet::HostClients::connect(&ConsoleConfig::load(&file).unwrap()).await).await;
     tokio::time::timeout(Duration::from_secs(10), iam.ready())
         .await
         .expect("IAM caches ready");

@@ -47,7 +47,7 @@ fn client_certificates_are_decoded_for_the_expiry_check() {
 
 fn problem(text: &str) -> KubeconfigProblem {
     let err = check_kubeconfig(text, None).unwrap_err();
-    let shown = format!("{err} {}", err.fix());
+    let shown = format!("{err} {err:?}");
     assert!(!shown.contains(SECRET), "a secret leaked into: {shown}");
     assert!(
         !shown.contains("very-secret"),
@@ -159,8 +159,10 @@ fn contexts_are_chosen_or_asked_for() {
         "viewer@prod"
     );
     let err = check_kubeconfig(&two, Some("nope")).unwrap_err();
-    assert!(matches!(err, KubeconfigProblem::ContextNotFound { .. }));
-    assert!(err.fix().contains("admin@prod, viewer@prod"));
+    assert!(matches!(
+        err,
+        KubeconfigProblem::ContextNotFound { available, .. } if available == ["admin@prod", "viewer@prod"]
+    ));
 }
 
 #[test]
@@ -265,7 +267,6 @@ fn a_proxy_url_is_refused_with_why() {
             cluster: "prod".into()
         }
     );
-    assert!(refused.fix().contains("connects to members directly"));
 }
 
 #[test]
@@ -280,7 +281,6 @@ fn insecure_skip_tls_verify_with_a_ca_is_refused_as_kubectl_refuses_it() {
             cluster: "prod".into()
         }
     );
-    assert!(refused.fix().contains("remove `insecure-skip-tls-verify`"));
 }
 
 /// The fields Tandem ignores or refuses with an explanation: `tls-server-name`, unknown

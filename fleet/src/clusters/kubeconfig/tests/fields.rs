@@ -3,7 +3,7 @@ use super::*;
 fn notes(text: &str) -> Vec<KubeconfigNote> {
     let checked = check_kubeconfig(text, None).unwrap();
     for note in &checked.notes {
-        let shown = format!("{note} {:?}", note.fix());
+        let shown = format!("{note:?}");
         assert!(!shown.contains(SECRET), "a secret leaked into: {shown}");
     }
     checked.notes
@@ -19,9 +19,6 @@ fn tls_server_name_is_dropped_and_said_so() {
             cluster: "prod".into()
         }]
     );
-    let note = &checked.notes[0];
-    assert!(note.to_string().contains("`tls-server-name` is not used"));
-    assert!(note.fix().unwrap().contains("remove `tls-server-name`"));
     // Neither the console's client nor what the host stores checks another name.
     assert_eq!(
         checked.kubeconfig().clusters[0]
@@ -46,26 +43,20 @@ fn tls_server_name_is_dropped_and_said_so() {
 fn unknown_fields_are_named_and_ignored() {
     let user = format!("{}    colour: blue\n    shape: round\n", token_user());
     let found = notes(&kubeconfig(&user, "    foo: bar\n"));
-    assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(
-        found[0].to_string(),
-        "cluster `prod`: `foo` is not a kubeconfig field; it is ignored"
-    );
-    assert!(
-        found[0]
-            .fix()
-            .unwrap()
-            .starts_with("remove `foo` or correct its spelling")
-    );
-    assert_eq!(
-        found[1].to_string(),
-        "user `admin`: `colour` and `shape` are not kubeconfig fields; they are ignored"
-    );
-    assert!(
-        found[1]
-            .fix()
-            .unwrap()
-            .starts_with("remove `colour` and `shape` or correct their spelling")
+        found,
+        vec![
+            KubeconfigNote::UnknownFields {
+                owner: Entry::Cluster,
+                name: "prod".into(),
+                fields: vec!["foo".into()],
+            },
+            KubeconfigNote::UnknownFields {
+                owner: Entry::User,
+                name: "admin".into(),
+                fields: vec!["colour".into(), "shape".into()],
+            },
+        ]
     );
 }
 
@@ -74,8 +65,12 @@ fn an_unknown_key_that_may_be_a_secret_is_not_repeated() {
     let user = format!("{}    {SECRET}: x\n", token_user());
     let found = notes(&kubeconfig(&user, ""));
     assert_eq!(
-        found[0].to_string(),
-        "user `admin`: a field with a long or unusual name is not a kubeconfig field; it is ignored"
+        found,
+        vec![KubeconfigNote::UnknownFields {
+            owner: Entry::User,
+            name: "admin".into(),
+            fields: vec![UNUSUAL_NAME.into()],
+        }]
     );
 }
 
@@ -93,7 +88,6 @@ fn a_misspelt_token_is_named() {
         err.to_string(),
         "user `admin` has no credentials (`tokn` is not a kubeconfig field)"
     );
-    assert!(err.fix().starts_with("correct the spelling"));
 }
 
 #[test]
@@ -110,8 +104,7 @@ fn impersonation_is_said_not_hidden() {
             fields: vec!["as".into(), "as-groups".into()]
         }]
     );
-    assert!(found[0].to_string().contains("acts as another identity"));
-    assert_eq!(found[0].fix(), None, "only worth knowing");
+    assert!(!found[0].has_fix(), "only worth knowing");
 }
 
 #[test]
@@ -131,8 +124,7 @@ fn a_username_and_password_pass_with_a_warning() {
             user: "admin".into()
         }]
     );
-    assert!(found[0].to_string().contains("removed in Kubernetes 1.19"));
-    assert!(found[0].fix().unwrap().contains("kubectl create token"));
+    assert!(found[0].has_fix());
 }
 
 #[test]
@@ -148,7 +140,6 @@ fn a_token_and_a_password_together_are_refused() {
             user: "admin".into()
         }
     );
-    assert!(err.fix().contains("remove `username` and `password`"));
 }
 
 #[test]
@@ -182,7 +173,6 @@ fn values_sent_as_headers_must_be_one_line() {
                 field: expected.into()
             }
         );
-        assert!(err.fix().contains("on one line"));
     }
 }
 
@@ -190,7 +180,11 @@ fn values_sent_as_headers_must_be_one_line() {
 fn a_token_file_is_told_to_go_in_token() {
     let err = problem(&kubeconfig("    tokenFile: /var/run/secrets/token\n", ""));
     assert_eq!(
-        err.fix(),
-        "put the token itself in `token:` instead of the file's path"
+        err,
+        KubeconfigProblem::FilePath {
+            owner: Entry::User,
+            name: "admin".into(),
+            field: "tokenFile".into(),
+        }
     );
 }
