@@ -122,15 +122,28 @@ pub fn refused<E: std::fmt::Display + Into<ConsoleError>>(
     object: String,
 ) -> impl FnOnce(E) -> ConsoleError {
     move |e| {
-        let (host, by, reason) = (&principal.host, &principal.username, e.to_string());
+        let reason = e.to_string();
         let error = e.into();
-        if error.from_host() {
-            tracing::warn!(%host, %object, %by, %reason, "the host refused the change");
-        } else {
-            tracing::info!(%host, %object, %by, %reason, "change refused");
-        }
+        let from_host = error.from_host();
+        log_refusal(principal, &object, &reason, from_host);
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         error
+    }
+}
+
+/// The log line of every refused change ([`refused`], `messages::cluster_refused`).
+#[cfg(feature = "ssr")]
+pub(crate) fn log_refusal(
+    principal: &fleet::iam::Principal,
+    object: &str,
+    reason: &str,
+    from_host: bool,
+) {
+    let (host, by) = (&principal.host, &principal.username);
+    if from_host {
+        tracing::warn!(%host, %object, %by, %reason, "the host refused the change");
+    } else {
+        tracing::info!(%host, %object, %by, %reason, "change refused");
     }
 }
 

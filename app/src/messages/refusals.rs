@@ -24,9 +24,29 @@ pub enum ClusterRefusal<'a> {
     Update(&'a UpdateError),
 }
 
-/// The refusal in the request's language, answered with HTTP 422.
-pub fn cluster_refused(refusal: ClusterRefusal<'_>) -> ConsoleError {
-    crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+impl ClusterRefusal<'_> {
+    /// Whether the host failed or refused a write, rather than the request being wrong.
+    fn host_failed(&self) -> bool {
+        matches!(
+            self,
+            Self::Remove(RemoveError::Host { .. }) | Self::Update(UpdateError::Write { .. })
+        )
+    }
+}
+
+/// The refusal of `principal`'s request about `object`: logged as every refused change is
+/// (in English), answered with HTTP 422 (404 for a job that is gone) in the request's language.
+pub fn cluster_refused(
+    principal: &fleet::iam::Principal,
+    object: &str,
+    refusal: ClusterRefusal<'_>,
+) -> ConsoleError {
+    let reason = words(Locale::en, &refusal);
+    crate::error::log_refusal(principal, object, &reason, refusal.host_failed());
+    crate::auth::set_status(match refusal {
+        ClusterRefusal::JobExpired => http::StatusCode::NOT_FOUND,
+        _ => http::StatusCode::UNPROCESSABLE_ENTITY,
+    });
     ConsoleError::ClusterRefused(words(super::request_locale(), &refusal))
 }
 

@@ -45,8 +45,9 @@ pub async fn start_cluster_job(
     use crate::messages::{ClusterRefusal, cluster_refused};
     use fleet::clusters::jobs::JobKind;
     let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
+    let object = format!("Cluster {}", name.trim());
     if connection == ConnectionKind::Agent {
-        return Err(cluster_refused(ClusterRefusal::Agent));
+        return Err(cluster_refused(&principal, &object, ClusterRefusal::Agent));
     }
     let state = crate::state::ConsoleState::current()?;
     let candidate = fleet::clusters::Candidate {
@@ -60,7 +61,11 @@ pub async fn start_cluster_job(
         creator: Some(principal.username.clone()),
     };
     if let Some(problem) = candidate.basic_problem() {
-        return Err(cluster_refused(ClusterRefusal::Basic(problem)));
+        return Err(cluster_refused(
+            &principal,
+            &object,
+            ClusterRefusal::Basic(problem),
+        ));
     }
     let kind = match mode {
         WizardMode::Join => JobKind::Join,
@@ -70,7 +75,7 @@ pub async fn start_cluster_job(
         .clusters
         .start(kind, &principal.username, &principal.host, candidate)
         .await
-        .map_err(|e| cluster_refused(ClusterRefusal::Job(&e)))?;
+        .map_err(|e| cluster_refused(&principal, &object, ClusterRefusal::Job(&e)))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name.trim(), ?kind, "cluster job started");
     Ok(id)
 }
@@ -89,10 +94,8 @@ pub async fn cluster_job(id: String) -> Result<JobProgressView, ConsoleError> {
         .await
         .map(|job| JobProgressView::of(crate::messages::request_locale(), job))
         .ok_or_else(|| {
-            let refused =
-                crate::messages::cluster_refused(crate::messages::ClusterRefusal::JobExpired);
-            crate::auth::set_status(http::StatusCode::NOT_FOUND);
-            refused
+            use crate::messages::{ClusterRefusal, cluster_refused};
+            cluster_refused(&principal, &format!("job {id}"), ClusterRefusal::JobExpired)
         })
 }
 

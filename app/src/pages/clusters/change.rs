@@ -11,6 +11,21 @@ use crate::dto::clusters::{ActionView, CLUSTER_GROUPS, ClusterRowView, StepView}
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
+#[cfg(feature = "ssr")]
+fn update_refused<'a>(
+    principal: &'a fleet::iam::Principal,
+    name: &'a str,
+) -> impl FnOnce(fleet::clusters::UpdateError) -> ConsoleError + 'a {
+    move |e| {
+        let object = format!("Cluster {name}");
+        crate::messages::cluster_refused(
+            principal,
+            &object,
+            crate::messages::ClusterRefusal::Update(&e),
+        )
+    }
+}
+
 /// Sets the description and group of `name` on the signed-in host.
 #[server(prefix = "/api", endpoint = "edit_cluster")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
@@ -20,12 +35,10 @@ pub async fn edit_cluster(
     group: String,
 ) -> Result<(), ConsoleError> {
     let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
-    let host = super::details::writable_host(&principal.host)?;
+    let host = super::details::writable_host(&principal, &name)?;
     fleet::clusters::edit_cluster(&host, &name, &description, &group)
         .await
-        .map_err(|e| {
-            crate::messages::cluster_refused(crate::messages::ClusterRefusal::Update(&e))
-        })?;
+        .map_err(update_refused(&principal, &name))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, "cluster edited");
     crate::state::ConsoleState::current()?.record_change(
         &principal,
@@ -53,7 +66,7 @@ pub async fn update_cluster_kubeconfig(
     context: String,
 ) -> Result<KubeconfigUpdateView, ConsoleError> {
     let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
-    let host = super::details::writable_host(&principal.host)?;
+    let host = super::details::writable_host(&principal, &name)?;
     let context = Some(context.trim()).filter(|c| !c.is_empty());
     let outcome = fleet::clusters::update_kubeconfig(
         &host,
@@ -64,7 +77,7 @@ pub async fn update_cluster_kubeconfig(
         &mut |_| {},
     )
     .await
-    .map_err(|e| crate::messages::cluster_refused(crate::messages::ClusterRefusal::Update(&e)))?;
+    .map_err(update_refused(&principal, &name))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, "cluster kubeconfig updated");
     crate::state::ConsoleState::current()?.record_change(
         &principal,

@@ -11,16 +11,25 @@ use crate::dto::clusters::{ClusterRowView, ClusterState, RemovalView};
 use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
-/// The signed-in host, to write to.
+/// The caller's host, to write `cluster` on.
 #[cfg(feature = "ssr")]
-pub(super) fn writable_host(host: &str) -> Result<fleet::clusters::HostLink, ConsoleError> {
+pub(super) fn writable_host(
+    principal: &fleet::iam::Principal,
+    cluster: &str,
+) -> Result<fleet::clusters::HostLink, ConsoleError> {
     use crate::messages::{ClusterRefusal, cluster_refused};
     let state = crate::state::ConsoleState::current()?;
     state
         .clusters
-        .host(host)
+        .host(&principal.host)
         .cloned()
-        .ok_or_else(|| cluster_refused(ClusterRefusal::NotWritable(host)))
+        .ok_or_else(|| {
+            cluster_refused(
+                principal,
+                &format!("Cluster {cluster}"),
+                ClusterRefusal::NotWritable(&principal.host),
+            )
+        })
 }
 
 /// Removes `name` from the signed-in host; `confirm` must repeat the name.
@@ -29,15 +38,17 @@ pub(super) fn writable_host(host: &str) -> Result<fleet::clusters::HostLink, Con
 pub async fn remove_cluster(name: String, confirm: String) -> Result<RemovalView, ConsoleError> {
     use crate::messages::{ClusterRefusal, cluster_refused};
     let principal = crate::auth::require(fleet::iam::Action::ManageClusters)?;
+    let object = format!("Cluster {name}");
     if confirm.trim() != name {
-        return Err(cluster_refused(ClusterRefusal::RemovalUnconfirmed(&name)));
+        let refusal = ClusterRefusal::RemovalUnconfirmed(&name);
+        return Err(cluster_refused(&principal, &object, refusal));
     }
-    let host = writable_host(&principal.host)?;
+    let host = writable_host(&principal, &name)?;
     let state = crate::state::ConsoleState::current()?;
     let others = state.clusters.others(&principal.host);
     let outcome = fleet::clusters::remove_cluster(&host, &others, &name, &mut |_| {})
         .await
-        .map_err(|e| cluster_refused(ClusterRefusal::Remove(&e)))?;
+        .map_err(|e| cluster_refused(&principal, &object, ClusterRefusal::Remove(&e)))?;
     tracing::info!(by = %principal.username, host = %principal.host, cluster = %name, member_reached = outcome.member_reached, "cluster removed");
     state.record_change(
         &principal,
