@@ -16,19 +16,9 @@ fn copy_jwt_secret(host: &str) -> String {
     )
 }
 
-/// The step's name.
+/// The step's name, as the wizard shows it.
 pub(super) fn step_title(l: Locale, step: CheckStep) -> String {
-    match step {
-        CheckStep::Kubeconfig => say!(l, step_kubeconfig),
-        CheckStep::Connection => say!(l, step_connection),
-        CheckStep::Permissions => say!(l, step_permissions),
-        CheckStep::Duplicate => say!(l, step_duplicate),
-        CheckStep::KubeSphere => say!(l, step_kubesphere),
-        CheckStep::OtherHosts => say!(l, step_other_hosts),
-        CheckStep::JwtSecret => say!(l, step_jwt_secret),
-        CheckStep::Certificate => say!(l, step_certificate),
-        CheckStep::Workspaces => say!(l, step_workspaces),
-    }
+    crate::pages::clusters::progress::step_title(l, step).to_string()
 }
 
 /// A step's report in words; a passed step has nothing to fix.
@@ -268,10 +258,7 @@ fn skip(l: Locale, reason: SkipReason) -> String {
 }
 
 pub(super) fn side(l: Locale, side: Side) -> String {
-    match side {
-        Side::Host => say!(l, side_host),
-        Side::Member => say!(l, side_member),
-    }
+    crate::pages::clusters::progress::side(l, side).to_string()
 }
 
 /// Why a job failed, with what to do.

@@ -4,7 +4,7 @@
 pub mod add;
 mod change;
 mod details;
-mod progress;
+pub(crate) mod progress;
 mod table;
 
 use leptos::prelude::*;

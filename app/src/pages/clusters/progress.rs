@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::dto::clusters::{
     ActionResult, ActionView, CheckStep, JobProgressView, JobStateView, Side, Verdict,
 };
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{Locale, t, t_string, td_string, use_i18n};
 
 /// Where a step stands while the checks run.
 #[derive(Clone, Copy, PartialEq)]
@@ -61,7 +61,7 @@ pub fn StepList(progress: Signal<Option<JobProgressView>>) -> impl IntoView {
                         <span class=format!("mt-0.5 w-4 shrink-0 text-center font-bold {tone}") aria-hidden="true">{icon}</span>
                         <div class="min-w-0 flex-1 text-sm">
                             <p>
-                                <span class="font-medium text-slate-900">{step_title(i18n, key)}</span>
+                                <span class="font-medium text-slate-900">{step_title(i18n.get_locale(), key)}</span>
                                 <span class=format!("ml-2 text-xs {tone}")>{verdict_text}</span>
                                 {step.as_ref().map(|s| view! { <span class="ml-2 text-xs text-slate-400">{format!("{} ms", s.elapsed_ms)}</span> })}
                             </p>
@@ -77,11 +77,12 @@ pub fn StepList(progress: Signal<Option<JobProgressView>>) -> impl IntoView {
     }
 }
 
-/// Which cluster an object is on, in the reader's language.
-fn side(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, side: Side) -> &'static str {
+/// Which cluster an object is on, in `l` (the page's words, and the server's in
+/// `messages`).
+pub(crate) fn side(l: Locale, side: Side) -> &'static str {
     match side {
-        Side::Host => t_string!(i18n, side_host),
-        Side::Member => t_string!(i18n, side_member),
+        Side::Host => td_string!(l, side_host),
+        Side::Member => td_string!(l, side_member),
     }
 }
 
@@ -117,20 +118,18 @@ fn with_code(text: &str) -> impl IntoView + use<> {
         .collect_view()
 }
 
-fn step_title(
-    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
-    step: CheckStep,
-) -> &'static str {
+/// A check step's name in `l` (the page's words, and the server's in `messages`).
+pub(crate) fn step_title(l: Locale, step: CheckStep) -> &'static str {
     match step {
-        CheckStep::Kubeconfig => t_string!(i18n, step_kubeconfig),
-        CheckStep::Connection => t_string!(i18n, step_connection),
-        CheckStep::Permissions => t_string!(i18n, step_permissions),
-        CheckStep::Duplicate => t_string!(i18n, step_duplicate),
-        CheckStep::KubeSphere => t_string!(i18n, step_kubesphere),
-        CheckStep::OtherHosts => t_string!(i18n, step_other_hosts),
-        CheckStep::JwtSecret => t_string!(i18n, step_jwt_secret),
-        CheckStep::Certificate => t_string!(i18n, step_certificate),
-        CheckStep::Workspaces => t_string!(i18n, step_workspaces),
+        CheckStep::Kubeconfig => td_string!(l, step_kubeconfig),
+        CheckStep::Connection => td_string!(l, step_connection),
+        CheckStep::Permissions => td_string!(l, step_permissions),
+        CheckStep::Duplicate => td_string!(l, step_duplicate),
+        CheckStep::KubeSphere => td_string!(l, step_kubesphere),
+        CheckStep::OtherHosts => td_string!(l, step_other_hosts),
+        CheckStep::JwtSecret => td_string!(l, step_jwt_secret),
+        CheckStep::Certificate => td_string!(l, step_certificate),
+        CheckStep::Workspaces => td_string!(l, step_workspaces),
     }
 }
 
@@ -147,7 +146,7 @@ pub fn ActionList(actions: Vec<ActionView>) -> impl IntoView {
                 };
                 view! {
                     <li class=tone>
-                        {format!("{} {} — {}", side(i18n, a.side), a.object, action_result(i18n, &a.result))}
+                        {format!("{} {} — {}", side(i18n.get_locale(), a.side), a.object, action_result(i18n, &a.result))}
                         {a.result.detail().map(|d| format!(": {d}"))}
                     </li>
                 }
