@@ -211,6 +211,41 @@ async fn every_write_path_ends_as_kubesphere_would_leave_it() {
     .await
     .expect("kubeconfig update");
     assert!(cluster_ready(&f.host, "member").await);
+    if f.real {
+        // A real API server records who wrote what: the connection fields are Tandem's,
+        // server-side applied (the sandbox keeps no managed fields).
+        let cluster = Api::<Cluster>::all(f.host.client.clone())
+            .get("member")
+            .await
+            .unwrap();
+        let kfc = Api::<fleet::clusters::objects::KubeFedCluster>::namespaced(
+            f.host.client.clone(),
+            fleet::clusters::objects::FEDERATION_NAMESPACE,
+        )
+        .get("member")
+        .await
+        .unwrap();
+        for (what, meta) in [
+            ("Cluster", cluster.metadata),
+            ("KubeFedCluster", kfc.metadata),
+        ] {
+            let managers: Vec<(String, String)> = meta
+                .managed_fields
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| {
+                    (
+                        m.manager.unwrap_or_default(),
+                        m.operation.unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert!(
+                managers.contains(&("tandem".into(), "Apply".into())),
+                "{what}: {managers:?}"
+            );
+        }
+    }
 
     let iam = f.iam().await;
     let cache = iam.host("host").unwrap().cache().unwrap().clone();
