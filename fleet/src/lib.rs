@@ -13,6 +13,7 @@ pub mod kept_data;
 pub mod kubesphere;
 pub mod metrics;
 pub mod replicas;
+pub mod sync;
 pub mod writes;
 
 /// The client type the domain functions take, for callers that do not depend on kube.

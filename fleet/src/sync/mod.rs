@@ -1,0 +1,83 @@
+//! Two-way sync of KubeSphere's IAM and tenant objects between the hosts of a sync group, so
+//! that every host's kubefed pushes the same version to the members and they stop flipping.
+//!
+//! This module is the engine's core, without clusters: how a copy's fields are read
+//! ([`fields`]), versioned ([`hlc`]) and stamped ([`stamp`]), and how the copies of one object
+//! become one again ([`merge`]). It decides; the layer that watches the hosts and writes
+//! (to come) carries out its [`merge::Action`]s.
+//!
+//! Why stamps on the objects rather than a store beside them: a copy then says by itself which
+//! of its fields changed since the engine last wrote it — whoever changed them (Tandem,
+//! ks-console, kubectl, KubeSphere's controllers) — and the engine's own writes are never
+//! mistaken for edits, so nothing it writes comes back to it.
+
+pub mod fields;
+pub mod hlc;
+pub mod merge;
+pub mod stamp;
+
+#[cfg(test)]
+mod scenarios;
+#[cfg(test)]
+mod simulation;
+
+/// The annotation holding an object's [`stamp::Stamp`].
+pub const STAMP_ANNOTATION: &str = "sync.tandem.io/stamp";
+
+/// The kinds a sync group keeps equal (all cluster-scoped, all `iam.kubesphere.io/v1alpha2`
+/// or `tenant.kubesphere.io/v1alpha2`).
+pub const SYNCED_KINDS: [(&str, &str); 6] = [
+    ("iam.kubesphere.io/v1alpha2", "User"),
+    ("iam.kubesphere.io/v1alpha2", "GlobalRole"),
+    ("iam.kubesphere.io/v1alpha2", "GlobalRoleBinding"),
+    ("tenant.kubesphere.io/v1alpha2", "WorkspaceTemplate"),
+    ("iam.kubesphere.io/v1alpha2", "WorkspaceRole"),
+    ("iam.kubesphere.io/v1alpha2", "WorkspaceRoleBinding"),
+];
+
+/// Whether a copy is ready to replicate. A `User` written with a plain password waits until
+/// its host's KubeSphere controller has replaced it with a bcrypt hash: passwords cross hosts
+/// only as hashes, and each host hashing the same plain text with its own salt would only
+/// make two versions to choose between.
+pub fn settled(kind: &str, object: &serde_json::Value) -> bool {
+    if kind != "User" {
+        return true;
+    }
+    match object.pointer("/spec/password").and_then(|p| p.as_str()) {
+        None | Some("") => true,
+        Some(password) => is_bcrypt(password),
+    }
+}
+
+/// `$2a$10$` + 53 characters, as KubeSphere's controller writes (also `$2b$`, `$2y$`).
+fn is_bcrypt(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.len() == 60
+        && (text.starts_with("$2a$") || text.starts_with("$2b$") || text.starts_with("$2y$"))
+        && bytes[4].is_ascii_digit()
+        && bytes[5].is_ascii_digit()
+        && bytes[6] == b'$'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_plain_password_waits_for_its_host_to_hash_it() {
+        let hash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+        let user = |password: &str| json!({"spec": {"password": password}});
+        assert!(settled("User", &user(hash)));
+        assert!(!settled("User", &user("P@88w0rd")));
+        assert!(!settled("User", &user("$2a$10$short")));
+        assert!(settled(
+            "User",
+            &json!({"spec": {"email": "a@example.com"}})
+        ));
+        assert!(settled(
+            "GlobalRole",
+            &json!({"spec": {"password": "plain"}})
+        ));
+    }
+}

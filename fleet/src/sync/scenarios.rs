@@ -1,0 +1,261 @@
+//! The merge rules on the cases people will meet, one by one.
+
+use serde_json::{Value, json};
+
+use super::fields;
+use super::merge::{Action, Copy, Identity, Resolution, Tombstone, resolve, seen_by};
+
+fn identity() -> Identity {
+    Identity {
+        api_version: "iam.kubesphere.io/v1alpha2".into(),
+        kind: "User".into(),
+        name: "alice".into(),
+    }
+}
+
+fn user(spec: Value) -> Value {
+    json!({"apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User", "metadata": {"name": "alice"}, "spec": spec})
+}
+
+fn present(host: &str, object: &Value) -> (String, Copy) {
+    (host.to_string(), Copy::Present(object.clone()))
+}
+
+/// The object every host gets, when all agree.
+fn written(resolution: &Resolution, host: &str) -> Value {
+    match &resolution
+        .actions
+        .iter()
+        .find(|(h, _)| h == host)
+        .unwrap()
+        .1
+    {
+        Action::Create(object) | Action::Update(object) => object.clone(),
+        other => panic!("{host}: {other:?}"),
+    }
+}
+
+/// Both hosts in sync on `object`, as the engine leaves them.
+fn synced(object: Value, now: u64) -> Value {
+    let first = resolve(
+        &identity(),
+        &[
+            present("host", &object),
+            ("host2".into(), Copy::Absent { had: None }),
+        ],
+        None,
+        now,
+    );
+    written(&first, "host2")
+}
+
+fn set(object: &Value, pointer: &str, value: Value) -> Value {
+    let mut fields = fields::replicated(object);
+    fields.insert(pointer.into(), value);
+    fields::rebuild(object, &fields)
+}
+
+#[test]
+fn edits_of_different_fields_on_two_hosts_both_survive() {
+    let base = synced(
+        user(json!({"email": "a@example.com", "description": "old"})),
+        10,
+    );
+    let on_host = set(&base, "/spec/email", json!("new@example.com"));
+    let on_host2 = set(&base, "/spec/description", json!("tester"));
+    let merged = resolve(
+        &identity(),
+        &[present("host", &on_host), present("host2", &on_host2)],
+        None,
+        20,
+    );
+    assert!(merged.conflicts.is_empty(), "{:?}", merged.conflicts);
+    let one = written(&merged, "host");
+    assert_eq!(
+        fields::replicated(&one),
+        fields::replicated(&written(&merged, "host2"))
+    );
+    assert_eq!(one["spec"]["email"], "new@example.com");
+    assert_eq!(one["spec"]["description"], "tester");
+}
+
+#[test]
+fn the_same_field_written_on_both_sides_keeps_the_later_and_logs_the_other() {
+    let base = synced(user(json!({"email": "a@example.com"})), 10);
+    let earlier = set(&base, "/spec/email", json!("first@example.com"));
+    let later = set(&base, "/spec/email", json!("second@example.com"));
+    // The engine saw host's edit first (a round over host alone), host2's after.
+    let first = resolve(&identity(), &[present("host", &earlier)], None, 20);
+    let earlier = written_or_kept(&first, "host", &earlier);
+    let merged = resolve(
+        &identity(),
+        &[present("host", &earlier), present("host2", &later)],
+        None,
+        30,
+    );
+    assert_eq!(
+        written(&merged, "host")["spec"]["email"],
+        "second@example.com"
+    );
+    let [conflict] = merged.conflicts.as_slice() else {
+        panic!("{:?}", merged.conflicts)
+    };
+    assert_eq!(conflict.field, "/spec/email");
+    assert_eq!(conflict.superseded.host, "host");
+    assert_eq!(conflict.superseded.value, Some(json!("first@example.com")));
+    assert_eq!(conflict.kept.host, "host2");
+}
+
+fn written_or_kept(resolution: &Resolution, host: &str, object: &Value) -> Value {
+    match &resolution
+        .actions
+        .iter()
+        .find(|(h, _)| h == host)
+        .unwrap()
+        .1
+    {
+        Action::Keep => object.clone(),
+        Action::Create(o) | Action::Update(o) => o.clone(),
+        Action::Delete => panic!("deleted"),
+    }
+}
+
+#[test]
+fn an_edit_over_a_value_its_writer_had_is_no_conflict() {
+    let base = synced(user(json!({"email": "a@example.com"})), 10);
+    let edited = set(&base, "/spec/email", json!("b@example.com"));
+    let merged = resolve(
+        &identity(),
+        &[present("host", &base), present("host2", &edited)],
+        None,
+        20,
+    );
+    assert!(merged.conflicts.is_empty());
+    assert_eq!(written(&merged, "host")["spec"]["email"], "b@example.com");
+    // And once equal, nothing is written again.
+    let again = written(&merged, "host");
+    let quiet = resolve(
+        &identity(),
+        &[
+            present("host", &again),
+            present("host2", &written(&merged, "host2")),
+        ],
+        None,
+        30,
+    );
+    assert!(
+        quiet.actions.iter().all(|(_, a)| *a == Action::Keep),
+        "{:?}",
+        quiet.actions
+    );
+}
+
+#[test]
+fn a_delete_removes_unchanged_copies_everywhere_and_they_never_come_back() {
+    let base = synced(user(json!({"email": "a@example.com"})), 10);
+    let had = seen_by(&base);
+    let merged = resolve(
+        &identity(),
+        &[
+            ("host".into(), Copy::Absent { had: had.clone() }),
+            present("host2", &base),
+        ],
+        None,
+        20,
+    );
+    assert_eq!(merged.actions[1].1, Action::Delete);
+    assert!(merged.conflicts.is_empty());
+    let tombstone: Tombstone = merged.tombstone.clone().expect("a tombstone");
+    // host3 was away with its old copy; it comes back after the partition heals.
+    let back = resolve(
+        &identity(),
+        &[
+            ("host".into(), Copy::Absent { had: None }),
+            present("host3", &base),
+        ],
+        Some(&tombstone),
+        30,
+    );
+    assert_eq!(back.actions[1].1, Action::Delete, "a stale copy came back");
+    assert!(back.conflicts.is_empty());
+}
+
+#[test]
+fn a_delete_wins_over_an_edit_it_did_not_see_and_the_edit_is_logged() {
+    let base = synced(user(json!({"email": "a@example.com"})), 10);
+    let edited = set(&base, "/spec/email", json!("b@example.com"));
+    let merged = resolve(
+        &identity(),
+        &[
+            (
+                "host".into(),
+                Copy::Absent {
+                    had: seen_by(&base),
+                },
+            ),
+            present("host2", &edited),
+        ],
+        None,
+        20,
+    );
+    assert_eq!(merged.actions[1].1, Action::Delete);
+    let [conflict] = merged.conflicts.as_slice() else {
+        panic!("{:?}", merged.conflicts)
+    };
+    assert_eq!(conflict.superseded.value, Some(json!("b@example.com")));
+    assert_eq!(conflict.kept.value, None, "kept: the delete");
+}
+
+#[test]
+fn a_new_user_made_after_a_delete_lives() {
+    let base = synced(user(json!({"email": "a@example.com"})), 10);
+    let deleted = resolve(
+        &identity(),
+        &[
+            (
+                "host".into(),
+                Copy::Absent {
+                    had: seen_by(&base),
+                },
+            ),
+            present("host2", &base),
+        ],
+        None,
+        20,
+    );
+    let tombstone = deleted.tombstone.expect("a tombstone");
+    let new = user(json!({"email": "new-alice@example.com"}));
+    let merged = resolve(
+        &identity(),
+        &[
+            present("host", &new),
+            ("host2".into(), Copy::Absent { had: None }),
+        ],
+        Some(&tombstone),
+        30,
+    );
+    assert_eq!(merged.tombstone, None);
+    assert_eq!(
+        written(&merged, "host2")["spec"]["email"],
+        "new-alice@example.com"
+    );
+}
+
+#[test]
+fn the_same_user_made_on_two_hosts_becomes_one_with_the_difference_logged() {
+    // The article's first experiment: one form, two hosts, two salts.
+    let on_host = user(json!({"email": "a@example.com", "password": "$2a$10$host-salt"}));
+    let on_host2 = user(json!({"email": "a@example.com", "password": "$2a$10$host2-salt"}));
+    let merged = resolve(
+        &identity(),
+        &[present("host", &on_host), present("host2", &on_host2)],
+        None,
+        10,
+    );
+    assert_eq!(
+        fields::replicated(&written(&merged, "host")),
+        fields::replicated(&written(&merged, "host2"))
+    );
+    let fields: Vec<&str> = merged.conflicts.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["/spec/password"], "equal emails are no conflict");
+}
