@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::STAMP_ANNOTATION;
 use super::fields::{self, Fields};
 use super::hlc::{Seen, Version, covers, include};
+use super::placed::{self, Placed};
 use super::stamp::{self, ABSENT, FieldStamp, Stamp};
+use super::{PLACED_ANNOTATION, STAMP_ANNOTATION};
 
 /// A field as one copy has it.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,21 +45,10 @@ pub struct Observed {
     pub stamped: bool,
 }
 
-fn stamp_of(object: &Value) -> Stamp {
-    object
-        .pointer(&format!(
-            "/metadata/annotations/{}",
-            fields::escape(STAMP_ANNOTATION)
-        ))
-        .and_then(Value::as_str)
-        .map(stamp::read)
-        .unwrap_or_default()
-}
-
 /// The fields of one copy, changes since its stamp given new versions made on `host` at
 /// `now_ms`.
 pub fn observe(host: &str, object: &Value, now_ms: u64) -> Observed {
-    let stamp = stamp_of(object);
+    let stamp = stamp::on(object);
     let mut out = BTreeMap::new();
     let present = fields::replicated(object);
     for (pointer, value) in &present {
@@ -108,11 +98,8 @@ fn edited(host: &str, now_ms: u64, known: Option<&FieldStamp>, value: Option<Val
 #[derive(Debug, Clone, PartialEq)]
 pub enum Copy {
     Present(Value),
-    /// Not there. `had`: what the copy the engine last left on this host had seen, when it
-    /// left one — then the copy was deleted there.
-    Absent {
-        had: Option<Seen>,
-    },
+    /// Not there: deleted, when a copy says the engine put it there ([`super::placed`]).
+    Absent,
 }
 
 /// A replicated delete.
@@ -157,7 +144,7 @@ pub enum Action {
 pub struct Resolution {
     pub actions: Vec<(String, Action)>,
     pub conflicts: Vec<Conflict>,
-    /// The delete in force, kept by the engine for as long as tombstones are kept.
+    /// The delete this round found, if any (a new object of the same name may live on).
     pub tombstone: Option<Tombstone>,
 }
 
@@ -170,68 +157,55 @@ pub struct Identity {
     pub name: String,
 }
 
-/// Merges the copies of one object on the answering hosts of a group.
-pub fn resolve(
-    identity: &Identity,
-    copies: &[(String, Copy)],
-    tombstone: Option<&Tombstone>,
-    now_ms: u64,
-) -> Resolution {
+/// Merges the copies of one object on the answering hosts of a group. Apply the creates
+/// before the updates: a copy's placement then never names a host whose copy is not there.
+pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> Resolution {
     let observed: Vec<(&str, Option<Observed>)> = copies
         .iter()
         .map(|(host, copy)| match copy {
             Copy::Present(object) => (host.as_str(), Some(observe(host, object, now_ms))),
-            Copy::Absent { .. } => (host.as_str(), None),
+            Copy::Absent => (host.as_str(), None),
         })
         .collect();
-    let deleted_now = copies.iter().filter_map(|(host, copy)| match copy {
-        Copy::Absent { had: Some(had) } => Some(Tombstone {
-            host: host.clone(),
-            version: Version::after(had.values().max(), now_ms, host),
-            had: had.clone(),
-        }),
-        _ => None,
-    });
-    let tombstone = deleted_now
-        .chain(tombstone.cloned())
+    let mut placed = Placed::new();
+    for (_, copy) in copies {
+        if let Copy::Present(object) = copy {
+            placed::join(&mut placed, &placed::on(object));
+        }
+    }
+    // A host the object was put on that has no stamped copy now deleted it (and may have
+    // made a new one since).
+    let tombstone = observed
+        .iter()
+        .filter(|(_, copy)| copy.as_ref().is_none_or(|c| !c.stamped))
+        .filter_map(|(host, _)| {
+            let had = placed.get(*host)?;
+            Some(Tombstone {
+                host: host.to_string(),
+                version: Version::after(had.values().max(), now_ms, host),
+                had: had.clone(),
+            })
+        })
         .max_by(|a, b| a.version.cmp(&b.version));
 
     let mut out = Resolution::default();
     // With a delete in force, a copy lives only as a new object: one no stamp ever covered.
     let (live, stale): (Vec<usize>, Vec<usize>) = (0..observed.len())
         .filter(|&i| observed[i].1.is_some())
-        .partition(|&i| match &tombstone {
-            None => true,
-            Some(_) => !observed[i].1.as_ref().expect("present").stamped,
-        });
+        .partition(|&i| tombstone.is_none() || !observed[i].1.as_ref().expect("present").stamped);
+    out.tombstone = tombstone.clone();
     if let Some(dead) = &tombstone {
-        // Edits the deleting host never saw lose to the delete (the default policy), logged.
         for &i in &stale {
             let (host, copy) = (observed[i].0, observed[i].1.as_ref().expect("present"));
-            for (pointer, state) in &copy.fields {
-                if !covers(&dead.had, &state.version) {
-                    out.conflicts.push(Conflict {
-                        field: pointer.clone(),
-                        kept: Write {
-                            host: dead.host.clone(),
-                            value: None,
-                            version: dead.version.clone(),
-                        },
-                        superseded: Write {
-                            host: host.to_string(),
-                            value: state.value.clone(),
-                            version: state.version.clone(),
-                        },
-                    });
-                }
-            }
+            lost_to_delete(dead, host, copy, &mut out.conflicts);
         }
     }
-    if tombstone.is_some() && live.is_empty() {
+    if live.is_empty() {
+        // Deleted (or never anywhere): gone from every host that answers.
         out.actions = observed
             .iter()
-            .map(|(host, fields)| {
-                let action = if fields.is_some() {
+            .map(|(host, copy)| {
+                let action = if copy.is_some() {
                     Action::Delete
                 } else {
                     Action::Keep
@@ -239,45 +213,69 @@ pub fn resolve(
                 (host.to_string(), action)
             })
             .collect();
-        out.tombstone = tombstone;
-        return out;
-    }
-
-    if live.is_empty() {
-        // Nowhere, and never deleted: nothing to make.
-        out.actions = copies
-            .iter()
-            .map(|(h, _)| (h.clone(), Action::Keep))
-            .collect();
         return out;
     }
     let (merged, stamp) = merge_fields(&observed, &live, &mut out.conflicts);
-    let stamp_text = stamp::write(&stamp);
-    for (i, (host, _)) in copies.iter().enumerate() {
-        let action = match &copies[i].1 {
+    // Every answering host has it after this round, with what the merged stamp has seen.
+    let mut everything = Seen::new();
+    for field in stamp.values() {
+        for version in field.seen.values() {
+            include(&mut everything, version);
+        }
+    }
+    for (host, _) in copies {
+        placed.insert(host.clone(), everything.clone());
+    }
+    let annotations = [
+        (STAMP_ANNOTATION, stamp::write(&stamp)),
+        (PLACED_ANNOTATION, placed::write(&placed)),
+    ];
+    for (i, (host, copy)) in copies.iter().enumerate() {
+        let action = match copy {
             Copy::Present(object) => {
-                let wanted = with_stamp(fields::rebuild(object, &merged), &stamp_text);
-                if live.contains(&i)
-                    && fields::replicated(object) == merged
-                    && has_stamp(object, &stamp)
-                {
+                let wanted = annotate(fields::rebuild(object, &merged), &annotations);
+                let current = fields::replicated(object) == merged
+                    && stamp::on(object) == stamp
+                    && placed::on(object) == placed;
+                if live.contains(&i) && current {
                     Action::Keep
                 } else {
                     Action::Update(wanted)
                 }
             }
-            Copy::Absent { .. } => {
+            Copy::Absent => {
                 let skeleton = json!({
                     "apiVersion": identity.api_version,
                     "kind": identity.kind,
                     "metadata": {"name": identity.name},
                 });
-                Action::Create(with_stamp(fields::rebuild(&skeleton, &merged), &stamp_text))
+                Action::Create(annotate(fields::rebuild(&skeleton, &merged), &annotations))
             }
         };
         out.actions.push((host.clone(), action));
     }
     out
+}
+
+/// Edits the deleting host never saw lose to the delete (the default policy), logged.
+fn lost_to_delete(dead: &Tombstone, host: &str, copy: &Observed, conflicts: &mut Vec<Conflict>) {
+    for (pointer, state) in &copy.fields {
+        if !covers(&dead.had, &state.version) {
+            conflicts.push(Conflict {
+                field: pointer.clone(),
+                kept: Write {
+                    host: dead.host.clone(),
+                    value: None,
+                    version: dead.version.clone(),
+                },
+                superseded: Write {
+                    host: host.to_string(),
+                    value: state.value.clone(),
+                    version: state.version.clone(),
+                },
+            });
+        }
+    }
 }
 
 /// Per field, the highest version among the live copies; a different value its winner's
@@ -339,39 +337,21 @@ fn merge_fields(
     (merged, stamp)
 }
 
-fn with_stamp(mut object: Value, stamp: &str) -> Value {
+fn annotate(mut object: Value, annotations: &[(&str, String)]) -> Value {
     let meta = object
         .as_object_mut()
         .expect("rebuilt objects are objects")
         .entry("metadata")
         .or_insert_with(|| json!({}));
-    let annotations = meta
+    let map = meta
         .as_object_mut()
         .expect("metadata is an object")
         .entry("annotations")
         .or_insert_with(|| json!({}));
-    if let Some(map) = annotations.as_object_mut() {
-        map.insert(STAMP_ANNOTATION.into(), Value::String(stamp.to_string()));
-    }
-    object
-}
-
-fn has_stamp(object: &Value, stamp: &Stamp) -> bool {
-    stamp_of(object) == *stamp
-}
-
-/// What a stamped copy had seen, all fields together: what the engine remembers it left on
-/// a host, so that the copy's later absence reads as a delete of exactly that.
-pub fn seen_by(object: &Value) -> Option<Seen> {
-    let stamp = stamp_of(object);
-    if stamp.is_empty() {
-        return None;
-    }
-    let mut seen = Seen::new();
-    for field in stamp.values() {
-        for version in field.seen.values() {
-            include(&mut seen, version);
+    if let Some(map) = map.as_object_mut() {
+        for (key, text) in annotations {
+            map.insert(key.to_string(), Value::String(text.clone()));
         }
     }
-    Some(seen)
+    object
 }

@@ -2,18 +2,20 @@
 //! that every host's kubefed pushes the same version to the members and they stop flipping.
 //!
 //! This module is the engine's core, without clusters: how a copy's fields are read
-//! ([`fields`]), versioned ([`hlc`]) and stamped ([`stamp`]), and how the copies of one object
-//! become one again ([`merge`]). It decides; the layer that watches the hosts and writes
+//! ([`fields`]), versioned ([`hlc`]) and stamped ([`stamp`]), where the engine put a copy
+//! ([`placed`]), and how the copies of one object become one again ([`merge`]). It decides; the layer that watches the hosts and writes
 //! (to come) carries out its [`merge::Action`]s.
 //!
 //! Why stamps on the objects rather than a store beside them: a copy then says by itself which
 //! of its fields changed since the engine last wrote it — whoever changed them (Tandem,
 //! ks-console, kubectl, KubeSphere's controllers) — and the engine's own writes are never
-//! mistaken for edits, so nothing it writes comes back to it.
+//! mistaken for edits, so nothing it writes comes back to it. And the engine keeps no state of
+//! its own that a restart could lose: the copies say everything it needs.
 
 pub mod fields;
 pub mod hlc;
 pub mod merge;
+pub mod placed;
 pub mod stamp;
 
 #[cfg(test)]
@@ -23,6 +25,8 @@ mod simulation;
 
 /// The annotation holding an object's [`stamp::Stamp`].
 pub const STAMP_ANNOTATION: &str = "sync.tandem.io/stamp";
+/// The annotation holding where the engine put an object ([`placed::Placed`]).
+pub const PLACED_ANNOTATION: &str = "sync.tandem.io/placed";
 
 /// The kinds a sync group keeps equal (all cluster-scoped, all `iam.kubesphere.io/v1alpha2`
 /// or `tenant.kubesphere.io/v1alpha2`).

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::fields;
-use super::merge::{Action, Copy, Identity, Resolution, Tombstone, resolve, seen_by};
+use super::merge::{Action, Copy, Identity, Resolution, resolve};
 
 fn identity() -> Identity {
     Identity {
@@ -35,18 +35,20 @@ fn written(resolution: &Resolution, host: &str) -> Value {
     }
 }
 
-/// Both hosts in sync on `object`, as the engine leaves them.
+/// The hosts in sync on `object` (host2 and host3 created from host's), as the engine leaves
+/// them.
 fn synced(object: Value, now: u64) -> Value {
+    let absent = |h: &str| (h.to_string(), Copy::Absent);
     let first = resolve(
         &identity(),
-        &[
-            present("host", &object),
-            ("host2".into(), Copy::Absent { had: None }),
-        ],
-        None,
+        &[present("host", &object), absent("host2"), absent("host3")],
         now,
     );
     written(&first, "host2")
+}
+
+fn gone(host: &str) -> (String, Copy) {
+    (host.to_string(), Copy::Absent)
 }
 
 fn set(object: &Value, pointer: &str, value: Value) -> Value {
@@ -66,7 +68,6 @@ fn edits_of_different_fields_on_two_hosts_both_survive() {
     let merged = resolve(
         &identity(),
         &[present("host", &on_host), present("host2", &on_host2)],
-        None,
         20,
     );
     assert!(merged.conflicts.is_empty(), "{:?}", merged.conflicts);
@@ -85,12 +86,11 @@ fn the_same_field_written_on_both_sides_keeps_the_later_and_logs_the_other() {
     let earlier = set(&base, "/spec/email", json!("first@example.com"));
     let later = set(&base, "/spec/email", json!("second@example.com"));
     // The engine saw host's edit first (a round over host alone), host2's after.
-    let first = resolve(&identity(), &[present("host", &earlier)], None, 20);
+    let first = resolve(&identity(), &[present("host", &earlier)], 20);
     let earlier = written_or_kept(&first, "host", &earlier);
     let merged = resolve(
         &identity(),
         &[present("host", &earlier), present("host2", &later)],
-        None,
         30,
     );
     assert_eq!(
@@ -127,7 +127,6 @@ fn an_edit_over_a_value_its_writer_had_is_no_conflict() {
     let merged = resolve(
         &identity(),
         &[present("host", &base), present("host2", &edited)],
-        None,
         20,
     );
     assert!(merged.conflicts.is_empty());
@@ -140,7 +139,6 @@ fn an_edit_over_a_value_its_writer_had_is_no_conflict() {
             present("host", &again),
             present("host2", &written(&merged, "host2")),
         ],
-        None,
         30,
     );
     assert!(
@@ -153,51 +151,59 @@ fn an_edit_over_a_value_its_writer_had_is_no_conflict() {
 #[test]
 fn a_delete_removes_unchanged_copies_everywhere_and_they_never_come_back() {
     let base = synced(user(json!({"email": "a@example.com"})), 10);
-    let had = seen_by(&base);
-    let merged = resolve(
-        &identity(),
-        &[
-            ("host".into(), Copy::Absent { had: had.clone() }),
-            present("host2", &base),
-        ],
-        None,
-        20,
-    );
+    // Deleted on host while host3 is away: host2's copy goes too.
+    let merged = resolve(&identity(), &[gone("host"), present("host2", &base)], 20);
     assert_eq!(merged.actions[1].1, Action::Delete);
     assert!(merged.conflicts.is_empty());
-    let tombstone: Tombstone = merged.tombstone.clone().expect("a tombstone");
-    // host3 was away with its old copy; it comes back after the partition heals.
+    assert_eq!(
+        merged.tombstone.as_ref().map(|t| t.host.as_str()),
+        Some("host")
+    );
+    // host3 comes back with its old copy, which says where the others were: it goes too,
+    // with no memory of the engine's involved.
+    let back = resolve(
+        &identity(),
+        &[gone("host"), gone("host2"), present("host3", &base)],
+        30,
+    );
+    assert_eq!(back.actions[2].1, Action::Delete, "a stale copy came back");
+    assert!(back.conflicts.is_empty());
+}
+
+#[test]
+fn a_delete_made_during_a_partition_is_honoured_when_the_host_returns() {
+    let base = synced(user(json!({"email": "a@example.com"})), 10);
+    // Rounds without host3 leave its place on the others' copies.
+    let quiet = resolve(
+        &identity(),
+        &[present("host", &base), present("host2", &base)],
+        20,
+    );
+    assert!(
+        quiet.actions.iter().all(|(_, a)| *a == Action::Keep),
+        "{:?}",
+        quiet.actions
+    );
+    // host3 deleted it while away.
     let back = resolve(
         &identity(),
         &[
-            ("host".into(), Copy::Absent { had: None }),
-            present("host3", &base),
+            present("host", &base),
+            present("host2", &base),
+            gone("host3"),
         ],
-        Some(&tombstone),
         30,
     );
-    assert_eq!(back.actions[1].1, Action::Delete, "a stale copy came back");
-    assert!(back.conflicts.is_empty());
+    assert_eq!(back.actions[0].1, Action::Delete);
+    assert_eq!(back.actions[1].1, Action::Delete);
+    assert_eq!(back.tombstone.map(|t| t.host), Some("host3".to_string()));
 }
 
 #[test]
 fn a_delete_wins_over_an_edit_it_did_not_see_and_the_edit_is_logged() {
     let base = synced(user(json!({"email": "a@example.com"})), 10);
     let edited = set(&base, "/spec/email", json!("b@example.com"));
-    let merged = resolve(
-        &identity(),
-        &[
-            (
-                "host".into(),
-                Copy::Absent {
-                    had: seen_by(&base),
-                },
-            ),
-            present("host2", &edited),
-        ],
-        None,
-        20,
-    );
+    let merged = resolve(&identity(), &[gone("host"), present("host2", &edited)], 20);
     assert_eq!(merged.actions[1].1, Action::Delete);
     let [conflict] = merged.conflicts.as_slice() else {
         panic!("{:?}", merged.conflicts)
@@ -209,36 +215,26 @@ fn a_delete_wins_over_an_edit_it_did_not_see_and_the_edit_is_logged() {
 #[test]
 fn a_new_user_made_after_a_delete_lives() {
     let base = synced(user(json!({"email": "a@example.com"})), 10);
-    let deleted = resolve(
-        &identity(),
-        &[
-            (
-                "host".into(),
-                Copy::Absent {
-                    had: seen_by(&base),
-                },
-            ),
-            present("host2", &base),
-        ],
-        None,
-        20,
-    );
-    let tombstone = deleted.tombstone.expect("a tombstone");
+    // host3 still has the old one; host deleted it and made a new one with the same name.
     let new = user(json!({"email": "new-alice@example.com"}));
     let merged = resolve(
         &identity(),
         &[
             present("host", &new),
-            ("host2".into(), Copy::Absent { had: None }),
+            gone("host2"),
+            present("host3", &base),
         ],
-        Some(&tombstone),
         30,
     );
-    assert_eq!(merged.tombstone, None);
-    assert_eq!(
-        written(&merged, "host2")["spec"]["email"],
-        "new-alice@example.com"
-    );
+    assert!(merged.tombstone.is_some());
+    for host in ["host2", "host3"] {
+        assert_eq!(
+            written(&merged, host)["spec"]["email"],
+            "new-alice@example.com",
+            "{host}"
+        );
+    }
+    assert!(merged.conflicts.is_empty(), "host3's copy held nothing new");
 }
 
 #[test]
@@ -249,7 +245,6 @@ fn the_same_user_made_on_two_hosts_becomes_one_with_the_difference_logged() {
     let merged = resolve(
         &identity(),
         &[present("host", &on_host), present("host2", &on_host2)],
-        None,
         10,
     );
     assert_eq!(

@@ -10,8 +10,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::fields;
-use super::hlc::Seen;
-use super::merge::{Action, Conflict, Copy, Identity, Tombstone, resolve, seen_by};
+use super::merge::{Action, Conflict, Copy, Identity, resolve};
 
 /// A small, good-enough generator (SplitMix64): the same seed, the same run.
 struct Rng(u64);
@@ -47,9 +46,6 @@ struct Sim {
     hosts: Vec<String>,
     copies: Vec<Option<Value>>,
     reachable: Vec<bool>,
-    /// What the engine last left on each host.
-    had: Vec<Option<Seen>>,
-    tombstone: Option<Tombstone>,
     conflicts: Vec<Conflict>,
     /// Every value a host accepted, by field.
     acked: Vec<(String, String)>,
@@ -83,9 +79,7 @@ impl Sim {
             now: 1_000,
             copies: vec![None; count],
             reachable: vec![true; count],
-            had: vec![None; count],
             hosts,
-            tombstone: None,
             conflicts: Vec::new(),
             acked: Vec::new(),
             replaced: BTreeSet::new(),
@@ -178,9 +172,7 @@ impl Sim {
             .map(|&i| {
                 let copy = match &self.copies[i] {
                     Some(object) => Copy::Present(object.clone()),
-                    None => Copy::Absent {
-                        had: self.had[i].clone(),
-                    },
+                    None => Copy::Absent,
                 };
                 (self.hosts[i].clone(), copy)
             })
@@ -190,7 +182,7 @@ impl Sim {
             kind: "User".into(),
             name: "alice".into(),
         };
-        let resolution = resolve(&identity, &copies, self.tombstone.as_ref(), self.now);
+        let resolution = resolve(&identity, &copies, self.now);
         let mut wrote = false;
         for (host, action) in resolution.actions {
             let i = self
@@ -209,23 +201,21 @@ impl Sim {
                     wrote = true;
                 }
             }
-            self.had[i] = self.copies[i].as_ref().and_then(seen_by);
         }
         self.log.push(format!(
             "sync over {:?}: wrote {wrote}, {} conflict(s)",
             group.iter().map(|&i| &self.hosts[i]).collect::<Vec<_>>(),
             resolution.conflicts.len()
         ));
+        let deleted = resolution.tombstone.is_some();
         self.conflicts.extend(resolution.conflicts);
-        self.tombstone = resolution.tombstone;
         let everywhere = group.len() == self.hosts.len();
         if self.gone {
             assert!(
                 group.iter().all(|&i| self.copies[i].is_none()),
                 "a deleted user came back"
             );
-        } else if everywhere && self.tombstone.is_some() && self.copies.iter().all(Option::is_none)
-        {
+        } else if everywhere && deleted && self.copies.iter().all(Option::is_none) {
             self.gone = true;
         }
         wrote

@@ -69,6 +69,18 @@ fn canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// The stamp `object` carries (empty when none).
+pub fn on(object: &Value) -> Stamp {
+    object
+        .pointer(&format!(
+            "/metadata/annotations/{}",
+            super::fields::escape(super::STAMP_ANNOTATION)
+        ))
+        .and_then(Value::as_str)
+        .map(read)
+        .unwrap_or_default()
+}
+
 /// The annotation's text: `{"<pointer>": ["<version>", "<digest>", "<seen version>"…]}`.
 pub fn write(stamp: &Stamp) -> String {
     let map: serde_json::Map<String, Value> = stamp
