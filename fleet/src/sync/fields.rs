@@ -66,7 +66,9 @@ pub fn replicated(object: &Value) -> Fields {
 fn leaves(pointer: &str, value: &Value, out: &mut Fields) {
     match value {
         Value::Null => {}
-        Value::Object(map) => {
+        // An empty object is a value of its own: a schema may require the field
+        // (a WorkspaceTemplate's `spec.placement: {}`).
+        Value::Object(map) if !map.is_empty() => {
             for (key, child) in map {
                 leaves(&format!("{pointer}/{}", escape(key)), child, out);
             }
@@ -183,6 +185,15 @@ mod tests {
             ]
         );
         assert_eq!(fields["/spec/groups"], json!(["x", "y"]));
+    }
+
+    #[test]
+    fn an_empty_object_is_kept() {
+        let workspace =
+            json!({"spec": {"placement": {}, "template": {"spec": {"manager": "admin"}}}});
+        let fields = replicated(&workspace);
+        assert_eq!(fields["/spec/placement"], json!({}));
+        assert_eq!(rebuild(&json!({}), &fields)["spec"]["placement"], json!({}));
     }
 
     #[test]

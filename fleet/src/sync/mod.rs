@@ -12,6 +12,7 @@
 //! mistaken for edits, so nothing it writes comes back to it. And the engine keeps no state of
 //! its own that a restart could lose: the copies say everything it needs.
 
+pub mod engine;
 pub mod fields;
 pub mod hlc;
 pub mod merge;
@@ -28,15 +29,31 @@ pub const STAMP_ANNOTATION: &str = "sync.tandem.io/stamp";
 /// The annotation holding where the engine put an object ([`placed::Placed`]).
 pub const PLACED_ANNOTATION: &str = "sync.tandem.io/placed";
 
-/// The kinds a sync group keeps equal (all cluster-scoped, all `iam.kubesphere.io/v1alpha2`
-/// or `tenant.kubesphere.io/v1alpha2`).
-pub const SYNCED_KINDS: [(&str, &str); 6] = [
-    ("iam.kubesphere.io/v1alpha2", "User"),
-    ("iam.kubesphere.io/v1alpha2", "GlobalRole"),
-    ("iam.kubesphere.io/v1alpha2", "GlobalRoleBinding"),
-    ("tenant.kubesphere.io/v1alpha2", "WorkspaceTemplate"),
-    ("iam.kubesphere.io/v1alpha2", "WorkspaceRole"),
-    ("iam.kubesphere.io/v1alpha2", "WorkspaceRoleBinding"),
+/// The kinds a sync group keeps equal, as `(apiVersion, kind, plural)`; all cluster-scoped.
+/// Roles before their bindings, so a binding never arrives before its role.
+pub const SYNCED_KINDS: [(&str, &str, &str); 6] = [
+    ("iam.kubesphere.io/v1alpha2", "GlobalRole", "globalroles"),
+    ("iam.kubesphere.io/v1alpha2", "User", "users"),
+    (
+        "iam.kubesphere.io/v1alpha2",
+        "GlobalRoleBinding",
+        "globalrolebindings",
+    ),
+    (
+        "tenant.kubesphere.io/v1alpha2",
+        "WorkspaceTemplate",
+        "workspacetemplates",
+    ),
+    (
+        "iam.kubesphere.io/v1alpha2",
+        "WorkspaceRole",
+        "workspaceroles",
+    ),
+    (
+        "iam.kubesphere.io/v1alpha2",
+        "WorkspaceRoleBinding",
+        "workspacerolebindings",
+    ),
 ];
 
 /// Whether a copy is ready to replicate. A `User` written with a plain password waits until

@@ -10,23 +10,34 @@ use crate::errors::ApiResult;
 use crate::kinds::ResourceKind;
 use crate::meta;
 
-/// Host kinds federated as they are: (group, plural, federated kind).
-pub(crate) const PLAIN: &[(&str, &str, &str)] = &[
-    ("iam.kubesphere.io", "globalroles", "FederatedGlobalRole"),
+/// Host kinds federated as they are: (group, plural, federated kind, whether the template
+/// carries the object's annotations). Seen on real ks-controller-manager v3.4.1: global roles
+/// and their bindings take labels and annotations into the template, workspace roles and
+/// their bindings (and users, `users.rs`) only labels.
+pub(crate) const PLAIN: &[(&str, &str, &str, bool)] = &[
+    (
+        "iam.kubesphere.io",
+        "globalroles",
+        "FederatedGlobalRole",
+        true,
+    ),
     (
         "iam.kubesphere.io",
         "globalrolebindings",
         "FederatedGlobalRoleBinding",
+        true,
     ),
     (
         "iam.kubesphere.io",
         "workspaceroles",
         "FederatedWorkspaceRole",
+        false,
     ),
     (
         "iam.kubesphere.io",
         "workspacerolebindings",
         "FederatedWorkspaceRoleBinding",
+        false,
     ),
 ];
 
@@ -43,7 +54,7 @@ fn federated_kind(db: &Db, kind: &str) -> Option<ResourceKind> {
 
 /// Federates every object of the plain kinds; copies other hosts' kubefed put here are skipped.
 pub(crate) fn reconcile_plain(db: &mut Db) {
-    for (group, plural, federated) in PLAIN {
+    for (group, plural, federated, annotations) in PLAIN {
         let (Some(kind), Some(fed)) = (find_kind(db, group, plural), federated_kind(db, federated))
         else {
             continue;
@@ -54,7 +65,8 @@ pub(crate) fn reconcile_plain(db: &mut Db) {
             .map(|(_, v)| v.clone())
             .collect();
         for object in objects {
-            if let Err(err) = mark_and_federate(db, &kind, &fed, object, None) {
+            let template = default_template(&object, *annotations);
+            if let Err(err) = mark_and_federate(db, &kind, &fed, object, template) {
                 tracing::warn!(kind = %kind.kind, ?err, "sandbox federation controller");
             }
         }
@@ -75,7 +87,7 @@ pub(crate) fn mark_and_federate(
     kind: &ResourceKind,
     fed: &ResourceKind,
     object: Value,
-    template: Option<Value>,
+    template: Value,
 ) -> ApiResult<()> {
     if is_member_copy(&object) || meta::is_deleting(&object) {
         return Ok(());
@@ -98,7 +110,6 @@ pub(crate) fn mark_and_federate(
     } else {
         object
     };
-    let template = template.unwrap_or_else(|| default_template(&object));
     let fed_version = fed.versions.first().cloned().unwrap_or_default();
     match db.get(fed, &fed_version, None, &name) {
         Err(_) => {
@@ -122,11 +133,17 @@ pub(crate) fn mark_and_federate(
     Ok(())
 }
 
-/// The object as kubefed should write it to members: its labels (but not the managed mark)
-/// and annotations, and every field but metadata and status.
-pub(crate) fn default_template(object: &Value) -> Value {
+/// The object as kubefed should write it to members: its labels (but not the managed mark),
+/// its annotations when the kind's controller copies them, and every field but metadata and
+/// status.
+pub(crate) fn default_template(object: &Value, annotations: bool) -> Value {
     let mut template = json!({"metadata": {}});
-    for field in ["labels", "annotations"] {
+    let fields: &[&str] = if annotations {
+        &["labels", "annotations"]
+    } else {
+        &["labels"]
+    };
+    for field in fields {
         if let Some(v) = object["metadata"].get(field) {
             template["metadata"][field] = v.clone();
         }

@@ -115,8 +115,9 @@ fn reconcile_user(
     };
 
     // A FederatedUser's template carries the status too (docs/KUBESPHERE.md 1.9).
-    let mut template = super::federate::default_template(&stored);
+    // Labels only: real v3.4.1 leaves the user's annotations out of the template.
+    let mut template = super::federate::default_template(&stored, false);
     template["status"] = stored["status"].clone();
-    super::federate::mark_and_federate(db, users, federated, stored, Some(template))?;
+    super::federate::mark_and_federate(db, users, federated, stored, template)?;
     Ok(())
 }

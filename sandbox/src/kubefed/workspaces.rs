@@ -69,7 +69,7 @@ fn reconcile(
         .cloned();
     if let Some(fed) = federated_workspace {
         let ws_template = json!({"metadata": template["spec"]["template"]["metadata"].clone(), "spec": template["spec"]["template"]["spec"].clone()});
-        mark_and_federate(db, kind, &fed, template.clone(), Some(ws_template))?;
+        mark_and_federate(db, kind, &fed, template.clone(), ws_template)?;
         // A workspace's placement is its own, not "every cluster".
         let placement = template["spec"]["placement"].clone();
         if let Ok(existing) = db.get(&fed, "v1beta1", None, ws)

@@ -1,0 +1,187 @@
+//! One sync round over the hosts of a group, through kube: every copy of the synced kinds is
+//! read, each object resolved ([`super::merge::resolve`]), and the actions carried out —
+//! creates before updates (a copy's placement never names a host whose copy is missing),
+//! updates at the resourceVersion read (a change in between waits for the next round, never
+//! undone), deletes in the foreground (KubeSphere's federated twin goes first).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::{Client, ResourceExt};
+use serde_json::Value;
+
+use super::merge::{Action, Conflict, Copy, Identity, Tombstone, resolve};
+use super::{SYNCED_KINDS, settled};
+
+/// Longest wait for one host's list of one kind; a host slower than this sits the round out.
+const LIST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A host of a sync group.
+#[derive(Clone)]
+pub struct GroupHost {
+    pub name: String,
+    pub client: Client,
+}
+
+/// `Kind name`, as reports name an object.
+pub type ObjectName = String;
+
+/// What one round did.
+#[derive(Debug, Default)]
+pub struct RoundReport {
+    /// Objects looked at.
+    pub objects: usize,
+    /// Copies created, replaced or deleted.
+    pub writes: usize,
+    /// Objects left for a later round, and why (a plain password not hashed yet, a write that
+    /// met someone else's change, a host that refused).
+    pub deferred: Vec<(ObjectName, String)>,
+    pub conflicts: Vec<(ObjectName, Conflict)>,
+    pub deletes: Vec<(ObjectName, Tombstone)>,
+    /// `host (Kind)` for each list that did not answer: those copies sat the round out.
+    pub unreachable: Vec<String>,
+}
+
+fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: api_version.into(),
+        kind: kind.into(),
+        plural: plural.into(),
+    }
+}
+
+/// One round over `hosts`; `now_ms` versions the changes it finds.
+pub async fn sync_round(hosts: &[GroupHost], now_ms: u64) -> RoundReport {
+    let mut report = RoundReport::default();
+    for (api_version, kind, plural) in SYNCED_KINDS {
+        let resource = resource(api_version, kind, plural);
+        let apis: Vec<Api<DynamicObject>> = hosts
+            .iter()
+            .map(|h| Api::all_with(h.client.clone(), &resource))
+            .collect();
+        let mut answering = Vec::new();
+        // name → (host index → copy, and whether it is being deleted)
+        let mut copies: BTreeMap<String, BTreeMap<usize, (Value, bool)>> = BTreeMap::new();
+        for (i, api) in apis.iter().enumerate() {
+            match tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await {
+                Ok(Ok(list)) => {
+                    answering.push(i);
+                    for object in list.items {
+                        let deleting = object.metadata.deletion_timestamp.is_some();
+                        let name = object.name_any();
+                        let value = serde_json::to_value(&object).unwrap_or_default();
+                        copies.entry(name).or_default().insert(i, (value, deleting));
+                    }
+                }
+                _ => report
+                    .unreachable
+                    .push(format!("{} ({kind})", hosts[i].name)),
+            }
+        }
+        for (name, present) in copies {
+            report.objects += 1;
+            let object = format!("{kind} {name}");
+            if present.values().any(|(v, _)| !settled(kind, v)) {
+                report
+                    .deferred
+                    .push((object, "waiting for its host to hash the password".into()));
+                continue;
+            }
+            // A copy being deleted is as good as gone: the delete is decided there.
+            let group: Vec<(String, Copy)> = answering
+                .iter()
+                .map(|&i| {
+                    let copy = match present.get(&i) {
+                        Some((value, false)) => Copy::Present(value.clone()),
+                        _ => Copy::Absent,
+                    };
+                    (hosts[i].name.clone(), copy)
+                })
+                .collect();
+            let identity = Identity {
+                api_version: api_version.to_string(),
+                kind: kind.to_string(),
+                name: name.clone(),
+            };
+            let resolution = resolve(&identity, &group, now_ms);
+            report.conflicts.extend(
+                resolution
+                    .conflicts
+                    .into_iter()
+                    .map(|c| (object.clone(), c)),
+            );
+            if let Some(tombstone) = resolution.tombstone {
+                report.deletes.push((object.clone(), tombstone));
+            }
+            let actions: Vec<(usize, Action)> = resolution
+                .actions
+                .into_iter()
+                .filter_map(|(host, action)| {
+                    let i = hosts.iter().position(|h| h.name == host)?;
+                    // Still there while its delete finishes: nothing to create or delete.
+                    let deleting = present.get(&i).is_some_and(|(_, d)| *d);
+                    (!deleting).then_some((i, action))
+                })
+                .collect();
+            carry_out(&apis, hosts, &object, &name, actions, &mut report).await;
+        }
+    }
+    report
+}
+
+/// Creates first, then updates, then deletes; the first refusal leaves the rest of the
+/// object's writes for the next round, which reads everything again.
+async fn carry_out(
+    apis: &[Api<DynamicObject>],
+    hosts: &[GroupHost],
+    object: &str,
+    name: &str,
+    mut actions: Vec<(usize, Action)>,
+    report: &mut RoundReport,
+) {
+    let order = |a: &Action| match a {
+        Action::Create(_) => 0,
+        Action::Update(_) => 1,
+        Action::Delete => 2,
+        Action::Keep => 3,
+    };
+    actions.sort_by_key(|(_, a)| order(a));
+    for (i, action) in actions {
+        let api = &apis[i];
+        let result = match action {
+            Action::Keep => continue,
+            Action::Create(value) => match serde_json::from_value::<DynamicObject>(value) {
+                Ok(copy) => crate::writes::create_self_typed(api, &copy).await.map(drop),
+                Err(e) => Err(kube::Error::SerdeError(e)),
+            },
+            Action::Update(value) => match serde_json::from_value::<DynamicObject>(value) {
+                Ok(copy) => api
+                    .replace(name, &crate::writes::post_params(), &copy)
+                    .await
+                    .map(drop),
+                Err(e) => Err(kube::Error::SerdeError(e)),
+            },
+            Action::Delete => api
+                .delete(name, &crate::writes::source_delete())
+                .await
+                .map(drop),
+        };
+        match result {
+            Ok(()) => report.writes += 1,
+            Err(e) => {
+                let why = match &e {
+                    kube::Error::Api(s) if s.code == 409 || s.code == 404 => {
+                        format!("{} changed meanwhile: {}", hosts[i].name, s.message)
+                    }
+                    other => format!("{} refused: {other}", hosts[i].name),
+                };
+                report.deferred.push((object.to_string(), why));
+                return;
+            }
+        }
+    }
+}
