@@ -371,6 +371,20 @@ async fn every_write_path_ends_as_kubesphere_would_leave_it() {
     user_admin::delete_user(&c, "admin", &alice)
         .await
         .expect("delete user");
+    // Gone for good from the host (a foreground delete never finished on a real host) and,
+    // with it, from the member.
+    for (cluster, client) in [("host", &c), ("member", &f.member)] {
+        common::eventually(60, async || {
+            Api::<User>::all(client.clone())
+                .get_opt(&alice)
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        })
+        .await;
+        eprintln!("conformance: user deleted on {cluster}");
+    }
 
     // Repairs: one user made on each host with other emails (as two consoles would) fights
     // on the member; keep host's version, then delete it everywhere.

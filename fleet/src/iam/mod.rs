@@ -14,6 +14,7 @@ pub mod role_change;
 pub mod settings;
 pub mod token;
 pub mod user_admin;
+pub mod user_delete;
 pub mod users;
 pub mod workspace_access;
 pub mod workspaces;

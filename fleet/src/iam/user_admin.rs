@@ -196,9 +196,7 @@ pub async fn create_user(
             other => other.into(),
         })?;
     if let Err(e) = bind_global_role(client, &new.name, &new.global_role).await {
-        let _ = users
-            .delete(&new.name, &crate::writes::source_delete())
-            .await;
+        super::user_delete::undo_create(client, &new.name).await;
         return Err(e);
     }
     Ok(())
@@ -303,18 +301,7 @@ pub async fn set_enabled(
     Ok(())
 }
 
-/// Deletes a user; KubeSphere's controller then removes its bindings and login records.
-pub async fn delete_user(client: &Client, acting_user: &str, user: &str) -> Result<(), UserError> {
-    if acting_user == user {
-        return Err(UserError::OwnAccount("delete"));
-    }
-    let users: Api<User> = Api::all(client.clone());
-    match users.delete(user, &crate::writes::source_delete()).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Err(UserError::NotFound(user.into())),
-        Err(e) => Err(e.into()),
-    }
-}
+pub use super::user_delete::delete_user;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,9 @@
 //! read, each object resolved ([`super::merge::resolve`]), and the actions carried out —
 //! creates before updates (a copy's placement never names a host whose copy is missing),
 //! updates at the resourceVersion read (a change in between waits for the next round, never
-//! undone), deletes in the foreground (KubeSphere's federated twin goes first).
+//! undone), deletes in the background as ks-console makes them (see `iam::user_delete` for
+//! why not in the foreground). A copy kubefed wrote on a host (`kubefed.io/managed: "true"`)
+//! is not a source: it is left out.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -71,6 +73,13 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64) -> RoundReport {
                 Ok(Ok(list)) => {
                     answering.push(i);
                     for object in list.items {
+                        let written_by_kubefed = object
+                            .labels()
+                            .get(super::KUBEFED_MANAGED)
+                            .is_some_and(|v| v == "true");
+                        if written_by_kubefed {
+                            continue;
+                        }
                         let deleting = object.metadata.deletion_timestamp.is_some();
                         let name = object.name_any();
                         let value = serde_json::to_value(&object).unwrap_or_default();
@@ -165,10 +174,17 @@ async fn carry_out(
                     .map(drop),
                 Err(e) => Err(kube::Error::SerdeError(e)),
             },
-            Action::Delete => api
-                .delete(name, &crate::writes::source_delete())
-                .await
-                .map(drop),
+            Action::Delete => {
+                let deleted = api.delete(name, &Default::default()).await.map(drop);
+                if deleted.is_ok() && object.starts_with("User ") {
+                    let client = hosts[i].client.clone();
+                    tokio::spawn(crate::iam::user_delete::remove_written_back(
+                        client,
+                        name.to_string(),
+                    ));
+                }
+                deleted
+            }
         };
         match result {
             Ok(()) => report.writes += 1,

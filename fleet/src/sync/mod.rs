@@ -26,6 +26,9 @@ mod simulation;
 
 /// The annotation holding an object's [`stamp::Stamp`].
 pub const STAMP_ANNOTATION: &str = "sync.tandem.io/stamp";
+/// The label kubefed puts on the copies it writes (`"true"`); a host's own sources carry
+/// `"false"`.
+pub const KUBEFED_MANAGED: &str = "kubefed.io/managed";
 /// The annotation holding where the engine put an object ([`placed::Placed`]).
 pub const PLACED_ANNOTATION: &str = "sync.tandem.io/placed";
 

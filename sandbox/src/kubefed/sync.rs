@@ -424,6 +424,12 @@ async fn sync_object(
                 };
                 results.push((m.name.clone(), if updated { "" } else { "UpdateFailed" }));
             }
+            // kubefed's `checkunmanaged`: while deleting, a copy it does not manage may stay,
+            // but not one that is itself being deleted ("resource is pending deletion") —
+            // which is why a host's own source deleted in the foreground never goes.
+            (false, Some(actual)) if deleting && actual.metadata.deletion_timestamp.is_some() => {
+                results.push((m.name.clone(), "WaitingForRemoval"));
+            }
             (false, Some(actual)) if managed(&actual) => {
                 if api.delete(&name, &DeleteParams::default()).await.is_err() {
                     results.push((m.name.clone(), "DeletionFailed"));
