@@ -156,12 +156,15 @@ impl HostRefusal {
     }
 }
 
-/// How a host's own object that KubeSphere federates is deleted: in the foreground, so its
-/// `Federated*` twin goes first and the object itself last. Deleted in the background, the
-/// object is gone while its twin lives on for a moment, and the host's kubefed — which places
-/// the twin on the host's own cluster too — writes it back from the twin's template (seen on
-/// real KubeSphere 3.4.1: a deleted user back on its host, not deleting, written by
-/// kubefed-controller-manager).
+/// How the coordinated delete (`federation::resolve`) deletes a host's own object that
+/// KubeSphere federates: in the foreground, so its `Federated*` twin goes first and the object
+/// itself last. Deleted in the background, the object is gone while its twin lives on for a
+/// moment, and the host's kubefed — which places the twin on the host's own cluster too —
+/// writes it back from the twin's template (seen on real KubeSphere 3.4.1: a deleted user
+/// back on its host, not deleting, written by kubefed-controller-manager). Only with a
+/// follow-up that clears kubefed's finalizer once the members are clean, as the coordinated
+/// delete has: kubefed does not let the twin go while the host's object is itself pending
+/// deletion, so a foreground delete alone never finishes (`iam::user_delete`).
 pub fn source_delete() -> kube::api::DeleteParams {
     kube::api::DeleteParams::foreground()
 }
