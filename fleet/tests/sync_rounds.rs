@@ -17,7 +17,7 @@ use kube::runtime::watcher;
 use sandbox::demo::{DemoFleet, Scenario, start_demo_fleet};
 
 use fleet::federation::{FederatedKind, KindResources, propagated_fingerprint};
-use fleet::sync::engine::{GroupHost, sync_round};
+use fleet::sync::engine::{GroupHost, RoundMode, sync_round};
 use fleet::sync::fields::replicated;
 
 fn cluster<'f>(fleet: &'f DemoFleet, name: &str) -> &'f sandbox::SandboxCluster {
@@ -165,11 +165,26 @@ async fn rounds_end_the_flapping_of_a_same_name_user() {
     })
     .await;
 
+    // A plan says what a round would write, and writes nothing.
+    let plan = sync_round(&hosts, now_ms(), RoundMode::Plan).await;
+    assert_eq!(plan.writes, 0);
+    assert!(
+        plan.planned
+            .iter()
+            .any(|w| w.object == format!("User {name}")),
+        "{plan:?}"
+    );
+    assert_ne!(
+        user(&hosts[0].client, &name).await["spec"]["email"],
+        user(&hosts[1].client, &name).await["spec"]["email"],
+        "a plan wrote"
+    );
+
     // Rounds until one finds nothing to write.
     let started = Instant::now();
     let mut conflicts = Vec::new();
     loop {
-        let report = sync_round(&hosts, now_ms()).await;
+        let report = sync_round(&hosts, now_ms(), RoundMode::Apply).await;
         assert!(report.unreachable.is_empty(), "{:?}", report.unreachable);
         conflicts.extend(report.conflicts.iter().cloned());
         if report.writes == 0 && report.deferred.is_empty() {
@@ -227,6 +242,6 @@ async fn rounds_end_the_flapping_of_a_same_name_user() {
         }
     }
     // And a round now finds nothing to do: no ping-pong with KubeSphere's controllers.
-    let quiet = sync_round(&hosts, now_ms()).await;
+    let quiet = sync_round(&hosts, now_ms(), RoundMode::Apply).await;
     assert_eq!(quiet.writes, 0, "{quiet:?}");
 }

@@ -7,6 +7,7 @@ mod metrics;
 mod security;
 mod serve;
 mod session;
+mod sync_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,6 +78,9 @@ enum Command {
     /// Check, join and remove member clusters of a host, as the add-cluster wizard does.
     #[command(subcommand)]
     Clusters(clusters_cli::ClustersCommand),
+    /// Keep the hosts' users, roles and workspaces equal both ways (plan, then apply).
+    #[command(subcommand)]
+    Sync(sync_cli::SyncCommand),
 }
 
 #[derive(Args, Debug)]
@@ -143,7 +147,7 @@ fn main() -> ExitCode {
     // `tandem clusters` answers in its own lines (or one JSON document): library logs, kube's
     // included, appear only when RUST_LOG asks for them, never mixed into the answer.
     let default_filter = match cli.command {
-        Command::Clusters(_) => "off",
+        Command::Clusters(_) | Command::Sync(_) => "off",
         _ => "info,tandem=info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -172,6 +176,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve_command(args, cli.log_format == LogFormat::Json).await,
             Command::Clusters(command) => clusters_cli::run(command).await,
+            Command::Sync(command) => sync_cli::run(command).await,
             Command::Sandbox(args) => {
                 demo::sandbox_command(
                     &args.data_dir,

@@ -29,13 +29,39 @@ pub struct GroupHost {
 /// `Kind name`, as reports name an object.
 pub type ObjectName = String;
 
+/// Whether a round writes, or only says what it would write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundMode {
+    /// Read and resolve everything, write nothing: the plan people confirm before sync goes on.
+    Plan,
+    Apply,
+}
+
+/// A write a round made, or would make.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedWrite {
+    pub host: String,
+    pub object: ObjectName,
+    pub write: WriteKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteKind {
+    Create,
+    Update,
+    Delete,
+}
+
 /// What one round did.
 #[derive(Debug, Default)]
 pub struct RoundReport {
     /// Objects looked at.
     pub objects: usize,
-    /// Copies created, replaced or deleted.
+    /// Copies created, replaced or deleted (none in a plan).
     pub writes: usize,
+    /// What was written, or in a plan what would be.
+    pub planned: Vec<PlannedWrite>,
     /// Objects left for a later round, and why (a plain password not hashed yet, a write that
     /// met someone else's change, a host that refused).
     pub deferred: Vec<(ObjectName, String)>,
@@ -57,7 +83,7 @@ fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
 }
 
 /// One round over `hosts`; `now_ms` versions the changes it finds.
-pub async fn sync_round(hosts: &[GroupHost], now_ms: u64) -> RoundReport {
+pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> RoundReport {
     let mut report = RoundReport::default();
     for (api_version, kind, plural) in SYNCED_KINDS {
         let resource = resource(api_version, kind, plural);
@@ -136,7 +162,7 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64) -> RoundReport {
                     (!deleting).then_some((i, action))
                 })
                 .collect();
-            carry_out(&apis, hosts, &object, &name, actions, &mut report).await;
+            carry_out(&apis, hosts, (&object, &name), actions, mode, &mut report).await;
         }
     }
     report
@@ -147,9 +173,9 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64) -> RoundReport {
 async fn carry_out(
     apis: &[Api<DynamicObject>],
     hosts: &[GroupHost],
-    object: &str,
-    name: &str,
+    (object, name): (&str, &str),
     mut actions: Vec<(usize, Action)>,
+    mode: RoundMode,
     report: &mut RoundReport,
 ) {
     let order = |a: &Action| match a {
@@ -161,6 +187,21 @@ async fn carry_out(
     actions.sort_by_key(|(_, a)| order(a));
     for (i, action) in actions {
         let api = &apis[i];
+        let write = match &action {
+            Action::Keep => continue,
+            Action::Create(_) => WriteKind::Create,
+            Action::Update(_) => WriteKind::Update,
+            Action::Delete => WriteKind::Delete,
+        };
+        let planned = PlannedWrite {
+            host: hosts[i].name.clone(),
+            object: object.to_string(),
+            write,
+        };
+        if mode == RoundMode::Plan {
+            report.planned.push(planned);
+            continue;
+        }
         let result = match action {
             Action::Keep => continue,
             Action::Create(value) => match serde_json::from_value::<DynamicObject>(value) {
@@ -187,7 +228,10 @@ async fn carry_out(
             }
         };
         match result {
-            Ok(()) => report.writes += 1,
+            Ok(()) => {
+                report.writes += 1;
+                report.planned.push(planned);
+            }
             Err(e) => {
                 let why = match &e {
                     kube::Error::Api(s) if s.code == 409 || s.code == 404 => {

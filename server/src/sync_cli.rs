@@ -1,0 +1,162 @@
+//! `tandem sync plan | apply`: two-way sync of the configured hosts' IAM and tenant objects
+//! (issue #15, first steps) through `fleet::sync`. `plan` reads every host and says what a
+//! round would write and which differences it would settle, writing nothing; `apply` runs
+//! rounds until one finds nothing to write.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Subcommand};
+use fleet::sync::engine::{GroupHost, RoundMode, RoundReport, sync_round};
+use fleet::sync::merge::Write;
+use serde_json::{Value, json};
+
+/// Rounds `apply` runs at most before it says the hosts keep changing.
+const MAX_ROUNDS: usize = 10;
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// Say what one round would write on each host, and which differences it would settle.
+    Plan(SyncArgs),
+    /// Run rounds until the hosts hold the same objects.
+    Apply(SyncArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// The configuration file naming the host clusters (as for `tandem serve`); all of them
+    /// form the sync group.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Print one JSON document instead of lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the command; `Err` carries the message and means a non-zero exit.
+pub async fn run(command: SyncCommand) -> Result<(), String> {
+    let (args, mode) = match command {
+        SyncCommand::Plan(args) => (args, RoundMode::Plan),
+        SyncCommand::Apply(args) => (args, RoundMode::Apply),
+    };
+    let config = fleet::ConsoleConfig::load(&args.config).map_err(|e| e.to_string())?;
+    let clients = fleet::HostClients::connect(&config).await;
+    let mut hosts = Vec::new();
+    for (name, client) in clients.iter() {
+        let client = client.clone().map_err(|e| format!("host `{name}`: {e}"))?;
+        hosts.push(GroupHost {
+            name: name.to_string(),
+            client,
+        });
+    }
+    if hosts.len() < 2 {
+        return Err(format!(
+            "a sync group needs two hosts or more; {} names {}",
+            args.config.display(),
+            hosts.len()
+        ));
+    }
+    let mut rounds = Vec::new();
+    loop {
+        let report = sync_round(&hosts, now_ms(), mode).await;
+        let quiet = report.writes == 0 && report.deferred.is_empty();
+        rounds.push(report);
+        if mode == RoundMode::Plan || quiet {
+            break;
+        }
+        if rounds.len() == MAX_ROUNDS {
+            print(&args, mode, &rounds);
+            return Err(format!(
+                "the hosts still changed after {MAX_ROUNDS} rounds; run `tandem sync plan` to see what keeps changing"
+            ));
+        }
+    }
+    print(&args, mode, &rounds);
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// A value as the plan shows it: a password hash only as a digest.
+fn shown(field: &str, write: &Write) -> Value {
+    match &write.value {
+        None => Value::Null,
+        Some(_) if field == "/spec/password" => json!("(a password hash)"),
+        Some(value) => value.clone(),
+    }
+}
+
+fn print(args: &SyncArgs, mode: RoundMode, rounds: &[RoundReport]) {
+    let conflicts: Vec<Value> = rounds
+        .iter()
+        .flat_map(|r| &r.conflicts)
+        .map(|(object, c)| {
+            json!({
+                "object": object,
+                "field": c.field,
+                "kept": {"host": c.kept.host, "value": shown(&c.field, &c.kept), "version": c.kept.version.to_string()},
+                "superseded": {"host": c.superseded.host, "value": shown(&c.field, &c.superseded), "version": c.superseded.version.to_string()},
+            })
+        })
+        .collect();
+    let writes: Vec<_> = rounds.iter().flat_map(|r| &r.planned).collect();
+    let last = rounds.last();
+    if args.json {
+        let document = json!({
+            "mode": if mode == RoundMode::Plan { "plan" } else { "apply" },
+            "rounds": rounds.len(),
+            "objects": last.map(|r| r.objects),
+            "writes": writes,
+            "conflicts": conflicts,
+            "deferred": last.map(|r| &r.deferred),
+            "unreachable": last.map(|r| &r.unreachable),
+        });
+        println!("{document}");
+        return;
+    }
+    for w in &writes {
+        let verb = serde_json::to_value(w.write).unwrap_or_default();
+        println!(
+            "{:<8} {:<7} {}",
+            w.host,
+            verb.as_str().unwrap_or_default(),
+            w.object
+        );
+    }
+    for c in &conflicts {
+        println!(
+            "conflict {} {}: {}'s {} kept over {}'s {}",
+            c["object"].as_str().unwrap_or_default(),
+            c["field"].as_str().unwrap_or_default(),
+            c["kept"]["host"].as_str().unwrap_or_default(),
+            c["kept"]["value"],
+            c["superseded"]["host"].as_str().unwrap_or_default(),
+            c["superseded"]["value"],
+        );
+    }
+    if let Some(last) = last {
+        for (object, why) in &last.deferred {
+            println!("later    {object}: {why}");
+        }
+        for list in &last.unreachable {
+            println!("unread   {list}: the host did not answer; its copies sat the round out");
+        }
+        let done = if mode == RoundMode::Plan {
+            "would be written"
+        } else {
+            "written"
+        };
+        println!(
+            "{} objects, {} copies {done}, {} conflicts, over {} round(s)",
+            last.objects,
+            writes.len(),
+            conflicts.len(),
+            rounds.len()
+        );
+    }
+}
