@@ -17,15 +17,6 @@ use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
 use sandbox::demo::{DemoFleet, Scenario, start_demo_fleet};
 
-fn cluster<'f>(fleet: &'f DemoFleet, name: &str) -> &'f sandbox::SandboxCluster {
-    &fleet
-        .clusters
-        .iter()
-        .find(|(c, _)| c.name() == name)
-        .unwrap()
-        .0
-}
-
 fn key(kind: FederatedKind, name: &str) -> ObjectKey {
     ObjectKey {
         kind,
@@ -72,7 +63,7 @@ async fn conflicts() -> Conflicts {
     for name in ["host", "host2"] {
         hosts.push((
             name.to_string(),
-            common::client(cluster(&fleet, name)).await,
+            common::client(common::demo_cluster(&fleet, name)).await,
         ));
     }
     let monitor = FederationMonitor::start(hosts.clone(), Default::default());
@@ -179,7 +170,7 @@ async fn keeping_one_version_stops_the_flapping() {
             .any(|s| matches!(s, RepairStep::Copied { host, winner } if host == "host" && winner == "host2")),
         "{resolution:?}"
     );
-    let member_client = common::client(cluster(fleet, "member")).await;
+    let member_client = common::client(common::demo_cluster(fleet, "member")).await;
     let users = Api::<DynamicObject>::all_with(member_client, &FederatedKind::User.member());
     // Writes already under way land; then the member's copy is host2's.
     let started = Instant::now();
@@ -264,7 +255,7 @@ async fn a_coordinated_delete_ends_a_stuck_delete_for_good() {
     assert_eq!(repair.steps.last(), Some(&RepairStep::Gone), "{repair:?}");
 
     // Nothing remains anywhere, and nothing comes back through a kubefed resync.
-    let member_client = common::client(cluster(fleet, "member")).await;
+    let member_client = common::client(common::demo_cluster(fleet, "member")).await;
     let users = Api::<DynamicObject>::all_with(member_client, &FederatedKind::User.member());
     let resync = sandbox::KUBEFED_RESYNC + Duration::from_secs(2);
     watch_for(&users, "zzp", resync, |event| {

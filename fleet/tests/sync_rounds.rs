@@ -20,15 +20,6 @@ use fleet::federation::{FederatedKind, KindResources, propagated_fingerprint};
 use fleet::sync::engine::{GroupHost, RoundMode, sync_round};
 use fleet::sync::fields::replicated;
 
-fn cluster<'f>(fleet: &'f DemoFleet, name: &str) -> &'f sandbox::SandboxCluster {
-    &fleet
-        .clusters
-        .iter()
-        .find(|(c, _)| c.name() == name)
-        .unwrap()
-        .0
-}
-
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -70,10 +61,10 @@ async fn fleet(
     for host in ["host", "host2"] {
         hosts.push(GroupHost {
             name: host.into(),
-            client: common::client(cluster(&fleet, host)).await,
+            client: common::client(common::demo_cluster(&fleet, host)).await,
         });
     }
-    let member = common::client(cluster(&fleet, "member")).await;
+    let member = common::client(common::demo_cluster(&fleet, "member")).await;
     (hosts, member, Some((dir, fleet)))
 }
 

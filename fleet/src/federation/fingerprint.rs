@@ -78,7 +78,7 @@ fn map_or_nothing(value: Option<&serde_json::Value>) -> serde_json::Value {
 }
 
 /// JSON with every object's keys sorted, whatever order the maps keep.
-fn canonical(value: &serde_json::Value, out: &mut String) {
+pub(crate) fn canonical(value: &serde_json::Value, out: &mut String) {
     match value {
         serde_json::Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();

@@ -9,7 +9,7 @@
 
 pub mod audit;
 pub mod diff;
-mod fingerprint;
+pub(crate) mod fingerprint;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod kinds;

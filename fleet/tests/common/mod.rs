@@ -111,3 +111,13 @@ pub async fn stuck_federated_user() -> (SandboxCluster, Client, kube::Api<kube::
         .unwrap();
     (cluster, client, federated)
 }
+
+/// One cluster of a demo fleet, by name.
+pub fn demo_cluster<'f>(fleet: &'f sandbox::demo::DemoFleet, name: &str) -> &'f SandboxCluster {
+    &fleet
+        .clusters
+        .iter()
+        .find(|(c, _)| c.name() == name)
+        .unwrap_or_else(|| panic!("no cluster {name} in the demo fleet"))
+        .0
+}
