@@ -15,8 +15,8 @@
 
 use std::time::Duration;
 
+use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject};
-use kube::{Client, ResourceExt};
 
 use super::resources::User;
 use super::user_admin::UserError;
@@ -50,13 +50,6 @@ pub(super) async fn undo_create(client: &Client, user: &str) {
     }
 }
 
-fn written_by_kubefed(user: &User) -> bool {
-    user.labels()
-        .get(crate::sync::KUBEFED_MANAGED)
-        .is_some_and(|v| v == "true")
-        && user.metadata.deletion_timestamp.is_none()
-}
-
 /// Until the user's `FederatedUser` is gone: a copy of the user kubefed wrote back is deleted.
 pub async fn remove_written_back(client: Client, name: String) {
     let users: Api<User> = Api::all(client.clone());
@@ -69,7 +62,8 @@ pub async fn remove_written_back(client: Client, name: String) {
             Err(_) => continue,
         };
         if let Some(copy) = &user
-            && written_by_kubefed(copy)
+            && crate::sync::written_by_kubefed(&copy.metadata)
+            && copy.metadata.deletion_timestamp.is_none()
         {
             tracing::info!(user = %name, "deleting the copy kubefed wrote back after the user's delete");
             let _ = users.delete(&name, &DeleteParams::default()).await;

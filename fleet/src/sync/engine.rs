@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kube::api::{Api, ApiResource, DynamicObject};
+use kube::api::{Api, DynamicObject};
 use kube::{Client, ResourceExt};
 use serde_json::Value;
 
 use super::merge::{Action, Conflict, Copy, Identity, Tombstone, resolve};
-use super::{SYNCED_KINDS, settled};
+use super::{SYNCED_KINDS, settled, written_by_kubefed};
+use crate::federation::{FederatedKind, KindResources};
 
 /// Longest wait for one host's list of one kind; a host slower than this sits the round out.
 const LIST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,22 +72,12 @@ pub struct RoundReport {
     pub unreachable: Vec<String>,
 }
 
-fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: api_version.into(),
-        kind: kind.into(),
-        plural: plural.into(),
-    }
-}
-
 /// One round over `hosts`; `now_ms` versions the changes it finds.
 pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> RoundReport {
     let mut report = RoundReport::default();
-    for (api_version, kind, plural) in SYNCED_KINDS {
-        let resource = resource(api_version, kind, plural);
+    for synced in SYNCED_KINDS {
+        let resource = synced.source();
+        let kind = resource.kind.as_str();
         let apis: Vec<Api<DynamicObject>> = hosts
             .iter()
             .map(|h| Api::all_with(h.client.clone(), &resource))
@@ -99,11 +90,7 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                 Ok(Ok(list)) => {
                     answering.push(i);
                     for object in list.items {
-                        let written_by_kubefed = object
-                            .labels()
-                            .get(super::KUBEFED_MANAGED)
-                            .is_some_and(|v| v == "true");
-                        if written_by_kubefed {
+                        if written_by_kubefed(&object.metadata) {
                             continue;
                         }
                         let deleting = object.metadata.deletion_timestamp.is_some();
@@ -120,7 +107,7 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
         for (name, present) in copies {
             report.objects += 1;
             let object = format!("{kind} {name}");
-            if present.values().any(|(v, _)| !settled(kind, v)) {
+            if present.values().any(|(v, _)| !settled(synced, v)) {
                 report
                     .deferred
                     .push((object, "waiting for its host to hash the password".into()));
@@ -138,8 +125,8 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                 })
                 .collect();
             let identity = Identity {
-                api_version: api_version.to_string(),
-                kind: kind.to_string(),
+                api_version: resource.api_version.clone(),
+                kind: resource.kind.clone(),
                 name: name.clone(),
             };
             let resolution = resolve(&identity, &group, now_ms);
@@ -162,7 +149,15 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                     (!deleting).then_some((i, action))
                 })
                 .collect();
-            carry_out(&apis, hosts, (&object, &name), actions, mode, &mut report).await;
+            carry_out(
+                &apis,
+                hosts,
+                (synced, &object, &name),
+                actions,
+                mode,
+                &mut report,
+            )
+            .await;
         }
     }
     report
@@ -173,7 +168,7 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
 async fn carry_out(
     apis: &[Api<DynamicObject>],
     hosts: &[GroupHost],
-    (object, name): (&str, &str),
+    (synced, object, name): (FederatedKind, &str, &str),
     mut actions: Vec<(usize, Action)>,
     mode: RoundMode,
     report: &mut RoundReport,
@@ -217,7 +212,7 @@ async fn carry_out(
             },
             Action::Delete => {
                 let deleted = api.delete(name, &Default::default()).await.map(drop);
-                if deleted.is_ok() && object.starts_with("User ") {
+                if deleted.is_ok() && synced == FederatedKind::User {
                     let client = hosts[i].client.clone();
                     tokio::spawn(crate::iam::user_delete::remove_written_back(
                         client,

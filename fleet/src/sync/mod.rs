@@ -19,6 +19,8 @@ pub mod merge;
 pub mod placed;
 pub mod stamp;
 
+use crate::federation::FederatedKind;
+
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]
@@ -32,39 +34,31 @@ pub const KUBEFED_MANAGED: &str = "kubefed.io/managed";
 /// The annotation holding where the engine put an object ([`placed::Placed`]).
 pub const PLACED_ANNOTATION: &str = "sync.tandem.io/placed";
 
-/// The kinds a sync group keeps equal, as `(apiVersion, kind, plural)`; all cluster-scoped.
-/// Roles before their bindings, so a binding never arrives before its role.
-pub const SYNCED_KINDS: [(&str, &str, &str); 6] = [
-    ("iam.kubesphere.io/v1alpha2", "GlobalRole", "globalroles"),
-    ("iam.kubesphere.io/v1alpha2", "User", "users"),
-    (
-        "iam.kubesphere.io/v1alpha2",
-        "GlobalRoleBinding",
-        "globalrolebindings",
-    ),
-    (
-        "tenant.kubesphere.io/v1alpha2",
-        "WorkspaceTemplate",
-        "workspacetemplates",
-    ),
-    (
-        "iam.kubesphere.io/v1alpha2",
-        "WorkspaceRole",
-        "workspaceroles",
-    ),
-    (
-        "iam.kubesphere.io/v1alpha2",
-        "WorkspaceRoleBinding",
-        "workspacerolebindings",
-    ),
+/// The kinds a sync group keeps equal (their host-side `source()` resources, all
+/// cluster-scoped). Roles before their bindings, so a binding never arrives before its role.
+pub const SYNCED_KINDS: [FederatedKind; 6] = [
+    FederatedKind::GlobalRole,
+    FederatedKind::User,
+    FederatedKind::GlobalRoleBinding,
+    FederatedKind::Workspace,
+    FederatedKind::WorkspaceRole,
+    FederatedKind::WorkspaceRoleBinding,
 ];
+
+/// Whether kubefed wrote this copy (`kubefed.io/managed: "true"`): on a host, not a source.
+pub fn written_by_kubefed(meta: &kube::api::ObjectMeta) -> bool {
+    meta.labels
+        .as_ref()
+        .and_then(|l| l.get(KUBEFED_MANAGED))
+        .is_some_and(|v| v == "true")
+}
 
 /// Whether a copy is ready to replicate. A `User` written with a plain password waits until
 /// its host's KubeSphere controller has replaced it with a bcrypt hash: passwords cross hosts
 /// only as hashes, and each host hashing the same plain text with its own salt would only
 /// make two versions to choose between.
-pub fn settled(kind: &str, object: &serde_json::Value) -> bool {
-    if kind != "User" {
+pub fn settled(kind: FederatedKind, object: &serde_json::Value) -> bool {
+    if kind != FederatedKind::User {
         return true;
     }
     match object.pointer("/spec/password").and_then(|p| p.as_str()) {
@@ -92,15 +86,15 @@ mod tests {
     fn a_plain_password_waits_for_its_host_to_hash_it() {
         let hash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
         let user = |password: &str| json!({"spec": {"password": password}});
-        assert!(settled("User", &user(hash)));
-        assert!(!settled("User", &user("P@88w0rd")));
-        assert!(!settled("User", &user("$2a$10$short")));
+        assert!(settled(FederatedKind::User, &user(hash)));
+        assert!(!settled(FederatedKind::User, &user("P@88w0rd")));
+        assert!(!settled(FederatedKind::User, &user("$2a$10$short")));
         assert!(settled(
-            "User",
+            FederatedKind::User,
             &json!({"spec": {"email": "a@example.com"}})
         ));
         assert!(settled(
-            "GlobalRole",
+            FederatedKind::GlobalRole,
             &json!({"spec": {"password": "plain"}})
         ));
     }
