@@ -13,7 +13,7 @@ use kube::api::{Api, DynamicObject};
 use kube::{Client, ResourceExt};
 use serde_json::Value;
 
-use super::merge::{Action, Conflict, Copy, Identity, Tombstone, resolve};
+use super::merge::{Action, Conflict, Copy, Identity, Tombstone, record_created, resolve};
 use super::{SYNCED_KINDS, settled, written_by_kubefed};
 use crate::federation::{FederatedKind, KindResources};
 
@@ -180,7 +180,13 @@ async fn carry_out(
         Action::Keep => 3,
     };
     actions.sort_by_key(|(_, a)| order(a));
-    for (i, action) in actions {
+    // By host name too, for [`record_created`].
+    let mut named: Vec<(String, Action)> = actions
+        .iter()
+        .map(|(i, a)| (hosts[*i].name.clone(), a.clone()))
+        .collect();
+    for k in 0..named.len() {
+        let (i, action) = (actions[k].0, named[k].1.clone());
         let api = &apis[i];
         let write = match &action {
             Action::Keep => continue,
@@ -200,7 +206,14 @@ async fn carry_out(
         let result = match action {
             Action::Keep => continue,
             Action::Create(value) => match serde_json::from_value::<DynamicObject>(value) {
-                Ok(copy) => crate::writes::create_self_typed(api, &copy).await.map(drop),
+                Ok(copy) => crate::writes::create_self_typed(api, &copy)
+                    .await
+                    .map(|made| {
+                        // The copies written next say which copy the engine put here.
+                        if let Some(uid) = made.metadata.uid {
+                            record_created(&mut named, &hosts[i].name, &uid);
+                        }
+                    }),
                 Err(e) => Err(kube::Error::SerdeError(e)),
             },
             Action::Update(value) => match serde_json::from_value::<DynamicObject>(value) {

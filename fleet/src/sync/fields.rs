@@ -13,16 +13,17 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{PLACED_ANNOTATION, STAMP_ANNOTATION};
+use super::{INCARNATION_ANNOTATION, PLACED_ANNOTATION, STAMP_ANNOTATION};
 
 /// The replicated fields of an object, by JSON pointer.
 pub type Fields = BTreeMap<String, Value>;
 
 /// Labels and annotations that belong to one copy, never replicated.
 const LOCAL_LABELS: [&str; 1] = ["kubefed.io/managed"];
-const LOCAL_ANNOTATIONS: [&str; 3] = [
+const LOCAL_ANNOTATIONS: [&str; 4] = [
     STAMP_ANNOTATION,
     PLACED_ANNOTATION,
+    INCARNATION_ANNOTATION,
     "kubectl.kubernetes.io/last-applied-configuration",
 ];
 

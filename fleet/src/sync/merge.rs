@@ -12,11 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use super::deletes;
 use super::fields::{self, Fields};
 use super::hlc::{Seen, Version, covers, include};
-use super::placed::{self, Placed};
+use super::incarnation;
+use super::placed::{self, Place};
 use super::stamp::{self, ABSENT, FieldStamp, Stamp};
-use super::{PLACED_ANNOTATION, STAMP_ANNOTATION};
+use super::{INCARNATION_ANNOTATION, PLACED_ANNOTATION, STAMP_ANNOTATION};
 
 /// A field as one copy has it.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +81,9 @@ pub fn observe(host: &str, object: &Value, now_ms: u64) -> Observed {
     }
     Observed {
         fields: out,
-        stamped: !stamp.is_empty(),
+        // An object with no replicated fields has an empty stamp: its incarnation says the
+        // engine wrote it.
+        stamped: !stamp.is_empty() || super::incarnation::on(object).is_some(),
     }
 }
 
@@ -148,6 +152,16 @@ pub struct Resolution {
     pub tombstone: Option<Tombstone>,
 }
 
+/// Records the uid the copy created on `created` got in the writes still to make.
+pub fn record_created(actions: &mut [(String, Action)], created: &str, uid: &str) {
+    for (host, action) in actions.iter_mut() {
+        if let (Action::Create(object) | Action::Update(object), false) = (action, host == created)
+        {
+            placed::record_uid(object, host, created, uid);
+        }
+    }
+}
+
 /// The object's identity, for creating it where it is missing (the six kinds are
 /// cluster-scoped).
 #[derive(Debug, Clone, PartialEq)]
@@ -167,37 +181,39 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
             Copy::Absent => (host.as_str(), None),
         })
         .collect();
-    let mut placed = Placed::new();
-    for (_, copy) in copies {
-        if let Copy::Present(object) = copy {
-            placed::join(&mut placed, &placed::on(object));
-        }
-    }
-    // A host the object was put on that has no stamped copy now deleted it (and may have
-    // made a new one since).
-    let tombstone = observed
+    // The newest life of the name among the copies; copies of an older one are superseded
+    // whole ([`incarnation`]), and say nothing of where the newer one was put.
+    let lives: Vec<Option<Version>> = copies
         .iter()
-        .filter(|(_, copy)| copy.as_ref().is_none_or(|c| !c.stamped))
-        .filter_map(|(host, _)| {
-            let had = placed.get(*host)?;
-            Some(Tombstone {
-                host: host.to_string(),
-                version: Version::after(had.values().max(), now_ms, host),
-                had: had.clone(),
-            })
+        .map(|(_, copy)| match copy {
+            Copy::Present(object) => incarnation::on(object),
+            Copy::Absent => None,
         })
-        .max_by(|a, b| a.version.cmp(&b.version));
+        .collect();
+    let newest = lives.iter().flatten().max().cloned();
+    let superseded: Vec<bool> = lives
+        .iter()
+        .map(|life| matches!((life, &newest), (Some(mine), Some(newest)) if mine < newest))
+        .collect();
+    let stamped: Vec<bool> = observed
+        .iter()
+        .map(|(_, copy)| copy.as_ref().is_some_and(|c| c.stamped))
+        .collect();
+    let (mut placed, tombstone) = deletes::find(copies, &stamped, &superseded, now_ms);
 
     let mut out = Resolution::default();
     // With a delete in force, a copy lives only as a new object: one no stamp ever covered.
     let (live, stale): (Vec<usize>, Vec<usize>) = (0..observed.len())
         .filter(|&i| observed[i].1.is_some())
-        .partition(|&i| tombstone.is_none() || !observed[i].1.as_ref().expect("present").stamped);
+        .partition(|&i| {
+            !superseded[i]
+                && (tombstone.is_none() || !observed[i].1.as_ref().expect("present").stamped)
+        });
     out.tombstone = tombstone.clone();
     if let Some(dead) = &tombstone {
         for &i in &stale {
             let (host, copy) = (observed[i].0, observed[i].1.as_ref().expect("present"));
-            lost_to_delete(dead, host, copy, &mut out.conflicts);
+            deletes::lost_to_delete(dead, host, copy, &mut out.conflicts);
         }
     }
     if live.is_empty() {
@@ -216,6 +232,27 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
         return out;
     }
     let (merged, stamp) = merge_fields(&observed, &live, &mut out.conflicts);
+    // The life the copies go on with: the newest one, unless the copies that live are a new
+    // object (after a delete, or never stamped anywhere).
+    let continues = tombstone.is_none()
+        && live
+            .iter()
+            .any(|&i| observed[i].1.as_ref().is_some_and(|c| c.stamped));
+    let life = match (&newest, continues) {
+        (Some(newest), true) => newest.clone(),
+        _ => incarnation::fresh(lives.iter().flatten(), now_ms, observed[live[0]].0),
+    };
+    if tombstone.is_none() {
+        for i in (0..observed.len()).filter(|&i| superseded[i]) {
+            let (host, copy) = (observed[i].0, observed[i].1.as_ref().expect("present"));
+            incarnation::lost_to_newer_life(
+                (&merged, &stamp, &life),
+                host,
+                copy,
+                &mut out.conflicts,
+            );
+        }
+    }
     // Every answering host has it after this round, with what the merged stamp has seen.
     let mut everything = Seen::new();
     for field in stamp.values() {
@@ -223,20 +260,34 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
             include(&mut everything, version);
         }
     }
-    for (host, _) in copies {
-        placed.insert(host.clone(), everything.clone());
-    }
-    let annotations = [
-        (STAMP_ANNOTATION, stamp::write(&stamp)),
-        (PLACED_ANNOTATION, placed::write(&placed)),
-    ];
+    // A copy that stays is known by its uid; a created one's is recorded once it exists
+    // ([`placed::record_uid`]).
     for (i, (host, copy)) in copies.iter().enumerate() {
+        let uid = match copy {
+            Copy::Present(object) if live.contains(&i) => deletes::uid(object),
+            _ => None,
+        };
+        placed.insert(
+            host.clone(),
+            Place {
+                uid,
+                had: everything.clone(),
+            },
+        );
+    }
+    for (i, (host, copy)) in copies.iter().enumerate() {
+        let annotations = [
+            (STAMP_ANNOTATION, stamp::write(&stamp)),
+            (PLACED_ANNOTATION, placed::write(&placed, host)),
+            (INCARNATION_ANNOTATION, life.to_string()),
+        ];
         let action = match copy {
             Copy::Present(object) => {
                 let wanted = annotate(fields::rebuild(object, &merged), &annotations);
                 let current = fields::replicated(object) == merged
                     && stamp::on(object) == stamp
-                    && placed::on(object) == placed;
+                    && placed::on(object) == placed::as_on(&placed, host)
+                    && incarnation::on(object).as_ref() == Some(&life);
                 if live.contains(&i) && current {
                     Action::Keep
                 } else {
@@ -255,27 +306,6 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
         out.actions.push((host.clone(), action));
     }
     out
-}
-
-/// Edits the deleting host never saw lose to the delete (the default policy), logged.
-fn lost_to_delete(dead: &Tombstone, host: &str, copy: &Observed, conflicts: &mut Vec<Conflict>) {
-    for (pointer, state) in &copy.fields {
-        if !covers(&dead.had, &state.version) {
-            conflicts.push(Conflict {
-                field: pointer.clone(),
-                kept: Write {
-                    host: dead.host.clone(),
-                    value: None,
-                    version: dead.version.clone(),
-                },
-                superseded: Write {
-                    host: host.to_string(),
-                    value: state.value.clone(),
-                    version: state.version.clone(),
-                },
-            });
-        }
-    }
 }
 
 /// Per field, the highest version among the live copies; a different value its winner's

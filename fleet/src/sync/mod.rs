@@ -12,9 +12,11 @@
 //! mistaken for edits, so nothing it writes comes back to it. And the engine keeps no state of
 //! its own that a restart could lose: the copies say everything it needs.
 
+pub mod deletes;
 pub mod engine;
 pub mod fields;
 pub mod hlc;
+pub mod incarnation;
 pub mod merge;
 pub mod placed;
 pub mod stamp;
@@ -33,6 +35,8 @@ pub const STAMP_ANNOTATION: &str = "sync.tandem.io/stamp";
 pub const KUBEFED_MANAGED: &str = "kubefed.io/managed";
 /// The annotation holding where the engine put an object ([`placed::Placed`]).
 pub const PLACED_ANNOTATION: &str = "sync.tandem.io/placed";
+/// The annotation holding which life of its name an object is ([`incarnation`]).
+pub const INCARNATION_ANNOTATION: &str = "sync.tandem.io/incarnation";
 
 /// The kinds a sync group keeps equal (their host-side `source()` resources, all
 /// cluster-scoped). Roles before their bindings, so a binding never arrives before its role.

@@ -254,3 +254,95 @@ fn the_same_user_made_on_two_hosts_becomes_one_with_the_difference_logged() {
     let fields: Vec<&str> = merged.conflicts.iter().map(|c| c.field.as_str()).collect();
     assert_eq!(fields, ["/spec/password"], "equal emails are no conflict");
 }
+
+#[test]
+fn a_copy_a_partition_kept_lends_nothing_to_a_new_user_of_the_same_name() {
+    let base = synced(user(json!({"email": "a@example.com", "lang": "zh"})), 10);
+    // While host3 was away, host deleted alice and made a new one without a language; a
+    // round over host alone stamped it.
+    let new = user(json!({"email": "new-alice@example.com"}));
+    let alone = resolve(&identity(), &[present("host", &new)], 20);
+    let new = written(&alone, "host");
+    // host3 comes back with the old alice.
+    let healed = resolve(
+        &identity(),
+        &[present("host", &new), present("host3", &base)],
+        30,
+    );
+    let on_host3 = written(&healed, "host3");
+    assert_eq!(on_host3["spec"]["email"], "new-alice@example.com");
+    assert_eq!(
+        on_host3["spec"].get("lang"),
+        None,
+        "the old alice's language came back into the new one"
+    );
+    let logged: Vec<(&str, Option<&Value>)> = healed
+        .conflicts
+        .iter()
+        .map(|c| (c.field.as_str(), c.superseded.value.as_ref()))
+        .collect();
+    assert!(
+        logged.contains(&("/spec/lang", Some(&json!("zh")))),
+        "the old language is not in the conflict log: {logged:?}"
+    );
+    assert_eq!(
+        fields::replicated(&written_or_kept(&healed, "host", &new)),
+        fields::replicated(&new),
+        "host's new alice changed"
+    );
+}
+
+#[test]
+fn a_copy_made_again_under_another_uid_reads_as_deleted() {
+    // Three hosts hold alice, each copy known by its uid.
+    let with_uid = |uid: &str| {
+        let mut object = user(json!({"email": "a@example.com"}));
+        object["metadata"]["uid"] = json!(uid);
+        object
+    };
+    let first = resolve(
+        &identity(),
+        &[
+            present("host", &with_uid("u1")),
+            present("host2", &with_uid("u2")),
+            present("host3", &with_uid("u3")),
+        ],
+        10,
+    );
+    let on = |host: &str| written(&first, host);
+    // host deleted its copy while host3 was away, and a round that did not know it had one
+    // (its only witness away) put one there again: same stamp, new uid.
+    let mut again = on("host");
+    again["metadata"]["uid"] = json!("u9");
+    let merged = resolve(
+        &identity(),
+        &[
+            present("host", &again),
+            present("host2", &on("host2")),
+            present("host3", &on("host3")),
+        ],
+        20,
+    );
+    assert_eq!(merged.tombstone.map(|t| t.host), Some("host".to_string()));
+    assert!(
+        merged.actions.iter().all(|(_, a)| *a == Action::Delete),
+        "{:?}",
+        merged.actions
+    );
+    // The copies as they were stay: the uids each one names are the ones there.
+    let quiet = resolve(
+        &identity(),
+        &[
+            present("host", &on("host")),
+            present("host2", &on("host2")),
+            present("host3", &on("host3")),
+        ],
+        30,
+    );
+    assert!(quiet.tombstone.is_none());
+    assert!(
+        quiet.actions.iter().all(|(_, a)| *a == Action::Keep),
+        "{:?}",
+        quiet.actions
+    );
+}

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::fields;
-use super::merge::{Action, Conflict, Copy, Identity, resolve};
+use super::merge::{Action, Conflict, Copy, Identity, record_created, resolve};
 
 /// A small, good-enough generator (SplitMix64): the same seed, the same run.
 struct Rng(u64);
@@ -51,9 +51,14 @@ struct Sim {
     acked: Vec<(String, String)>,
     /// Values overwritten or deleted by a writer that had them.
     replaced: BTreeSet<String>,
+    /// Values a delete took away: no copy may hold them again (a stale copy a partition kept
+    /// must not bring them back, not even into a new object of the same name).
+    deleted: BTreeSet<String>,
     /// Deleted everywhere by a round over every host, and not created again since.
     gone: bool,
     values: u64,
+    /// uids handed out, as an API server does on every create.
+    uids: u64,
     log: Vec<String>,
 }
 
@@ -83,8 +88,10 @@ impl Sim {
             conflicts: Vec::new(),
             acked: Vec::new(),
             replaced: BTreeSet::new(),
+            deleted: BTreeSet::new(),
             gone: false,
             values: 0,
+            uids: 0,
             log: Vec::new(),
         }
     }
@@ -92,6 +99,13 @@ impl Sim {
     fn fresh_value(&mut self) -> String {
         self.values += 1;
         format!("v{}", self.values)
+    }
+
+    /// `object` as the API server stores a create: with a new uid.
+    fn created(&mut self, mut object: Value) -> Value {
+        self.uids += 1;
+        object["metadata"]["uid"] = json!(format!("uid-{}", self.uids));
+        object
     }
 
     fn pick(&mut self, present: bool) -> Option<usize> {
@@ -133,7 +147,7 @@ impl Sim {
             set(&mut object, field, Some(json!(value)));
         }
         self.log.push(format!("{} creates {object}", self.hosts[h]));
-        self.copies[h] = Some(object);
+        self.copies[h] = Some(self.created(object));
         self.gone = false;
     }
 
@@ -143,6 +157,11 @@ impl Sim {
         for value in fields::replicated(&copy).values() {
             if let Some(text) = value.as_str() {
                 self.replaced.insert(text.to_string());
+                // The controller's "Active" is written anew by every host; written values are
+                // unique.
+                if self.acked.iter().any(|(_, v)| v == text) {
+                    self.deleted.insert(text.to_string());
+                }
             }
         }
         self.log.push(format!("{} deletes it", self.hosts[h]));
@@ -182,8 +201,28 @@ impl Sim {
             kind: "User".into(),
             name: "alice".into(),
         };
-        let resolution = resolve(&identity, &copies, self.now);
+        let mut resolution = resolve(&identity, &copies, self.now);
         let mut wrote = false;
+        // Creates first, as the engine makes them: the others then learn the new uids.
+        for k in 0..resolution.actions.len() {
+            if let Action::Create(object) = &resolution.actions[k].1 {
+                let object = self.created(object.clone());
+                let host = resolution.actions[k].0.clone();
+                let uid = object["metadata"]["uid"]
+                    .as_str()
+                    .expect("given")
+                    .to_string();
+                let i = self
+                    .hosts
+                    .iter()
+                    .position(|h| *h == host)
+                    .expect("a group host");
+                self.copies[i] = Some(object);
+                record_created(&mut resolution.actions, &host, &uid);
+                resolution.actions[k].1 = Action::Keep;
+                wrote = true;
+            }
+        }
         for (host, action) in resolution.actions {
             let i = self
                 .hosts
@@ -269,6 +308,12 @@ impl Sim {
             .iter()
             .filter_map(|c| c.superseded.value.as_ref()?.as_str().map(String::from))
             .collect();
+        for value in last.values().filter_map(Value::as_str) {
+            assert!(
+                !self.deleted.contains(value),
+                "deleted value {value} came back"
+            );
+        }
         for (field, value) in &self.acked {
             let kept = last.get(field).and_then(Value::as_str) == Some(value.as_str());
             assert!(
