@@ -19,6 +19,8 @@ pub mod hlc;
 pub mod incarnation;
 pub mod merge;
 pub mod placed;
+pub mod record;
+pub mod service;
 pub mod stamp;
 
 use crate::federation::FederatedKind;
