@@ -38,8 +38,11 @@ export default defineConfig({
   // Every spec file runs in `console`; then its teardown, `secrets`, greps what the server
   // answered and logged during the run for the demo fleet's secrets (tests/secrets.teardown.ts).
   // A teardown project runs even when the command line picks some spec files only.
+  // `sync` turns two-way sync on, which rewrites the hosts' users and roles: it runs after
+  // every other spec, on the same server, and before the secrets check.
   projects: [
     { name: "console", testMatch: /.*\.spec\.ts/, teardown: "secrets" },
+    { name: "sync", testMatch: /sync\.flow\.ts/, dependencies: ["console"] },
     { name: "secrets", testMatch: /secrets\.teardown\.ts/ },
   ],
   webServer: {

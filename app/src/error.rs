@@ -58,6 +58,8 @@ pub enum FederationProblem {
     Busy(String),
     /// This replica could not hand the repair to the leading one (the home host's words).
     LeaderUnreachable(String),
+    /// Sync needs two hosts or more in the configuration.
+    NoSyncGroup,
 }
 
 #[cfg(feature = "ssr")]

@@ -18,6 +18,8 @@ pub struct ConsoleState {
     pub secure_cookies: bool,
     /// This replica's name, as its Events report it.
     pub replica: String,
+    /// Two-way sync of the configured hosts (`None` with fewer than two).
+    pub sync: Option<fleet::sync::service::SyncService>,
 }
 
 impl ConsoleState {

@@ -61,6 +61,16 @@ export async function logOut(page: Page) {
  * cluster itself holds, not what the console says.
  */
 export async function clusterGet(cluster: string, path: string): Promise<{ status: number; body: any }> {
+  return clusterRequest(cluster, "GET", path);
+}
+
+/** A request to a demo cluster's API server with its admin kubeconfig (`body` sent as JSON). */
+export async function clusterRequest(
+  cluster: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const { request } = await import("node:https");
   const kubeconfig = readFileSync(resolve(demoDir, `${cluster}.kubeconfig`), "utf8");
   const field = (name: string) => kubeconfig.match(new RegExp(`${name}: (\\S+)`))?.[1] ?? "";
@@ -68,7 +78,14 @@ export async function clusterGet(cluster: string, path: string): Promise<{ statu
   const ca = Buffer.from(field("certificate-authority-data"), "base64");
   return new Promise((done, fail) => {
     const req = request(
-      { host: server.hostname, port: server.port, path, ca, headers: { Authorization: `Bearer ${field("token")}` } },
+      {
+        host: server.hostname,
+        port: server.port,
+        path,
+        method,
+        ca,
+        headers: { Authorization: `Bearer ${field("token")}`, "Content-Type": "application/json" },
+      },
       (res) => {
         let text = "";
         res.on("data", (chunk) => (text += chunk));
@@ -76,6 +93,6 @@ export async function clusterGet(cluster: string, path: string): Promise<{ statu
       },
     );
     req.on("error", fail);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }

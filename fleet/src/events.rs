@@ -31,6 +31,8 @@ pub enum ObjectKind {
     Cluster,
     /// A federated object (`FederatedUser`, …), as kubefed's type names it.
     Federated(crate::federation::FederatedKind),
+    /// The sync group's shared record (the `tandem-sync` ConfigMap).
+    SyncRecord,
 }
 
 impl ObjectKind {
@@ -44,6 +46,7 @@ impl ObjectKind {
                 let resource = kind.federated();
                 (resource.api_version, resource.kind)
             }
+            Self::SyncRecord => fixed("v1", "ConfigMap"),
         }
     }
 }

@@ -156,6 +156,16 @@ async fn rounds_end_the_flapping_of_a_same_name_user() {
     })
     .await;
 
+    // Each host's controller hashes its plain password first: until then the object waits.
+    common::eventually(60, async || {
+        for host in &hosts {
+            let copy = user(&host.client, &name).await;
+            fleet::sync::settled(FederatedKind::User, &copy).then_some(())?;
+        }
+        Some(())
+    })
+    .await;
+
     // A plan says what a round would write, and writes nothing.
     let plan = sync_round(&hosts, now_ms(), RoundMode::Plan).await;
     assert_eq!(plan.writes, 0);

@@ -109,6 +109,34 @@ async fn sync_plans_while_off_then_replicates_through_watches() {
     })
     .await;
     assert!(record.writes_per_host.get("host2").copied().unwrap_or(0) > 0);
+    // Once settled, both copies carry the same sync annotations: a global role's template
+    // carries annotations to the members, and each host's kubefed must push the same.
+    for (kind, name) in [
+        (FederatedKind::User, "sync-new"),
+        (FederatedKind::GlobalRole, "platform-admin"),
+    ] {
+        common::eventually(20, async || {
+            let api = |c: &kube::Client| Api::<DynamicObject>::all_with(c.clone(), &kind.source());
+            let (a, b) = (
+                api(&host).get(name).await.ok()?,
+                api(&host2).get(name).await.ok()?,
+            );
+            let ours = |o: &DynamicObject| {
+                let mut found: Vec<(String, String)> = o
+                    .metadata
+                    .annotations
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(k, _)| k.starts_with("sync.tandem.io/"))
+                    .collect();
+                found.sort();
+                found
+            };
+            (ours(&a).len() == 3 && ours(&a) == ours(&b)).then_some(())
+        })
+        .await;
+    }
 
     // Deleted on host2: gone from host too, and in the record.
     users(&host2)

@@ -65,6 +65,7 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
             records: Some(records.clone()),
         },
     );
+    let sync = start_sync(&config, &clients, home.clone(), leadership.clone());
     let state = ConsoleState {
         hosts: monitor,
         iam,
@@ -72,6 +73,7 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
         clusters: fleet::clusters::jobs::ClusterJobs::new(links, records),
         secure_cookies: config.cookies_secure(),
         replica: identity,
+        sync,
     };
     let metrics = crate::metrics::Metrics::new();
     if let Some(address) = config.metrics_listen {
@@ -133,6 +135,39 @@ pub async fn run(config: ConsoleConfig, json_logs: bool) -> Result<(), String> {
     // Released already unless the signal never came (the server failed); idempotent.
     leadership.release(RELEASE_WAIT).await;
     result
+}
+
+/// Two-way sync of the configured hosts, when there are two or more and every one has a
+/// client (a host without one would sit every round out: sync waits for a working set-up).
+fn start_sync(
+    config: &ConsoleConfig,
+    clients: &fleet::HostClients,
+    home: Option<fleet::Client>,
+    leadership: fleet::replicas::Leadership,
+) -> Option<fleet::sync::service::SyncService> {
+    let mut group = Vec::new();
+    for (name, client) in clients.iter() {
+        match client {
+            Ok(client) => group.push(fleet::sync::engine::GroupHost {
+                name: name.to_string(),
+                client: client.clone(),
+            }),
+            Err(error) => {
+                tracing::warn!(host = %name, %error, "two-way sync is off: a host has no client");
+                return None;
+            }
+        }
+    }
+    if group.len() < 2 {
+        return None;
+    }
+    let home = fleet::sync::service::Home {
+        client: home?,
+        namespace: config.replica_namespace.clone(),
+    };
+    Some(fleet::sync::service::SyncService::start(
+        group, home, leadership,
+    ))
 }
 
 /// How long in-flight requests may run after SIGTERM (the manifests give the pod 30 s).

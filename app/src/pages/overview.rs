@@ -15,6 +15,9 @@ pub struct OverviewView {
     pub hosts: Vec<HostStatus>,
     /// `None` when the user's role may not see federated objects.
     pub federation: Option<Vec<(crate::dto::StateKey, usize)>>,
+    /// Two-way sync: on, conflicts logged, lag p99 in ms (`None` without a sync group, or
+    /// when the user may not see federated objects).
+    pub sync: Option<(bool, usize, u64)>,
 }
 
 /// The latest probe result of every host, in configuration order, and the counts of
@@ -47,7 +50,12 @@ pub async fn host_statuses() -> Result<OverviewView, ConsoleError> {
             status
         })
         .collect();
-    Ok(OverviewView { hosts, federation })
+    let sync = console_sync(&principal, &state);
+    Ok(OverviewView {
+        hosts,
+        federation,
+        sync,
+    })
 }
 
 #[component]
@@ -92,10 +100,11 @@ pub fn Overview() -> impl IntoView {
         <Transition fallback=move || view! { <HostTableSkeleton /> } set_pending>
             {move || Suspend::new(async move {
                 match hosts.await {
-                    Ok(OverviewView { hosts, federation }) => view! {
+                    Ok(OverviewView { hosts, federation, sync }) => view! {
                         <HostSummary hosts=hosts.clone() />
                         <HostTable hosts />
                         {federation.map(|counts| view! { <div inner_html=move || federation_counts_html(i18n, &counts)></div> })}
+                        {sync.map(|sync| view! { <div inner_html=move || sync_card_html(i18n, sync)></div> })}
                     }
                     .into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
@@ -103,6 +112,62 @@ pub fn Overview() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+#[cfg(feature = "ssr")]
+fn console_sync(
+    principal: &fleet::iam::Principal,
+    state: &crate::state::ConsoleState,
+) -> Option<(bool, usize, u64)> {
+    if !principal.may(fleet::iam::Action::ViewFederation) {
+        return None;
+    }
+    let record = state.sync.as_ref()?.record();
+    Some((record.enabled, record.conflicts.len(), record.lag.p99_ms))
+}
+
+/// Sync on or off, conflicts logged and lag p99, linking to the Sync page (one HTML string,
+/// as [`federation_counts_html`], to keep the first download small).
+fn sync_card_html(
+    i18n: leptos_i18n::I18nContext<crate::i18n::Locale>,
+    (on, conflicts, p99): (bool, usize, u64),
+) -> String {
+    let quiet = "bg-slate-50 text-slate-700 ring-slate-200";
+    let (tone, state) = if on {
+        (
+            "bg-emerald-50 text-emerald-800 ring-emerald-200",
+            t_string!(i18n, overview_sync_on),
+        )
+    } else {
+        (quiet, t_string!(i18n, overview_sync_off))
+    };
+    let conflicts_tone = if conflicts > 0 {
+        "bg-amber-50 text-amber-800 ring-amber-200"
+    } else {
+        quiet
+    };
+    let item = |tone: &str, value: String, label: &str| {
+        format!(
+            r#"<li class="flex flex-col rounded-lg px-3 py-2 ring-1 ring-inset {tone}"><span class="text-2xl font-semibold tabular-nums">{value}</span><span class="text-xs">{label}</span></li>"#
+        )
+    };
+    let lag = if on {
+        format!("{p99} ms")
+    } else {
+        "—".into()
+    };
+    format!(
+        r#"<section class="mt-8" aria-labelledby="overview-sync"><div class="flex items-baseline justify-between gap-4"><h2 id="overview-sync" class="text-lg font-semibold">{}</h2><a href="/federation?view=sync" class="text-sm text-sky-700 hover:underline">{}</a></div><ul class="mt-3 grid grid-cols-3 gap-2 sm:max-w-xl" data-testid="overview-sync">{}{}{}</ul></section>"#,
+        t_string!(i18n, overview_sync),
+        t_string!(i18n, overview_sync_open),
+        item(tone, state.to_string(), t_string!(i18n, sync_group)),
+        item(
+            conflicts_tone,
+            conflicts.to_string(),
+            t_string!(i18n, sync_conflict_count)
+        ),
+        item(quiet, lag, t_string!(i18n, sync_lag_p99)),
+    )
 }
 
 /// How many federated objects are in each state, each count a link to those objects. Written

@@ -157,7 +157,7 @@ pub fn record_created(actions: &mut [(String, Action)], created: &str, uid: &str
     for (host, action) in actions.iter_mut() {
         if let (Action::Create(object) | Action::Update(object), false) = (action, host == created)
         {
-            placed::record_uid(object, host, created, uid);
+            placed::record_uid(object, created, uid);
         }
     }
 }
@@ -275,18 +275,19 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
             },
         );
     }
+    // The same on every copy (see [`placed`]).
+    let annotations = [
+        (STAMP_ANNOTATION, stamp::write(&stamp)),
+        (PLACED_ANNOTATION, placed::write(&placed)),
+        (INCARNATION_ANNOTATION, life.to_string()),
+    ];
     for (i, (host, copy)) in copies.iter().enumerate() {
-        let annotations = [
-            (STAMP_ANNOTATION, stamp::write(&stamp)),
-            (PLACED_ANNOTATION, placed::write(&placed, host)),
-            (INCARNATION_ANNOTATION, life.to_string()),
-        ];
         let action = match copy {
             Copy::Present(object) => {
                 let wanted = annotate(fields::rebuild(object, &merged), &annotations);
                 let current = fields::replicated(object) == merged
                     && stamp::on(object) == stamp
-                    && placed::on(object) == placed::as_on(&placed, host)
+                    && placed::on(object) == placed
                     && incarnation::on(object).as_ref() == Some(&life);
                 if live.contains(&i) && current {
                     Action::Keep

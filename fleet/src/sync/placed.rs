@@ -6,8 +6,10 @@
 //! Each host's entry also names its copy's `metadata.uid`, as the engine last read it: a copy
 //! on that host with another uid is not the one the engine put there — it was deleted and
 //! made again since, maybe by a round that never knew of the delete (with three hosts, the
-//! only ones that knew may have been away). A copy's own entry carries no uid: its own is in
-//! its metadata, and the engine learns a new copy's uid only once it is created.
+//! only ones that knew may have been away). The annotation is the same on every copy: for the
+//! kinds whose federated templates carry annotations (global roles and their bindings), a
+//! per-host difference would make each host's kubefed push its own version to the members.
+//! A copy created in a round gets its own uid in the next round's write.
 
 use std::collections::BTreeMap;
 
@@ -29,16 +31,15 @@ pub struct Place {
 /// For each host the engine wrote the object to, what it knows of the copy there.
 pub type Placed = BTreeMap<String, Place>;
 
-/// The annotation's text for the copy on `own_host`: `{"<host>": {"uid": "…", "had":
-/// ["<version>", …]}}`, without a uid in its own entry.
-pub fn write(placed: &Placed, own_host: &str) -> String {
+/// The annotation's text: `{"<host>": {"uid": "…", "had": ["<version>", …]}}`.
+pub fn write(placed: &Placed) -> String {
     let map: serde_json::Map<String, Value> = placed
         .iter()
         .map(|(host, place)| {
             let had: Vec<String> = place.had.values().map(Version::to_string).collect();
-            let entry = match (&place.uid, host == own_host) {
-                (Some(uid), false) => json!({"uid": uid, "had": had}),
-                _ => json!({"had": had}),
+            let entry = match &place.uid {
+                Some(uid) => json!({"uid": uid, "had": had}),
+                None => json!({"had": had}),
             };
             (host.clone(), entry)
         })
@@ -69,15 +70,6 @@ pub fn on(object: &Value) -> Placed {
         .collect()
 }
 
-/// `placed` as the copy on `own_host` reads it back (its own entry without a uid).
-pub fn as_on(placed: &Placed, own_host: &str) -> Placed {
-    let mut out = placed.clone();
-    if let Some(own) = out.get_mut(own_host) {
-        own.uid = None;
-    }
-    out
-}
-
 /// Adds what `more` says of each host to `placed`. Of two uids for one host, the one known
 /// with the later history stays.
 pub fn join(placed: &mut Placed, more: &Placed) {
@@ -93,15 +85,14 @@ pub fn join(placed: &mut Placed, more: &Placed) {
     }
 }
 
-/// Records, in `object` (the copy a write carries to `own_host`), the uid the copy created
-/// on `created` got.
-pub fn record_uid(object: &mut Value, own_host: &str, created: &str, uid: &str) {
+/// Records, in `object` (the copy a write carries), the uid the copy created on `created` got.
+pub fn record_uid(object: &mut Value, created: &str, uid: &str) {
     let mut placed = on(object);
     let Some(place) = placed.get_mut(created) else {
         return;
     };
     place.uid = Some(uid.to_string());
-    let text = write(&placed, own_host);
+    let text = write(&placed);
     if let Some(annotations) = object
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
@@ -132,20 +123,13 @@ mod tests {
     }
 
     #[test]
-    fn placements_read_back_without_the_own_uid_and_join_keeps_the_later_history() {
+    fn placements_read_back_and_join_keeps_the_later_history() {
         let mut placed = Placed::from([
             ("host".to_string(), place(Some("u-host"), &[v(5, "host")])),
             ("host2".to_string(), place(Some("u-host2"), &[v(5, "host")])),
         ]);
-        let object =
-            json!({"metadata": {"annotations": {PLACED_ANNOTATION: write(&placed, "host")}}});
-        let read = on(&object);
-        assert_eq!(
-            read["host"],
-            place(None, &[v(5, "host")]),
-            "own uid left out"
-        );
-        assert_eq!(read["host2"], placed["host2"]);
+        let object = json!({"metadata": {"annotations": {PLACED_ANNOTATION: write(&placed)}}});
+        assert_eq!(on(&object), placed);
 
         // A later history of host2 names another uid: host2's copy was made again.
         let later = Placed::from([(
@@ -170,9 +154,8 @@ mod tests {
             ("host".to_string(), place(None, &[v(5, "host")])),
             ("host2".to_string(), place(None, &[v(5, "host")])),
         ]);
-        let mut object =
-            json!({"metadata": {"annotations": {PLACED_ANNOTATION: write(&placed, "host")}}});
-        record_uid(&mut object, "host", "host2", "u-new");
+        let mut object = json!({"metadata": {"annotations": {PLACED_ANNOTATION: write(&placed)}}});
+        record_uid(&mut object, "host2", "u-new");
         assert_eq!(on(&object)["host2"].uid.as_deref(), Some("u-new"));
         assert_eq!(on(&object)["host"].uid, None);
     }

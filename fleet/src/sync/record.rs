@@ -286,10 +286,7 @@ mod tests {
         );
         assert_eq!(record.deletes.len(), KEEP_DELETES);
         let text = serde_json::to_string(&record).unwrap();
-        assert!(
-            !text.contains("hash"),
-            "a password hash reached the record: {text}"
-        );
+        assert!(!text.contains("$2a$"), "a password hash reached the record");
         assert!(text.contains("(a password hash)"));
     }
 

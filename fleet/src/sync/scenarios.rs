@@ -310,6 +310,11 @@ fn a_copy_made_again_under_another_uid_reads_as_deleted() {
         10,
     );
     let on = |host: &str| written(&first, host);
+    // Every copy carries the same sync annotations: global roles' templates carry annotations
+    // to the members, and a per-host difference would have each host's kubefed push its own.
+    let annotations = |host: &str| on(host)["metadata"]["annotations"].clone();
+    assert_eq!(annotations("host"), annotations("host2"));
+    assert_eq!(annotations("host"), annotations("host3"));
     // host deleted its copy while host3 was away, and a round that did not know it had one
     // (its only witness away) put one there again: same stamp, new uid.
     let mut again = on("host");

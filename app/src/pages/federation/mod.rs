@@ -4,6 +4,7 @@
 
 mod object;
 mod repair;
+mod sync;
 mod table;
 mod topology;
 
@@ -113,6 +114,8 @@ lazy_page!(
             {move || {
                 if query.read().get("object").is_some() {
                     view! { <object::FederatedObjectPage /> }.into_any()
+                } else if query.read().get("view").as_deref() == Some("sync") {
+                    view! { <sync::SyncPage /> }.into_any()
                 } else {
                     view! { <FederationPage /> }.into_any()
                 }
@@ -140,9 +143,14 @@ pub fn FederationPage() -> impl IntoView {
         |f| list_federated(f.state, f.kind, f.search, f.page),
     );
     view! {
-        <div>
-            <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, federation_title)}</h1>
-            <p class="mt-1 max-w-3xl text-sm text-slate-600">{t!(i18n, federation_intro)}</p>
+        <div class="flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <h1 class="text-2xl font-semibold tracking-tight">{t!(i18n, federation_title)}</h1>
+                <p class="mt-1 max-w-3xl text-sm text-slate-600">{t!(i18n, federation_intro)}</p>
+            </div>
+            <a href="/federation?view=sync" data-testid="open-sync" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium shadow-sm hover:bg-slate-50">
+                {t!(i18n, overview_sync_open)}
+            </a>
         </div>
         {live_view(data, move |list| view! {
             <div class="mt-6 grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">

@@ -236,6 +236,7 @@ pub(super) fn federation_problem(
         P::NameNotTyped => t_string!(i18n, problem_federation_name).to_string(),
         P::WinnerLacks(host) => t_string!(i18n, problem_federation_winner).replace("{host}", host),
         P::Busy(actor) => t_string!(i18n, problem_federation_busy).replace("{actor}", actor),
+        P::NoSyncGroup => t_string!(i18n, sync_no_group).to_string(),
         P::LeaderUnreachable(reason) => {
             t_string!(i18n, problem_federation_no_leader).replace("{reason}", reason)
         }
