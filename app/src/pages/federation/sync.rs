@@ -11,7 +11,7 @@ use super::repair::federation_problem;
 use super::table::ago;
 use crate::components::live::{live_data, live_view};
 use crate::components::status::{StatusBadge, Tone};
-use crate::error::{ConsoleError, FederationProblem};
+use crate::error::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 
 /// One write of a plan or round.
@@ -66,7 +66,7 @@ pub struct SyncView {
     pub lag: (u64, u64, usize),
     pub pending: usize,
     pub writes_per_host: Vec<(String, u64)>,
-    /// At most [`SHOWN`] rows; `plan_total` counts them all.
+    /// At most `SHOWN` rows; `plan_total` counts them all.
     pub plan: Vec<PlanRow>,
     pub plan_total: usize,
     pub plan_conflicts: Vec<ConflictRow>,
@@ -75,7 +75,8 @@ pub struct SyncView {
 }
 
 /// Rows of a list the page shows at most.
-pub const SHOWN: usize = 100;
+#[cfg(feature = "ssr")]
+const SHOWN: usize = 100;
 
 #[server(prefix = "/api", endpoint = "sync_status")]
 #[cfg_attr(feature = "ssr", tracing::instrument)]
@@ -98,19 +99,21 @@ pub async fn switch_sync(on: bool, confirm: Option<String>) -> Result<(), Consol
     let Some(sync) = &console.sync else {
         crate::auth::set_status(http::StatusCode::CONFLICT);
         return Err(ConsoleError::FederationRefused(
-            FederationProblem::NoSyncGroup,
+            crate::error::FederationProblem::NoSyncGroup,
         ));
     };
     if on && confirm.is_none() {
         crate::auth::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         return Err(ConsoleError::FederationRefused(
-            FederationProblem::Unconfirmed,
+            crate::error::FederationProblem::Unconfirmed,
         ));
     }
     sync.switch(on, &principal.username).await.map_err(|e| {
         tracing::warn!(error = %e, "sync not switched");
         crate::auth::set_status(http::StatusCode::BAD_GATEWAY);
-        ConsoleError::FederationRefused(FederationProblem::LeaderUnreachable(e.to_string()))
+        ConsoleError::FederationRefused(crate::error::FederationProblem::LeaderUnreachable(
+            e.to_string(),
+        ))
     })?;
     console.record_change(
         &principal,
