@@ -85,6 +85,39 @@ async fn sync_plans_while_off_then_replicates_through_watches() {
     })
     .await;
 
+    // xxr had another platform role on each host: the newer binding stays, on both hosts.
+    let bindings = |c: &kube::Client| {
+        Api::<DynamicObject>::all_with(c.clone(), &FederatedKind::GlobalRoleBinding.source())
+    };
+    let xxr = "iam.kubesphere.io/user-ref=xxr";
+    common::eventually(30, async || {
+        let mut names = Vec::new();
+        for client in [&host, &host2] {
+            let list = bindings(client)
+                .list(&kube::api::ListParams::default().labels(xxr))
+                .await
+                .ok()?;
+            let mut here: Vec<String> = list
+                .items
+                .iter()
+                .filter(|b| b.metadata.deletion_timestamp.is_none())
+                .filter_map(|b| b.metadata.name.clone())
+                .collect();
+            here.sort();
+            names.push(here);
+        }
+        (names[0].len() == 1 && names[0] == names[1]).then_some(())
+    })
+    .await;
+    assert!(
+        service
+            .record()
+            .conflicts
+            .iter()
+            .any(|c| c.object.starts_with("GlobalRoleBinding xxr-") && c.field == "/roleRef/name"),
+        "the displaced platform role is not in the conflict log"
+    );
+
     // A user made on host reaches host2, through the watch, without waiting for the period.
     let body: DynamicObject = serde_json::from_value(serde_json::json!({
         "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
@@ -171,4 +204,81 @@ async fn sync_plans_while_off_then_replicates_through_watches() {
     assert!(saved.conflicts.iter().any(|c| c.object == "User xxp"));
     let text = serde_json::to_string(&saved).unwrap();
     assert!(!text.contains("$2a$"), "a password hash reached the record");
+}
+
+/// The hosts' failed logins count together: 6 wrong passwords on host and 4 on host2 lock the
+/// account (KubeSphere's limit is 10), and the lock reaches host too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_count_across_the_group_and_the_lock_replicates() {
+    use fleet::iam::{LoginAttempt, LoginError, LoginFailure};
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = start_demo_fleet(dir.path(), Scenario::Calm).await.unwrap();
+    let mut group = Vec::new();
+    let mut config = String::from("hosts:\n");
+    for host in ["host", "host2"] {
+        let cluster = common::demo_cluster(&fleet, host);
+        group.push(GroupHost {
+            name: host.into(),
+            client: common::client(cluster).await,
+        });
+        let path = cluster.write_kubeconfig(dir.path()).unwrap();
+        config += &format!("  - name: {host}\n    kubeconfig: {}\n", path.display());
+    }
+    let file = dir.path().join("tandem.yaml");
+    std::fs::write(&file, config).unwrap();
+    let iam = fleet::iam::Iam::start(
+        &fleet::HostClients::connect(&fleet::ConsoleConfig::load(&file).unwrap()).await,
+    )
+    .await;
+    let home = Home {
+        client: group[0].client.clone(),
+        namespace: "kube-system".into(),
+    };
+    let service = SyncService::start(group.clone(), home, Leadership::alone("test".into()));
+    service.switch(true, "admin").await.unwrap();
+
+    let attempt = |password: &'static str| LoginAttempt {
+        username: "admin",
+        password,
+        source_ip: Some("127.0.0.1".into()),
+        user_agent: Some("sync-test".into()),
+    };
+    let wrong = async |host: &str| match iam.login(host, attempt("Wrong-Pass-1")).await {
+        Err(LoginFailure::Login(LoginError::IncorrectPassword { locked_now })) => locked_now,
+        other => panic!("{host}: {other:?}"),
+    };
+    for _ in 0..6 {
+        assert!(!wrong("host").await);
+    }
+    // host's failures reach host2, marked as copies.
+    let records = |c: &kube::Client| Api::<fleet::iam::resources::LoginRecord>::all(c.clone());
+    let copies = common::eventually(20, async || {
+        let on_host2 = records(&group[1].client)
+            .list(&kube::api::ListParams::default().labels("iam.kubesphere.io/user-ref=admin"))
+            .await
+            .ok()?
+            .items;
+        (on_host2.len() >= 6).then_some(on_host2)
+    })
+    .await;
+    assert!(copies.iter().all(|r| {
+        r.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(fleet::sync::logins::FROM_ANNOTATION))
+            == Some(&"host".to_string())
+    }));
+    // Four more on host2 make ten: locked, there and then on host.
+    for i in 1..=4 {
+        assert_eq!(wrong("host2").await, i == 4, "attempt {i} on host2");
+    }
+    let password = fleet.admin_password.clone();
+    let password: &'static str = Box::leak(password.into_boxed_str());
+    common::eventually(20, async || {
+        match iam.login("host", attempt(password)).await {
+            Err(LoginFailure::Login(LoginError::Locked { .. })) => Some(()),
+            _ => None,
+        }
+    })
+    .await;
 }

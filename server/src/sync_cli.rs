@@ -105,6 +105,7 @@ fn print(args: &SyncArgs, mode: RoundMode, rounds: &[RoundReport]) {
         })
         .collect();
     let writes: Vec<_> = rounds.iter().flat_map(|r| &r.planned).collect();
+    let logins: Vec<_> = rounds.iter().flat_map(|r| &r.login_copies).collect();
     let last = rounds.last();
     if args.json {
         let document = json!({
@@ -112,6 +113,7 @@ fn print(args: &SyncArgs, mode: RoundMode, rounds: &[RoundReport]) {
             "rounds": rounds.len(),
             "objects": last.map(|r| r.objects),
             "writes": writes,
+            "login_copies": logins,
             "conflicts": conflicts,
             "deferred": last.map(|r| &r.deferred),
             "unreachable": last.map(|r| &r.unreachable),
@@ -127,6 +129,9 @@ fn print(args: &SyncArgs, mode: RoundMode, rounds: &[RoundReport]) {
             verb.as_str().unwrap_or_default(),
             w.object
         );
+    }
+    for (record, host) in &logins {
+        println!("{host:<8} copy    LoginRecord {record} (a failed login, counted on every host)");
     }
     for c in &conflicts {
         println!(

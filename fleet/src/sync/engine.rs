@@ -70,6 +70,8 @@ pub struct RoundReport {
     pub deletes: Vec<(ObjectName, Tombstone)>,
     /// `host (Kind)` for each list that did not answer: those copies sat the round out.
     pub unreachable: Vec<String>,
+    /// Failed logins copied to the other hosts (`record → host`), or in a plan to copy.
+    pub login_copies: Vec<(String, String)>,
 }
 
 /// One round over `hosts`; `now_ms` versions the changes it finds.
@@ -104,9 +106,44 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                     .push(format!("{} ({kind})", hosts[i].name)),
             }
         }
+        // One binding per user (and workspace): the others are deleted everywhere.
+        let bindings: BTreeMap<String, Vec<(String, &Value)>> = copies
+            .iter()
+            .map(|(name, present)| {
+                let live = present
+                    .iter()
+                    .filter(|(_, (_, deleting))| !deleting)
+                    .map(|(&i, (value, _))| (hosts[i].name.clone(), value))
+                    .collect();
+                (name.clone(), live)
+            })
+            .collect();
+        let displaced = super::bindings::displaced(synced, &bindings);
+        for d in &displaced {
+            report
+                .conflicts
+                .push((format!("{kind} {}", d.name), d.conflict.clone()));
+        }
         for (name, present) in copies {
             report.objects += 1;
             let object = format!("{kind} {name}");
+            if displaced.iter().any(|d| d.name == name) {
+                let deletes = present
+                    .iter()
+                    .filter(|(_, (_, deleting))| !deleting)
+                    .map(|(&i, _)| (i, Action::Delete))
+                    .collect();
+                carry_out(
+                    &apis,
+                    hosts,
+                    (synced, &object, &name),
+                    deletes,
+                    mode,
+                    &mut report,
+                )
+                .await;
+                continue;
+            }
             if present.values().any(|(v, _)| !settled(synced, v)) {
                 report
                     .deferred
@@ -160,6 +197,18 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
             .await;
         }
     }
+    // Failed logins count across the group (see `logins`).
+    let logins = super::logins::copy_failed_logins(hosts, std::time::SystemTime::now(), mode).await;
+    if mode == RoundMode::Apply {
+        report.writes += logins.copied.len();
+    }
+    report.unreachable.extend(
+        logins
+            .failed
+            .into_iter()
+            .map(|host| format!("{host} (LoginRecord)")),
+    );
+    report.login_copies = logins.copied;
     report
 }
 

@@ -20,10 +20,11 @@ pub type Fields = BTreeMap<String, Value>;
 
 /// Labels and annotations that belong to one copy, never replicated.
 const LOCAL_LABELS: [&str; 1] = ["kubefed.io/managed"];
-const LOCAL_ANNOTATIONS: [&str; 4] = [
+const LOCAL_ANNOTATIONS: [&str; 5] = [
     STAMP_ANNOTATION,
     PLACED_ANNOTATION,
     INCARNATION_ANNOTATION,
+    super::logins::TOUCHED_ANNOTATION,
     "kubectl.kubernetes.io/last-applied-configuration",
 ];
 

@@ -12,11 +12,13 @@
 //! mistaken for edits, so nothing it writes comes back to it. And the engine keeps no state of
 //! its own that a restart could lose: the copies say everything it needs.
 
+pub mod bindings;
 pub mod deletes;
 pub mod engine;
 pub mod fields;
 pub mod hlc;
 pub mod incarnation;
+pub mod logins;
 pub mod merge;
 pub mod placed;
 pub mod record;
