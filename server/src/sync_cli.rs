@@ -1,7 +1,8 @@
-//! `tandem sync plan | apply`: two-way sync of the configured hosts' IAM and tenant objects
-//! (issue #15, first steps) through `fleet::sync`. `plan` reads every host and says what a
-//! round would write and which differences it would settle, writing nothing; `apply` runs
-//! rounds until one finds nothing to write.
+//! `tandem sync plan | apply | status`: two-way sync of the configured hosts' IAM and tenant
+//! objects (issue #15) through `fleet::sync`. `plan` reads every host and says what a round
+//! would write and which differences it would settle, writing nothing; `apply` runs rounds
+//! until one finds nothing to write (and with `--turn-on` leaves sync on for the consoles of
+//! this configuration, as the Sync page's switch); `status` reads the group's shared record.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,7 +20,19 @@ pub enum SyncCommand {
     /// Say what one round would write on each host, and which differences it would settle.
     Plan(SyncArgs),
     /// Run rounds until the hosts hold the same objects.
-    Apply(SyncArgs),
+    Apply(ApplyArgs),
+    /// The consoles' sync: on or off, the last round, lag, the conflict log, deletes.
+    Status(SyncArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    common: SyncArgs,
+    /// Then turn sync on for the consoles of this configuration (the Sync page's switch):
+    /// they keep the hosts equal from now on.
+    #[arg(long)]
+    turn_on: bool,
 }
 
 #[derive(Args, Debug)]
@@ -35,9 +48,10 @@ pub struct SyncArgs {
 
 /// Runs the command; `Err` carries the message and means a non-zero exit.
 pub async fn run(command: SyncCommand) -> Result<(), String> {
-    let (args, mode) = match command {
-        SyncCommand::Plan(args) => (args, RoundMode::Plan),
-        SyncCommand::Apply(args) => (args, RoundMode::Apply),
+    let (args, mode, turn_on) = match command {
+        SyncCommand::Plan(args) => (args, RoundMode::Plan, false),
+        SyncCommand::Apply(ApplyArgs { common, turn_on }) => (common, RoundMode::Apply, turn_on),
+        SyncCommand::Status(args) => return status(&args).await,
     };
     let config = fleet::ConsoleConfig::load(&args.config).map_err(|e| e.to_string())?;
     let clients = fleet::HostClients::connect(&config).await;
@@ -72,6 +86,101 @@ pub async fn run(command: SyncCommand) -> Result<(), String> {
         }
     }
     print(&args, mode, &rounds);
+    if turn_on {
+        let home = &hosts[0];
+        let namespace = &config.replica_namespace;
+        let mut record = fleet::sync::record::load(&home.client, namespace)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        record.enabled = true;
+        record.changed_by = Some(("tandem sync apply".into(), now_ms()));
+        record.plan.clear();
+        record.plan_conflicts.clear();
+        fleet::sync::record::save(&home.client, namespace, &record)
+            .await
+            .map_err(|e| {
+                format!(
+                    "the hosts agree, but sync could not be turned on: host `{}` refused the record in namespace `{namespace}`: {e}",
+                    home.name
+                )
+            })?;
+        if !args.json {
+            println!("sync is on: consoles of this configuration keep the hosts equal from now on");
+        }
+    }
+    Ok(())
+}
+
+/// Prints the group's shared record, as the Sync page shows it.
+async fn status(args: &SyncArgs) -> Result<(), String> {
+    let config = fleet::ConsoleConfig::load(&args.config).map_err(|e| e.to_string())?;
+    let clients = fleet::HostClients::connect(&config).await;
+    let (name, client) = clients
+        .iter()
+        .next()
+        .ok_or_else(|| format!("{} names no host", args.config.display()))?;
+    let client = client.clone().map_err(|e| format!("host `{name}`: {e}"))?;
+    let record = fleet::sync::record::load(&client, &config.replica_namespace)
+        .await
+        .map_err(|e| format!("host `{name}` did not answer: {e}"))?
+        .unwrap_or_default();
+    if args.json {
+        println!("{}", serde_json::to_string(&record).unwrap_or_default());
+        return Ok(());
+    }
+    let now = now_ms();
+    let ago = |at: u64| format!("{} s ago", now.saturating_sub(at) / 1000);
+    let state = if record.enabled {
+        "on"
+    } else {
+        "off (planning only)"
+    };
+    match &record.changed_by {
+        Some((by, at)) => println!("sync      {state}, switched by {by} {}", ago(*at)),
+        None => println!("sync      {state}"),
+    }
+    if let Some(round) = &record.last_round {
+        println!(
+            "round     {}: {} objects read, {} copies written, {} left for later",
+            ago(round.at_ms),
+            round.objects,
+            round.writes,
+            round.deferred.len()
+        );
+    }
+    println!(
+        "lag       p50 {} ms, p99 {} ms over {} writes; {} changes pending",
+        record.lag.p50_ms, record.lag.p99_ms, record.lag.samples, record.pending
+    );
+    let writes: Vec<String> = record
+        .writes_per_host
+        .iter()
+        .map(|(host, n)| format!("{host} {n}"))
+        .collect();
+    println!("writes    {}", writes.join(", "));
+    if !record.enabled {
+        println!(
+            "plan      {} copies to write when turned on",
+            record.plan.len()
+        );
+    }
+    for c in &record.conflicts {
+        println!(
+            "conflict  {} {} {}: {}'s {} kept over {}'s {}",
+            ago(c.at_ms),
+            c.object,
+            c.field,
+            c.kept.host,
+            c.kept.value.as_deref().unwrap_or("(none)"),
+            c.superseded.host,
+            c.superseded.value.as_deref().unwrap_or("(none)")
+        );
+    }
+    for d in &record.deletes {
+        println!("deleted   {} {} on {}", ago(d.at_ms), d.object, d.host);
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
-//! `tandem sync plan | apply` against two sandbox hosts that disagree about a user: the plan
-//! writes nothing and says what would change, apply makes the hosts agree, and a plan after
-//! it finds nothing to do.
+//! `tandem sync plan | apply | status` against two sandbox hosts that disagree about a user:
+//! the plan writes nothing and says what would change, apply makes the hosts agree (and with
+//! `--turn-on` turns the consoles' sync on, as `status` then says), and a plan after it finds
+//! nothing to do.
 
 mod common;
 
@@ -23,13 +24,15 @@ async fn host(name: &str) -> SandboxCluster {
     cluster
 }
 
-/// Runs `tandem sync <verb> --config ... --json` off the async runtime.
+/// Runs `tandem sync <verb...> --config ... --json` off the async runtime.
 async fn sync(verb: &str, dir: &Path) -> (Output, Value) {
     let config = dir.join("tandem.yaml");
-    let verb = verb.to_string();
+    let words: Vec<String> = verb.split(' ').map(String::from).collect();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .args(["sync", &verb, "--config"])
+            .arg("sync")
+            .args(&words)
+            .arg("--config")
             .arg(config)
             .arg("--json")
             .output()
@@ -107,9 +110,14 @@ async fn plan_then_apply_makes_two_hosts_agree() {
     // A plan writes nothing.
     assert_ne!(email(&c1, "dana").await, email(&c2, "dana").await);
 
-    let (out, applied) = sync("apply", dir.path()).await;
+    let (_, before) = sync("status", dir.path()).await;
+    assert_eq!(before["enabled"], false, "{before}");
+    let (out, applied) = sync("apply --turn-on", dir.path()).await;
     assert!(out.status.success(), "{applied}");
     assert_eq!(email(&c1, "dana").await, email(&c2, "dana").await);
+    let (_, status) = sync("status", dir.path()).await;
+    assert_eq!(status["enabled"], true, "{status}");
+    assert_eq!(status["changed_by"][0], "tandem sync apply", "{status}");
     let (_, after) = sync("plan", dir.path()).await;
     assert_eq!(after["writes"], json!([]), "{after}");
     assert_eq!(after["conflicts"], json!([]), "{after}");
