@@ -46,6 +46,7 @@ pub struct Metrics {
     latency: LatencyFamily,
     errors: Family<ErrorLabels, Counter>,
     fleet: fleet::metrics::FleetGauges,
+    sync: fleet::sync::gauges::SyncGauges,
 }
 
 impl Metrics {
@@ -65,11 +66,14 @@ impl Metrics {
         );
         let fleet = fleet::metrics::FleetGauges::default();
         fleet.register(&mut registry);
+        let sync = fleet::sync::gauges::SyncGauges::default();
+        sync.register(&mut registry);
         Arc::new(Self {
             registry,
             latency,
             errors,
             fleet,
+            sync,
         })
     }
 
@@ -81,6 +85,9 @@ impl Metrics {
         };
         self.fleet
             .observe(&state.hosts.snapshot(), &state.federation.rows(), role);
+        if let Some(sync) = &state.sync {
+            self.sync.observe(&sync.record());
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)

@@ -16,6 +16,7 @@ pub mod bindings;
 pub mod deletes;
 pub mod engine;
 pub mod fields;
+pub mod gauges;
 pub mod hlc;
 pub mod incarnation;
 pub mod logins;
