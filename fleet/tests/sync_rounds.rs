@@ -57,13 +57,7 @@ async fn fleet(
     let fleet = start_demo_fleet(dir.path(), Scenario::Conflicts)
         .await
         .unwrap();
-    let mut hosts = Vec::new();
-    for host in ["host", "host2"] {
-        hosts.push(GroupHost {
-            name: host.into(),
-            client: common::client(common::demo_cluster(&fleet, host)).await,
-        });
-    }
+    let hosts = common::demo_group(&fleet).await;
     let member = common::client(common::demo_cluster(&fleet, "member")).await;
     (hosts, member, Some((dir, fleet)))
 }

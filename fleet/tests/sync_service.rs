@@ -24,13 +24,7 @@ async fn sync_plans_while_off_then_replicates_through_watches() {
     let fleet = start_demo_fleet(dir.path(), Scenario::Conflicts)
         .await
         .unwrap();
-    let mut group = Vec::new();
-    for host in ["host", "host2"] {
-        group.push(GroupHost {
-            name: host.into(),
-            client: common::client(common::demo_cluster(&fleet, host)).await,
-        });
-    }
+    let group = common::demo_group(&fleet).await;
     let (host, host2) = (group[0].client.clone(), group[1].client.clone());
     let home = Home {
         client: host.clone(),

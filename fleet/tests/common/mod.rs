@@ -121,3 +121,15 @@ pub fn demo_cluster<'f>(fleet: &'f sandbox::demo::DemoFleet, name: &str) -> &'f 
         .unwrap_or_else(|| panic!("no cluster {name} in the demo fleet"))
         .0
 }
+
+/// The demo fleet's two hosts, `host` and `host2`, as a sync group.
+pub async fn demo_group(fleet: &sandbox::demo::DemoFleet) -> Vec<fleet::sync::engine::GroupHost> {
+    let mut group = Vec::new();
+    for host in ["host", "host2"] {
+        group.push(fleet::sync::engine::GroupHost {
+            name: host.into(),
+            client: client(demo_cluster(fleet, host)).await,
+        });
+    }
+    group
+}
