@@ -84,6 +84,10 @@ impl SyncService {
                 let kind_name = kind.source().kind;
                 tokio::spawn(watch(Arc::downgrade(&inner), api, kind_name));
             }
+            // A failed login on one host is copied to the others at once (see `logins`).
+            let records = kube::core::ApiResource::erase::<crate::iam::resources::LoginRecord>(&());
+            let api = Api::all_with(host.client.clone(), &records);
+            tokio::spawn(watch(Arc::downgrade(&inner), api, records.kind));
         }
         tokio::spawn(run(inner.clone(), group));
         Self { inner }
