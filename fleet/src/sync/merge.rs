@@ -199,16 +199,18 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
         .iter()
         .map(|(_, copy)| copy.as_ref().is_some_and(|c| c.stamped))
         .collect();
-    let (mut placed, tombstone) = deletes::find(copies, &stamped, &superseded, now_ms);
+    let deletes::Found {
+        mut placed,
+        tombstone,
+        known,
+    } = deletes::find(copies, &superseded, now_ms);
 
     let mut out = Resolution::default();
-    // With a delete in force, a copy lives only as a new object: one no stamp ever covered.
+    // With a delete in force, a copy lives only as a new object: one no stamp ever covered,
+    // made after the copy the engine knew there.
     let (live, stale): (Vec<usize>, Vec<usize>) = (0..observed.len())
         .filter(|&i| observed[i].1.is_some())
-        .partition(|&i| {
-            !superseded[i]
-                && (tombstone.is_none() || !observed[i].1.as_ref().expect("present").stamped)
-        });
+        .partition(|&i| !superseded[i] && (tombstone.is_none() || (!stamped[i] && !known[i])));
     out.tombstone = tombstone.clone();
     if let Some(dead) = &tombstone {
         for &i in &stale {
@@ -260,12 +262,12 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
             include(&mut everything, version);
         }
     }
-    // A copy that stays is known by its uid; a created one's is recorded once it exists
-    // ([`placed::record_uid`]).
-    for (i, (host, copy)) in copies.iter().enumerate() {
+    // Every copy there stays (stale ones are rewritten, not deleted) and is known by its uid;
+    // a created one's is recorded once it exists ([`placed::record_uid`]).
+    for (host, copy) in copies {
         let uid = match copy {
-            Copy::Present(object) if live.contains(&i) => deletes::uid(object),
-            _ => None,
+            Copy::Present(object) => deletes::uid(object),
+            Copy::Absent => None,
         };
         placed.insert(
             host.clone(),

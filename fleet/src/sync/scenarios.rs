@@ -36,15 +36,28 @@ fn written(resolution: &Resolution, host: &str) -> Value {
 }
 
 /// The hosts in sync on `object` (host2 and host3 created from host's), as the engine leaves
-/// them.
-fn synced(object: Value, now: u64) -> Value {
+/// them once a second round has read every copy's uid. Each host's copy is the returned
+/// object: one uid stands for all three, which the tests need not tell apart.
+fn synced(mut object: Value, now: u64) -> Value {
+    object["metadata"]["uid"] = json!("uid-alice");
     let absent = |h: &str| (h.to_string(), Copy::Absent);
     let first = resolve(
         &identity(),
         &[present("host", &object), absent("host2"), absent("host3")],
         now,
     );
-    written(&first, "host2")
+    let mut made = written(&first, "host2");
+    made["metadata"]["uid"] = json!("uid-alice");
+    let second = resolve(
+        &identity(),
+        &[
+            present("host", &made),
+            present("host2", &made),
+            present("host3", &made),
+        ],
+        now,
+    );
+    written_or_kept(&second, "host", &made)
 }
 
 fn gone(host: &str) -> (String, Copy) {
