@@ -89,10 +89,15 @@ pub async fn run(command: SyncCommand) -> Result<(), String> {
     if turn_on {
         let home = &hosts[0];
         let namespace = &config.replica_namespace;
+        // A record that cannot be read is not replaced: that would drop its conflict log.
         let mut record = fleet::sync::record::load(&home.client, namespace)
             .await
-            .ok()
-            .flatten()
+            .map_err(|e| {
+                format!(
+                    "the hosts agree, but sync was not turned on: host `{}` did not give its record in namespace `{namespace}`: {e}",
+                    home.name
+                )
+            })?
             .unwrap_or_default();
         record.enabled = true;
         record.changed_by = Some(("tandem sync apply".into(), now_ms()));
@@ -163,7 +168,7 @@ async fn status(args: &SyncArgs) -> Result<(), String> {
     if !record.enabled {
         println!(
             "plan      {} copies to write when turned on",
-            record.plan.len()
+            record.plan_total.max(record.plan.len())
         );
     }
     for c in &record.conflicts {

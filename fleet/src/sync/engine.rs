@@ -118,7 +118,13 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                 (name.clone(), live)
             })
             .collect();
-        let displaced = super::bindings::displaced(synced, &bindings);
+        // Which binding is newest is told from every host's copies: with a host missing, the
+        // rule waits for a round where all answer.
+        let displaced = if answering.len() == hosts.len() {
+            super::bindings::displaced(synced, &bindings)
+        } else {
+            Vec::new()
+        };
         for d in &displaced {
             report
                 .conflicts
@@ -136,7 +142,7 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                 carry_out(
                     &apis,
                     hosts,
-                    (synced, &object, &name),
+                    (synced, &object, &name, &present),
                     deletes,
                     mode,
                     &mut report,
@@ -189,7 +195,7 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
             carry_out(
                 &apis,
                 hosts,
-                (synced, &object, &name),
+                (synced, &object, &name, &present),
                 actions,
                 mode,
                 &mut report,
@@ -217,7 +223,7 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
 async fn carry_out(
     apis: &[Api<DynamicObject>],
     hosts: &[GroupHost],
-    (synced, object, name): (FederatedKind, &str, &str),
+    (synced, object, name, read): (FederatedKind, &str, &str, &BTreeMap<usize, (Value, bool)>),
     mut actions: Vec<(usize, Action)>,
     mode: RoundMode,
     report: &mut RoundReport,
@@ -273,7 +279,22 @@ async fn carry_out(
                 Err(e) => Err(kube::Error::SerdeError(e)),
             },
             Action::Delete => {
-                let deleted = api.delete(name, &Default::default()).await.map(drop);
+                // Only the copy the round read: one made again meanwhile (or by a replica that
+                // also thought it led) is left for the next round to judge.
+                let field = |f: &str| {
+                    read.get(&i)
+                        .and_then(|(v, _)| v.pointer(&format!("/metadata/{f}")))
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                };
+                let params = kube::api::DeleteParams {
+                    preconditions: Some(kube::api::Preconditions {
+                        uid: field("uid"),
+                        resource_version: field("resourceVersion"),
+                    }),
+                    ..Default::default()
+                };
+                let deleted = api.delete(name, &params).await.map(drop);
                 if deleted.is_ok() && synced == FederatedKind::User {
                     let client = hosts[i].client.clone();
                     tokio::spawn(crate::iam::user_delete::remove_written_back(

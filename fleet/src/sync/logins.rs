@@ -32,9 +32,11 @@ pub const FROM_ANNOTATION: &str = "sync.tandem.io/from";
 pub const COPIED_ANNOTATION: &str = "sync.tandem.io/copied";
 /// On a user: when the engine last copied failed logins to this host.
 pub const TOUCHED_ANNOTATION: &str = "sync.tandem.io/logins-copied";
-/// Records older than this are not copied: KubeSphere's window is 10 minutes by default and
-/// at most an hour in practice; an old failure locks no one.
-pub const RECENT: Duration = Duration::from_secs(3600);
+/// Records older than this are not copied: KubeSphere's window is 10 minutes by default
+/// (`authenticateRateLimiterDuration`). A copy counts from when it is made, so a longer
+/// reach would turn old failures (after a partition, or when sync is first turned on) into
+/// fresh ones and lock users who did nothing wrong lately.
+pub const RECENT: Duration = Duration::from_secs(600);
 
 /// What one pass did.
 #[derive(Debug, Default, PartialEq, Eq)]

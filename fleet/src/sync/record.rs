@@ -20,6 +20,8 @@ const KEY: &str = "state.json";
 /// Conflicts and deletes kept, newest first: a ConfigMap holds at most 1 MiB.
 pub const KEEP_CONFLICTS: usize = 300;
 pub const KEEP_DELETES: usize = 200;
+/// Plan rows and later-round reasons kept (their total is kept too).
+pub const KEEP_PLAN: usize = 100;
 /// A value longer than this is shown cut (a role's rules can be long).
 const VALUE_CHARS: usize = 300;
 
@@ -94,14 +96,17 @@ impl Lag {
 
 /// The group's shared record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SyncRecord {
     /// Rounds write (on) or only plan (off).
     pub enabled: bool,
     /// Who turned it on or off last, and when.
     pub changed_by: Option<(String, u64)>,
     pub last_round: Option<RoundFigures>,
-    /// While off: what turning it on would write.
+    /// While off: what turning it on would write (the first [`KEEP_PLAN`]).
     pub plan: Vec<PlannedWrite>,
+    /// How many writes the plan holds in all.
+    pub plan_total: usize,
     /// While off: the conflicts turning it on would settle (not yet in the log).
     pub plan_conflicts: Vec<LoggedConflict>,
     pub conflicts: Vec<LoggedConflict>,
@@ -184,8 +189,10 @@ impl SyncRecord {
 
     /// Keeps a plan round's result to show while sync is off.
     pub fn set_plan(&mut self, report: &RoundReport, at_ms: u64) {
-        self.plan = report.planned.clone();
+        self.plan = report.planned.iter().take(KEEP_PLAN).cloned().collect();
+        self.plan_total = report.planned.len();
         self.plan_conflicts = conflicts_of(report, at_ms);
+        self.plan_conflicts.truncate(KEEP_PLAN);
         self.last_round = Some(figures(report, at_ms));
     }
 }
@@ -195,7 +202,7 @@ fn figures(report: &RoundReport, at_ms: u64) -> RoundFigures {
         at_ms,
         objects: report.objects,
         writes: report.writes,
-        deferred: report.deferred.clone(),
+        deferred: report.deferred.iter().take(KEEP_PLAN).cloned().collect(),
         unreachable: report.unreachable.clone(),
     }
 }

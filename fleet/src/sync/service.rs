@@ -66,6 +66,8 @@ struct Local {
 pub enum SyncSwitchError {
     #[error("the sync record could not be written on the first host: {0}")]
     Write(#[source] kube::Error),
+    #[error("the sync record could not be read on the first host: {0}")]
+    Read(#[source] kube::Error),
 }
 
 impl SyncService {
@@ -111,11 +113,12 @@ impl SyncService {
     /// Turns sync on (rounds write) or off (rounds plan), as `by` asked; the next round
     /// starts at once.
     pub async fn switch(&self, on: bool, by: &str) -> Result<SyncRecord, SyncSwitchError> {
-        let mut record =
-            match record::load(&self.inner.home.client, &self.inner.home.namespace).await {
-                Ok(Some(record)) => record,
-                _ => self.record(),
-            };
+        // Never from this replica's copy: a follower's may be stale, and saving it would
+        // drop the conflict log the leader wrote since.
+        let mut record = record::load(&self.inner.home.client, &self.inner.home.namespace)
+            .await
+            .map_err(SyncSwitchError::Read)?
+            .unwrap_or_default();
         record.enabled = on;
         record.changed_by = Some((by.to_string(), now_ms()));
         if on {
@@ -169,6 +172,19 @@ async fn watch(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>, kind: Str
         if written_by_kubefed(&object.metadata) {
             continue;
         }
+        if kind == "LoginRecord" {
+            // Only a failed attempt made on this host is copied: nothing else to wake for.
+            let failed = object.data.pointer("/spec/success") == Some(&serde_json::json!(false));
+            let copy = object
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(super::logins::FROM_ANNOTATION));
+            if failed && !copy {
+                inner.wake.notify_one();
+            }
+            continue;
+        }
         let name = format!("{kind} {}", object.metadata.name.unwrap_or_default());
         inner.lock().dirty.entry(name).or_insert_with(Instant::now);
         inner.wake.notify_one();
@@ -210,12 +226,19 @@ async fn follow(inner: &Inner) {
     if let Ok(Some(record)) = record::load(&inner.home.client, &inner.home.namespace).await {
         let mut state = inner.lock();
         state.record = record;
-        // Taking over later, it reads the record afresh.
+        // Taking over later, it reads the record afresh and the rounds read everything.
         state.loaded = false;
+        state.dirty.clear();
     }
 }
 
 async fn round(inner: &Inner, group: &[GroupHost]) {
+    // The switch may have been turned by another replica or `tandem sync apply --turn-on`.
+    if let Ok(Some(stored)) = record::load(&inner.home.client, &inner.home.namespace).await {
+        let mut state = inner.lock();
+        state.record.enabled = stored.enabled;
+        state.record.changed_by = stored.changed_by;
+    }
     let (enabled, started) = (inner.lock().record.enabled, Instant::now());
     let mode = if enabled {
         RoundMode::Apply
@@ -226,10 +249,7 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
     let report = sync_round(group, at, mode).await;
     let record = {
         let mut state = inner.lock();
-        // A switch made during the round wins: the round's result counts under the old one.
-        if state.record.enabled != enabled {
-            return;
-        }
+        // What an applied round wrote is logged even if sync was switched off meanwhile.
         if enabled {
             let written: Vec<u64> = report
                 .planned
@@ -242,7 +262,8 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
             state.lag_samples.drain(..excess);
             state.record.lag = Lag::of(&state.lag_samples);
             state.record.add_round(&report, at);
-        } else {
+        } else if !state.record.enabled {
+            // (Not when switched on during the round: this plan is out of date already.)
             state.record.set_plan(&report, at);
         }
         // What changed before the round began was read by it.

@@ -187,7 +187,7 @@ fn view_of(
                 },
             })
             .collect(),
-        plan_total: record.plan.len(),
+        plan_total: record.plan_total.max(record.plan.len()),
         plan_conflicts: record
             .plan_conflicts
             .iter()
