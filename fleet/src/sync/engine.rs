@@ -311,11 +311,19 @@ async fn carry_out(
                 report.planned.push(planned);
             }
             Err(e) => {
+                // The API server's message may quote a value it refused (a 422 quotes the
+                // field, a password hash included): only the status and reason are kept.
                 let why = match &e {
                     kube::Error::Api(s) if s.code == 409 || s.code == 404 => {
-                        format!("{} changed meanwhile: {}", hosts[i].name, s.message)
+                        format!(
+                            "{} changed meanwhile ({} {})",
+                            hosts[i].name, s.code, s.reason
+                        )
                     }
-                    other => format!("{} refused: {other}", hosts[i].name),
+                    kube::Error::Api(s) => {
+                        format!("{} refused ({} {})", hosts[i].name, s.code, s.reason)
+                    }
+                    _ => format!("{} did not answer", hosts[i].name),
                 };
                 report.deferred.push((object.to_string(), why));
                 return;
