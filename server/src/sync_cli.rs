@@ -5,11 +5,11 @@
 //! this configuration, as the Sync page's switch); `status` reads the group's shared record.
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
 use fleet::sync::engine::{GroupHost, RoundMode, RoundReport, sync_round};
 use fleet::sync::merge::Write;
+use fleet::sync::service::now_ms;
 use serde_json::{Value, json};
 
 /// Rounds `apply` runs at most before it says the hosts keep changing.
@@ -187,13 +187,6 @@ async fn status(args: &SyncArgs) -> Result<(), String> {
         println!("deleted   {} {} on {}", ago(d.at_ms), d.object, d.host);
     }
     Ok(())
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
 }
 
 /// A value as the plan shows it: a password hash only as a digest.

@@ -69,9 +69,10 @@ pub async fn copy_failed_logins(
             }
         }
     }
-    let names_on = |i: usize| -> std::collections::BTreeSet<String> {
-        listed[i].iter().flatten().map(|r| r.name_any()).collect()
-    };
+    let names_on: Vec<std::collections::BTreeSet<String>> = listed
+        .iter()
+        .map(|records| records.iter().flatten().map(|r| r.name_any()).collect())
+        .collect();
     // (host index, user) that got copies: touched once all copies are made.
     let mut touched = std::collections::BTreeSet::new();
     for (i, records) in listed.iter().enumerate() {
@@ -83,7 +84,7 @@ pub async fn copy_failed_logins(
                 if j == i || listed[j].is_none() || copied.contains(&target.name) {
                     continue;
                 }
-                if !names_on(j).contains(&name) {
+                if !names_on[j].contains(&name) {
                     if mode == RoundMode::Apply {
                         match crate::writes::create(&apis[j], &copy_of(original, &hosts[i].name))
                             .await

@@ -141,7 +141,8 @@ impl Inner {
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch, as rounds version the changes they find.
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

@@ -136,10 +136,7 @@ fn view_of(
     may_manage: bool,
 ) -> SyncView {
     use fleet::sync::engine::WriteKind;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default();
+    let now = fleet::sync::service::now_ms();
     let secs_ago = |at_ms: u64| now.saturating_sub(at_ms) / 1000;
     let conflict = |c: &fleet::sync::record::LoggedConflict| ConflictRow {
         object: c.object.clone(),
