@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::hlc::{Version, covers, include};
+use super::hlc::{Seen, Version, covers, include};
 use super::merge::{Conflict, Copy, Observed, Tombstone, Write};
 use super::placed::{self, Placed};
 
@@ -49,7 +49,7 @@ pub fn find(copies: &[(String, Copy)], superseded: &[bool], now_ms: u64) -> Foun
     }
     let current = |copy: &Copy| match copy {
         Copy::Present(object) => uid(object),
-        Copy::Absent => None,
+        Copy::Absent | Copy::Deleting(_) => None,
     };
     let known = copies
         .iter()
@@ -88,6 +88,59 @@ pub fn find(copies: &[(String, Copy)], superseded: &[bool], now_ms: u64) -> Foun
         tombstone,
         known,
     }
+}
+
+/// A delete seen under way on a host ([`Copy::Deleting`]) — one no placement may have
+/// recorded, made before sync was on (the seed's third experiment: a user deleted on one host
+/// while the other still has it, the first host's `FederatedUser` stuck on kubefed's
+/// finalizer). Copies made before it die with it; copies made after it are a new object.
+#[derive(Debug, Clone)]
+pub struct Witnessed {
+    pub tombstone: Tombstone,
+    at_ms: u64,
+}
+
+impl Witnessed {
+    /// Whether the delete came after `copy` was made. Both times are API servers' clocks,
+    /// to the second: a copy made in the same second as the delete dies with it (a delete
+    /// right after a create is the seed's experiment; a create right after another host's
+    /// delete is the rarer race).
+    pub fn came_after(&self, copy: &Copy) -> bool {
+        match copy {
+            Copy::Present(object) => created_ms(object).is_some_and(|made| made <= self.at_ms),
+            Copy::Absent | Copy::Deleting(_) => false,
+        }
+    }
+}
+
+/// The latest delete seen under way among the copies.
+pub fn witnessed(copies: &[(String, Copy)], now_ms: u64) -> Option<Witnessed> {
+    let (host, at_ms) = copies
+        .iter()
+        .filter_map(|(host, copy)| match copy {
+            Copy::Deleting(at) => Some((host, *at)),
+            _ => None,
+        })
+        .max_by_key(|(_, at)| *at)?;
+    Some(Witnessed {
+        tombstone: Tombstone {
+            host: host.clone(),
+            version: Version::after(None, now_ms, host),
+            // Nothing stamped was seen: every field of the copies it ends is logged.
+            had: Seen::new(),
+        },
+        at_ms,
+    })
+}
+
+/// An RFC 3339 time as ms since the epoch (a kube timestamp in an object read as JSON).
+pub fn time_ms(text: &str) -> Option<u64> {
+    let at: k8s_openapi::jiff::Timestamp = text.parse().ok()?;
+    u64::try_from(at.as_millisecond()).ok()
+}
+
+fn created_ms(object: &Value) -> Option<u64> {
+    time_ms(object.pointer("/metadata/creationTimestamp")?.as_str()?)
 }
 
 /// Edits the deleting host never saw lose to the delete (the default policy), logged.

@@ -106,6 +106,26 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                     .push(format!("{} ({kind})", hosts[i].name)),
             }
         }
+        // A host missing a name may be deleting it: its Federated* twin says so (a delete
+        // made before sync was on, or stuck on kubefed's finalizer).
+        let mut twins = BTreeMap::new();
+        for &i in &answering.clone() {
+            if copies.values().all(|present| present.contains_key(&i)) {
+                continue;
+            }
+            let api = Api::all_with(hosts[i].client.clone(), &synced.federated());
+            match twins_deleting(&api).await {
+                Some(found) => {
+                    twins.insert(i, found);
+                }
+                None => {
+                    answering.retain(|&a| a != i);
+                    report
+                        .unreachable
+                        .push(format!("{} (Federated{kind})", hosts[i].name));
+                }
+            }
+        }
         // One binding per user (and workspace): the others are deleted everywhere.
         let bindings: BTreeMap<String, Vec<(String, &Value)>> = copies
             .iter()
@@ -162,7 +182,15 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
                 .map(|&i| {
                     let copy = match present.get(&i) {
                         Some((value, false)) => Copy::Present(value.clone()),
-                        _ => Copy::Absent,
+                        Some((value, true)) => value
+                            .pointer("/metadata/deletionTimestamp")
+                            .and_then(Value::as_str)
+                            .and_then(super::deletes::time_ms)
+                            .map_or(Copy::Absent, Copy::Deleting),
+                        None => twins
+                            .get(&i)
+                            .and_then(|t: &BTreeMap<String, u64>| t.get(&name))
+                            .map_or(Copy::Absent, |&at| Copy::Deleting(at)),
                     };
                     (hosts[i].name.clone(), copy)
                 })
@@ -216,6 +244,25 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
     );
     report.login_copies = logins.copied;
     report
+}
+
+/// The `Federated*` objects being deleted on a host, with their deletionTimestamps (ms);
+/// `None` when the host does not answer. A host without kubefed's types has none.
+async fn twins_deleting(api: &Api<DynamicObject>) -> Option<BTreeMap<String, u64>> {
+    let list = match tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await {
+        Ok(Ok(list)) => list,
+        Ok(Err(kube::Error::Api(status))) if status.code == 404 => return Some(BTreeMap::new()),
+        _ => return None,
+    };
+    Some(
+        list.items
+            .iter()
+            .filter_map(|twin| {
+                let at = twin.metadata.deletion_timestamp.as_ref()?;
+                Some((twin.name_any(), u64::try_from(at.0.as_millisecond()).ok()?))
+            })
+            .collect(),
+    )
 }
 
 /// Creates first, then updates, then deletes; the first refusal leaves the rest of the

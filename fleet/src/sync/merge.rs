@@ -104,6 +104,10 @@ pub enum Copy {
     Present(Value),
     /// Not there: deleted, when a copy says the engine put it there ([`super::placed`]).
     Absent,
+    /// Not there for good: the host is deleting it — the copy, or its `Federated*` twin,
+    /// carries a deletionTimestamp (its API server's clock, in ms). It proves a delete no
+    /// placement recorded, one made before sync was on ([`deletes::witnessed`]).
+    Deleting(u64),
 }
 
 /// A replicated delete.
@@ -178,7 +182,7 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
         .iter()
         .map(|(host, copy)| match copy {
             Copy::Present(object) => (host.as_str(), Some(observe(host, object, now_ms))),
-            Copy::Absent => (host.as_str(), None),
+            Copy::Absent | Copy::Deleting(_) => (host.as_str(), None),
         })
         .collect();
     // The newest life of the name among the copies; copies of an older one are superseded
@@ -187,7 +191,7 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
         .iter()
         .map(|(_, copy)| match copy {
             Copy::Present(object) => incarnation::on(object),
-            Copy::Absent => None,
+            Copy::Absent | Copy::Deleting(_) => None,
         })
         .collect();
     let newest = lives.iter().flatten().max().cloned();
@@ -204,13 +208,23 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
         tombstone,
         known,
     } = deletes::find(copies, &superseded, now_ms);
+    // A delete seen under way counts only for the copies made before it.
+    let witnessed = deletes::witnessed(copies, now_ms)
+        .filter(|w| copies.iter().any(|(_, copy)| w.came_after(copy)));
+    let tombstone = tombstone.or_else(|| witnessed.as_ref().map(|w| w.tombstone.clone()));
 
     let mut out = Resolution::default();
     // With a delete in force, a copy lives only as a new object: one no stamp ever covered,
-    // made after the copy the engine knew there.
+    // made after the copy the engine knew there — and after a delete seen happening.
     let (live, stale): (Vec<usize>, Vec<usize>) = (0..observed.len())
         .filter(|&i| observed[i].1.is_some())
-        .partition(|&i| !superseded[i] && (tombstone.is_none() || (!stamped[i] && !known[i])));
+        .partition(|&i| {
+            !superseded[i]
+                && !witnessed
+                    .as_ref()
+                    .is_some_and(|w| w.came_after(&copies[i].1))
+                && (tombstone.is_none() || (!stamped[i] && !known[i]))
+        });
     out.tombstone = tombstone.clone();
     if let Some(dead) = &tombstone {
         for &i in &stale {
@@ -267,7 +281,7 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
     for (host, copy) in copies {
         let uid = match copy {
             Copy::Present(object) => deletes::uid(object),
-            Copy::Absent => None,
+            Copy::Absent | Copy::Deleting(_) => None,
         };
         placed.insert(
             host.clone(),
@@ -297,7 +311,7 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
                     Action::Update(wanted)
                 }
             }
-            Copy::Absent => {
+            Copy::Absent | Copy::Deleting(_) => {
                 let skeleton = json!({
                     "apiVersion": identity.api_version,
                     "kind": identity.kind,

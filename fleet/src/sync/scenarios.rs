@@ -364,3 +364,35 @@ fn a_copy_made_again_under_another_uid_reads_as_deleted() {
         quiet.actions
     );
 }
+
+/// The seed's third experiment, met when sync goes on: a user deleted on host before sync
+/// (its twin stuck deleting) while host2 still has the one made before — deleted there too,
+/// its fields logged. One made after the delete is a new user: it lives, host gets it.
+#[test]
+fn a_delete_under_way_before_sync_wins_over_copies_made_before_it() {
+    let made_at = |time: &str| {
+        let mut object = user(json!({"email": "zzp-2@163.com"}));
+        object["metadata"]["creationTimestamp"] = json!(time);
+        object
+    };
+    let deleting = super::deletes::time_ms("2026-12-07T10:00:05Z").unwrap();
+    let group = |copy: &Value| {
+        [
+            ("host".to_string(), Copy::Deleting(deleting)),
+            present("host2", copy),
+        ]
+    };
+    let before = resolve(&identity(), &group(&made_at("2026-12-07T10:00:05Z")), 10);
+    assert_eq!(before.tombstone.map(|t| t.host), Some("host".to_string()));
+    assert_eq!(
+        before.actions,
+        [
+            ("host".into(), Action::Keep),
+            ("host2".into(), Action::Delete)
+        ]
+    );
+    assert!(before.conflicts.iter().any(|c| c.field == "/spec/email"));
+    let after = resolve(&identity(), &group(&made_at("2026-12-07T10:00:06Z")), 10);
+    assert!(after.tombstone.is_none() && after.conflicts.is_empty());
+    assert_eq!(written(&after, "host")["spec"]["email"], "zzp-2@163.com");
+}
