@@ -6,19 +6,17 @@
 //! why not in the foreground). A copy kubefed wrote on a host (`kubefed.io/managed: "true"`)
 //! is not a source: it is left out.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::StreamExt;
+use kube::Client;
 use kube::api::{Api, DynamicObject};
-use kube::{Client, ResourceExt};
 use serde_json::Value;
 
 use super::merge::{Action, Conflict, Copy, Identity, Tombstone, record_created, resolve};
-use super::{SYNCED_KINDS, settled, written_by_kubefed};
+use super::settled;
+use super::snapshot::{KindCopies, Snapshot};
 use crate::federation::{FederatedKind, KindResources};
-
-/// Longest wait for one host's list of one kind; a host slower than this sits the round out.
-const LIST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A host of a sync group.
 #[derive(Clone)]
@@ -74,164 +72,16 @@ pub struct RoundReport {
     pub login_copies: Vec<(String, String)>,
 }
 
-/// One round over `hosts`; `now_ms` versions the changes it finds.
+/// One round over `hosts`, everything listed afresh; `now_ms` versions the changes it finds.
 pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> RoundReport {
-    let mut report = RoundReport::default();
-    for synced in SYNCED_KINDS {
-        let resource = synced.source();
-        let kind = resource.kind.as_str();
-        let apis: Vec<Api<DynamicObject>> = hosts
-            .iter()
-            .map(|h| Api::all_with(h.client.clone(), &resource))
-            .collect();
-        let mut answering = Vec::new();
-        // name → (host index → copy, and whether it is being deleted)
-        let mut copies: BTreeMap<String, BTreeMap<usize, (Value, bool)>> = BTreeMap::new();
-        for (i, api) in apis.iter().enumerate() {
-            match tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await {
-                Ok(Ok(list)) => {
-                    answering.push(i);
-                    for object in list.items {
-                        if written_by_kubefed(&object.metadata) {
-                            continue;
-                        }
-                        let deleting = object.metadata.deletion_timestamp.is_some();
-                        let name = object.name_any();
-                        let value = serde_json::to_value(&object).unwrap_or_default();
-                        copies.entry(name).or_default().insert(i, (value, deleting));
-                    }
-                }
-                _ => report
-                    .unreachable
-                    .push(format!("{} ({kind})", hosts[i].name)),
-            }
-        }
-        // A host missing a name may be deleting it: its Federated* twin says so (a delete
-        // made before sync was on, or stuck on kubefed's finalizer).
-        let mut twins = BTreeMap::new();
-        for &i in &answering.clone() {
-            if copies.values().all(|present| present.contains_key(&i)) {
-                continue;
-            }
-            let api = Api::all_with(hosts[i].client.clone(), &synced.federated());
-            match twins_deleting(&api).await {
-                Some(found) => {
-                    twins.insert(i, found);
-                }
-                None => {
-                    answering.retain(|&a| a != i);
-                    report
-                        .unreachable
-                        .push(format!("{} (Federated{kind})", hosts[i].name));
-                }
-            }
-        }
-        // One binding per user (and workspace): the others are deleted everywhere.
-        let bindings: BTreeMap<String, Vec<(String, &Value)>> = copies
-            .iter()
-            .map(|(name, present)| {
-                let live = present
-                    .iter()
-                    .filter(|(_, (_, deleting))| !deleting)
-                    .map(|(&i, (value, _))| (hosts[i].name.clone(), value))
-                    .collect();
-                (name.clone(), live)
-            })
-            .collect();
-        // Which binding is newest is told from every host's copies: with a host missing, the
-        // rule waits for a round where all answer.
-        let displaced = if answering.len() == hosts.len() {
-            super::bindings::displaced(synced, &bindings)
-        } else {
-            Vec::new()
-        };
-        for d in &displaced {
-            report
-                .conflicts
-                .push((format!("{kind} {}", d.name), d.conflict.clone()));
-        }
-        for (name, present) in copies {
-            report.objects += 1;
-            let object = format!("{kind} {name}");
-            if displaced.iter().any(|d| d.name == name) {
-                let deletes = present
-                    .iter()
-                    .filter(|(_, (_, deleting))| !deleting)
-                    .map(|(&i, _)| (i, Action::Delete))
-                    .collect();
-                carry_out(
-                    &apis,
-                    hosts,
-                    (synced, &object, &name, &present),
-                    deletes,
-                    mode,
-                    &mut report,
-                )
-                .await;
-                continue;
-            }
-            if present.values().any(|(v, _)| !settled(synced, v)) {
-                report
-                    .deferred
-                    .push((object, "waiting for its host to hash the password".into()));
-                continue;
-            }
-            // A copy being deleted is as good as gone: the delete is decided there.
-            let group: Vec<(String, Copy)> = answering
-                .iter()
-                .map(|&i| {
-                    let copy = match present.get(&i) {
-                        Some((value, false)) => Copy::Present(value.clone()),
-                        Some((value, true)) => value
-                            .pointer("/metadata/deletionTimestamp")
-                            .and_then(Value::as_str)
-                            .and_then(super::deletes::time_ms)
-                            .map_or(Copy::Absent, Copy::Deleting),
-                        None => twins
-                            .get(&i)
-                            .and_then(|t: &BTreeMap<String, u64>| t.get(&name))
-                            .map_or(Copy::Absent, |&at| Copy::Deleting(at)),
-                    };
-                    (hosts[i].name.clone(), copy)
-                })
-                .collect();
-            let identity = Identity {
-                api_version: resource.api_version.clone(),
-                kind: resource.kind.clone(),
-                name: name.clone(),
-            };
-            let resolution = resolve(&identity, &group, now_ms);
-            report.conflicts.extend(
-                resolution
-                    .conflicts
-                    .into_iter()
-                    .map(|c| (object.clone(), c)),
-            );
-            if let Some(tombstone) = resolution.tombstone {
-                report.deletes.push((object.clone(), tombstone));
-            }
-            let actions: Vec<(usize, Action)> = resolution
-                .actions
-                .into_iter()
-                .filter_map(|(host, action)| {
-                    let i = hosts.iter().position(|h| h.name == host)?;
-                    // Still there while its delete finishes: nothing to create or delete.
-                    let deleting = present.get(&i).is_some_and(|(_, d)| *d);
-                    (!deleting).then_some((i, action))
-                })
-                .collect();
-            carry_out(
-                &apis,
-                hosts,
-                (synced, &object, &name, &present),
-                actions,
-                mode,
-                &mut report,
-            )
-            .await;
-        }
-    }
-    // Failed logins count across the group (see `logins`).
+    let snapshot = super::snapshot::list(hosts).await;
+    let mut report = settle(hosts, &snapshot, None, now_ms, mode).await;
+    copy_logins(hosts, mode, &mut report).await;
+    report
+}
+
+/// Failed logins count across the group (see `logins`).
+pub async fn copy_logins(hosts: &[GroupHost], mode: RoundMode, report: &mut RoundReport) {
     let logins = super::logins::copy_failed_logins(hosts, std::time::SystemTime::now(), mode).await;
     if mode == RoundMode::Apply {
         report.writes += logins.copied.len();
@@ -243,26 +93,190 @@ pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> Ro
             .map(|host| format!("{host} (LoginRecord)")),
     );
     report.login_copies = logins.copied;
+}
+
+/// Objects settled at once: each one's writes stay in order, different objects overlap.
+const OBJECTS_AT_ONCE: usize = 16;
+
+/// Settles the objects of `snapshot` — only those named in `only` (`Kind name`), when given —
+/// and carries out the writes.
+pub async fn settle(
+    hosts: &[GroupHost],
+    snapshot: &Snapshot,
+    only: Option<&BTreeSet<ObjectName>>,
+    now_ms: u64,
+    mode: RoundMode,
+) -> RoundReport {
+    let mut report = RoundReport {
+        unreachable: snapshot.unreachable.clone(),
+        ..Default::default()
+    };
+    for (synced, kind_copies) in &snapshot.kinds {
+        let synced = *synced;
+        let resource = synced.source();
+        let kind = resource.kind.as_str();
+        let apis: Vec<Api<DynamicObject>> = hosts
+            .iter()
+            .map(|h| Api::all_with(h.client.clone(), &resource))
+            .collect();
+        let (answering, copies) = (&kind_copies.answering, &kind_copies.copies);
+        // One binding per user (and workspace): the others are deleted everywhere. Which
+        // binding is newest is told from every host's copies: with a host missing, the rule
+        // waits for a round where all answer.
+        let displaced = if answering.len() == hosts.len() {
+            let bindings: BTreeMap<String, Vec<(String, &Value)>> = copies
+                .iter()
+                .map(|(name, present)| {
+                    let live = present
+                        .iter()
+                        .filter(|(_, (_, deleting))| !deleting)
+                        .map(|(&i, (value, _))| (hosts[i].name.clone(), value))
+                        .collect();
+                    (name.clone(), live)
+                })
+                .collect();
+            super::bindings::displaced(synced, &bindings)
+        } else {
+            Vec::new()
+        };
+        for d in &displaced {
+            report
+                .conflicts
+                .push((format!("{kind} {}", d.name), d.conflict.clone()));
+        }
+        let work: Vec<(String, ObjectName)> = copies
+            .keys()
+            .map(|name| (name.clone(), format!("{kind} {name}")))
+            .filter(|(name, object)| {
+                only.is_none_or(|only| only.contains(object))
+                    || displaced.iter().any(|d| &d.name == name)
+            })
+            .collect();
+        let at = KindAt {
+            synced,
+            hosts,
+            apis: &apis,
+            kind: kind_copies,
+            displaced: &displaced,
+            now_ms,
+            mode,
+        };
+        let outcomes: Vec<RoundReport> = futures_util::stream::iter(
+            work.into_iter()
+                .map(|(name, object)| settle_one(&at, name, object)),
+        )
+        .buffered(OBJECTS_AT_ONCE)
+        .collect()
+        .await;
+        for part in outcomes {
+            report.objects += part.objects;
+            report.writes += part.writes;
+            report.planned.extend(part.planned);
+            report.deferred.extend(part.deferred);
+            report.conflicts.extend(part.conflicts);
+            report.deletes.extend(part.deletes);
+        }
+    }
     report
 }
 
-/// The `Federated*` objects being deleted on a host, with their deletionTimestamps (ms);
-/// `None` when the host does not answer. A host without kubefed's types has none.
-async fn twins_deleting(api: &Api<DynamicObject>) -> Option<BTreeMap<String, u64>> {
-    let list = match tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await {
-        Ok(Ok(list)) => list,
-        Ok(Err(kube::Error::Api(status))) if status.code == 404 => return Some(BTreeMap::new()),
-        _ => return None,
+/// What settling one object of a kind needs.
+struct KindAt<'a> {
+    synced: FederatedKind,
+    hosts: &'a [GroupHost],
+    apis: &'a [Api<DynamicObject>],
+    kind: &'a KindCopies,
+    displaced: &'a [super::bindings::Displaced],
+    now_ms: u64,
+    mode: RoundMode,
+}
+
+/// Resolves one object and carries out its writes; what it did, as a round's report.
+async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundReport {
+    let (synced, hosts) = (at.synced, at.hosts);
+    let present = &at.kind.copies[&name];
+    let mut part = RoundReport {
+        objects: 1,
+        ..Default::default()
     };
-    Some(
-        list.items
+    let actions = if at.displaced.iter().any(|d| d.name == name) {
+        present
             .iter()
-            .filter_map(|twin| {
-                let at = twin.metadata.deletion_timestamp.as_ref()?;
-                Some((twin.name_any(), u64::try_from(at.0.as_millisecond()).ok()?))
+            .filter(|(_, (_, deleting))| !deleting)
+            .map(|(&i, _)| (i, Action::Delete))
+            .collect()
+    } else if present.values().any(|(v, _)| !settled(synced, v)) {
+        part.deferred
+            .push((object, "waiting for its host to hash the password".into()));
+        return part;
+    } else {
+        let group = group_copies(hosts, &at.kind.answering, &at.kind.twins, &name, present);
+        let resource = synced.source();
+        let identity = Identity {
+            api_version: resource.api_version,
+            kind: resource.kind,
+            name: name.clone(),
+        };
+        let resolution = resolve(&identity, &group, at.now_ms);
+        part.conflicts.extend(
+            resolution
+                .conflicts
+                .into_iter()
+                .map(|c| (object.clone(), c)),
+        );
+        if let Some(tombstone) = resolution.tombstone {
+            part.deletes.push((object.clone(), tombstone));
+        }
+        resolution
+            .actions
+            .into_iter()
+            .filter_map(|(host, action)| {
+                let i = hosts.iter().position(|h| h.name == host)?;
+                // Still there while its delete finishes: nothing to create or delete.
+                let deleting = present.get(&i).is_some_and(|(_, d)| *d);
+                (!deleting).then_some((i, action))
             })
-            .collect(),
+            .collect()
+    };
+    carry_out(
+        at.apis,
+        hosts,
+        (synced, &object, &name, present),
+        actions,
+        at.mode,
+        &mut part,
     )
+    .await;
+    part
+}
+
+/// The copies of one object on the answering hosts. A copy being deleted is as good as gone:
+/// the delete is decided there; so is one whose `Federated*` twin is being deleted.
+fn group_copies(
+    hosts: &[GroupHost],
+    answering: &BTreeSet<usize>,
+    twins: &BTreeMap<usize, BTreeMap<String, u64>>,
+    name: &str,
+    present: &BTreeMap<usize, (Value, bool)>,
+) -> Vec<(String, Copy)> {
+    answering
+        .iter()
+        .map(|&i| {
+            let copy = match present.get(&i) {
+                Some((value, false)) => Copy::Present(value.clone()),
+                Some((value, true)) => value
+                    .pointer("/metadata/deletionTimestamp")
+                    .and_then(Value::as_str)
+                    .and_then(super::deletes::time_ms)
+                    .map_or(Copy::Absent, Copy::Deleting),
+                None => twins
+                    .get(&i)
+                    .and_then(|t| t.get(name))
+                    .map_or(Copy::Absent, |&at| Copy::Deleting(at)),
+            };
+            (hosts[i].name.clone(), copy)
+        })
+        .collect()
 }
 
 /// Creates first, then updates, then deletes; the first refusal leaves the rest of the

@@ -24,6 +24,7 @@ pub mod merge;
 pub mod placed;
 pub mod record;
 pub mod service;
+pub mod snapshot;
 pub mod stamp;
 
 use crate::federation::FederatedKind;

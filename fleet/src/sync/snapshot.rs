@@ -1,0 +1,116 @@
+//! What a round reads: each host's copies of the synced kinds, and the `Federated*` twins a
+//! host is deleting. Listed afresh ([`list`]) for plans, the CLI and the service's periodic
+//! full rounds; kept up to date by watches ([`Stores`]) for the rounds in between, which
+//! settle only the objects that changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use kube::ResourceExt;
+use kube::api::{Api, DynamicObject};
+use serde_json::Value;
+
+use super::engine::GroupHost;
+use super::{SYNCED_KINDS, written_by_kubefed};
+use crate::federation::{FederatedKind, KindResources};
+
+/// Longest wait for one host's list of one kind; a host slower than this sits the round out.
+const LIST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One kind's copies on the hosts that answered.
+#[derive(Debug, Default, Clone)]
+pub struct KindCopies {
+    /// Host indexes whose copies are known.
+    pub answering: BTreeSet<usize>,
+    /// name → host index → (copy, being deleted).
+    pub copies: BTreeMap<String, BTreeMap<usize, (Value, bool)>>,
+    /// host index → the twins it is deleting: name → deletionTimestamp (ms).
+    pub twins: BTreeMap<usize, BTreeMap<String, u64>>,
+}
+
+/// Every synced kind's copies, as one round sees them.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    pub kinds: Vec<(FederatedKind, KindCopies)>,
+    /// `host (Kind)` for each read that did not answer.
+    pub unreachable: Vec<String>,
+}
+
+/// Lists every synced kind on every host (and the twins, on hosts missing some name).
+pub async fn list(hosts: &[GroupHost]) -> Snapshot {
+    let mut snapshot = Snapshot::default();
+    for synced in SYNCED_KINDS {
+        let resource = synced.source();
+        let mut kind = KindCopies::default();
+        for (i, host) in hosts.iter().enumerate() {
+            let api = Api::<DynamicObject>::all_with(host.client.clone(), &resource);
+            match tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await {
+                Ok(Ok(list)) => {
+                    kind.answering.insert(i);
+                    for object in list.items {
+                        if let Some((name, copy)) = entry(&object) {
+                            kind.copies.entry(name).or_default().insert(i, copy);
+                        }
+                    }
+                }
+                _ => snapshot
+                    .unreachable
+                    .push(format!("{} ({})", host.name, resource.kind)),
+            }
+        }
+        // A host missing a name may be deleting it: its Federated* twin says so (a delete
+        // made before sync was on, or stuck on kubefed's finalizer).
+        for i in kind.answering.clone() {
+            if kind.copies.values().all(|present| present.contains_key(&i)) {
+                continue;
+            }
+            let api = Api::all_with(hosts[i].client.clone(), &synced.federated());
+            match twins_deleting(&api).await {
+                Some(found) => {
+                    kind.twins.insert(i, found);
+                }
+                None => {
+                    kind.answering.remove(&i);
+                    snapshot
+                        .unreachable
+                        .push(format!("{} (Federated{})", hosts[i].name, resource.kind));
+                }
+            }
+        }
+        snapshot.kinds.push((synced, kind));
+    }
+    snapshot
+}
+
+/// A listed or watched object as a round keeps it: its name, the object, whether it is being
+/// deleted. Copies kubefed wrote on a host are not sources: `None`.
+pub fn entry(object: &DynamicObject) -> Option<(String, (Value, bool))> {
+    if written_by_kubefed(&object.metadata) {
+        return None;
+    }
+    let deleting = object.metadata.deletion_timestamp.is_some();
+    let value = serde_json::to_value(object).ok()?;
+    Some((object.name_any(), (value, deleting)))
+}
+
+/// A twin's deletionTimestamp (ms), if it is being deleted.
+pub fn twin_deleting(twin: &DynamicObject) -> Option<u64> {
+    let at = twin.metadata.deletion_timestamp.as_ref()?;
+    u64::try_from(at.0.as_millisecond()).ok()
+}
+
+/// The `Federated*` objects being deleted on a host, with their deletionTimestamps (ms);
+/// `None` when the host does not answer. A host without kubefed's types has none.
+async fn twins_deleting(api: &Api<DynamicObject>) -> Option<BTreeMap<String, u64>> {
+    let list = match tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await {
+        Ok(Ok(list)) => list,
+        Ok(Err(kube::Error::Api(status))) if status.code == 404 => return Some(BTreeMap::new()),
+        _ => return None,
+    };
+    Some(
+        list.items
+            .iter()
+            .filter_map(|twin| Some((twin.name_any(), twin_deleting(twin)?)))
+            .collect(),
+    )
+}
