@@ -96,7 +96,7 @@ pub async fn copy_logins(hosts: &[GroupHost], mode: RoundMode, report: &mut Roun
 }
 
 /// Objects settled at once: each one's writes stay in order, different objects overlap.
-const OBJECTS_AT_ONCE: usize = 16;
+const OBJECTS_AT_ONCE: usize = 64;
 
 /// Settles the objects of `snapshot` — only those named in `only` (`Kind name`), when given —
 /// and carries out the writes.

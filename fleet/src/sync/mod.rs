@@ -26,6 +26,7 @@ pub mod record;
 pub mod service;
 pub mod snapshot;
 pub mod stamp;
+pub mod stores;
 
 use crate::federation::FederatedKind;
 

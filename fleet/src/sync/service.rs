@@ -4,7 +4,7 @@
 //! sync is off, rounds only plan, so the Sync page shows what turning it on would write.
 //! Everything people see lives in the shared [`SyncRecord`]; the other replicas read it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,14 +14,18 @@ use kube::api::{Api, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::Notify;
 
-use super::engine::{GroupHost, RoundMode, sync_round};
+use super::SYNCED_KINDS;
+use super::engine::{GroupHost, RoundMode, copy_logins, settle, sync_round};
 use super::record::{self, Lag, SyncRecord};
-use super::{SYNCED_KINDS, written_by_kubefed};
-use crate::federation::KindResources;
+use super::stores::Stores;
+use crate::federation::{FederatedKind, KindResources};
 use crate::replicas::Leadership;
 
 /// A round runs at least this often while this replica acts.
 pub const PERIOD: Duration = Duration::from_secs(30);
+/// Rounds between settle what the watches saw change; this often one lists and settles
+/// everything, whatever a watch may have missed.
+pub const FULL_EVERY: Duration = Duration::from_secs(600);
 /// Changes arriving together are settled by one round.
 const GATHER: Duration = Duration::from_millis(100);
 /// How often a replica that does not act reads the shared record.
@@ -48,6 +52,7 @@ struct Inner {
     leadership: Leadership,
     wake: Notify,
     state: Mutex<Local>,
+    stores: Mutex<Stores>,
 }
 
 /// What this replica knows: the record as last written or read, and the changes its watches
@@ -59,6 +64,12 @@ struct Local {
     dirty: BTreeMap<String, Instant>,
     lag_samples: Vec<u64>,
     loaded: bool,
+    /// When the last round that listed everything ran, and how many objects it saw.
+    last_full: Option<(Instant, usize)>,
+    /// A watch relisted, or a new leader begins: the next round lists everything.
+    full_due: bool,
+    /// A failed login was seen: the next round copies failed logins.
+    logins_due: bool,
 }
 
 /// Why turning sync on or off did not happen.
@@ -79,17 +90,24 @@ impl SyncService {
             leadership,
             wake: Notify::new(),
             state: Mutex::new(Local::default()),
+            stores: Mutex::new(Stores::default()),
         });
-        for host in &group {
+        for (i, host) in group.iter().enumerate() {
             for kind in SYNCED_KINDS {
-                let api = Api::all_with(host.client.clone(), &kind.source());
-                let kind_name = kind.source().kind;
-                tokio::spawn(watch(Arc::downgrade(&inner), api, kind_name));
+                for (twin, resource) in [(false, kind.source()), (true, kind.federated())] {
+                    let api = Api::all_with(host.client.clone(), &resource);
+                    let watched = Watched {
+                        host: i,
+                        kind,
+                        twin,
+                    };
+                    tokio::spawn(watch(Arc::downgrade(&inner), api, watched));
+                }
             }
             // A failed login on one host is copied to the others at once (see `logins`).
             let records = kube::core::ApiResource::erase::<crate::iam::resources::LoginRecord>(&());
             let api = Api::all_with(host.client.clone(), &records);
-            tokio::spawn(watch(Arc::downgrade(&inner), api, records.kind));
+            tokio::spawn(watch_logins(Arc::downgrade(&inner), api));
         }
         tokio::spawn(run(inner.clone(), group));
         Self { inner }
@@ -139,6 +157,10 @@ impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, Local> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn stores(&self) -> std::sync::MutexGuard<'_, Stores> {
+        self.stores.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Milliseconds since the epoch, as rounds version the changes they find.
@@ -149,46 +171,73 @@ pub fn now_ms() -> u64 {
         .unwrap_or_default()
 }
 
-/// Marks each changed object dirty and wakes the loop. Kubefed's own copies on a host are not
-/// sources and wake nothing.
-async fn watch(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>, kind: String) {
+/// Which list a watch keeps.
+struct Watched {
+    host: usize,
+    kind: FederatedKind,
+    /// The kind's `Federated*` twins (only those being deleted are kept).
+    twin: bool,
+}
+
+/// Keeps the host's copies in the stores, marks each changed object dirty and wakes the loop.
+/// Kubefed's own copies on a host are not sources and wake nothing.
+async fn watch(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>, watched: Watched) {
     let mut events = watcher(api, watcher::Config::default())
         .default_backoff()
         .boxed();
     while let Some(event) = events.next().await {
         let Some(inner) = inner.upgrade() else { return };
-        let object = match event {
-            Ok(watcher::Event::Apply(o) | watcher::Event::Delete(o)) => o,
-            // A relist: the next round reads everything anyway.
-            Ok(watcher::Event::InitDone) => {
-                inner.wake.notify_one();
-                continue;
+        let Watched { host, kind, twin } = watched;
+        let changed = match event {
+            Ok(event) => inner.stores().apply(host, kind, twin, event),
+            // A host without kubefed's types has no twins (as a round's list finds).
+            Err(watcher::Error::InitialListFailed(kube::Error::Api(status)))
+                if twin && status.code == 404 =>
+            {
+                let mut stores = inner.stores();
+                stores.apply(host, kind, twin, watcher::Event::Init);
+                stores.apply(host, kind, twin, watcher::Event::InitDone)
             }
-            Ok(_) => continue,
             Err(error) => {
-                tracing::debug!(%kind, %error, "sync watch");
+                tracing::debug!(host, ?kind, twin, %error, "sync watch");
+                inner.stores().failed(host, kind, twin);
                 continue;
             }
         };
-        if written_by_kubefed(&object.metadata) {
+        if changed.objects.is_empty() && !changed.relisted {
             continue;
         }
-        if kind == "LoginRecord" {
-            // Only a failed attempt made on this host is copied: nothing else to wake for.
-            let failed = object.data.pointer("/spec/success") == Some(&serde_json::json!(false));
-            let copy = object
-                .metadata
-                .annotations
-                .as_ref()
-                .is_some_and(|a| a.contains_key(super::logins::FROM_ANNOTATION));
-            if failed && !copy {
-                inner.wake.notify_one();
-            }
-            continue;
+        let mut state = inner.lock();
+        for name in changed.objects {
+            state.dirty.entry(name).or_insert_with(Instant::now);
         }
-        let name = format!("{kind} {}", object.metadata.name.unwrap_or_default());
-        inner.lock().dirty.entry(name).or_insert_with(Instant::now);
+        // A relist may have missed changes: the next round reads everything.
+        state.full_due |= changed.relisted;
+        drop(state);
         inner.wake.notify_one();
+    }
+}
+
+/// Wakes the loop for a failed login made on this host (copies wake nothing).
+async fn watch_logins(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>) {
+    let mut events = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    while let Some(event) = events.next().await {
+        let Some(inner) = inner.upgrade() else { return };
+        let Ok(watcher::Event::Apply(object)) = event else {
+            continue;
+        };
+        let failed = object.data.pointer("/spec/success") == Some(&serde_json::json!(false));
+        let copy = object
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key(super::logins::FROM_ANNOTATION));
+        if failed && !copy {
+            inner.lock().logins_due = true;
+            inner.wake.notify_one();
+        }
     }
 }
 
@@ -229,6 +278,7 @@ async fn follow(inner: &Inner) {
         state.record = record;
         // Taking over later, it reads the record afresh and the rounds read everything.
         state.loaded = false;
+        state.full_due = true;
         state.dirty.clear();
     }
 }
@@ -247,7 +297,33 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
         RoundMode::Plan
     };
     let at = now_ms();
-    let report = sync_round(group, at, mode).await;
+    // A plan is of everything; so is the first round, one after a relist, and one now and
+    // then. The others settle what the watches saw change.
+    let (full, dirty, logins) = {
+        let mut state = inner.lock();
+        let full = mode == RoundMode::Plan
+            || std::mem::take(&mut state.full_due)
+            || state
+                .last_full
+                .is_none_or(|(when, _)| when.elapsed() >= FULL_EVERY);
+        let dirty: BTreeSet<String> = state.dirty.keys().cloned().collect();
+        (full, dirty, std::mem::take(&mut state.logins_due))
+    };
+    let report = if full {
+        let report = sync_round(group, at, mode).await;
+        inner.lock().last_full = Some((started, report.objects));
+        report
+    } else {
+        let snapshot = inner.stores().snapshot(group, &dirty);
+        let mut report = settle(group, &snapshot, Some(&dirty), at, mode).await;
+        if logins {
+            copy_logins(group, mode, &mut report).await;
+        }
+        report.objects = inner.lock().last_full.map_or(0, |(_, objects)| objects);
+        report
+    };
+    // Left for later, still to settle.
+    let deferred: BTreeSet<&String> = report.deferred.iter().map(|(name, _)| name).collect();
     let record = {
         let mut state = inner.lock();
         // What an applied round wrote is logged even if sync was switched off meanwhile.
@@ -267,8 +343,10 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
             // (Not when switched on during the round: this plan is out of date already.)
             state.record.set_plan(&report, at);
         }
-        // What changed before the round began was read by it.
-        state.dirty.retain(|_, seen| *seen > started);
+        // What changed before the round began was read by it, unless it was left for later.
+        state
+            .dirty
+            .retain(|name, seen| *seen > started || deferred.contains(name));
         state.record.pending = state.dirty.len();
         state.record.clone()
     };
