@@ -31,7 +31,11 @@ use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
 const PREFIX: &str = "bench-";
 
 async fn client(cluster: &SandboxCluster) -> kube::Client {
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
+    client_from(&cluster.kubeconfig_yaml()).await
+}
+
+async fn client_from(yaml: &str) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(yaml).unwrap();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
         .unwrap();
@@ -82,6 +86,13 @@ async fn main() {
         kubesphere_host("host").await,
         kubesphere_host("host2").await,
     );
+    // The service reaches host2 through a proxy the partition cuts; the bench's own reads and
+    // writes go straight to it.
+    let proxy = Proxy::start(&host2.server_url()).await;
+    let via_proxy = host2
+        .kubeconfig_yaml()
+        .replace(&host2.server_url(), &format!("https://{}", proxy.address));
+    let direct2 = client(&host2).await;
     let group = vec![
         GroupHost {
             name: "host".into(),
@@ -89,7 +100,7 @@ async fn main() {
         },
         GroupHost {
             name: "host2".into(),
-            client: client(&host2).await,
+            client: client_from(&via_proxy).await,
         },
     ];
     let service = SyncService::start(
@@ -105,8 +116,7 @@ async fn main() {
 
     // Arrivals on host2, timed by a watch started before the first create.
     let arrivals = Arc::new(Mutex::new(BTreeMap::<String, Instant>::new()));
-    let users2 =
-        Api::<DynamicObject>::all_with(group[1].client.clone(), &FederatedKind::User.source());
+    let users2 = Api::<DynamicObject>::all_with(direct2.clone(), &FederatedKind::User.source());
     let recorder = tokio::spawn({
         let arrivals = arrivals.clone();
         let mut events = watcher::watcher(users2.clone(), watcher::Config::default()).boxed();
@@ -142,6 +152,14 @@ async fn main() {
         "  the service's own lag over its last {} writes: p50 {} ms, p99 {} ms",
         record.lag.samples, record.lag.p50_ms, record.lag.p99_ms
     );
+    // Nobody deleted anything: a delete would be the engine taking a copy its watch had not
+    // brought yet for a deleted one.
+    assert!(record.deletes.is_empty(), "{:?}", record.deletes);
+    let on_host = users.list(&Default::default()).await.unwrap().items.len();
+    assert!(on_host >= 2 * objects, "host lost users: {on_host}");
+
+    quiet(&service, "the paced run").await;
+    catch_up(&proxy, &users, &users2, objects).await;
 
     // Memory: the watches' stores, filled with 50,000 copies of a synced user on each host.
     let synced = users2.get(&format!("{PREFIX}00000")).await.unwrap();
@@ -217,6 +235,8 @@ impl Run<'_> {
 
 /// Heap bytes the stores hold for `count` copies of `like` on each of two hosts.
 fn memory(like: &DynamicObject, count: usize) {
+    // Only this thread's allocations count: the sandbox and the service run on the others.
+    COUNTED_HERE.set(true);
     let mut stores = Stores::default();
     let before = ALLOCATED.load(Ordering::Relaxed);
     for host in 0..2 {
@@ -236,6 +256,7 @@ fn memory(like: &DynamicObject, count: usize) {
         }
     }
     let held = ALLOCATED.load(Ordering::Relaxed).saturating_sub(before);
+    COUNTED_HERE.set(false);
     let text = serde_json::to_string(like).unwrap().len();
     println!(
         "engine memory: {count} users on each of 2 hosts held by the watches' stores: {:.1} MB ({:.1} KB a copy; a copy is {:.1} KB as JSON)",
@@ -246,22 +267,148 @@ fn memory(like: &DynamicObject, count: usize) {
     drop(stores);
 }
 
-/// Counts the heap bytes in use, for the memory figure.
+/// Counts the heap bytes the counting thread holds, for the memory figure.
 struct Counting;
 
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    static COUNTED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn counted() -> bool {
+    COUNTED_HERE.try_with(|c| c.get()).unwrap_or(false)
+}
+
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        if counted() {
+            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        if counted() {
+            ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
         unsafe { System.dealloc(ptr, layout) }
     }
 }
 
 #[global_allocator]
 static COUNTING: Counting = Counting;
+
+/// A loopback TCP proxy to a sandbox host that a partition cuts: open connections are
+/// dropped and new ones refused until it heals.
+struct Proxy {
+    address: std::net::SocketAddr,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    links: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(server_url: &str) -> Proxy {
+        let target: std::net::SocketAddr =
+            server_url.trim_start_matches("https://").parse().unwrap();
+        assert!(target.ip().is_loopback());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = Proxy {
+            address: listener.local_addr().unwrap(),
+            open: Arc::new(true.into()),
+            links: Arc::default(),
+        };
+        let (open, links) = (proxy.open.clone(), proxy.links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !open.load(Ordering::SeqCst) {
+                    continue;
+                }
+                links.lock().unwrap().push(tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                }));
+            }
+        });
+        proxy
+    }
+
+    fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn heal(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Cuts host2 off, edits `objects` users' emails on each side meanwhile (different users),
+/// heals, and prints how long until each host holds the other's edits.
+async fn catch_up(
+    proxy: &Proxy,
+    users: &Api<DynamicObject>,
+    users2: &Api<DynamicObject>,
+    objects: usize,
+) {
+    proxy.cut();
+    let cut = Instant::now();
+    let edit = |api: &Api<DynamicObject>, range: std::ops::Range<usize>, domain: &'static str| {
+        let api = api.clone();
+        futures_util::stream::iter(range)
+            .map(move |i| {
+                let api = api.clone();
+                async move {
+                    let name = format!("{PREFIX}{i:05}");
+                    let patch = serde_json::json!({"spec": {"email": format!("{name}@{domain}")}});
+                    api.patch(&name, &Default::default(), &kube::api::Patch::Merge(patch))
+                        .await
+                        .unwrap();
+                }
+            })
+            .buffer_unordered(16)
+            .collect::<Vec<()>>()
+    };
+    edit(users, 0..objects, "one.example").await;
+    edit(users2, objects..2 * objects, "two.example").await;
+    let partition = cut.elapsed();
+    proxy.heal();
+    let healed = Instant::now();
+    let holds = async |api: &Api<DynamicObject>, range: std::ops::Range<usize>, domain: &str| {
+        let list = api.list(&Default::default()).await.unwrap();
+        let edited = list
+            .items
+            .iter()
+            .filter(|u| {
+                let name = u.metadata.name.as_deref().unwrap_or_default();
+                name.strip_prefix(PREFIX)
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .is_some_and(|n| range.contains(&n))
+                    && u.data["spec"]["email"]
+                        .as_str()
+                        .is_some_and(|e| e.ends_with(domain))
+            })
+            .count();
+        edited == range.len()
+    };
+    loop {
+        if holds(users2, 0..objects, "one.example").await
+            && holds(users, objects..2 * objects, "two.example").await
+        {
+            break;
+        }
+        assert!(
+            healed.elapsed() < Duration::from_secs(900),
+            "the hosts never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "catch-up after a partition of {:.1} s with {objects} edits on each side: {:.1} s from the heal until each host held the other's",
+        partition.as_secs_f64(),
+        healed.elapsed().as_secs_f64()
+    );
+}

@@ -160,6 +160,7 @@ pub async fn settle(
             displaced: &displaced,
             now_ms,
             mode,
+            verify_absent: only.is_some(),
         };
         let outcomes: Vec<RoundReport> = futures_util::stream::iter(
             work.into_iter()
@@ -189,12 +190,14 @@ struct KindAt<'a> {
     displaced: &'a [super::bindings::Displaced],
     now_ms: u64,
     mode: RoundMode,
+    /// The copies come from the watches' stores: a missing one is read before it counts.
+    verify_absent: bool,
 }
 
 /// Resolves one object and carries out its writes; what it did, as a round's report.
 async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundReport {
     let (synced, hosts) = (at.synced, at.hosts);
-    let present = &at.kind.copies[&name];
+    let mut present = std::borrow::Cow::Borrowed(&at.kind.copies[&name]);
     let mut part = RoundReport {
         objects: 1,
         ..Default::default()
@@ -210,14 +213,33 @@ async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundR
             .push((object, "waiting for its host to hash the password".into()));
         return part;
     } else {
-        let group = group_copies(hosts, &at.kind.answering, &at.kind.twins, &name, present);
         let resource = synced.source();
         let identity = Identity {
             api_version: resource.api_version,
             kind: resource.kind,
             name: name.clone(),
         };
-        let resolution = resolve(&identity, &group, at.now_ms);
+        let resolve_present = |present: &BTreeMap<usize, (Value, bool)>| {
+            let group = group_copies(hosts, &at.kind.answering, &at.kind.twins, &name, present);
+            resolve(&identity, &group, at.now_ms)
+        };
+        let mut resolution = resolve_present(&present);
+        if at.verify_absent && resolution.tombstone.is_some() {
+            // A watch may not have brought a copy yet (the engine's own create, a moment ago),
+            // and a copy missing from a host its placement names reads as a delete: the
+            // missing copies are read before the delete counts.
+            match read_missing(at, &name, &present).await {
+                Ok(found) if found.is_empty() => {}
+                Ok(found) => {
+                    present.to_mut().extend(found);
+                    resolution = resolve_present(&present);
+                }
+                Err(why) => {
+                    part.deferred.push((object, why));
+                    return part;
+                }
+            }
+        }
         part.conflicts.extend(
             resolution
                 .conflicts
@@ -241,13 +263,39 @@ async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundR
     carry_out(
         at.apis,
         hosts,
-        (synced, &object, &name, present),
+        (synced, &object, &name, &present),
         actions,
         at.mode,
         &mut part,
     )
     .await;
     part
+}
+
+/// The copies of `name` on the answering hosts the snapshot has none for, read afresh.
+async fn read_missing(
+    at: &KindAt<'_>,
+    name: &str,
+    present: &BTreeMap<usize, (Value, bool)>,
+) -> Result<BTreeMap<usize, (Value, bool)>, String> {
+    let mut found = BTreeMap::new();
+    for &i in at
+        .kind
+        .answering
+        .iter()
+        .filter(|i| !present.contains_key(i))
+    {
+        match at.apis[i].get_opt(name).await {
+            Ok(None) => {}
+            Ok(Some(copy)) => {
+                if let Some((_, copy)) = super::snapshot::entry(&copy) {
+                    found.insert(i, copy);
+                }
+            }
+            Err(_) => return Err(format!("{} did not answer", at.hosts[i].name)),
+        }
+    }
+    Ok(found)
 }
 
 /// The copies of one object on the answering hosts. A copy being deleted is as good as gone:

@@ -66,7 +66,7 @@ struct Local {
     loaded: bool,
     /// When the last round that listed everything ran, and how many objects it saw.
     last_full: Option<(Instant, usize)>,
-    /// A watch relisted, or a new leader begins: the next round lists everything.
+    /// A watch relisted or resumed, or a new leader begins: the next round lists everything.
     full_due: bool,
     /// A failed login was seen: the next round copies failed logins.
     logins_due: bool,
@@ -204,15 +204,15 @@ async fn watch(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>, watched: 
                 continue;
             }
         };
-        if changed.objects.is_empty() && !changed.relisted {
+        if changed.objects.is_empty() && !changed.reread {
             continue;
         }
         let mut state = inner.lock();
         for name in changed.objects {
             state.dirty.entry(name).or_insert_with(Instant::now);
         }
-        // A relist may have missed changes: the next round reads everything.
-        state.full_due |= changed.relisted;
+        // The watch may have missed changes: the next round reads everything.
+        state.full_due |= changed.reread;
         drop(state);
         inner.wake.notify_one();
     }
@@ -301,11 +301,18 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
     // then. The others settle what the watches saw change.
     let (full, dirty, logins) = {
         let mut state = inner.lock();
+        // While a watch fails, its host is left out of the rounds from the stores: lists
+        // (every PERIOD) let it back in as soon as it answers.
+        let every = if inner.stores().failing() {
+            PERIOD
+        } else {
+            FULL_EVERY
+        };
         let full = mode == RoundMode::Plan
             || std::mem::take(&mut state.full_due)
             || state
                 .last_full
-                .is_none_or(|(when, _)| when.elapsed() >= FULL_EVERY);
+                .is_none_or(|(when, _)| when.elapsed() >= every);
         let dirty: BTreeSet<String> = state.dirty.keys().cloned().collect();
         (full, dirty, std::mem::take(&mut state.logins_due))
     };

@@ -84,7 +84,7 @@ pub async fn list(hosts: &[GroupHost]) -> Snapshot {
 
 /// A listed or watched object as a round keeps it: its name, the object, whether it is being
 /// deleted. Copies kubefed wrote on a host are not sources: `None`.
-fn entry(object: &DynamicObject) -> Option<(String, (Value, bool))> {
+pub fn entry(object: &DynamicObject) -> Option<(String, (Value, bool))> {
     if written_by_kubefed(&object.metadata) {
         return None;
     }

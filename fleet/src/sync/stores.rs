@@ -36,7 +36,8 @@ impl<T> Default for Watched<T> {
 
 impl<T: PartialEq> Watched<T> {
     /// Applies one event, `made` turning an object into what is kept (`None`: not kept).
-    /// Returns the names whose kept value changed, and whether a relist just finished.
+    /// Returns the names whose kept value changed, and whether what is kept may have missed
+    /// changes: a relist just finished, or the watch resumed after failing.
     fn apply(
         &mut self,
         event: Event<DynamicObject>,
@@ -62,6 +63,7 @@ impl<T: PartialEq> Watched<T> {
                 (Vec::new(), true)
             }
             Event::Apply(object) => {
+                let resumed = self.resume();
                 let key = name(&object);
                 let changed = match made(&object) {
                     Some(kept) => {
@@ -70,19 +72,28 @@ impl<T: PartialEq> Watched<T> {
                     }
                     None => self.items.remove(&key).is_some(),
                 };
-                (if changed { vec![key] } else { Vec::new() }, false)
+                (if changed { vec![key] } else { Vec::new() }, resumed)
             }
             Event::Delete(object) => {
+                let resumed = self.resume();
                 let key = name(&object);
                 let changed = self.items.remove(&key).is_some();
-                (if changed { vec![key] } else { Vec::new() }, false)
+                (if changed { vec![key] } else { Vec::new() }, resumed)
             }
         }
     }
 
-    /// The watch failed: until it has listed again, what it kept may be out of date.
+    /// The watch failed: what it kept may be out of date until it answers again.
     fn failed(&mut self) {
         self.synced = false;
+    }
+
+    /// An event after a failure: the watch resumed from where it was (or it would relist),
+    /// so it replays what it missed. Whether it had failed.
+    fn resume(&mut self) -> bool {
+        let resumed = !self.synced && self.relist.is_none();
+        self.synced |= resumed;
+        resumed
     }
 }
 
@@ -112,8 +123,9 @@ fn kept(object: &DynamicObject) -> Option<KeptCopy> {
 pub struct Changed {
     /// `Kind name` of the objects to settle again.
     pub objects: Vec<ObjectName>,
-    /// A relist finished: the kept copies were replaced whole.
-    pub relisted: bool,
+    /// What is kept may have missed changes (a relist finished, or the watch resumed after
+    /// failing): settle everything.
+    pub reread: bool,
 }
 
 impl Stores {
@@ -126,7 +138,7 @@ impl Stores {
         twin: bool,
         event: Event<DynamicObject>,
     ) -> Changed {
-        let (names, relisted) = if twin {
+        let (names, reread) = if twin {
             self.twins
                 .entry((host, kind))
                 .or_default()
@@ -143,7 +155,7 @@ impl Stores {
                 .into_iter()
                 .map(|name| format!("{kind_name} {name}"))
                 .collect(),
-            relisted,
+            reread,
         }
     }
 
@@ -211,6 +223,11 @@ impl Stores {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether some watch is failing (its host sits the rounds from the stores out).
+    pub fn failing(&self) -> bool {
+        self.copies.values().any(|w| !w.synced) || self.twins.values().any(|w| !w.synced)
     }
 }
 
@@ -309,7 +326,7 @@ mod tests {
         assert_eq!(users(&snapshot).answering, BTreeSet::from([0]));
         assert_eq!(snapshot.unreachable, ["host2 (User)"]);
         stores.apply(1, user, false, Event::Init);
-        assert!(stores.apply(1, user, false, Event::InitDone).relisted);
+        assert!(stores.apply(1, user, false, Event::InitDone).reread);
         let dirty = BTreeSet::from(["User bob".to_string()]);
         let snapshot = stores.snapshot(&hosts, &dirty);
         assert_eq!(users(&snapshot).answering, BTreeSet::from([0, 1]));
