@@ -8,12 +8,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use kube::api::{Api, DynamicObject, ListParams};
-use sandbox::demo::{Scenario, start_demo_fleet};
+use sandbox::demo::Scenario;
 
 use fleet::federation::{FederatedKind, KindResources};
-use fleet::replicas::Leadership;
 use fleet::sync::engine::WriteKind;
-use fleet::sync::service::{Home, SyncService};
 
 fn api(client: &kube::Client, resource: kube::api::ApiResource) -> Api<DynamicObject> {
     Api::all_with(client.clone(), &resource)
@@ -38,20 +36,9 @@ async fn bindings_of(client: &kube::Client, kind: FederatedKind, user: &str) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeds_three_fights_end_once_sync_applies_its_plan() {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = start_demo_fleet(dir.path(), Scenario::Conflicts)
-        .await
-        .unwrap();
-    let group = common::demo_group(&fleet).await;
+    let (fleet, group, service, _) = common::demo_sync(dir.path(), Scenario::Conflicts).await;
     let (host, host2) = (group[0].client.clone(), group[1].client.clone());
     let member = common::client(common::demo_cluster(&fleet, "member")).await;
-    let service = SyncService::start(
-        group.clone(),
-        Home {
-            client: host.clone(),
-            namespace: "kube-system".into(),
-        },
-        Leadership::alone("test".into()),
-    );
 
     // The plan, before anything is written: zzp, deleted on host before sync, is deleted on
     // host2 too — not made again on host.

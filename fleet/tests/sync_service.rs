@@ -21,20 +21,8 @@ fn users(client: &kube::Client) -> Api<DynamicObject> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_plans_while_off_then_replicates_through_watches() {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = start_demo_fleet(dir.path(), Scenario::Conflicts)
-        .await
-        .unwrap();
-    let group = common::demo_group(&fleet).await;
+    let (_fleet, group, service, home) = common::demo_sync(dir.path(), Scenario::Conflicts).await;
     let (host, host2) = (group[0].client.clone(), group[1].client.clone());
-    let home = Home {
-        client: host.clone(),
-        namespace: "kube-system".into(),
-    };
-    let service = SyncService::start(
-        group.clone(),
-        home.clone(),
-        Leadership::alone("test".into()),
-    );
 
     // Off: a plan that settles xxp, and nothing written.
     let plan = common::eventually(30, async || {

@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
 use kube::api::{Api, DynamicObject};
 use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
 use serde_json::{Value, json};
@@ -22,32 +19,6 @@ async fn host(name: &str) -> SandboxCluster {
         })
         .unwrap();
     cluster
-}
-
-/// Runs `tandem sync <verb...> --config ... --json` off the async runtime.
-async fn sync(verb: &str, dir: &Path) -> (Output, Value) {
-    let config = dir.join("tandem.yaml");
-    let words: Vec<String> = verb.split(' ').map(String::from).collect();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .arg("sync")
-            .args(&words)
-            .arg("--config")
-            .arg(config)
-            .arg("--json")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let document = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (output, document)
 }
 
 async fn email(client: &kube::Client, name: &str) -> Value {
@@ -83,7 +54,7 @@ async fn plan_then_apply_makes_two_hosts_agree() {
         .await;
     }
 
-    let (out, plan) = sync("plan", dir.path()).await;
+    let (out, plan) = common::tandem_sync("plan", dir.path()).await;
     assert!(out.status.success(), "{plan}");
     let writes = plan["writes"].as_array().unwrap();
     assert!(
@@ -110,15 +81,15 @@ async fn plan_then_apply_makes_two_hosts_agree() {
     // A plan writes nothing.
     assert_ne!(email(&c1, "dana").await, email(&c2, "dana").await);
 
-    let (_, before) = sync("status", dir.path()).await;
+    let (_, before) = common::tandem_sync("status", dir.path()).await;
     assert_eq!(before["enabled"], false, "{before}");
-    let (out, applied) = sync("apply --turn-on", dir.path()).await;
+    let (out, applied) = common::tandem_sync("apply --turn-on", dir.path()).await;
     assert!(out.status.success(), "{applied}");
     assert_eq!(email(&c1, "dana").await, email(&c2, "dana").await);
-    let (_, status) = sync("status", dir.path()).await;
+    let (_, status) = common::tandem_sync("status", dir.path()).await;
     assert_eq!(status["enabled"], true, "{status}");
     assert_eq!(status["changed_by"][0], "tandem sync apply", "{status}");
-    let (_, after) = sync("plan", dir.path()).await;
+    let (_, after) = common::tandem_sync("plan", dir.path()).await;
     assert_eq!(after["writes"], json!([]), "{after}");
     assert_eq!(after["conflicts"], json!([]), "{after}");
 }

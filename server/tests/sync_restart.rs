@@ -5,35 +5,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
 use kube::api::{Api, DynamicObject};
 use sandbox::{ClusterRole, KubeSphereInstall, SandboxCluster};
-use serde_json::{Value, json};
-
-/// Runs `tandem sync <verb> --config ... --json` off the async runtime.
-async fn sync(verb: &str, dir: &Path) -> (Output, Value) {
-    let config = dir.join("tandem.yaml");
-    let verb = verb.to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .args(["sync", &verb, "--config"])
-            .arg(config)
-            .arg("--json")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let document = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    });
-    (output, document)
-}
+use serde_json::json;
 
 /// `tandem sync apply` killed with -9 while it replicates many users resumes from the copies
 /// alone: every user reaches the other host, none is made twice (the copies made before the
@@ -132,7 +106,7 @@ async fn apply_killed_mid_replication_resumes_without_losing_or_repeating_a_writ
         "the kill came after every copy was made: nothing tested"
     );
 
-    let (out, applied) = sync("apply", dir.path()).await;
+    let (out, applied) = common::tandem_sync("apply", dir.path()).await;
     assert!(out.status.success(), "{applied}");
     for client in [&c1, &c2] {
         // admin is not there: a member's install seeds no users.
@@ -150,7 +124,7 @@ async fn apply_killed_mid_replication_resumes_without_losing_or_repeating_a_writ
             "{name} was made again"
         );
     }
-    let (_, plan) = sync("plan", dir.path()).await;
+    let (_, plan) = common::tandem_sync("plan", dir.path()).await;
     assert_eq!(plan["writes"], json!([]), "{plan}");
     assert_eq!(plan["conflicts"], json!([]), "{plan}");
     assert_eq!(applied["conflicts"], json!([]), "{applied}");

@@ -133,3 +133,30 @@ pub async fn demo_group(fleet: &sandbox::demo::DemoFleet) -> Vec<fleet::sync::en
     }
     group
 }
+
+/// The demo fleet with `scenario` seeded, its two hosts as a sync group, and the console's
+/// sync service over them (its record in `kube-system` on `host`), off. `dir` keeps the fleet.
+pub async fn demo_sync(
+    dir: &std::path::Path,
+    scenario: sandbox::demo::Scenario,
+) -> (
+    sandbox::demo::DemoFleet,
+    Vec<fleet::sync::engine::GroupHost>,
+    fleet::sync::service::SyncService,
+    fleet::sync::service::Home,
+) {
+    let fleet = sandbox::demo::start_demo_fleet(dir, scenario)
+        .await
+        .unwrap();
+    let group = demo_group(&fleet).await;
+    let home = fleet::sync::service::Home {
+        client: group[0].client.clone(),
+        namespace: "kube-system".into(),
+    };
+    let service = fleet::sync::service::SyncService::start(
+        group.clone(),
+        home.clone(),
+        fleet::replicas::Leadership::alone("test".into()),
+    );
+    (fleet, group, service, home)
+}

@@ -282,3 +282,32 @@ pub async fn kubesphere(
         .unwrap();
     cluster
 }
+
+/// Runs `tandem sync <verb...> --config ... --json` off the async runtime.
+pub async fn tandem_sync(
+    verb: &str,
+    dir: &std::path::Path,
+) -> (std::process::Output, serde_json::Value) {
+    let config = dir.join("tandem.yaml");
+    let words: Vec<String> = verb.split(' ').map(String::from).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("sync")
+            .args(&words)
+            .arg("--config")
+            .arg(config)
+            .arg("--json")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let document = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output, document)
+}
