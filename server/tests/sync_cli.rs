@@ -53,6 +53,17 @@ async fn plan_then_apply_makes_two_hosts_agree() {
         )
         .await;
     }
+    // Each host's KubeSphere controller takes dana in hand first (finalizer, label, state):
+    // what it writes after the apply would be a change for the next plan.
+    for client in [&c1, &c2] {
+        let users: Api<DynamicObject> =
+            Api::all_with(client.clone(), &common::iam("User", "users"));
+        let start = std::time::Instant::now();
+        while users.get("dana").await.unwrap().data["status"]["state"] != "Active" {
+            assert!(start.elapsed().as_secs() < 30, "dana never became Active");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
 
     let (out, plan) = common::tandem_sync("plan", dir.path()).await;
     assert!(out.status.success(), "{plan}");

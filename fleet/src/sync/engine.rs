@@ -225,13 +225,14 @@ async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundR
         };
         let mut resolution = resolve_present(&present);
         if at.verify_absent && resolution.tombstone.is_some() {
-            // A watch may not have brought a copy yet (the engine's own create, a moment ago),
-            // and a copy missing from a host its placement names reads as a delete: the
-            // missing copies are read before the delete counts.
-            match read_missing(at, &name, &present).await {
-                Ok(found) if found.is_empty() => {}
-                Ok(found) => {
-                    present.to_mut().extend(found);
+            // A watch may lag: not have brought a copy yet (the engine's own create, a moment
+            // ago), or still hold one deleted and made again since. A copy missing from a host
+            // its placement names, or there under another uid, reads as a delete: every copy
+            // is read afresh before the delete counts.
+            match read_afresh(at, &name).await {
+                Ok(fresh) if fresh == *present => {}
+                Ok(fresh) => {
+                    present = std::borrow::Cow::Owned(fresh);
                     resolution = resolve_present(&present);
                 }
                 Err(why) => {
@@ -272,19 +273,13 @@ async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundR
     part
 }
 
-/// The copies of `name` on the answering hosts the snapshot has none for, read afresh.
-async fn read_missing(
+/// The copies of `name` on the answering hosts, read afresh.
+async fn read_afresh(
     at: &KindAt<'_>,
     name: &str,
-    present: &BTreeMap<usize, (Value, bool)>,
 ) -> Result<BTreeMap<usize, (Value, bool)>, String> {
     let mut found = BTreeMap::new();
-    for &i in at
-        .kind
-        .answering
-        .iter()
-        .filter(|i| !present.contains_key(i))
-    {
+    for &i in &at.kind.answering {
         match at.apis[i].get_opt(name).await {
             Ok(None) => {}
             Ok(Some(copy)) => {

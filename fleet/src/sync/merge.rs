@@ -205,17 +205,16 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
         .collect();
     let deletes::Found {
         mut placed,
-        tombstone,
+        tombstone: recorded,
         known,
     } = deletes::find(copies, &superseded, now_ms);
-    // A delete seen under way counts only for the copies made before it.
+    // A delete seen under way ends only the copies of the live life made before it.
     let witnessed = deletes::witnessed(copies, now_ms)
-        .filter(|w| copies.iter().any(|(_, copy)| w.came_after(copy)));
-    let tombstone = tombstone.or_else(|| witnessed.as_ref().map(|w| w.tombstone.clone()));
+        .filter(|w| (0..copies.len()).any(|i| !superseded[i] && w.came_after(&copies[i].1)));
 
     let mut out = Resolution::default();
-    // With a delete in force, a copy lives only as a new object: one no stamp ever covered,
-    // made after the copy the engine knew there — and after a delete seen happening.
+    // With a recorded delete in force, a copy lives only as a new object: one no stamp ever
+    // covered, made after the copy the engine knew there.
     let (live, stale): (Vec<usize>, Vec<usize>) = (0..observed.len())
         .filter(|&i| observed[i].1.is_some())
         .partition(|&i| {
@@ -223,8 +222,9 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
                 && !witnessed
                     .as_ref()
                     .is_some_and(|w| w.came_after(&copies[i].1))
-                && (tombstone.is_none() || (!stamped[i] && !known[i]))
+                && (recorded.is_none() || (!stamped[i] && !known[i]))
         });
+    let tombstone = recorded.clone().or_else(|| witnessed.map(|w| w.tombstone));
     out.tombstone = tombstone.clone();
     if let Some(dead) = &tombstone {
         for &i in &stale {
@@ -250,7 +250,7 @@ pub fn resolve(identity: &Identity, copies: &[(String, Copy)], now_ms: u64) -> R
     let (merged, stamp) = merge_fields(&observed, &live, &mut out.conflicts);
     // The life the copies go on with: the newest one, unless the copies that live are a new
     // object (after a delete, or never stamped anywhere).
-    let continues = tombstone.is_none()
+    let continues = recorded.is_none()
         && live
             .iter()
             .any(|&i| observed[i].1.as_ref().is_some_and(|c| c.stamped));

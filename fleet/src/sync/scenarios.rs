@@ -396,3 +396,42 @@ fn a_delete_under_way_before_sync_wins_over_copies_made_before_it() {
     assert!(after.tombstone.is_none() && after.conflicts.is_empty());
     assert_eq!(written(&after, "host")["spec"]["email"], "zzp-2@163.com");
 }
+
+/// Three hosts: host is deleting alice (from before sync), host2 holds a new alice made after
+/// that delete and already stamped, host3 (away until now) the old one. The delete ends only
+/// the old copy: the new alice lives on every host.
+#[test]
+fn a_delete_under_way_ends_only_the_copies_made_before_it() {
+    let made_at = |time: &str, email: &str| {
+        let mut object = user(json!({ "email": email }));
+        object["metadata"]["creationTimestamp"] = json!(time);
+        object
+    };
+    let deleting = super::deletes::time_ms("2026-12-07T10:00:05Z").unwrap();
+    let new = made_at("2026-12-07T10:00:09Z", "new@example.com");
+    let first = resolve(&identity(), &[present("host2", &new)], 10);
+    let stamped = written_or_kept(&first, "host2", &new);
+    let old = made_at("2026-12-07T10:00:01Z", "old@example.com");
+    let merged = resolve(
+        &identity(),
+        &[
+            ("host".to_string(), Copy::Deleting(deleting)),
+            present("host2", &stamped),
+            present("host3", &old),
+        ],
+        20,
+    );
+    assert_eq!(written(&merged, "host")["spec"]["email"], "new@example.com");
+    assert_eq!(
+        written(&merged, "host3")["spec"]["email"],
+        "new@example.com"
+    );
+    assert!(
+        merged
+            .conflicts
+            .iter()
+            .any(|c| c.superseded.host == "host3" && c.field == "/spec/email"),
+        "{:?}",
+        merged.conflicts
+    );
+}

@@ -60,8 +60,9 @@ struct Inner {
 #[derive(Default)]
 struct Local {
     record: SyncRecord,
-    /// `Kind name` → when a watch first saw it change since the last round.
-    dirty: BTreeMap<String, Instant>,
+    /// `Kind name` → when a watch first saw it change since a round settled it (for the lag),
+    /// and when last (a change during a round is for the next one).
+    dirty: BTreeMap<String, (Instant, Instant)>,
     lag_samples: Vec<u64>,
     loaded: bool,
     /// When the last round that listed everything ran, and how many objects it saw.
@@ -191,12 +192,17 @@ async fn watch(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>, watched: 
         let changed = match event {
             Ok(event) => inner.stores().apply(host, kind, twin, event),
             // A host without kubefed's types has no twins (as a round's list finds).
+            // (Said once: the watch retries, and each retry would ask for a full round.)
             Err(watcher::Error::InitialListFailed(kube::Error::Api(status)))
                 if twin && status.code == 404 =>
             {
-                let mut stores = inner.stores();
-                stores.apply(host, kind, twin, watcher::Event::Init);
-                stores.apply(host, kind, twin, watcher::Event::InitDone)
+                if !inner.stores().no_twins(host, kind) {
+                    continue;
+                }
+                super::stores::Changed {
+                    objects: Vec::new(),
+                    reread: true,
+                }
             }
             Err(error) => {
                 tracing::debug!(host, ?kind, twin, %error, "sync watch");
@@ -209,7 +215,12 @@ async fn watch(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>, watched: 
         }
         let mut state = inner.lock();
         for name in changed.objects {
-            state.dirty.entry(name).or_insert_with(Instant::now);
+            let now = Instant::now();
+            state
+                .dirty
+                .entry(name)
+                .and_modify(|(_, last)| *last = now)
+                .or_insert((now, now));
         }
         // The watch may have missed changes: the next round reads everything.
         state.full_due |= changed.reread;
@@ -339,7 +350,7 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
                 .planned
                 .iter()
                 .filter_map(|w| state.dirty.get(&w.object))
-                .map(|seen| seen.elapsed().as_millis() as u64)
+                .map(|(first, _)| first.elapsed().as_millis() as u64)
                 .collect();
             state.lag_samples.extend(written);
             let excess = state.lag_samples.len().saturating_sub(LAG_SAMPLES);
@@ -350,10 +361,12 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
             // (Not when switched on during the round: this plan is out of date already.)
             state.record.set_plan(&report, at);
         }
-        // What changed before the round began was read by it, unless it was left for later.
+        // What last changed before the round began was read by it, unless it was left for
+        // later. A change since (the echo of this round's own writes included) is settled by
+        // the next round: a copy created here gets its own uid into its placement then.
         state
             .dirty
-            .retain(|name, seen| *seen > started || deferred.contains(name));
+            .retain(|name, (_, last)| *last > started || deferred.contains(name));
         state.record.pending = state.dirty.len();
         state.record.clone()
     };

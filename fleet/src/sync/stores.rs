@@ -159,6 +159,18 @@ impl Stores {
         }
     }
 
+    /// Host `host` has no `Federated*` type for `kind` (no kubefed): no twins, and its watch
+    /// on them counts as current. Whether that is news.
+    pub fn no_twins(&mut self, host: usize, kind: FederatedKind) -> bool {
+        let watched = self.twins.entry((host, kind)).or_default();
+        let news = !watched.synced || !watched.items.is_empty();
+        *watched = Watched {
+            synced: true,
+            ..Default::default()
+        };
+        news
+    }
+
     /// Host `host`'s watch on `kind` (or its twins) failed.
     pub fn failed(&mut self, host: usize, kind: FederatedKind, twin: bool) {
         if twin {
