@@ -83,6 +83,23 @@ impl<T: PartialEq> Watched<T> {
         }
     }
 
+    /// Every kept item (`every`), or those of the `named` ones that are kept.
+    fn chosen<'a>(
+        &'a self,
+        every: bool,
+        named: &'a [&str],
+    ) -> Box<dyn Iterator<Item = (&'a String, &'a T)> + 'a> {
+        if every {
+            Box::new(self.items.iter())
+        } else {
+            Box::new(
+                named
+                    .iter()
+                    .filter_map(|name| self.items.get_key_value(*name)),
+            )
+        }
+    }
+
     /// The watch failed: what it kept may be out of date until it answers again.
     fn failed(&mut self) {
         self.synced = false;
@@ -190,7 +207,13 @@ impl Stores {
                 kind,
                 FederatedKind::GlobalRoleBinding | FederatedKind::WorkspaceRoleBinding
             );
-            let wanted = |name: &str| every || dirty.contains(&format!("{kind_name} {name}"));
+            // The names to read, looked up rather than found by formatting every kept name:
+            // a round after a change reads a few objects out of many thousands.
+            let prefix = format!("{kind_name} ");
+            let named: Vec<&str> = dirty
+                .iter()
+                .filter_map(|object| object.strip_prefix(&prefix))
+                .collect();
             let mut copies = KindCopies::default();
             for (i, host) in hosts.iter().enumerate() {
                 let (kept, twins) = (self.copies.get(&(i, kind)), self.twins.get(&(i, kind)));
@@ -203,7 +226,7 @@ impl Stores {
                     continue;
                 }
                 copies.answering.insert(i);
-                for (name, (text, deleting)) in kept.items.iter().filter(|(n, _)| wanted(n)) {
+                for (name, (text, deleting)) in kept.chosen(every, &named) {
                     let Ok(value) = serde_json::from_str::<Value>(text) else {
                         continue;
                     };
@@ -213,28 +236,14 @@ impl Stores {
                         .or_default()
                         .insert(i, (value, *deleting));
                 }
-                copies.twins.insert(
-                    i,
-                    twins
-                        .items
-                        .iter()
-                        .filter(|(n, _)| wanted(n))
-                        .map(|(n, at)| (n.clone(), *at))
-                        .collect(),
-                );
+                let deleting = twins.chosen(every, &named);
+                copies
+                    .twins
+                    .insert(i, deleting.map(|(n, at)| (n.clone(), *at)).collect());
             }
             out.kinds.push((kind, copies));
         }
         out
-    }
-
-    /// How many copies the watches keep, over all hosts and kinds.
-    pub fn len(&self) -> usize {
-        self.copies.values().map(|w| w.items.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Whether some watch is failing (its host sits the rounds from the stores out).
