@@ -12,6 +12,7 @@ pub mod diff;
 pub(crate) mod fingerprint;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod hold;
 mod kinds;
 mod monitor;
 pub mod published;

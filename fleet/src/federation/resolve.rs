@@ -323,29 +323,12 @@ impl FederationMonitor {
     ) -> Result<(), ResolveError> {
         let api =
             Api::<DynamicObject>::all_with(self.client_of(host)?.clone(), &key.kind.federated());
-        let Some(mut object) = api
-            .get_opt(&key.name)
-            .await
-            .map_err(host_error(host, HostTask::ClearingFinalizer))?
-        else {
-            return Ok(());
-        };
-        let finalizers = object.metadata.finalizers.clone().unwrap_or_default();
-        if object.metadata.deletion_timestamp.is_none()
-            || !finalizers.iter().any(|f| f == SYNC_FINALIZER)
-        {
-            return Ok(());
-        }
-        object.metadata.finalizers = Some(
-            finalizers
-                .into_iter()
-                .filter(|f| f != SYNC_FINALIZER)
-                .collect(),
-        );
-        object.metadata.managed_fields = None;
-        api.replace(&key.name, &crate::writes::post_params(), &object)
+        let released = super::hold::release(&api, &key.name)
             .await
             .map_err(host_error(host, HostTask::ClearingFinalizer))?;
+        if !released {
+            return Ok(());
+        }
         resolution.push(RepairStep::FinalizerCleared {
             host: host.to_string(),
         });

@@ -139,7 +139,7 @@ pub fn time_ms(text: &str) -> Option<u64> {
     u64::try_from(at.as_millisecond()).ok()
 }
 
-fn created_ms(object: &Value) -> Option<u64> {
+pub fn created_ms(object: &Value) -> Option<u64> {
     time_ms(object.pointer("/metadata/creationTimestamp")?.as_str()?)
 }
 

@@ -270,6 +270,16 @@ async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundR
         &mut part,
     )
     .await;
+    // Once the hosts agree on a live object, an earlier life's twin must not take it off
+    // the members.
+    let agreed = part.planned.is_empty()
+        && part.deferred.is_empty()
+        && at.kind.answering.len() == hosts.len()
+        && at.kind.answering.iter().all(|i| present.contains_key(i));
+    if agreed {
+        let stale = super::twins::stale(&present, &at.kind.twins, &name);
+        super::twins::release(hosts, synced, &name, stale, at.mode, &mut part).await;
+    }
     part
 }
 

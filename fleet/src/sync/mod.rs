@@ -27,6 +27,7 @@ pub mod service;
 pub mod snapshot;
 pub mod stamp;
 pub mod stores;
+pub mod twins;
 
 use crate::federation::FederatedKind;
 

@@ -36,7 +36,7 @@ pub struct Snapshot {
     pub unreachable: Vec<String>,
 }
 
-/// Lists every synced kind on every host (and the twins, on hosts missing some name).
+/// Lists every synced kind on every host, and the twins each host is deleting.
 pub async fn list(hosts: &[GroupHost]) -> Snapshot {
     let mut snapshot = Snapshot::default();
     for synced in SYNCED_KINDS {
@@ -59,11 +59,9 @@ pub async fn list(hosts: &[GroupHost]) -> Snapshot {
             }
         }
         // A host missing a name may be deleting it: its Federated* twin says so (a delete
-        // made before sync was on, or stuck on kubefed's finalizer).
+        // made before sync was on, or stuck on kubefed's finalizer). A host holding the name
+        // may be deleting an earlier life's twin under it (see `twins`).
         for i in kind.answering.clone() {
-            if kind.copies.values().all(|present| present.contains_key(&i)) {
-                continue;
-            }
             let api = Api::all_with(hosts[i].client.clone(), &synced.federated());
             match twins_deleting(&api).await {
                 Some(found) => {
