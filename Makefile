@@ -58,7 +58,7 @@ kubectl: ## kubectl 1.33 and 1.37 against sandbox clusters: typed create (protob
 e2e: ## Playwright suite in Debian chromium against the release build
 	cd end2end && npx playwright test
 
-bench: ## benchmarks: sandbox list latency and GET throughput; users page from cache vs list, cache memory; add-cluster checks; cluster list render; flapping detection latency; federation page render; sync lag and memory
+bench: ## benchmarks: sandbox list latency and GET throughput; users page from cache vs list, cache memory; add-cluster checks; cluster list render; flapping detection latency; federation page render; sync lag and memory; sync chaos, long run
 	cargo bench -p sandbox --bench api
 	cargo bench -p fleet --bench users
 	cargo bench -p fleet --bench clusters
@@ -66,6 +66,7 @@ bench: ## benchmarks: sandbox list latency and GET throughput; users page from c
 	cargo bench -p fleet --bench federation
 	cargo bench -p app --features ssr --bench federation
 	cargo bench -p fleet --bench sync
+	cargo test --release -p tandem --test sync_chaos -- --ignored --nocapture long_run
 
 # Ten targets at FUZZ_SECONDS each (default 360 s: an hour in all), one at a time, in
 # release mode; each prints its executions and distinct failures. A short run of the same

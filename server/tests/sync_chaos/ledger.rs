@@ -48,6 +48,10 @@ pub struct Attempt {
     /// For an acknowledged delete: the values the deleted copy held (its life must not come
     /// back).
     pub removed: BTreeMap<usize, String>,
+    /// An acknowledged edit of a copy being deleted (its answer carried a deletionTimestamp):
+    /// it went with that copy, and if the engine never saw the copy before it was gone (it
+    /// was down), nobody could log it.
+    pub dying: bool,
 }
 
 impl Attempt {
@@ -79,7 +83,7 @@ pub fn check(attempts: &[Attempt], end: &Final, conflicts: &[LoggedConflict]) ->
     let log_full = conflicts.len() >= fleet::sync::record::KEEP_CONFLICTS;
     let oldest_logged = conflicts.iter().map(|c| c.at_ms).min().unwrap_or(0);
     for (i, attempt) in attempts.iter().enumerate() {
-        if attempt.outcome != Outcome::Acked {
+        if attempt.outcome != Outcome::Acked || attempt.dying {
             continue;
         }
         for (field, value) in attempt.values() {
@@ -101,8 +105,12 @@ pub fn check(attempts: &[Attempt], end: &Final, conflicts: &[LoggedConflict]) ->
             let fell_out_of_log = log_full && attempt.answered < oldest_logged;
             if !(there || followed || logged || fell_out_of_log) {
                 problems.push(format!(
-                    "{} {}={value}, acknowledged by {} at {} ms, is lost: not there, not written over, not in the conflict log",
-                    attempt.name, FIELDS[field], attempt.host, attempt.answered
+                    "{} {}={value}, acknowledged by {} at {} ms, is lost: not there, not written over, not in the conflict log\n{}",
+                    attempt.name,
+                    FIELDS[field],
+                    attempt.host,
+                    attempt.answered,
+                    history(attempts, attempt, end, conflicts)
                 ));
             }
         }
@@ -133,4 +141,38 @@ pub fn check(attempts: &[Attempt], end: &Final, conflicts: &[LoggedConflict]) ->
         }
     }
     problems
+}
+
+/// What happened to `lost`'s object around it: the writes of the 10 s before and after, the
+/// end state, the conflicts logged.
+fn history(
+    attempts: &[Attempt],
+    lost: &Attempt,
+    end: &Final,
+    conflicts: &[LoggedConflict],
+) -> String {
+    let near = |at: u64| at + 10_000 >= lost.sent && at <= lost.answered + 10_000;
+    let mut lines: Vec<String> = attempts
+        .iter()
+        .filter(|a| a.name == lost.name && near(a.sent))
+        .map(|a| {
+            format!(
+                "  {}..{} {} {:?} {:?}",
+                a.sent, a.answered, a.host, a.outcome, a.op
+            )
+        })
+        .collect();
+    lines.push(format!("  end: {:?}", end.get(&lost.name)));
+    lines.extend(
+        conflicts
+            .iter()
+            .filter(|c| c.object == format!("User {}", lost.name))
+            .map(|c| {
+                format!(
+                    "  logged at {}: {} kept {:?}, superseded {:?}",
+                    c.at_ms, c.field, c.kept, c.superseded
+                )
+            }),
+    );
+    lines.join("\n")
 }

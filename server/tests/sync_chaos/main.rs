@@ -138,7 +138,7 @@ impl Chaos {
 
     async fn write(&mut self, host: usize, name: String, op: Op) {
         let sent = now_ms();
-        let mut removed = BTreeMap::new();
+        let (mut removed, mut dying) = (BTreeMap::new(), false);
         let outcome = match self.rig.client(host) {
             None => Outcome::Refused,
             Some(client) => {
@@ -160,13 +160,14 @@ impl Chaos {
                             let body: DynamicObject = serde_json::from_value(body).unwrap();
                             users.create(&Default::default(), &body).await.map(|_| None)
                         }
+                        // The copy as edited: being deleted or not.
                         Op::Edit(field, value) => {
                             let mut patch = json!({});
                             set(&mut patch, FIELDS[*field], json!(value));
                             users
                                 .patch(&name, &PatchParams::default(), &Patch::Merge(patch))
                                 .await
-                                .map(|_| None)
+                                .map(Some)
                         }
                         // The copy as deleted (being deleted: the hosts' users have
                         // KubeSphere's finalizer), to know what must never come back.
@@ -177,9 +178,15 @@ impl Chaos {
                     }
                 };
                 match tokio::time::timeout(WRITE_TIMEOUT, call).await {
-                    Ok(Ok(deleted)) => {
-                        if let Some(copy) = deleted {
-                            removed = end::run_fields(&serde_json::to_value(copy).unwrap());
+                    Ok(Ok(answer)) => {
+                        match (&op, answer) {
+                            (Op::Delete, Some(copy)) => {
+                                removed = end::run_fields(&serde_json::to_value(copy).unwrap());
+                            }
+                            (Op::Edit(..), Some(copy)) => {
+                                dying = copy.metadata.deletion_timestamp.is_some();
+                            }
+                            _ => {}
                         }
                         Outcome::Acked
                     }
@@ -197,6 +204,7 @@ impl Chaos {
             answered: now_ms(),
             outcome,
             removed,
+            dying,
         });
     }
 }
