@@ -166,7 +166,7 @@ pub async fn settle(
             work.into_iter()
                 .map(|(name, object)| settle_one(&at, name, object)),
         )
-        .buffered(OBJECTS_AT_ONCE)
+        .buffer_unordered(OBJECTS_AT_ONCE)
         .collect()
         .await;
         for part in outcomes {
