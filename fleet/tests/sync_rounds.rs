@@ -161,7 +161,7 @@ async fn rounds_end_the_flapping_of_a_same_name_user() {
     .await;
 
     // A plan says what a round would write, and writes nothing.
-    let plan = sync_round(&hosts, now_ms(), RoundMode::Plan).await;
+    let plan = sync_round(&hosts, &Default::default(), now_ms(), RoundMode::Plan).await;
     assert_eq!(plan.writes, 0);
     assert!(
         plan.planned
@@ -177,9 +177,10 @@ async fn rounds_end_the_flapping_of_a_same_name_user() {
 
     // Rounds until one finds nothing to write.
     let started = Instant::now();
-    let mut conflicts = Vec::new();
+    let (mut conflicts, mut own_deletes) = (Vec::new(), std::collections::BTreeSet::new());
     loop {
-        let report = sync_round(&hosts, now_ms(), RoundMode::Apply).await;
+        let report = sync_round(&hosts, &own_deletes, now_ms(), RoundMode::Apply).await;
+        own_deletes.extend(report.deleted_uids.iter().cloned());
         assert!(report.unreachable.is_empty(), "{:?}", report.unreachable);
         conflicts.extend(report.conflicts.iter().cloned());
         if report.writes == 0 && report.deferred.is_empty() {
@@ -237,6 +238,6 @@ async fn rounds_end_the_flapping_of_a_same_name_user() {
         }
     }
     // And a round now finds nothing to do: no ping-pong with KubeSphere's controllers.
-    let quiet = sync_round(&hosts, now_ms(), RoundMode::Apply).await;
+    let quiet = sync_round(&hosts, &own_deletes, now_ms(), RoundMode::Apply).await;
     assert_eq!(quiet.writes, 0, "{quiet:?}");
 }

@@ -273,3 +273,89 @@ async fn failed_logins_count_across_the_group_and_the_lock_replicates() {
     })
     .await;
 }
+
+/// A user deleted on one host and at once made again there, as a script does (`kubectl
+/// delete`, then `kubectl create`): the engine carries the delete to the other host, whose
+/// `FederatedUser` then starts deleting — the echo of the engine's own delete, not a new one,
+/// so the user made again (in the same second) lives, reaches the other host and the member,
+/// and stays. (Taken for a new delete, it ended the new user, its fields in the conflict log.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_deleted_and_made_again_at_once_lives_on_every_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fleet, group, service, _home) = common::demo_sync(dir.path(), Scenario::Calm).await;
+    let (host, host2) = (group[0].client.clone(), group[1].client.clone());
+    let member = common::client(&fleet.clusters[2].0).await;
+    service.switch(true, "admin").await.unwrap();
+    let make = async |client: &kube::Client, email: &str| {
+        let body: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
+            "metadata": {"name": "again"},
+            "spec": {"email": email, "password": "Again-Pass-1"},
+        }))
+        .unwrap();
+        users(client).create(&Default::default(), &body).await
+    };
+    make(&host, "first@example.com").await.unwrap();
+    let email = |u: &DynamicObject| u.data["spec"]["email"].as_str().map(String::from);
+    for client in [&host2, &member] {
+        common::eventually(30, async || {
+            let copy = users(client).get_opt("again").await.ok()??;
+            (email(&copy)? == "first@example.com").then_some(())
+        })
+        .await;
+    }
+
+    // host's FederatedUser stays deleting once the engine has deleted host's copy (as one does
+    // while a member still holds a copy), so every round after sees that delete under way.
+    let federated = Api::<DynamicObject>::all_with(host.clone(), &FederatedKind::User.federated());
+    let twin = federated.get("again").await.unwrap();
+    let mut held = twin.metadata.finalizers.clone().unwrap_or_default();
+    held.push("tandem.test/hold".into());
+    federated
+        .patch(
+            "again",
+            &Default::default(),
+            &kube::api::Patch::Merge(serde_json::json!({"metadata": {"finalizers": held}})),
+        )
+        .await
+        .unwrap();
+    users(&host2)
+        .delete("again", &Default::default())
+        .await
+        .unwrap();
+    // Made again as soon as the engine has carried the delete to host (as on the real rig,
+    // where KubeSphere's finalizer takes longer than a round), and host2 lets it.
+    common::eventually(30, async || {
+        users(&host)
+            .get_opt("again")
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    common::eventually(30, async || {
+        make(&host2, "again@example.com").await.ok().map(drop)
+    })
+    .await;
+    for client in [&host, &host2, &member] {
+        common::eventually(30, async || {
+            let copy = users(client).get_opt("again").await.ok()??;
+            (email(&copy)? == "again@example.com").then_some(())
+        })
+        .await;
+    }
+    // And stays: no round ends it later, on any cluster.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    for client in [&host, &host2, &member] {
+        let copy = users(client).get_opt("again").await.unwrap();
+        let copy = copy.expect("the user made again was deleted");
+        assert_eq!(email(&copy).as_deref(), Some("again@example.com"));
+        assert!(copy.metadata.deletion_timestamp.is_none());
+    }
+    let twin = federated.get("again").await.unwrap();
+    assert!(
+        twin.metadata.deletion_timestamp.is_some(),
+        "the hold did not hold"
+    );
+}

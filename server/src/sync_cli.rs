@@ -70,9 +70,10 @@ pub async fn run(command: SyncCommand) -> Result<(), String> {
             hosts.len()
         ));
     }
-    let mut rounds = Vec::new();
+    let (mut rounds, mut own_deletes) = (Vec::new(), std::collections::BTreeSet::new());
     loop {
-        let report = sync_round(&hosts, now_ms(), mode).await;
+        let report = sync_round(&hosts, &own_deletes, now_ms(), mode).await;
+        own_deletes.extend(report.deleted_uids.iter().cloned());
         let quiet = report.writes == 0 && report.deferred.is_empty();
         rounds.push(report);
         if mode == RoundMode::Plan || quiet {

@@ -13,7 +13,8 @@ use kube::Client;
 use kube::api::{Api, DynamicObject};
 use serde_json::Value;
 
-use super::merge::{Action, Conflict, Copy, Identity, Tombstone, record_created, resolve};
+use super::carry::carry_out;
+use super::merge::{Action, Conflict, Copy, Identity, Tombstone, resolve};
 use super::settled;
 use super::snapshot::{KindCopies, Snapshot};
 use crate::federation::{FederatedKind, KindResources};
@@ -70,11 +71,21 @@ pub struct RoundReport {
     pub unreachable: Vec<String>,
     /// Failed logins copied to the other hosts (`record → host`), or in a plan to copy.
     pub login_copies: Vec<(String, String)>,
+    /// uids of the copies this round deleted (see [`Snapshot::own_deletes`]).
+    pub deleted_uids: Vec<String>,
 }
 
 /// One round over `hosts`, everything listed afresh; `now_ms` versions the changes it finds.
-pub async fn sync_round(hosts: &[GroupHost], now_ms: u64, mode: RoundMode) -> RoundReport {
-    let snapshot = super::snapshot::list(hosts).await;
+/// `own_deletes`: the uids of copies earlier rounds of this engine deleted lately (their
+/// [`RoundReport::deleted_uids`]; empty for a first round).
+pub async fn sync_round(
+    hosts: &[GroupHost],
+    own_deletes: &BTreeSet<String>,
+    now_ms: u64,
+    mode: RoundMode,
+) -> RoundReport {
+    let mut snapshot = super::snapshot::list(hosts).await;
+    snapshot.own_deletes = own_deletes.clone();
     let mut report = settle(hosts, &snapshot, None, now_ms, mode).await;
     copy_logins(hosts, mode, &mut report).await;
     report
@@ -161,6 +172,7 @@ pub async fn settle(
             now_ms,
             mode,
             verify_absent: only.is_some(),
+            own_deletes: &snapshot.own_deletes,
         };
         let outcomes: Vec<RoundReport> = futures_util::stream::iter(
             work.into_iter()
@@ -176,6 +188,7 @@ pub async fn settle(
             report.deferred.extend(part.deferred);
             report.conflicts.extend(part.conflicts);
             report.deletes.extend(part.deletes);
+            report.deleted_uids.extend(part.deleted_uids);
         }
     }
     report
@@ -192,6 +205,7 @@ struct KindAt<'a> {
     mode: RoundMode,
     /// The copies come from the watches' stores: a missing one is read before it counts.
     verify_absent: bool,
+    own_deletes: &'a BTreeSet<String>,
 }
 
 /// Resolves one object and carries out its writes; what it did, as a round's report.
@@ -220,7 +234,7 @@ async fn settle_one(at: &KindAt<'_>, name: String, object: ObjectName) -> RoundR
             name: name.clone(),
         };
         let resolve_present = |present: &BTreeMap<usize, (Value, bool)>| {
-            let group = group_copies(hosts, &at.kind.answering, &at.kind.twins, &name, present);
+            let group = group_copies(hosts, at, &name, present);
             resolve(&identity, &group, at.now_ms)
         };
         let mut resolution = resolve_present(&present);
@@ -304,15 +318,17 @@ async fn read_afresh(
 }
 
 /// The copies of one object on the answering hosts. A copy being deleted is as good as gone:
-/// the delete is decided there; so is one whose `Federated*` twin is being deleted.
+/// the delete is decided there; so is one whose `Federated*` twin is being deleted — unless
+/// this engine deleted that copy itself (the echo of a delete it already carried: taken for
+/// a new delete at its own, later time, it would end a copy made again meanwhile).
 fn group_copies(
     hosts: &[GroupHost],
-    answering: &BTreeSet<usize>,
-    twins: &BTreeMap<usize, BTreeMap<String, u64>>,
+    at: &KindAt<'_>,
     name: &str,
     present: &BTreeMap<usize, (Value, bool)>,
 ) -> Vec<(String, Copy)> {
-    answering
+    at.kind
+        .answering
         .iter()
         .map(|&i| {
             let copy = match present.get(&i) {
@@ -322,126 +338,19 @@ fn group_copies(
                     .and_then(Value::as_str)
                     .and_then(super::deletes::time_ms)
                     .map_or(Copy::Absent, Copy::Deleting),
-                None => twins
+                None => at
+                    .kind
+                    .twins
                     .get(&i)
                     .and_then(|t| t.get(name))
-                    .map_or(Copy::Absent, |&at| Copy::Deleting(at)),
+                    .filter(|twin| {
+                        twin.owner
+                            .as_ref()
+                            .is_none_or(|uid| !at.own_deletes.contains(uid))
+                    })
+                    .map_or(Copy::Absent, |twin| Copy::Deleting(twin.at_ms)),
             };
             (hosts[i].name.clone(), copy)
         })
         .collect()
-}
-
-/// Creates first, then updates, then deletes; the first refusal leaves the rest of the
-/// object's writes for the next round, which reads everything again.
-async fn carry_out(
-    apis: &[Api<DynamicObject>],
-    hosts: &[GroupHost],
-    (synced, object, name, read): (FederatedKind, &str, &str, &BTreeMap<usize, (Value, bool)>),
-    mut actions: Vec<(usize, Action)>,
-    mode: RoundMode,
-    report: &mut RoundReport,
-) {
-    let order = |a: &Action| match a {
-        Action::Create(_) => 0,
-        Action::Update(_) => 1,
-        Action::Delete => 2,
-        Action::Keep => 3,
-    };
-    actions.sort_by_key(|(_, a)| order(a));
-    // By host name too, for [`record_created`].
-    let mut named: Vec<(String, Action)> = actions
-        .iter()
-        .map(|(i, a)| (hosts[*i].name.clone(), a.clone()))
-        .collect();
-    for k in 0..named.len() {
-        let (i, action) = (actions[k].0, named[k].1.clone());
-        let api = &apis[i];
-        let write = match &action {
-            Action::Keep => continue,
-            Action::Create(_) => WriteKind::Create,
-            Action::Update(_) => WriteKind::Update,
-            Action::Delete => WriteKind::Delete,
-        };
-        let planned = PlannedWrite {
-            host: hosts[i].name.clone(),
-            object: object.to_string(),
-            write,
-        };
-        if mode == RoundMode::Plan {
-            report.planned.push(planned);
-            continue;
-        }
-        let result = match action {
-            Action::Keep => continue,
-            Action::Create(value) => match serde_json::from_value::<DynamicObject>(value) {
-                Ok(copy) => crate::writes::create_self_typed(api, &copy)
-                    .await
-                    .map(|made| {
-                        // The copies written next say which copy the engine put here.
-                        if let Some(uid) = made.metadata.uid {
-                            record_created(&mut named, &hosts[i].name, &uid);
-                        }
-                    }),
-                Err(e) => Err(kube::Error::SerdeError(e)),
-            },
-            Action::Update(value) => match serde_json::from_value::<DynamicObject>(value) {
-                Ok(copy) => api
-                    .replace(name, &crate::writes::post_params(), &copy)
-                    .await
-                    .map(drop),
-                Err(e) => Err(kube::Error::SerdeError(e)),
-            },
-            Action::Delete => {
-                // Only the copy the round read: one made again meanwhile (or by a replica that
-                // also thought it led) is left for the next round to judge.
-                let field = |f: &str| {
-                    read.get(&i)
-                        .and_then(|(v, _)| v.pointer(&format!("/metadata/{f}")))
-                        .and_then(Value::as_str)
-                        .map(String::from)
-                };
-                let params = kube::api::DeleteParams {
-                    preconditions: Some(kube::api::Preconditions {
-                        uid: field("uid"),
-                        resource_version: field("resourceVersion"),
-                    }),
-                    ..Default::default()
-                };
-                let deleted = api.delete(name, &params).await.map(drop);
-                if deleted.is_ok() && synced == FederatedKind::User {
-                    let client = hosts[i].client.clone();
-                    tokio::spawn(crate::iam::user_delete::remove_written_back(
-                        client,
-                        name.to_string(),
-                    ));
-                }
-                deleted
-            }
-        };
-        match result {
-            Ok(()) => {
-                report.writes += 1;
-                report.planned.push(planned);
-            }
-            Err(e) => {
-                // The API server's message may quote a value it refused (a 422 quotes the
-                // field, a password hash included): only the status and reason are kept.
-                let why = match &e {
-                    kube::Error::Api(s) if s.code == 409 || s.code == 404 => {
-                        format!(
-                            "{} changed meanwhile ({} {})",
-                            hosts[i].name, s.code, s.reason
-                        )
-                    }
-                    kube::Error::Api(s) => {
-                        format!("{} refused ({} {})", hosts[i].name, s.code, s.reason)
-                    }
-                    _ => format!("{} did not answer", hosts[i].name),
-                };
-                report.deferred.push((object.to_string(), why));
-                return;
-            }
-        }
-    }
 }

@@ -13,6 +13,7 @@
 //! its own that a restart could lose: the copies say everything it needs.
 
 pub mod bindings;
+mod carry;
 pub mod deletes;
 pub mod engine;
 pub mod fields;

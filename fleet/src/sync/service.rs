@@ -76,7 +76,14 @@ struct Local {
     full_due: bool,
     /// A failed login was seen: the next round copies failed logins.
     logins_due: bool,
+    /// uids of copies this replica's rounds deleted, and when (kept [`OWN_DELETES_KEPT`]).
+    own_deletes: BTreeMap<String, Instant>,
 }
+
+/// How long a delete this engine made is told apart from a new one by its twin (kubefed
+/// deletes a twin within seconds, or keeps it for as long as a member holds it — then the
+/// twin is released once the object lives on, see `twins`).
+const OWN_DELETES_KEPT: Duration = Duration::from_secs(600);
 
 /// Why turning sync on or off did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -315,7 +322,7 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
     let at = now_ms();
     // A plan is of everything; so is the first round, one after a relist, and one now and
     // then. The others settle what the watches saw change.
-    let (full, dirty, logins) = {
+    let (full, dirty, logins, own_deletes) = {
         let mut state = inner.lock();
         // While a watch fails, its host is left out of the rounds from the stores: lists
         // (every PERIOD) let it back in as soon as it answers.
@@ -329,6 +336,9 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
             || state
                 .last_full
                 .is_none_or(|(when, _)| when.elapsed() >= every);
+        state
+            .own_deletes
+            .retain(|_, when| when.elapsed() < OWN_DELETES_KEPT);
         let dirty: BTreeSet<String> = if full || state.dirty.len() <= CHANGES_AT_ONCE {
             state.dirty.keys().cloned().collect()
         } else {
@@ -343,14 +353,21 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
                 .map(|(name, _)| (*name).clone())
                 .collect()
         };
-        (full, dirty, std::mem::take(&mut state.logins_due))
+        let own_deletes: BTreeSet<String> = state.own_deletes.keys().cloned().collect();
+        (
+            full,
+            dirty,
+            std::mem::take(&mut state.logins_due),
+            own_deletes,
+        )
     };
     let report = if full {
-        let report = sync_round(group, at, mode).await;
+        let report = sync_round(group, &own_deletes, at, mode).await;
         inner.lock().last_full = Some((started, report.objects));
         report
     } else {
-        let snapshot = inner.stores().snapshot(group, &dirty);
+        let mut snapshot = inner.stores().snapshot(group, &dirty);
+        snapshot.own_deletes = own_deletes;
         let mut report = settle(group, &snapshot, Some(&dirty), at, mode).await;
         if logins {
             copy_logins(group, mode, &mut report).await;
@@ -362,6 +379,10 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
     let deferred: BTreeSet<&String> = report.deferred.iter().map(|(name, _)| name).collect();
     let record = {
         let mut state = inner.lock();
+        let now = Instant::now();
+        for uid in &report.deleted_uids {
+            state.own_deletes.insert(uid.clone(), now);
+        }
         // What an applied round wrote is logged even if sync was switched off meanwhile.
         if enabled {
             let written: Vec<u64> = report

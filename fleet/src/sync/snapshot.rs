@@ -24,8 +24,18 @@ pub struct KindCopies {
     pub answering: BTreeSet<usize>,
     /// name → host index → (copy, being deleted).
     pub copies: BTreeMap<String, BTreeMap<usize, (Value, bool)>>,
-    /// host index → the twins it is deleting: name → deletionTimestamp (ms).
-    pub twins: BTreeMap<usize, BTreeMap<String, u64>>,
+    /// host index → the twins it is deleting, by name.
+    pub twins: BTreeMap<usize, BTreeMap<String, TwinDeleting>>,
+}
+
+/// A `Federated*` twin being deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwinDeleting {
+    /// Its deletionTimestamp (ms).
+    pub at_ms: u64,
+    /// The uid of the object it federates (KubeSphere makes the twin with a controller
+    /// ownerReference to it): which life of the name is being deleted.
+    pub owner: Option<String>,
 }
 
 /// Every synced kind's copies, as one round sees them.
@@ -34,6 +44,9 @@ pub struct Snapshot {
     pub kinds: Vec<(FederatedKind, KindCopies)>,
     /// `host (Kind)` for each read that did not answer.
     pub unreachable: Vec<String>,
+    /// uids of copies this engine deleted lately: a twin deleted with one is the echo of a
+    /// delete already settled, not a new delete under way.
+    pub own_deletes: BTreeSet<String>,
 }
 
 /// Lists every synced kind on every host, and the twins each host is deleting.
@@ -91,15 +104,25 @@ pub fn entry(object: &DynamicObject) -> Option<(String, (Value, bool))> {
     Some((object.name_any(), (value, deleting)))
 }
 
-/// A twin's deletionTimestamp (ms), if it is being deleted.
-pub fn twin_deleting(twin: &DynamicObject) -> Option<u64> {
+/// A twin, if it is being deleted.
+pub fn twin_deleting(twin: &DynamicObject) -> Option<TwinDeleting> {
     let at = twin.metadata.deletion_timestamp.as_ref()?;
-    u64::try_from(at.0.as_millisecond()).ok()
+    let owner = twin
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .map(|o| o.uid.clone());
+    Some(TwinDeleting {
+        at_ms: u64::try_from(at.0.as_millisecond()).ok()?,
+        owner,
+    })
 }
 
-/// The `Federated*` objects being deleted on a host, with their deletionTimestamps (ms);
-/// `None` when the host does not answer. A host without kubefed's types has none.
-async fn twins_deleting(api: &Api<DynamicObject>) -> Option<BTreeMap<String, u64>> {
+/// The `Federated*` objects being deleted on a host; `None` when the host does not answer. A
+/// host without kubefed's types has none.
+async fn twins_deleting(api: &Api<DynamicObject>) -> Option<BTreeMap<String, TwinDeleting>> {
     let list = match tokio::time::timeout(LIST_TIMEOUT, api.list(&Default::default())).await {
         Ok(Ok(list)) => list,
         Ok(Err(kube::Error::Api(status))) if status.code == 404 => return Some(BTreeMap::new()),

@@ -10,7 +10,7 @@ use kube::runtime::watcher::Event;
 use serde_json::Value;
 
 use super::engine::{GroupHost, ObjectName};
-use super::snapshot::{KindCopies, Snapshot, twin_deleting};
+use super::snapshot::{KindCopies, Snapshot, TwinDeleting, twin_deleting};
 use super::written_by_kubefed;
 use crate::federation::{FederatedKind, KindResources};
 
@@ -120,7 +120,7 @@ pub struct Stores {
     /// Each copy as compact JSON (a quarter of the memory of a parsed one; a round parses only
     /// the copies it settles), and whether it is being deleted.
     copies: BTreeMap<(usize, FederatedKind), Watched<KeptCopy>>,
-    twins: BTreeMap<(usize, FederatedKind), Watched<u64>>,
+    twins: BTreeMap<(usize, FederatedKind), Watched<TwinDeleting>>,
 }
 
 /// A copy as compact JSON, and whether it is being deleted.
@@ -239,7 +239,7 @@ impl Stores {
                 let deleting = twins.chosen(every, &named);
                 copies
                     .twins
-                    .insert(i, deleting.map(|(n, at)| (n.clone(), *at)).collect());
+                    .insert(i, deleting.map(|(n, at)| (n.clone(), at.clone())).collect());
             }
             out.kinds.push((kind, copies));
         }
@@ -334,8 +334,8 @@ mod tests {
         let dirty = BTreeSet::from(["User carol".to_string()]);
         let snapshot = stores.snapshot(&hosts, &dirty);
         assert_eq!(
-            users(&snapshot).twins[&0].get("carol"),
-            Some(&1_796_637_605_000)
+            users(&snapshot).twins[&0].get("carol").map(|t| t.at_ms),
+            Some(1_796_637_605_000)
         );
         // A twin that is not being deleted is not kept.
         let live = stores.apply(0, user, true, Event::Apply(object("dave", json!({}))));

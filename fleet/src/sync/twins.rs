@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::deletes::created_ms;
 use super::engine::{PlannedWrite, RoundMode, RoundReport, WriteKind};
+use super::snapshot::TwinDeleting;
 use crate::federation::{FederatedKind, KindResources};
 
 /// The hosts whose twin of `name` is being deleted under a live copy made at or after the
@@ -22,17 +23,17 @@ use crate::federation::{FederatedKind, KindResources};
 /// the answering hosts; `twins` the twins each is deleting (name → deletionTimestamp, ms).
 pub fn stale(
     present: &BTreeMap<usize, (Value, bool)>,
-    twins: &BTreeMap<usize, BTreeMap<String, u64>>,
+    twins: &BTreeMap<usize, BTreeMap<String, TwinDeleting>>,
     name: &str,
 ) -> Vec<usize> {
     present
         .iter()
         .filter(|(i, (copy, deleting))| {
-            let twin_deleted = twins.get(i).and_then(|t| t.get(name));
+            let twin_deleted = twins.get(i).and_then(|t| t.get(name)).map(|t| t.at_ms);
             !deleting
                 && twin_deleted
                     .zip(created_ms(copy))
-                    .is_some_and(|(deleted, created)| created >= *deleted)
+                    .is_some_and(|(deleted, created)| created >= deleted)
         })
         .map(|(i, _)| *i)
         .collect()
@@ -104,7 +105,11 @@ mod tests {
             // No twin deleting.
             (3, (copy("2026-12-07T23:00:50Z"), false)),
         ]);
-        let deleting = BTreeMap::from([("ann".to_string(), at("2026-12-07T23:00:40Z"))]);
+        let twin = TwinDeleting {
+            at_ms: at("2026-12-07T23:00:40Z"),
+            owner: None,
+        };
+        let deleting = BTreeMap::from([("ann".to_string(), twin)]);
         let twins = BTreeMap::from([
             (0, deleting.clone()),
             (1, deleting.clone()),
