@@ -103,6 +103,16 @@ pub(super) async fn carry_out(
         match result {
             Ok(()) => {
                 report.writes += 1;
+                if planned.write != WriteKind::Create
+                    && let Some(rv) = read
+                        .get(&i)
+                        .and_then(|(v, _)| v.pointer("/metadata/resourceVersion"))
+                        .and_then(Value::as_str)
+                {
+                    report
+                        .replaced
+                        .push((i, object.to_string(), rv.to_string()));
+                }
                 report.planned.push(planned);
             }
             Err(e) => {

@@ -73,6 +73,10 @@ pub struct RoundReport {
     pub login_copies: Vec<(String, String)>,
     /// uids of the copies this round deleted (see [`Snapshot::own_deletes`]).
     pub deleted_uids: Vec<String>,
+    /// Copies this round wrote over or deleted: (host index, `Kind name`, the
+    /// resourceVersion the write replaced). Until a watch brings the write's echo, its store
+    /// still holds the copy at that version (see [`Snapshot::set_aside_stale`]).
+    pub replaced: Vec<(usize, ObjectName, String)>,
 }
 
 /// One round over `hosts`, everything listed afresh; `now_ms` versions the changes it finds.
@@ -189,6 +193,7 @@ pub async fn settle(
             report.conflicts.extend(part.conflicts);
             report.deletes.extend(part.deletes);
             report.deleted_uids.extend(part.deleted_uids);
+            report.replaced.extend(part.replaced);
         }
     }
     report

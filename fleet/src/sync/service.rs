@@ -78,6 +78,8 @@ struct Local {
     logins_due: bool,
     /// uids of copies this replica's rounds deleted, and when (kept [`OWN_DELETES_KEPT`]).
     own_deletes: BTreeMap<String, Instant>,
+    /// Copies this replica's rounds wrote over, until their watches bring the writes.
+    replaced: super::snapshot::Replaced,
 }
 
 /// How long a delete this engine made is told apart from a new one by its twin (kubefed
@@ -361,6 +363,8 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
             own_deletes,
         )
     };
+    // Objects a copy of which the stores hold at a version this engine already replaced.
+    let mut stale = BTreeSet::new();
     let report = if full {
         let report = sync_round(group, &own_deletes, at, mode).await;
         inner.lock().last_full = Some((started, report.objects));
@@ -368,6 +372,7 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
     } else {
         let mut snapshot = inner.stores().snapshot(group, &dirty);
         snapshot.own_deletes = own_deletes;
+        stale = snapshot.set_aside_stale(&mut inner.lock().replaced);
         let mut report = settle(group, &snapshot, Some(&dirty), at, mode).await;
         if logins {
             copy_logins(group, mode, &mut report).await;
@@ -382,6 +387,11 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
         let now = Instant::now();
         for uid in &report.deleted_uids {
             state.own_deletes.insert(uid.clone(), now);
+        }
+        for (host, object, rv) in &report.replaced {
+            state
+                .replaced
+                .insert((*host, object.clone()), (rv.clone(), now));
         }
         // What an applied round wrote is logged even if sync was switched off meanwhile.
         if enabled {
@@ -405,7 +415,10 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
         // the next round: a copy created here gets its own uid into its placement then.
         // A full round read everything; one after a change, the objects it took.
         state.dirty.retain(|name, (_, last)| {
-            (!full && !dirty.contains(name)) || *last > started || deferred.contains(name)
+            (!full && !dirty.contains(name))
+                || *last > started
+                || deferred.contains(name)
+                || stale.contains(name)
         });
         // Changes this round did not take: the next round follows at once.
         if !full && state.dirty.keys().any(|name| !dirty.contains(name)) {

@@ -49,6 +49,53 @@ pub struct Snapshot {
     pub own_deletes: BTreeSet<String>,
 }
 
+/// Copies the engine replaced, as the service remembers them: (host index, `Kind name`) →
+/// the resourceVersion its write replaced, and when it wrote.
+pub type Replaced = BTreeMap<(usize, String), (String, std::time::Instant)>;
+
+/// How long a replaced version is looked for: a watch brings a write's echo within moments,
+/// and one that does not for this long has failed (then a full round reads everything).
+const ECHO_WAIT: Duration = Duration::from_secs(60);
+
+impl Snapshot {
+    /// Takes out of the snapshot every object a copy of which is still at a version the
+    /// engine wrote over (its watch has not brought the write yet), and returns their names:
+    /// read as it is, such a copy shows an edit the engine already carried as a fresh one, at
+    /// this round's clock, able to beat a newer real edit on another host. They wait for the
+    /// echo. Entries whose copy has moved on, or that waited [`ECHO_WAIT`], are forgotten.
+    pub fn set_aside_stale(&mut self, replaced: &mut Replaced) -> BTreeSet<String> {
+        replaced.retain(|_, (_, when)| when.elapsed() < ECHO_WAIT);
+        let mut stale = BTreeSet::new();
+        for (kind, copies) in &mut self.kinds {
+            let kind_name = kind.source().kind;
+            copies.copies.retain(|name, by_host| {
+                let object = format!("{kind_name} {name}");
+                let mut waiting = false;
+                for (i, (copy, _)) in by_host.iter() {
+                    let key = (*i, object.clone());
+                    let Some((rv, _)) = replaced.get(&key) else {
+                        continue;
+                    };
+                    if copy
+                        .pointer("/metadata/resourceVersion")
+                        .and_then(Value::as_str)
+                        == Some(rv.as_str())
+                    {
+                        waiting = true;
+                    } else {
+                        replaced.remove(&key);
+                    }
+                }
+                if waiting {
+                    stale.insert(object);
+                }
+                !waiting
+            });
+        }
+        stale
+    }
+}
+
 /// Lists every synced kind on every host, and the twins each host is deleting.
 pub async fn list(hosts: &[GroupHost]) -> Snapshot {
     let mut snapshot = Snapshot::default();
@@ -134,4 +181,49 @@ async fn twins_deleting(api: &Api<DynamicObject>) -> Option<BTreeMap<String, Twi
             .filter_map(|twin| Some((twin.name_any(), twin_deleting(twin)?)))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Instant;
+
+    fn copy(rv: &str) -> (Value, bool) {
+        (
+            json!({"metadata": {"name": "ann", "resourceVersion": rv}}),
+            false,
+        )
+    }
+
+    #[test]
+    fn a_copy_still_at_a_version_the_engine_replaced_waits_for_its_echo() {
+        let mut kind = KindCopies::default();
+        kind.copies.insert(
+            "ann".into(),
+            BTreeMap::from([(0, copy("10")), (1, copy("20"))]),
+        );
+        kind.copies
+            .insert("bob".into(), BTreeMap::from([(0, copy("11"))]));
+        let mut snapshot = Snapshot {
+            kinds: vec![(FederatedKind::User, kind)],
+            ..Default::default()
+        };
+        let now = Instant::now();
+        let mut replaced = Replaced::from([
+            // host1's copy of ann is still the one the engine wrote over.
+            ((1, "User ann".to_string()), ("20".to_string(), now)),
+            // host0's bob has moved on since.
+            ((0, "User bob".to_string()), ("9".to_string(), now)),
+        ]);
+        let stale = snapshot.set_aside_stale(&mut replaced);
+        assert_eq!(stale, BTreeSet::from(["User ann".to_string()]));
+        let left: Vec<&String> = snapshot.kinds[0].1.copies.keys().collect();
+        assert_eq!(left, ["bob"], "ann is not settled from the stale copy");
+        assert!(replaced.contains_key(&(1, "User ann".to_string())));
+        assert!(
+            !replaced.contains_key(&(0, "User bob".to_string())),
+            "an echo that came is forgotten"
+        );
+    }
 }
