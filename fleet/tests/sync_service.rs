@@ -18,6 +18,20 @@ fn users(client: &kube::Client) -> Api<DynamicObject> {
     Api::all_with(client.clone(), &FederatedKind::User.source())
 }
 
+/// Deletes user `name` on `on`, then waits until sync has taken it from `elsewhere` too.
+async fn delete_then_gone(on: &kube::Client, elsewhere: &kube::Client, name: &str) {
+    users(on).delete(name, &Default::default()).await.unwrap();
+    common::eventually(30, async || {
+        users(elsewhere)
+            .get_opt(name)
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_plans_while_off_then_replicates_through_watches() {
     let dir = tempfile::tempdir().unwrap();
@@ -154,19 +168,7 @@ async fn sync_plans_while_off_then_replicates_through_watches() {
     }
 
     // Deleted on host2: gone from host too, and in the record.
-    users(&host2)
-        .delete("sync-new", &Default::default())
-        .await
-        .unwrap();
-    common::eventually(30, async || {
-        users(&host)
-            .get_opt("sync-new")
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    delete_then_gone(&host2, &host, "sync-new").await;
     common::eventually(20, async || {
         service
             .record()
@@ -319,21 +321,9 @@ async fn a_user_deleted_and_made_again_at_once_lives_on_every_host() {
         )
         .await
         .unwrap();
-    users(&host2)
-        .delete("again", &Default::default())
-        .await
-        .unwrap();
     // Made again as soon as the engine has carried the delete to host (as on the real rig,
     // where KubeSphere's finalizer takes longer than a round), and host2 lets it.
-    common::eventually(30, async || {
-        users(&host)
-            .get_opt("again")
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    delete_then_gone(&host2, &host, "again").await;
     common::eventually(30, async || {
         make(&host2, "again@example.com").await.ok().map(drop)
     })

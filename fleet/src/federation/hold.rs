@@ -10,9 +10,22 @@ use super::SYNC_FINALIZER;
 /// Clears kubefed's finalizer from `name` if it is being deleted and still held; `Ok(true)`
 /// when it was. The replace carries the resourceVersion read: a change in between is a 409.
 pub async fn release(api: &Api<DynamicObject>, name: &str) -> Result<bool, kube::Error> {
+    release_if(api, name, |_| true).await
+}
+
+/// [`release`], only if the object read is still the one `judged` was about (another may
+/// have taken its name since).
+pub async fn release_if(
+    api: &Api<DynamicObject>,
+    name: &str,
+    judged: impl Fn(&DynamicObject) -> bool,
+) -> Result<bool, kube::Error> {
     let Some(mut object) = api.get_opt(name).await? else {
         return Ok(false);
     };
+    if !judged(&object) {
+        return Ok(false);
+    }
     let finalizers = object.metadata.finalizers.clone().unwrap_or_default();
     if object.metadata.deletion_timestamp.is_none()
         || !finalizers.iter().any(|f| f == SYNC_FINALIZER)

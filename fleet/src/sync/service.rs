@@ -65,9 +65,8 @@ struct Inner {
 #[derive(Default)]
 struct Local {
     record: SyncRecord,
-    /// `Kind name` → when a watch first saw it change since a round settled it (for the lag),
-    /// and when last (a change during a round is for the next one).
-    dirty: BTreeMap<String, (Instant, Instant)>,
+    /// `Kind name` → what a watch saw of its changes since a round settled it.
+    dirty: BTreeMap<String, Dirty>,
     lag_samples: Vec<u64>,
     loaded: bool,
     /// When the last round that listed everything ran, and how many objects it saw.
@@ -86,6 +85,17 @@ struct Local {
 /// deletes a twin within seconds, or keeps it for as long as a member holds it — then the
 /// twin is released once the object lives on, see `twins`).
 const OWN_DELETES_KEPT: Duration = Duration::from_secs(600);
+
+/// What the watches saw of one object's changes since a round settled it.
+struct Dirty {
+    /// The first change (the lag counts from it).
+    first: Instant,
+    /// The last (a change during a round is for the next one).
+    last: Instant,
+    /// Its place in the queue of a round that cannot take every change: the first change,
+    /// or when a round last left it for later.
+    queued: Instant,
+}
 
 /// Why turning sync on or off did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -233,8 +243,12 @@ async fn watch(inner: std::sync::Weak<Inner>, api: Api<DynamicObject>, watched: 
             state
                 .dirty
                 .entry(name)
-                .and_modify(|(_, last)| *last = now)
-                .or_insert((now, now));
+                .and_modify(|d| d.last = now)
+                .or_insert(Dirty {
+                    first: now,
+                    last: now,
+                    queued: now,
+                });
         }
         // The watch may have missed changes: the next round reads everything.
         state.full_due |= changed.reread;
@@ -347,9 +361,9 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
             let mut oldest: Vec<(&String, &Instant)> = state
                 .dirty
                 .iter()
-                .map(|(name, (first, _))| (name, first))
+                .map(|(name, d)| (name, &d.queued))
                 .collect();
-            oldest.select_nth_unstable_by_key(CHANGES_AT_ONCE - 1, |(_, first)| **first);
+            oldest.select_nth_unstable_by_key(CHANGES_AT_ONCE - 1, |(_, queued)| **queued);
             oldest[..CHANGES_AT_ONCE]
                 .iter()
                 .map(|(name, _)| (*name).clone())
@@ -399,7 +413,7 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
                 .planned
                 .iter()
                 .filter_map(|w| state.dirty.get(&w.object))
-                .map(|(first, _)| first.elapsed().as_millis() as u64)
+                .map(|d| d.first.elapsed().as_millis() as u64)
                 .collect();
             state.lag_samples.extend(written);
             let excess = state.lag_samples.len().saturating_sub(LAG_SAMPLES);
@@ -414,14 +428,27 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
         // later. A change since (the echo of this round's own writes included) is settled by
         // the next round: a copy created here gets its own uid into its placement then.
         // A full round read everything; one after a change, the objects it took.
-        state.dirty.retain(|name, (_, last)| {
-            (!full && !dirty.contains(name))
-                || *last > started
-                || deferred.contains(name)
-                || stale.contains(name)
+        let now = Instant::now();
+        state.dirty.retain(|name, d| {
+            let taken = full || dirty.contains(name);
+            if !taken || d.last > started {
+                return true;
+            }
+            if deferred.contains(name) || stale.contains(name) {
+                // To the back of the queue: what keeps failing must not hold back what
+                // changed after it.
+                d.queued = now;
+                return true;
+            }
+            false
         });
-        // Changes this round did not take: the next round follows at once.
-        if !full && state.dirty.keys().any(|name| !dirty.contains(name)) {
+        // Changes this round did not take (not those it left for later, nor those that came
+        // during it — their watch woke the loop): the next round follows at once.
+        if state
+            .dirty
+            .iter()
+            .any(|(name, d)| !full && !dirty.contains(name) && d.last <= started)
+        {
             inner.wake.notify_one();
         }
         state.record.pending = state.dirty.len();

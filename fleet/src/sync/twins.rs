@@ -25,32 +25,29 @@ pub fn stale(
     present: &BTreeMap<usize, (Value, bool)>,
     twins: &BTreeMap<usize, BTreeMap<String, TwinDeleting>>,
     name: &str,
-) -> Vec<usize> {
+) -> Vec<(usize, TwinDeleting)> {
     present
         .iter()
-        .filter(|(i, (copy, deleting))| {
-            let twin_deleted = twins.get(i).and_then(|t| t.get(name)).map(|t| t.at_ms);
-            !deleting
-                && twin_deleted
-                    .zip(created_ms(copy))
-                    .is_some_and(|(deleted, created)| created >= deleted)
+        .filter_map(|(i, (copy, deleting))| {
+            let twin = twins.get(i).and_then(|t| t.get(name))?;
+            let made_since = created_ms(copy).is_some_and(|created| created >= twin.at_ms);
+            (!deleting && made_since).then(|| (*i, twin.clone()))
         })
-        .map(|(i, _)| *i)
         .collect()
 }
 
-/// Releases kubefed's hold on `name`'s twin on each of `on` (host indexes), or in a plan says
-/// it would. A host that refuses leaves it for a later round.
+/// Releases kubefed's hold on `name`'s twin on each of `on` (host indexes, with the twin as
+/// judged), or in a plan says it would. A host that refuses leaves it for a later round.
 pub async fn release(
     hosts: &[super::engine::GroupHost],
     synced: FederatedKind,
     name: &str,
-    on: Vec<usize>,
+    on: Vec<(usize, TwinDeleting)>,
     mode: RoundMode,
     part: &mut RoundReport,
 ) {
     let resource = synced.federated();
-    for i in on {
+    for (i, judged) in on {
         let planned = PlannedWrite {
             host: hosts[i].name.clone(),
             object: format!("{} {name}", resource.kind),
@@ -61,7 +58,11 @@ pub async fn release(
             continue;
         }
         let api = Api::<DynamicObject>::all_with(hosts[i].client.clone(), &resource);
-        match crate::federation::hold::release(&api, name).await {
+        // Only the twin judged: one made for the live object since, and deleted by a
+        // person, is kubefed's to finish.
+        let same =
+            |twin: &DynamicObject| super::snapshot::twin_deleting(twin).as_ref() == Some(&judged);
+        match crate::federation::hold::release_if(&api, name, same).await {
             Ok(true) => {
                 tracing::info!(host = %hosts[i].name, object = %planned.object, "released kubefed's hold on an earlier life's twin");
                 part.writes += 1;
@@ -116,7 +117,11 @@ mod tests {
             (2, deleting.clone()),
             (3, BTreeMap::new()),
         ]);
-        assert_eq!(stale(&present, &twins, "ann"), vec![0]);
+        let found: Vec<usize> = stale(&present, &twins, "ann")
+            .iter()
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(found, vec![0]);
         assert!(stale(&present, &twins, "bob").is_empty());
     }
 }
