@@ -337,9 +337,9 @@ async fn a_user_deleted_and_made_again_at_once_lives_on_every_host() {
     }
     // And stays: no round ends it later, on any cluster.
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    for client in [&host, &host2, &member] {
+    for (cluster, client) in [("host", &host), ("host2", &host2), ("member", &member)] {
         let copy = users(client).get_opt("again").await.unwrap();
-        let copy = copy.expect("the user made again was deleted");
+        let copy = copy.unwrap_or_else(|| panic!("the user made again was deleted on {cluster}"));
         assert_eq!(email(&copy).as_deref(), Some("again@example.com"));
         assert!(copy.metadata.deletion_timestamp.is_none());
     }

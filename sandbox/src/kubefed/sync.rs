@@ -339,6 +339,11 @@ async fn sync_object(
         .unwrap_or_default()
         .to_string();
     let deleting = meta::is_deleting(object);
+    // kubefed's `ensureDeletion`: an object being deleted without kubefed's finalizer (someone
+    // released it) is not kubefed's to clean up any more — its member copies stay.
+    if deleting && !meta::finalizers(object).iter().any(|f| f == FINALIZER) {
+        return None;
+    }
     let selected: Vec<&str> = if deleting {
         Vec::new()
     } else {
