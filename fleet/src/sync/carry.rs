@@ -50,6 +50,13 @@ pub(super) async fn carry_out(
             report.planned.push(planned);
             continue;
         }
+        // The copy the round read here: its uid and resourceVersion.
+        let field = |f: &str| {
+            read.get(&i)
+                .and_then(|(v, _)| v.pointer(&format!("/metadata/{f}")))
+                .and_then(Value::as_str)
+                .map(String::from)
+        };
         let result = match action {
             Action::Keep => continue,
             Action::Create(value) => match serde_json::from_value::<DynamicObject>(value) {
@@ -73,12 +80,6 @@ pub(super) async fn carry_out(
             Action::Delete => {
                 // Only the copy the round read: one made again meanwhile (or by a replica that
                 // also thought it led) is left for the next round to judge.
-                let field = |f: &str| {
-                    read.get(&i)
-                        .and_then(|(v, _)| v.pointer(&format!("/metadata/{f}")))
-                        .and_then(Value::as_str)
-                        .map(String::from)
-                };
                 let params = kube::api::DeleteParams {
                     preconditions: Some(kube::api::Preconditions {
                         uid: field("uid"),
@@ -104,35 +105,31 @@ pub(super) async fn carry_out(
             Ok(()) => {
                 report.writes += 1;
                 if planned.write != WriteKind::Create
-                    && let Some(rv) = read
-                        .get(&i)
-                        .and_then(|(v, _)| v.pointer("/metadata/resourceVersion"))
-                        .and_then(Value::as_str)
+                    && let Some(rv) = field("resourceVersion")
                 {
-                    report
-                        .replaced
-                        .push((i, object.to_string(), rv.to_string()));
+                    report.replaced.push((i, object.to_string(), rv));
                 }
                 report.planned.push(planned);
             }
             Err(e) => {
-                // The API server's message may quote a value it refused (a 422 quotes the
-                // field, a password hash included): only the status and reason are kept.
-                let why = match &e {
-                    kube::Error::Api(s) if s.code == 409 || s.code == 404 => {
-                        format!(
-                            "{} changed meanwhile ({} {})",
-                            hosts[i].name, s.code, s.reason
-                        )
-                    }
-                    kube::Error::Api(s) => {
-                        format!("{} refused ({} {})", hosts[i].name, s.code, s.reason)
-                    }
-                    _ => format!("{} did not answer", hosts[i].name),
-                };
-                report.deferred.push((object.to_string(), why));
+                report
+                    .deferred
+                    .push((object.to_string(), deferred_because(&hosts[i].name, &e)));
                 return;
             }
         }
+    }
+}
+
+/// Why a write on `host` is left for a later round. The API server's message may quote a
+/// value it refused (a 422 quotes the field, a password hash included): only the status and
+/// reason are kept.
+pub(super) fn deferred_because(host: &str, error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(s) if s.code == 409 || s.code == 404 => {
+            format!("{host} changed meanwhile ({} {})", s.code, s.reason)
+        }
+        kube::Error::Api(s) => format!("{host} refused ({} {})", s.code, s.reason),
+        _ => format!("{host} did not answer"),
     }
 }

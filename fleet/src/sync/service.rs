@@ -428,7 +428,6 @@ async fn round(inner: &Inner, group: &[GroupHost]) {
         // later. A change since (the echo of this round's own writes included) is settled by
         // the next round: a copy created here gets its own uid into its placement then.
         // A full round read everything; one after a change, the objects it took.
-        let now = Instant::now();
         state.dirty.retain(|name, d| {
             let taken = full || dirty.contains(name);
             if !taken || d.last > started {

@@ -20,7 +20,7 @@ use crate::federation::{FederatedKind, KindResources};
 
 /// The hosts whose twin of `name` is being deleted under a live copy made at or after the
 /// twin's delete began (the twin belongs to an earlier life). The copies are the object's on
-/// the answering hosts; `twins` the twins each is deleting (name → deletionTimestamp, ms).
+/// the answering hosts; `twins` the twins each host is deleting, by name.
 pub fn stale(
     present: &BTreeMap<usize, (Value, bool)>,
     twins: &BTreeMap<usize, BTreeMap<String, TwinDeleting>>,
@@ -70,13 +70,7 @@ pub async fn release(
             }
             Ok(false) => {}
             Err(e) => {
-                let why = match &e {
-                    kube::Error::Api(s) => format!(
-                        "{} refused to release {} ({} {})",
-                        hosts[i].name, planned.object, s.code, s.reason
-                    ),
-                    _ => format!("{} did not answer", hosts[i].name),
-                };
+                let why = super::carry::deferred_because(&hosts[i].name, &e);
                 part.deferred.push((planned.object, why));
             }
         }
